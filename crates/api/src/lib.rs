@@ -1,0 +1,11 @@
+//! Everything that crosses the wire between the tapin app and server, and the
+//! validation both halves run, written once and compiled into both.
+
+pub mod countdown;
+pub mod validate;
+pub mod wire;
+
+pub use validate::{
+    normalize_pass, normalize_upn, validate_lifetime, ValidationError, LIFETIME_MAX_MINUTES,
+    LIFETIME_MIN_MINUTES, PASS_ALPHABET, PASS_LENGTH_MAX, PASS_LENGTH_MIN,
+};
