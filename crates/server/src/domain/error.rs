@@ -1,0 +1,57 @@
+//! The one error type of the domain; the HTTP layer maps each variant to a
+//! status and a stable code in a single place.
+
+use chrono::{DateTime, Utc};
+use tapin_api::validate::ValidationError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(String, Option<&'static str>),
+    /// Wrong code, no pass, or no such user: deliberately indistinguishable.
+    #[error("the account name or Temporary Access Pass is not right")]
+    PassInvalid,
+    #[error("the Temporary Access Pass expired at {0}")]
+    PassExpired(DateTime<Utc>),
+    #[error("the Temporary Access Pass is valid from {0}")]
+    PassNotYetValid(DateTime<Utc>),
+    #[error("the one-time Temporary Access Pass was already used at {0}")]
+    PassUsed(DateTime<Utc>),
+    #[error("Temporary Access Pass sign in was blocked due to User Credential Policy ({0})")]
+    BlockedByPolicy(&'static str),
+    #[error("too many sign-in attempts; try again after {0}")]
+    TooManyAttempts(DateTime<Utc>),
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("storage failed: {0}")]
+    Storage(String),
+}
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into(), None)
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Self::Invalid(e.to_string(), Some(e.field))
+    }
+}
+
+impl From<super::store::StoreError> for Error {
+    fn from(e: super::store::StoreError) -> Self {
+        match e {
+            super::store::StoreError::Conflict(m) => Self::Conflict(m),
+            super::store::StoreError::Backend(m) => Self::Storage(m),
+        }
+    }
+}

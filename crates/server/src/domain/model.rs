@@ -1,0 +1,59 @@
+//! Users, their roles, and who is acting.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Admin,
+}
+
+/// The Entra roles that govern passes and the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdminRole {
+    /// Issues, views and deletes passes for admins and members, not itself.
+    PrivilegedAuthenticationAdministrator,
+    /// Issues, views and deletes passes for members only, not itself.
+    AuthenticationAdministrator,
+    /// Sees pass details, never the code.
+    GlobalReader,
+    /// Edits the pass policy.
+    AuthenticationPolicyAdministrator,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub upn: String,
+    pub display_name: String,
+    pub role: Role,
+    pub admin_roles: Vec<AdminRole>,
+    pub groups: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    pub fn has(&self, role: AdminRole) -> bool {
+        self.role == Role::Admin && self.admin_roles.contains(&role)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub upn: String,
+    pub display_name: String,
+    pub role: Role,
+    pub admin_roles: Vec<AdminRole>,
+    pub groups: Vec<String>,
+}
+
+/// Who asks for an administrative change.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// Whoever runs `tapin` on the server with access to its database.
+    Operator,
+    Admin(User),
+}

@@ -1,0 +1,155 @@
+//! The Temporary Access Pass itself: generation from a CSPRNG, Argon2id
+//! storage, and the Graph-style view of its state.
+
+use super::{policy::Policy, store::StoredPass, Error, Result};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, FixedOffset, SecondsFormat, Utc};
+use rand::Rng;
+use serde::Serialize;
+use std::sync::OnceLock;
+use tapin_api::PASS_ALPHABET;
+
+/// Draws `length` symbols uniformly from the 32-symbol alphabet with the OS CSPRNG.
+pub fn generate_code(length: u32) -> String {
+    let mut rng = rand::rngs::OsRng;
+    (0..length)
+        .map(|_| PASS_ALPHABET[rng.gen_range(0..PASS_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Argon2id with a fresh random salt, as a PHC string.
+pub fn hash_code(code: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(code.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Storage(format!("hashing failed: {e}")))
+}
+
+pub fn code_matches(code: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| Argon2::default().verify_password(code.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// Spends the same effort as a real check when there is no pass to check,
+/// so the response time does not tell whether the account has one.
+pub fn burn_equal_time(code: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let phc = DUMMY.get_or_init(|| hash_code(&generate_code(16)).expect("dummy hash"));
+    let _ = code_matches(code, phc);
+}
+
+/// Graph's `methodUsabilityReason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Usability {
+    EnabledByPolicy,
+    DisabledByPolicy,
+    Expired,
+    NotYetValid,
+    OneTimeUsed,
+}
+
+impl StoredPass {
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.start_at + Duration::minutes(i64::from(self.lifetime_minutes))
+    }
+
+    /// Policy first (as Entra), then the pass's own validity.
+    pub fn usability(&self, policy: &Policy, in_scope: bool, now: DateTime<Utc>) -> Usability {
+        if !policy.enabled || !in_scope || (policy.one_time && !self.usable_once) {
+            Usability::DisabledByPolicy
+        } else if self.used_at.is_some() {
+            Usability::OneTimeUsed
+        } else if now < self.start_at {
+            Usability::NotYetValid
+        } else if now >= self.expires_at() {
+            Usability::Expired
+        } else {
+            Usability::EnabledByPolicy
+        }
+    }
+
+    pub fn view(&self, policy: &Policy, in_scope: bool, now: DateTime<Utc>) -> PassView {
+        let reason = self.usability(policy, in_scope, now);
+        let offset = FixedOffset::east_opt(self.start_offset_seconds).unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
+        PassView {
+            id: self.id.clone(),
+            created_date_time: self.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            start_date_time: self.start_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            start_date_time_issuer: self.start_at.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::Secs, true),
+            lifetime_in_minutes: self.lifetime_minutes,
+            is_usable_once: self.usable_once,
+            is_usable: reason == Usability::EnabledByPolicy,
+            method_usability_reason: reason,
+        }
+    }
+}
+
+/// A pass as Microsoft Graph's temporaryAccessPassMethod shows it, without the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PassView {
+    pub id: String,
+    pub created_date_time: String,
+    pub start_date_time: String,
+    /// The start in the time zone of whoever issued the pass.
+    pub start_date_time_issuer: String,
+    pub lifetime_in_minutes: u32,
+    pub is_usable_once: bool,
+    pub is_usable: bool,
+    pub method_usability_reason: Usability,
+}
+
+/// What `issue` returns: the only time the code is ever seen.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedPass {
+    pub temporary_access_pass: String,
+    #[serde(flatten)]
+    pub pass: PassView,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IssueOptions {
+    pub lifetime_minutes: Option<u32>,
+    pub one_time: bool,
+    /// Delayed start, in the issuer's time zone; `None` starts now.
+    pub start: Option<DateTime<FixedOffset>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_codes_use_only_the_alphabet_and_differ() {
+        let a = generate_code(8);
+        let b = generate_code(8);
+        assert_eq!(a.len(), 8);
+        assert!(a.bytes().all(|c| PASS_ALPHABET.contains(&c)));
+        assert_ne!(a, b, "two 40-bit codes collided");
+        assert_eq!(generate_code(48).len(), 48);
+    }
+
+    #[test]
+    fn stored_hash_is_argon2id_and_verifies_only_the_code() {
+        let phc = hash_code("ABCDEFGH").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(!phc.contains("ABCDEFGH"));
+        assert!(code_matches("ABCDEFGH", &phc));
+        assert!(!code_matches("ABCDEFGJ", &phc));
+        assert!(!code_matches("ABCDEFGH", "not a hash"));
+    }
+
+    #[test]
+    fn symbols_are_close_to_uniform() {
+        let mut counts = [0u32; 32];
+        for c in generate_code(32_000).bytes() {
+            counts[PASS_ALPHABET.iter().position(|&a| a == c).unwrap()] += 1;
+        }
+        // Expected 1000 each; a biased generator would leave some far off.
+        assert!(counts.iter().all(|&n| (800..1200).contains(&n)), "{counts:?}");
+    }
+}

@@ -1,0 +1,95 @@
+//! The one place a domain error becomes an HTTP status and the JSON error body.
+
+use crate::domain::Error;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use tapin_api::wire::{ErrorBody, ErrorCode};
+
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+    retry_after_seconds: Option<i64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { status, body: ErrorBody::new(code, message), retry_after_seconds: None }
+    }
+
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Something went wrong on our side. Try again in a minute.")
+    }
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+const ASK_ADMIN: &str = "ask your administrator for a Temporary Access Pass";
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        use ErrorCode as C;
+        use StatusCode as S;
+        match e {
+            Error::Invalid(message, field) => {
+                let mut err = Self::new(S::BAD_REQUEST, C::InvalidInput, message);
+                err.body.field = field.map(str::to_string);
+                err
+            }
+            Error::PassInvalid => Self::new(
+                S::UNAUTHORIZED,
+                C::PassInvalid,
+                format!("The account name or Temporary Access Pass is not right. Check both, or {ASK_ADMIN}."),
+            ),
+            Error::PassExpired(at) => {
+                let mut err = Self::new(S::UNAUTHORIZED, C::PassExpired, format!("This Temporary Access Pass expired at {}. To sign in, {ASK_ADMIN}.", utc(at)));
+                err.body.expired_at = Some(at);
+                err
+            }
+            Error::PassNotYetValid(at) => {
+                let mut err = Self::new(S::UNAUTHORIZED, C::PassNotYetValid, format!("This Temporary Access Pass is valid from {}. Try again then, or {ASK_ADMIN} that starts now.", utc(at)));
+                err.body.valid_from = Some(at);
+                err
+            }
+            Error::PassUsed(at) => {
+                let mut err = Self::new(S::UNAUTHORIZED, C::PassUsed, format!("This one-time Temporary Access Pass was already used at {}. If that was not you, tell your administrator; otherwise {ASK_ADMIN}.", utc(at)));
+                err.body.used_at = Some(at);
+                err
+            }
+            Error::BlockedByPolicy(_) => Self::new(
+                S::FORBIDDEN,
+                C::BlockedByPolicy,
+                "Temporary Access Pass sign in was blocked due to User Credential Policy. Ask your administrator to check the Temporary Access Pass policy for your account.",
+            ),
+            Error::TooManyAttempts(retry_at) => {
+                let mut err = Self::new(S::TOO_MANY_REQUESTS, C::TooManyAttempts, format!("Too many sign-in attempts. Wait until {} and try again, or {ASK_ADMIN}.", utc(retry_at)));
+                err.body.retry_at = Some(retry_at);
+                err.retry_after_seconds = Some((retry_at - Utc::now()).num_seconds().max(1));
+                err
+            }
+            Error::NotSignedIn => Self::new(S::UNAUTHORIZED, C::NotSignedIn, "You are not signed in, or your session ended. Sign in again."),
+            Error::Forbidden(m) => Self::new(S::FORBIDDEN, C::Forbidden, m),
+            Error::NotFound(m) => Self::new(S::NOT_FOUND, C::NotFound, m),
+            Error::Conflict(m) => Self::new(S::CONFLICT, C::InvalidInput, m),
+            Error::Storage(m) => {
+                tracing::error!(error = %m, "storage failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after_seconds {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,175 @@
+//! The JSON API and the app's files over HTTP: parse, call the domain, map errors.
+
+pub mod assets;
+pub mod error;
+pub mod security;
+
+use crate::domain::{Error, Tapin};
+use assets::Assets;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use error::ApiError;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tapin_api::wire::{ErrorCode, PassSignIn, SessionInfo};
+
+/// The session cookie: `__Host-` pins it to this exact origin and path.
+pub const SESSION_COOKIE: &str = "__Host-tapin";
+/// Large enough for any form tapin has; anything bigger is refused unread.
+pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
+const OPENAPI: &str = include_str!("../../openapi.json");
+
+#[derive(Clone, Default)]
+pub struct HttpConfig {
+    /// When set, state-changing requests must carry exactly this Origin.
+    pub public_origin: Option<String>,
+    /// Send Strict-Transport-Security (only when served over TLS).
+    pub hsts: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub tapin: Arc<Tapin>,
+    pub assets: Arc<Assets>,
+    pub config: Arc<HttpConfig>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/signin/pass", post(sign_in_with_pass))
+        .route("/api/v1/session", get(session))
+        .route("/api/v1/signout", post(sign_out))
+        .route("/api/v1/openapi.json", get(openapi));
+    api.fallback(static_or_app)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), security::same_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Logs the method, path and outcome only: never bodies, query strings or cookies.
+async fn log_request(req: Request, next: axum::middleware::Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let started = Instant::now();
+    let res = next.run(req).await;
+    tracing::info!(%method, %path, status = res.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    res
+}
+
+/// A JSON body whose every rejection (malformed, wrong type, too large)
+/// becomes the ordinary error body.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(match &rejection {
+                JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    format!("The request is larger than {BODY_LIMIT_BYTES} bytes."),
+                ),
+                JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::InvalidInput, "Send the request as application/json.")
+                }
+                _ => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidInput, format!("The request is not valid JSON of the expected shape: {}", rejection.body_text())),
+            }),
+        }
+    }
+}
+
+/// Runs blocking domain work (Argon2, SQLite) off the async workers.
+async fn domain<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Tapin) -> crate::domain::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let tapin = state.tapin.clone();
+    tokio::task::spawn_blocking(move || work(&tapin))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(ApiError::from)
+}
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('=').map(str::to_string))
+        .filter(|t| !t.is_empty())
+}
+
+fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
+    let cookie = format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+async fn sign_in_with_pass(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<PassSignIn>,
+) -> Result<Response, ApiError> {
+    let client = peer.ip().to_string();
+    let signed_in = domain(&state, move |t| t.sign_in_with_pass(&body.upn, &body.pass, &client)).await?;
+    let max_age = (signed_in.session.expires_at - signed_in.session.server_time).num_seconds().max(0);
+    let mut res = Json(&signed_in.session).into_response();
+    set_cookie(&mut res, &signed_in.token, max_age);
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let token = session_token(&headers).ok_or(ApiError::from(Error::NotSignedIn))?;
+    let info: SessionInfo = domain(&state, move |t| t.session(&token)).await?;
+    let mut res = Json(info).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(&headers) {
+        domain(&state, move |t| t.sign_out(&token)).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    set_cookie(&mut res, "", 0);
+    Ok(res)
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Files of the built app; any other path outside the API is one of the
+/// app's own routes, so it gets the page and the app's router takes over.
+async fn static_or_app(State(state): State<AppState>, req: Request) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") {
+        return ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "There is no such API endpoint.").into_response();
+    }
+    if let Some(asset) = state.assets.get(path) {
+        return assets::respond(asset, req.headers());
+    }
+    let last = path.rsplit('/').next().unwrap_or("");
+    match state.assets.index() {
+        Some(index) if !last.contains('.') => assets::respond(index, req.headers()),
+        Some(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "The tapin app has not been built. Start tapin with `cargo xtask run`, which builds it.",
+        )
+            .into_response(),
+    }
+}
