@@ -1,1 +1,12 @@
-fn main() {}
+//! Mounts the tapin app; everything else lives in the modules below.
+
+mod api;
+mod app;
+mod countdown;
+mod pages;
+mod text;
+mod time;
+
+fn main() {
+    app::start();
+}

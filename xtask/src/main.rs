@@ -1,1 +1,172 @@
-fn main() {}
+//! tapin's project tool: installs what a fresh machine lacks (idempotently),
+//! builds the app, runs tapin, runs every test and prints asset sizes.
+//!
+//! cargo xtask setup | build | run | test | size
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const TRUNK_VERSION: &str = "0.21.14";
+const APT_PACKAGES: &[&str] = &["binaryen", "brotli", "chromium", "chromium-driver", "libssl-dev", "pkg-config"];
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default()
+        .join("bin")
+}
+
+fn cmd(program: &str) -> Command {
+    let mut c = Command::new(program);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![cargo_bin()];
+    paths.extend(std::env::split_paths(&path));
+    c.env("PATH", std::env::join_paths(paths).expect("valid PATH"));
+    c.current_dir(root());
+    c
+}
+
+fn run(c: &mut Command) -> Result {
+    eprintln!("xtask: {c:?}");
+    let status = c.status().map_err(|e| format!("cannot start {c:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{c:?} failed with {status}")) }
+}
+
+fn output(c: &mut Command) -> Option<String> {
+    let out = c.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn step(name: &str) {
+    eprintln!("\n== {name}");
+}
+
+/// Installs only what is missing, so a warm machine starts in seconds.
+fn setup() -> Result {
+    step("setup: toolchain and browser");
+    let targets = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            output(cmd("dpkg-query").args(["-W", "-f=${Status}", p]))
+                .is_none_or(|s| !s.contains("install ok installed"))
+        })
+        .collect();
+    if !missing.is_empty() {
+        run(cmd("apt-get").arg("update"))?;
+        run(cmd("apt-get").args(["install", "-y", "--no-install-recommends"]).args(&missing))?;
+    }
+    let trunk = output(cmd("trunk").arg("--version")).unwrap_or_default();
+    if !trunk.contains(TRUNK_VERSION) {
+        run(cmd("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+    }
+    let wanted = wasm_bindgen_version()?;
+    let have = output(cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if !have.split_whitespace().any(|w| w == wanted) {
+        // No --locked: its lockfile pins a crate version the registry no longer serves.
+        run(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
+    }
+    let e2e = root().join("tests/e2e");
+    if !e2e.join("node_modules/.package-lock.json").exists() {
+        run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&e2e))?;
+    }
+    Ok(())
+}
+
+fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+/// Builds the app in release mode and moves trunk's inline loader into a
+/// file, so the page runs under script-src 'self' with no inline script.
+fn build_app() -> Result {
+    step("build: the web app (release)");
+    run(cmd("trunk").args(["build", "--release", "--offline", "--skip-version-check"]))?;
+    let index_path = root().join("dist/index.html");
+    let html = std::fs::read_to_string(&index_path).map_err(|e| e.to_string())?;
+    let open = "<script type=\"module\">";
+    let Some(start) = html.find(open) else { return Ok(()) };
+    let body_start = start + open.len();
+    let end = body_start + html[body_start..].find("</script>").ok_or("unterminated loader script")?;
+    let script = html[body_start..end].trim().to_string() + "\n";
+    let name = format!("start-{:016x}.js", fnv1a(script.as_bytes()));
+    std::fs::write(root().join("dist").join(&name), script).map_err(|e| e.to_string())?;
+    let html = format!(
+        "{}<script type=\"module\" src=\"/{name}\"></script>{}",
+        &html[..start],
+        &html[end + "</script>".len()..]
+    );
+    std::fs::write(index_path, html).map_err(|e| e.to_string())
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+}
+
+fn size() -> Result {
+    step("size: first load, raw / gzip / brotli bytes");
+    run(cmd("cargo").args(["run", "--quiet", "-p", "tapin-server", "--", "assets", "--dist", "dist"]))
+}
+
+fn test() -> Result {
+    setup()?;
+    build_app()?;
+    size()?;
+    step("test: Rust (shared crate, domain, storage, HTTP)");
+    run(cmd("cargo").args(["build", "-p", "tapin-server"]))?;
+    run(cmd("cargo").args(["test", "-p", "tapin-api", "-p", "tapin-server"]))?;
+    step("test: browser (Playwright, Debian Chromium)");
+    let e2e = root().join("tests/e2e");
+    let files: Vec<String> = std::fs::read_dir(&e2e)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".test.mjs"))
+        .collect();
+    run(cmd("node").arg("--test").arg("--test-concurrency=1").args(&files).current_dir(&e2e))
+}
+
+fn serve() -> Result {
+    setup()?;
+    build_app()?;
+    step("run: tapin on http://localhost:8080");
+    run(cmd("cargo").args(["run", "--profile", "server", "-p", "tapin-server", "--", "serve", "--demo", "--db", "tapin.db", "--dist", "dist"]))
+}
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "setup" => setup(),
+        "build" => setup().and_then(|_| build_app()),
+        "run" => serve(),
+        "test" => test(),
+        "size" => build_app().and_then(|_| size()),
+        _ => Err("usage: cargo xtask setup | build | run | test | size".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

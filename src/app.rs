@@ -1,0 +1,99 @@
+//! The app shell: routes for the three steps and the progress indicator.
+
+use crate::pages::{account::AccountStep, pass::PassStep, security_info::SecurityInfo};
+use crate::text;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+
+/// The account name typed in the first step, kept for the next one (and
+/// across a reload of it) in this tab's session storage.
+#[derive(Clone, Copy)]
+pub struct Account(pub RwSignal<String>);
+
+const ACCOUNT_KEY: &str = "tapin.upn";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+impl Account {
+    pub fn remember(self, upn: String) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(ACCOUNT_KEY, &upn);
+        }
+        self.0.set(upn);
+    }
+}
+
+pub fn start() {
+    // The page shows a "loading" note (and, if WebAssembly is blocked, why);
+    // once the app runs it takes over the page.
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let saved = storage().and_then(|s| s.get_item(ACCOUNT_KEY).ok().flatten()).unwrap_or_default();
+    provide_context(Account(RwSignal::new(saved)));
+    view! {
+        <Router>
+            <header class="top">
+                <span class="brand">{text::APP_NAME}</span>
+            </header>
+            <main class="card">
+                <Progress/>
+                <Routes fallback=|| view! { <h1>{text::NOT_FOUND}</h1> <a href="/">{text::START_OVER}</a> }>
+                    <Route path=path!("/") view=AccountStep/>
+                    <Route path=path!("/pass") view=PassStep/>
+                    <Route path=path!("/security-info") view=SecurityInfo/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Progress() -> impl IntoView {
+    let location = use_location();
+    let current = move || match location.pathname.get().as_str() {
+        "/pass" => 1,
+        "/security-info" => 2,
+        _ => 0,
+    };
+    let steps = [text::STEP_ACCOUNT, text::STEP_PASS, text::STEP_SECURITY_INFO];
+    view! {
+        <nav aria-label=text::PROGRESS>
+            <ol class="progress">
+                {steps
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, label)| {
+                        view! {
+                            <li
+                                class:done=move || i < current()
+                                class:current=move || i == current()
+                                aria-current=move || (i == current()).then_some("step")
+                            >
+                                {label}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </nav>
+    }
+}
+
+/// Moves focus to a step's heading when it appears, so screen readers start there.
+pub fn focus_on_mount(heading: NodeRef<leptos::html::H1>) {
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            let _ = h.focus();
+        }
+    });
+}

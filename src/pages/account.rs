@@ -1,0 +1,64 @@
+//! Step 1: the account name, checked as it is typed with the shared rules.
+
+use crate::app::{focus_on_mount, Account};
+use crate::text;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use tapin_api::normalize_upn;
+
+#[component]
+pub fn AccountStep() -> impl IntoView {
+    let account = expect_context::<Account>();
+    let value = RwSignal::new(account.0.get_untracked());
+    let touched = RwSignal::new(false);
+    let error = move || {
+        touched.get().then(|| normalize_upn(&value.get()).err().map(|e| text::invalid_field(&e))).flatten()
+    };
+    let heading = NodeRef::<leptos::html::H1>::new();
+    focus_on_mount(heading);
+    let navigate = use_navigate();
+    let input = NodeRef::<leptos::html::Input>::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        touched.set(true);
+        match normalize_upn(&value.get_untracked()) {
+            Ok(upn) => {
+                account.remember(upn);
+                navigate("/pass", Default::default());
+            }
+            Err(_) => {
+                if let Some(i) = input.get() {
+                    let _ = i.focus();
+                }
+            }
+        }
+    };
+    view! {
+        <h1 tabindex="-1" node_ref=heading>{text::ACCOUNT_HEADING}</h1>
+        <p>{text::ACCOUNT_INTRO}</p>
+        <form on:submit=submit novalidate>
+            <div class="field">
+                <label for="upn">{text::ACCOUNT_LABEL}</label>
+                <p id="upn-hint" class="hint">{text::ACCOUNT_HINT}</p>
+                <input
+                    id="upn"
+                    name="username"
+                    type="email"
+                    autocomplete="username"
+                    inputmode="email"
+                    autocapitalize="none"
+                    spellcheck="false"
+                    required
+                    node_ref=input
+                    prop:value=move || value.get()
+                    aria-invalid=move || error().is_some().to_string()
+                    aria-describedby=move || if error().is_some() { "upn-hint upn-error" } else { "upn-hint" }
+                    on:input=move |ev| value.set(event_target_value(&ev))
+                    on:blur=move |_| if !value.get_untracked().is_empty() { touched.set(true) }
+                />
+                <p id="upn-error" class="error" role="alert" hidden=move || error().is_none()>{error}</p>
+            </div>
+            <button type="submit" class="primary">{text::NEXT}</button>
+        </form>
+    }
+}

@@ -1,0 +1,156 @@
+// Pass sign-in end to end in Chromium: the happy path and every outcome's message.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, cli, seed, issue, browser, signIn } from './helpers.mjs';
+
+let chrome;
+before(async () => { chrome = await browser(); });
+after(async () => { await chrome.close(); });
+
+async function fresh(t, serverArgs = []) {
+  const server = await startServer(serverArgs);
+  const context = await chrome.newContext();
+  const page = await context.newPage();
+  t.after(async () => { await context.close(); server.stop(); });
+  seed(server.db);
+  return { server, page, context };
+}
+
+test('a pass issued with the CLI signs the user in to security info, which survives a reload', async (t) => {
+  const { server, page } = await fresh(t);
+  const { temporaryAccessPass } = issue(server.db, 'ada@contoso.com');
+  await signIn(page, server.url, 'ada@contoso.com', temporaryAccessPass);
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  assert.match(await page.locator('.facts').innerText(), /Ada Lovelace \(ada@contoso\.com\)/);
+  assert.equal(await page.getByText('You have no sign-in methods yet', { exact: false }).count(), 1);
+  assert.equal(await page.locator('.countdown').count(), 0, 'a multi-use pass has no passwordless countdown');
+  await page.reload();
+  await page.getByText('Ada Lovelace').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
+});
+
+test('a pasted pass with dashes, spaces and lower case still signs in', async (t) => {
+  const { server, page } = await fresh(t);
+  const code = issue(server.db, 'ada@contoso.com').temporaryAccessPass;
+  await signIn(page, server.url, ' Ada@Contoso.com ', `${code.slice(0, 4).toLowerCase()} - ${code.slice(4)}`);
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+});
+
+test('the back button returns from the pass step to the account step', async (t) => {
+  const { server, page } = await fresh(t);
+  await page.goto(server.url);
+  await page.getByLabel('Account name').fill('ada@contoso.com');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('heading', { name: 'Enter your Temporary Access Pass' }).waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  assert.equal(await page.getByLabel('Account name').inputValue(), 'ada@contoso.com');
+});
+
+test('a malformed account name is explained as it is typed and does not advance', async (t) => {
+  const { server, page } = await fresh(t);
+  await page.goto(server.url);
+  await page.getByLabel('Account name').fill('ada');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByText('Enter your account name as name@domain').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+});
+
+test('a one-time pass shows a 10-minute countdown from the server clock, even with a skewed client clock and after a reload', async (t) => {
+  const { server, page } = await fresh(t);
+  const code = issue(server.db, 'ada@contoso.com', '--one-time').temporaryAccessPass;
+  // The client's clock is an hour fast; the countdown must not care.
+  await page.clock.install({ time: new Date(Date.now() + 3600 * 1000) });
+  await signIn(page, server.url, 'ada@contoso.com', code);
+  const clock = page.locator('.countdown .clock');
+  await clock.waitFor();
+  assert.match(await clock.innerText(), /^(10:00|9:[0-5]\d)$/);
+  assert.match(await page.locator('.countdown [aria-live="polite"]').innerText(), /10 minutes left|9 minutes left/);
+  await page.reload();
+  await clock.waitFor();
+  assert.match(await clock.innerText(), /^(10:00|9:[0-5]\d)$/);
+});
+
+test('when the passwordless window has run out the countdown closes with an explanation', async (t) => {
+  const { server, page } = await fresh(t, ['--passwordless-window-seconds', '2']);
+  const code = issue(server.db, 'ada@contoso.com', '--one-time').temporaryAccessPass;
+  await signIn(page, server.url, 'ada@contoso.com', code);
+  await page.getByText('The time to add a passkey or security key has ended').waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('.countdown .clock').innerText(), '0:00');
+});
+
+test('sign out ends the session', async (t) => {
+  const { server, page } = await fresh(t);
+  const code = issue(server.db, 'ada@contoso.com').temporaryAccessPass;
+  await signIn(page, server.url, 'ada@contoso.com', code);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  await page.goto(`${server.url}/security-info`);
+  await page.getByText('You are not signed in').waitFor();
+});
+
+const outcomes = [
+  ['a wrong pass', async (db) => { issue(db, 'ada@contoso.com'); return 'ZZZZZZZZ'; },
+    /account name or Temporary Access Pass isn't right.*Ask your administrator for a Temporary Access Pass/],
+  ['an unknown user', async () => 'ZZZZZZZZ',
+    /account name or Temporary Access Pass isn't right/, 'nobody@contoso.com'],
+  ['an expired pass', async (db) => issue(db, 'ada@contoso.com', '--start', new Date(Date.now() - 3 * 3600e3).toISOString(), '--lifetime', '60').temporaryAccessPass,
+    /This Temporary Access Pass expired on .+\. Ask your administrator/],
+  ['a not-yet-valid pass', async (db) => issue(db, 'ada@contoso.com', '--start', new Date(Date.now() + 24 * 3600e3).toISOString()).temporaryAccessPass,
+    /isn't valid yet\. You can use it from .+/],
+  ['an out-of-scope user', async (db) => {
+    const code = issue(db, 'ada@contoso.com').temporaryAccessPass;
+    cli(db, 'policy', 'set', '--exclude', 'group:staff');
+    return code;
+  }, /Temporary Access Pass sign in was blocked due to User Credential Policy/],
+];
+
+for (const [what, prepare, message, upn = 'ada@contoso.com'] of outcomes) {
+  test(`${what} shows its own message`, async (t) => {
+    const { server, page } = await fresh(t);
+    const code = await prepare(server.db);
+    await signIn(page, server.url, upn, code);
+    const alert = page.locator('#signin-error');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), message);
+    assert.equal(new URL(page.url()).pathname, '/pass');
+  });
+}
+
+test('a used one-time pass says when it was used', async (t) => {
+  const { server, page } = await fresh(t);
+  const code = issue(server.db, 'ada@contoso.com', '--one-time').temporaryAccessPass;
+  const first = await fetch(`${server.url}/api/v1/signin/pass`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: server.url },
+    body: JSON.stringify({ upn: 'ada@contoso.com', pass: code }),
+  });
+  assert.equal(first.status, 200);
+  await signIn(page, server.url, 'ada@contoso.com', code);
+  await page.locator('#signin-error').waitFor();
+  assert.match(await page.locator('#signin-error').innerText(), /already used on .+/);
+});
+
+test('too many wrong passes lock the account and say when to retry', async (t) => {
+  const { server, page } = await fresh(t, ['--account-lockout', '3']);
+  issue(server.db, 'ada@contoso.com');
+  await signIn(page, server.url, 'ada@contoso.com', 'ZZZZZZZZ');
+  for (let i = 0; i < 2; i++) {
+    await page.locator('#signin-error').waitFor();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.getByText(/Too many attempts, so sign-in is locked for now\. Try again after .+/).waitFor();
+});
+
+test('with WebAssembly disabled the page explains what to do instead of going blank', async () => {
+  const server = await startServer();
+  const noWasm = await browser(['--js-flags=--noexpose_wasm']);
+  try {
+    const page = await noWasm.newPage();
+    await page.goto(server.url);
+    await page.getByText("This page can't start because your browser blocked WebAssembly.").waitFor();
+    assert.match(await page.locator('#boot-blocked').innerText(), /add this site as an exception/);
+  } finally {
+    await noWasm.close();
+    server.stop();
+  }
+});
