@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const TRUNK_VERSION: &str = "0.21.14";
-const APT_PACKAGES: &[&str] = &["binaryen", "brotli", "chromium", "chromium-driver", "libssl-dev", "pkg-config"];
+const APT_PACKAGES: &[&str] = &["brotli", "chromium", "chromium-driver", "libssl-dev", "pkg-config"];
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -26,7 +26,8 @@ fn cargo_bin() -> PathBuf {
 fn cmd(program: &str) -> Command {
     let mut c = Command::new(program);
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut paths = vec![cargo_bin()];
+    // npm's binaryen: Debian's wasm-opt 108 mangles wasm-bindgen's reference-type tables.
+    let mut paths = vec![root().join("tests/e2e/node_modules/.bin"), cargo_bin()];
     paths.extend(std::env::split_paths(&path));
     c.env("PATH", std::env::join_paths(paths).expect("valid PATH"));
     c.current_dir(root());
