@@ -11,12 +11,18 @@ pub enum Failure {
     Network,
 }
 
-async fn read<T: DeserializeOwned>(response: Result<Response, gloo_net::Error>) -> Result<T, Failure> {
+async fn read<T: DeserializeOwned>(
+    response: Result<Response, gloo_net::Error>,
+) -> Result<T, Failure> {
     let response = response.map_err(|_| Failure::Network)?;
     if response.ok() {
         response.json::<T>().await.map_err(|_| Failure::Network)
     } else {
-        Err(response.json::<ErrorBody>().await.map(Failure::Api).unwrap_or(Failure::Network))
+        Err(response
+            .json::<ErrorBody>()
+            .await
+            .map(Failure::Api)
+            .unwrap_or(Failure::Network))
     }
 }
 
@@ -32,7 +38,10 @@ pub async fn session() -> Result<SessionInfo, Failure> {
 }
 
 pub async fn sign_out() -> Result<(), Failure> {
-    let response = Request::post("/api/v1/signout").send().await.map_err(|_| Failure::Network)?;
+    let response = Request::post("/api/v1/signout")
+        .send()
+        .await
+        .map_err(|_| Failure::Network)?;
     if response.ok() {
         Ok(())
     } else {

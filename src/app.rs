@@ -38,7 +38,9 @@ pub fn start() {
 
 #[component]
 fn App() -> impl IntoView {
-    let saved = storage().and_then(|s| s.get_item(ACCOUNT_KEY).ok().flatten()).unwrap_or_default();
+    let saved = storage()
+        .and_then(|s| s.get_item(ACCOUNT_KEY).ok().flatten())
+        .unwrap_or_default();
     provide_context(Account(RwSignal::new(saved)));
     view! {
         <Router>
@@ -65,7 +67,11 @@ fn Progress() -> impl IntoView {
         "/security-info" => 2,
         _ => 0,
     };
-    let steps = [text::STEP_ACCOUNT, text::STEP_PASS, text::STEP_SECURITY_INFO];
+    let steps = [
+        text::STEP_ACCOUNT,
+        text::STEP_PASS,
+        text::STEP_SECURITY_INFO,
+    ];
     view! {
         <nav aria-label=text::PROGRESS>
             <ol class="progress">

@@ -10,7 +10,9 @@ use tapin_api::countdown::{ClockSkew, Phase, Remaining};
 #[component]
 pub fn Countdown(deadline: DateTime<Utc>, skew: ClockSkew) -> impl IntoView {
     let now = RwSignal::new(Utc::now());
-    if let Ok(handle) = set_interval_with_handle(move || now.set(Utc::now()), Duration::from_millis(1000)) {
+    if let Ok(handle) =
+        set_interval_with_handle(move || now.set(Utc::now()), Duration::from_millis(1000))
+    {
         on_cleanup(move || handle.clear());
     }
     let remaining = Memo::new(move |_| Remaining::at(deadline, skew, now.get()));

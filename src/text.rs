@@ -30,7 +30,8 @@ pub const INFO_HEADING: &str = "Security info";
 pub const INFO_SIGNED_IN_AS: &str = "Signed in as";
 pub const INFO_SESSION_ENDS: &str = "This session ends";
 pub const INFO_METHODS_HEADING: &str = "Your sign-in methods";
-pub const INFO_NO_METHODS: &str = "You have no sign-in methods yet. Add one so you can sign in without a Temporary Access Pass.";
+pub const INFO_NO_METHODS: &str =
+    "You have no sign-in methods yet. Add one so you can sign in without a Temporary Access Pass.";
 pub const SIGN_OUT: &str = "Sign out";
 pub const LOADING: &str = "Loading…";
 pub const NOT_SIGNED_IN: &str = "You are not signed in, or your session has ended.";
@@ -39,7 +40,8 @@ pub const NOT_FOUND: &str = "There is no such page.";
 
 pub const COUNTDOWN_LABEL: &str = "Time left to add a passkey or security key";
 pub const COUNTDOWN_EXPLAIN: &str = "You signed in with a one-time pass, so passkeys and security keys can only be added for 10 minutes after signing in.";
-pub const COUNTDOWN_WARNING: &str = "Less than 2 minutes left. Add your passkey or security key now.";
+pub const COUNTDOWN_WARNING: &str =
+    "Less than 2 minutes left. Add your passkey or security key now.";
 pub const COUNTDOWN_CLOSED: &str = "The time to add a passkey or security key has ended. You can still add other methods. To add a passkey, ask your administrator for a new Temporary Access Pass.";
 
 pub fn minutes_left(minutes: i64) -> String {

@@ -12,7 +12,14 @@ pub fn AccountStep() -> impl IntoView {
     let value = RwSignal::new(account.0.get_untracked());
     let touched = RwSignal::new(false);
     let error = move || {
-        touched.get().then(|| normalize_upn(&value.get()).err().map(|e| text::invalid_field(&e))).flatten()
+        touched
+            .get()
+            .then(|| {
+                normalize_upn(&value.get())
+                    .err()
+                    .map(|e| text::invalid_field(&e))
+            })
+            .flatten()
     };
     let heading = NodeRef::<leptos::html::H1>::new();
     focus_on_mount(heading);

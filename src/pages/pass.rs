@@ -21,7 +21,14 @@ pub fn PassStep() -> impl IntoView {
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<Failure>);
     let field_error = move || {
-        touched.get().then(|| normalize_pass(&value.get()).err().map(|e| text::invalid_field(&e))).flatten()
+        touched
+            .get()
+            .then(|| {
+                normalize_pass(&value.get())
+                    .err()
+                    .map(|e| text::invalid_field(&e))
+            })
+            .flatten()
     };
     let heading = NodeRef::<leptos::html::H1>::new();
     focus_on_mount(heading);

@@ -7,12 +7,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const TRUNK_VERSION: &str = "0.21.14";
-const APT_PACKAGES: &[&str] = &["brotli", "chromium", "chromium-driver", "libssl-dev", "pkg-config"];
+const APT_PACKAGES: &[&str] = &[
+    "brotli",
+    "chromium",
+    "chromium-driver",
+    "libssl-dev",
+    "pkg-config",
+];
 
 type Result<T = ()> = std::result::Result<T, String>;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn cargo_bin() -> PathBuf {
@@ -37,12 +46,18 @@ fn cmd(program: &str) -> Command {
 fn run(c: &mut Command) -> Result {
     eprintln!("xtask: {c:?}");
     let status = c.status().map_err(|e| format!("cannot start {c:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{c:?} failed with {status}")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{c:?} failed with {status}"))
+    }
 }
 
 fn output(c: &mut Command) -> Option<String> {
     let out = c.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn step(name: &str) {
@@ -53,7 +68,10 @@ fn step(name: &str) {
 fn setup() -> Result {
     step("setup: toolchain and browser");
     let targets = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !targets.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if !targets
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     let missing: Vec<&str> = APT_PACKAGES
@@ -66,7 +84,9 @@ fn setup() -> Result {
         .collect();
     if !missing.is_empty() {
         run(cmd("apt-get").arg("update"))?;
-        run(cmd("apt-get").args(["install", "-y", "--no-install-recommends"]).args(&missing))?;
+        run(cmd("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing))?;
     }
     let trunk = output(cmd("trunk").arg("--version")).unwrap_or_default();
     if !trunk.contains(TRUNK_VERSION) {
@@ -80,7 +100,9 @@ fn setup() -> Result {
     }
     let e2e = root().join("tests/e2e");
     if !e2e.join("node_modules/.package-lock.json").exists() {
-        run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&e2e))?;
+        run(cmd("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&e2e))?;
     }
     Ok(())
 }
@@ -106,9 +128,14 @@ fn build_app() -> Result {
     let index_path = root().join("dist/index.html");
     let html = std::fs::read_to_string(&index_path).map_err(|e| e.to_string())?;
     let open = "<script type=\"module\">";
-    let Some(start) = html.find(open) else { return Ok(()) };
+    let Some(start) = html.find(open) else {
+        return Ok(());
+    };
     let body_start = start + open.len();
-    let end = body_start + html[body_start..].find("</script>").ok_or("unterminated loader script")?;
+    let end = body_start
+        + html[body_start..]
+            .find("</script>")
+            .ok_or("unterminated loader script")?;
     let script = html[body_start..end].trim().to_string() + "\n";
     let name = format!("start-{:016x}.js", fnv1a(script.as_bytes()));
     std::fs::write(root().join("dist").join(&name), script).map_err(|e| e.to_string())?;
@@ -121,12 +148,23 @@ fn build_app() -> Result {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 fn size() -> Result {
     step("size: first load, raw / gzip / brotli bytes");
-    run(cmd("cargo").args(["run", "--quiet", "-p", "tapin-server", "--", "assets", "--dist", "dist"]))
+    run(cmd("cargo").args([
+        "run",
+        "--quiet",
+        "-p",
+        "tapin-server",
+        "--",
+        "assets",
+        "--dist",
+        "dist",
+    ]))
 }
 
 fn test() -> Result {
@@ -143,14 +181,31 @@ fn test() -> Result {
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".test.mjs"))
         .collect();
-    run(cmd("node").arg("--test").arg("--test-concurrency=1").args(&files).current_dir(&e2e))
+    run(cmd("node")
+        .arg("--test")
+        .arg("--test-concurrency=1")
+        .args(&files)
+        .current_dir(&e2e))
 }
 
 fn serve() -> Result {
     setup()?;
     build_app()?;
     step("run: tapin on http://localhost:8080");
-    run(cmd("cargo").args(["run", "--profile", "server", "-p", "tapin-server", "--", "serve", "--demo", "--db", "tapin.db", "--dist", "dist"]))
+    run(cmd("cargo").args([
+        "run",
+        "--profile",
+        "server",
+        "-p",
+        "tapin-server",
+        "--",
+        "serve",
+        "--demo",
+        "--db",
+        "tapin.db",
+        "--dist",
+        "dist",
+    ]))
 }
 
 fn main() -> ExitCode {

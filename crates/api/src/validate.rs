@@ -62,9 +62,9 @@ impl fmt::Display for ValidationError {
             ValidationCode::PassCharacters => {
                 "contains characters a Temporary Access Pass never has".to_string()
             }
-            ValidationCode::LifetimeRange => format!(
-                "must be between {LIFETIME_MIN_MINUTES} and {LIFETIME_MAX_MINUTES} minutes"
-            ),
+            ValidationCode::LifetimeRange => {
+                format!("must be between {LIFETIME_MIN_MINUTES} and {LIFETIME_MAX_MINUTES} minutes")
+            }
             ValidationCode::LengthRange => {
                 format!("must be between {PASS_LENGTH_MIN} and {PASS_LENGTH_MAX} characters")
             }
@@ -186,25 +186,56 @@ mod tests {
 
     #[test]
     fn pass_length_limits_are_enforced() {
-        assert_eq!(normalize_pass("ABCDEFG").unwrap_err().code, ValidationCode::PassTooShort);
-        assert_eq!(normalize_pass(&"A".repeat(49)).unwrap_err().code, ValidationCode::PassTooLong);
+        assert_eq!(
+            normalize_pass("ABCDEFG").unwrap_err().code,
+            ValidationCode::PassTooShort
+        );
+        assert_eq!(
+            normalize_pass(&"A".repeat(49)).unwrap_err().code,
+            ValidationCode::PassTooLong
+        );
         assert!(normalize_pass(&"A".repeat(48)).is_ok());
-        assert_eq!(normalize_pass("  - ").unwrap_err().code, ValidationCode::Empty);
+        assert_eq!(
+            normalize_pass("  - ").unwrap_err().code,
+            ValidationCode::Empty
+        );
     }
 
     #[test]
     fn upn_is_trimmed_and_lower_cased() {
-        assert_eq!(normalize_upn("  Ada.Lovelace@Contoso.COM ").unwrap(), "ada.lovelace@contoso.com");
+        assert_eq!(
+            normalize_upn("  Ada.Lovelace@Contoso.COM ").unwrap(),
+            "ada.lovelace@contoso.com"
+        );
     }
 
     #[test]
     fn malformed_upns_are_refused() {
-        for bad in ["ada", "ada@", "@contoso.com", "ada@contoso", "a da@contoso.com", "ada@-x.com", ".ada@x.com", "a..b@x.com"] {
-            assert_eq!(normalize_upn(bad).unwrap_err().code, ValidationCode::UpnShape, "{bad}");
+        for bad in [
+            "ada",
+            "ada@",
+            "@contoso.com",
+            "ada@contoso",
+            "a da@contoso.com",
+            "ada@-x.com",
+            ".ada@x.com",
+            "a..b@x.com",
+        ] {
+            assert_eq!(
+                normalize_upn(bad).unwrap_err().code,
+                ValidationCode::UpnShape,
+                "{bad}"
+            );
         }
-        assert_eq!(normalize_upn("   ").unwrap_err().code, ValidationCode::Empty);
+        assert_eq!(
+            normalize_upn("   ").unwrap_err().code,
+            ValidationCode::Empty
+        );
         let long = format!("{}@contoso.com", "a".repeat(110));
-        assert_eq!(normalize_upn(&long).unwrap_err().code, ValidationCode::TooLong);
+        assert_eq!(
+            normalize_upn(&long).unwrap_err().code,
+            ValidationCode::TooLong
+        );
     }
 
     #[test]

@@ -17,7 +17,11 @@ use std::sync::Arc;
 pub const DEMO_UPN: &str = "demo@tapin.example";
 
 #[derive(Parser)]
-#[command(name = "tapin", version, about = "Self-service sign-in with a Temporary Access Pass")]
+#[command(
+    name = "tapin",
+    version,
+    about = "Self-service sign-in with a Temporary Access Pass"
+)]
 struct Cli {
     /// The SQLite database file (created and migrated when missing).
     #[arg(long, global = true, env = "TAPIN_DB", default_value = "tapin.db")]
@@ -186,7 +190,11 @@ fn targets(values: &[String]) -> Result<Option<Vec<Target>>, Error> {
     match values {
         [] => Ok(None),
         [only] if only == "none" => Ok(Some(vec![])),
-        _ => values.iter().map(|v| Target::parse(v)).collect::<Result<_, _>>().map(Some),
+        _ => values
+            .iter()
+            .map(|v| Target::parse(v))
+            .collect::<Result<_, _>>()
+            .map(Some),
     }
 }
 
@@ -210,7 +218,13 @@ pub fn main() -> ExitCode {
 
 fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
     match cmd {
-        UserCommand::Add { upn, name, role, admin_roles, groups } => {
+        UserCommand::Add {
+            upn,
+            name,
+            role,
+            admin_roles,
+            groups,
+        } => {
             let user = t.add_user(NewUser {
                 upn,
                 display_name: name,
@@ -221,10 +235,16 @@ fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
                 admin_roles: admin_roles
                     .into_iter()
                     .map(|r| match r {
-                        AdminRoleArg::PrivilegedAuthenticationAdministrator => AdminRole::PrivilegedAuthenticationAdministrator,
-                        AdminRoleArg::AuthenticationAdministrator => AdminRole::AuthenticationAdministrator,
+                        AdminRoleArg::PrivilegedAuthenticationAdministrator => {
+                            AdminRole::PrivilegedAuthenticationAdministrator
+                        }
+                        AdminRoleArg::AuthenticationAdministrator => {
+                            AdminRole::AuthenticationAdministrator
+                        }
                         AdminRoleArg::GlobalReader => AdminRole::GlobalReader,
-                        AdminRoleArg::AuthenticationPolicyAdministrator => AdminRole::AuthenticationPolicyAdministrator,
+                        AdminRoleArg::AuthenticationPolicyAdministrator => {
+                            AdminRole::AuthenticationPolicyAdministrator
+                        }
                     })
                     .collect(),
                 groups,
@@ -241,7 +261,13 @@ fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
                         Role::Admin => "admin",
                         Role::Member => "member",
                     };
-                    println!("{}\t{}\t{}\t{}", u.upn, u.display_name, role, u.groups.join(","));
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        u.upn,
+                        u.display_name,
+                        role,
+                        u.groups.join(",")
+                    );
                 }
             }
         }
@@ -254,7 +280,16 @@ fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
         if json {
             print_json(p);
         } else {
-            let list = |v: &[Target]| if v.is_empty() { "none".to_string() } else { v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ") };
+            let list = |v: &[Target]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
             println!("enabled:          {}", p.enabled);
             println!("include:          {}", list(&p.include));
             println!("exclude:          {}", list(&p.exclude));
@@ -267,7 +302,17 @@ fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
     };
     match cmd {
         PolicyCommand::Show { json } => show(json, &t.policy()?),
-        PolicyCommand::Set { enabled, include, exclude, min_lifetime, max_lifetime, default_lifetime, one_time, length, as_admin } => {
+        PolicyCommand::Set {
+            enabled,
+            include,
+            exclude,
+            min_lifetime,
+            max_lifetime,
+            default_lifetime,
+            one_time,
+            length,
+            as_admin,
+        } => {
             let actor = t.actor(as_admin.as_deref())?;
             let change = PolicyChange {
                 enabled,
@@ -287,21 +332,52 @@ fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
 
 fn tap(t: &Tapin, cmd: TapCommand) -> Result<(), Error> {
     match cmd {
-        TapCommand::Issue { upn, lifetime, one_time, start, as_admin, json } => {
+        TapCommand::Issue {
+            upn,
+            lifetime,
+            one_time,
+            start,
+            as_admin,
+            json,
+        } => {
             let actor = t.actor(as_admin.as_deref())?;
             let start = start
-                .map(|s| DateTime::parse_from_rfc3339(&s).map_err(|e| Error::Invalid(format!("--start must be RFC 3339, like 2026-11-23T09:00:00+01:00 ({e})"), Some("start"))))
+                .map(|s| {
+                    DateTime::parse_from_rfc3339(&s).map_err(|e| {
+                        Error::Invalid(
+                            format!(
+                                "--start must be RFC 3339, like 2026-11-23T09:00:00+01:00 ({e})"
+                            ),
+                            Some("start"),
+                        )
+                    })
+                })
                 .transpose()?;
-            let issued = t.issue_pass(&actor, &upn, IssueOptions { lifetime_minutes: lifetime, one_time, start })?;
+            let issued = t.issue_pass(
+                &actor,
+                &upn,
+                IssueOptions {
+                    lifetime_minutes: lifetime,
+                    one_time,
+                    start,
+                },
+            )?;
             if json {
                 print_json(&issued);
             } else {
-                println!("Temporary Access Pass for {upn}: {}", issued.temporary_access_pass);
+                println!(
+                    "Temporary Access Pass for {upn}: {}",
+                    issued.temporary_access_pass
+                );
                 println!("(shown once; it cannot be displayed again)");
                 print_json(&issued.pass);
             }
         }
-        TapCommand::Show { upn, as_admin, json } => {
+        TapCommand::Show {
+            upn,
+            as_admin,
+            json,
+        } => {
             let actor = t.actor(as_admin.as_deref())?;
             let view = t.show_pass(&actor, &upn)?;
             if json {
@@ -321,24 +397,46 @@ fn tap(t: &Tapin, cmd: TapCommand) -> Result<(), Error> {
 }
 
 fn assets(dist: &std::path::Path) -> Result<(), Error> {
-    let assets = Assets::load(dist).map_err(|e| Error::invalid(format!("cannot read {}: {e}", dist.display())))?;
-    println!("{:<44} {:>10} {:>10} {:>10}", "asset", "raw", "gzip", "brotli");
+    let assets = Assets::load(dist)
+        .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dist.display())))?;
+    println!(
+        "{:<44} {:>10} {:>10} {:>10}",
+        "asset", "raw", "gzip", "brotli"
+    );
     let (mut raw, mut gz, mut br) = (0, 0, 0);
     for a in assets.all() {
-        println!("{:<44} {:>10} {:>10} {:>10}", a.path, a.raw.len(), a.gzip.len(), a.brotli.len());
+        println!(
+            "{:<44} {:>10} {:>10} {:>10}",
+            a.path,
+            a.raw.len(),
+            a.gzip.len(),
+            a.brotli.len()
+        );
         raw += a.raw.len();
         gz += a.gzip.len();
         br += a.brotli.len();
     }
-    println!("{:<44} {:>10} {:>10} {:>10}", "first load (all of the above)", raw, gz, br);
-    println!("first load brotli: {:.1} KB of the 120 KB budget", br as f64 / 1000.0);
+    println!(
+        "{:<44} {:>10} {:>10} {:>10}",
+        "first load (all of the above)", raw, gz, br
+    );
+    println!(
+        "first load brotli: {:.1} KB of the 120 KB budget",
+        br as f64 / 1000.0
+    );
     Ok(())
 }
 
 /// Creates the demo deployment on an empty database and issues the demo user a fresh pass.
 fn seed_demo(t: &Tapin) -> Result<crate::domain::IssuedPass, Error> {
     if t.is_empty()? {
-        t.set_policy(&Actor::Operator, PolicyChange { enabled: Some(true), ..Default::default() })?;
+        t.set_policy(
+            &Actor::Operator,
+            PolicyChange {
+                enabled: Some(true),
+                ..Default::default()
+            },
+        )?;
         t.add_user(NewUser {
             upn: DEMO_UPN.into(),
             display_name: "Dana Demo".into(),
@@ -352,7 +450,10 @@ fn seed_demo(t: &Tapin) -> Result<crate::domain::IssuedPass, Error> {
 
 fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), Error> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TAPIN_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TAPIN_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let settings = Settings {
@@ -363,28 +464,45 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), Error> {
         ..Settings::default()
     };
     let tapin = open(db, settings)?;
-    let demo = if args.demo { Some(seed_demo(&tapin)?) } else { None };
-    let assets = Assets::load(&args.dist).map_err(|e| Error::invalid(format!("cannot read {}: {e}", args.dist.display())))?;
+    let demo = if args.demo {
+        Some(seed_demo(&tapin)?)
+    } else {
+        None
+    };
+    let assets = Assets::load(&args.dist)
+        .map_err(|e| Error::invalid(format!("cannot read {}: {e}", args.dist.display())))?;
     if assets.index().is_none() {
         tracing::warn!(dist = %args.dist.display(), "no built app found; serving the API only");
     }
     let state = AppState {
         tapin: Arc::new(tapin),
         assets: Arc::new(assets),
-        config: Arc::new(HttpConfig { public_origin: args.public_origin, hsts: args.hsts }),
+        config: Arc::new(HttpConfig {
+            public_origin: args.public_origin,
+            hsts: args.hsts,
+        }),
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::Storage(e.to_string()))?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .map_err(|e| Error::invalid(format!("cannot listen on {}: {e}", args.addr)))?;
-        let addr = listener.local_addr().map_err(|e| Error::Storage(e.to_string()))?;
-        let host = if addr.ip().is_loopback() { format!("localhost:{}", addr.port()) } else { addr.to_string() };
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        let host = if addr.ip().is_loopback() {
+            format!("localhost:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
         println!("tapin listening on http://{host}");
         if let Some(issued) = demo {
             println!("  demo account:          {DEMO_UPN}");
             println!("  Temporary Access Pass: {}", issued.temporary_access_pass);
-            println!("  valid for {} minutes from {}", issued.pass.lifetime_in_minutes, issued.pass.start_date_time);
+            println!(
+                "  valid for {} minutes from {}",
+                issued.pass.lifetime_in_minutes, issued.pass.start_date_time
+            );
         }
         let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)

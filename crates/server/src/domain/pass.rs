@@ -2,7 +2,9 @@
 //! storage, and the Graph-style view of its state.
 
 use super::{policy::Policy, store::StoredPass, Error, Result};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use chrono::{DateTime, Duration, FixedOffset, SecondsFormat, Utc};
 use rand::Rng;
@@ -29,7 +31,11 @@ pub fn hash_code(code: &str) -> Result<String> {
 
 pub fn code_matches(code: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(code.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(code.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -73,12 +79,16 @@ impl StoredPass {
 
     pub fn view(&self, policy: &Policy, in_scope: bool, now: DateTime<Utc>) -> PassView {
         let reason = self.usability(policy, in_scope, now);
-        let offset = FixedOffset::east_opt(self.start_offset_seconds).unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
+        let offset = FixedOffset::east_opt(self.start_offset_seconds)
+            .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
         PassView {
             id: self.id.clone(),
             created_date_time: self.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             start_date_time: self.start_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-            start_date_time_issuer: self.start_at.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::Secs, true),
+            start_date_time_issuer: self
+                .start_at
+                .with_timezone(&offset)
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
             lifetime_in_minutes: self.lifetime_minutes,
             is_usable_once: self.usable_once,
             is_usable: reason == Usability::EnabledByPolicy,
@@ -150,6 +160,9 @@ mod tests {
             counts[PASS_ALPHABET.iter().position(|&a| a == c).unwrap()] += 1;
         }
         // Expected 1000 each; a biased generator would leave some far off.
-        assert!(counts.iter().all(|&n| (800..1200).contains(&n)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&n| (800..1200).contains(&n)),
+            "{counts:?}"
+        );
     }
 }

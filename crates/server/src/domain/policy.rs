@@ -75,7 +75,8 @@ impl Default for Policy {
 
 impl Policy {
     pub fn in_scope(&self, user: &User) -> bool {
-        self.include.iter().any(|t| t.matches(user)) && !self.exclude.iter().any(|t| t.matches(user))
+        self.include.iter().any(|t| t.matches(user))
+            && !self.exclude.iter().any(|t| t.matches(user))
     }
 
     /// Checks every range of DESIGN.md §2 and that default lies between min and max.
@@ -177,12 +178,30 @@ mod tests {
     fn out_of_range_settings_are_refused() {
         let base = Policy::default();
         let cases = [
-            PolicyChange { min_lifetime_minutes: Some(9), ..Default::default() },
-            PolicyChange { max_lifetime_minutes: Some(43_201), ..Default::default() },
-            PolicyChange { length: Some(7), ..Default::default() },
-            PolicyChange { length: Some(49), ..Default::default() },
-            PolicyChange { default_lifetime_minutes: Some(500), ..Default::default() },
-            PolicyChange { min_lifetime_minutes: Some(600), ..Default::default() },
+            PolicyChange {
+                min_lifetime_minutes: Some(9),
+                ..Default::default()
+            },
+            PolicyChange {
+                max_lifetime_minutes: Some(43_201),
+                ..Default::default()
+            },
+            PolicyChange {
+                length: Some(7),
+                ..Default::default()
+            },
+            PolicyChange {
+                length: Some(49),
+                ..Default::default()
+            },
+            PolicyChange {
+                default_lifetime_minutes: Some(500),
+                ..Default::default()
+            },
+            PolicyChange {
+                min_lifetime_minutes: Some(600),
+                ..Default::default()
+            },
         ];
         for change in cases {
             let shown = format!("{change:?}");
@@ -193,8 +212,14 @@ mod tests {
     #[test]
     fn targets_parse_from_their_text_form() {
         assert_eq!(Target::parse("all").unwrap(), Target::All);
-        assert_eq!(Target::parse("user:Ada@Contoso.com").unwrap(), Target::User("ada@contoso.com".into()));
-        assert_eq!(Target::parse("group:staff").unwrap(), Target::Group("staff".into()));
+        assert_eq!(
+            Target::parse("user:Ada@Contoso.com").unwrap(),
+            Target::User("ada@contoso.com".into())
+        );
+        assert_eq!(
+            Target::parse("group:staff").unwrap(),
+            Target::Group("staff".into())
+        );
         assert!(Target::parse("team:x").is_err());
     }
 }

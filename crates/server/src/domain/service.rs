@@ -63,12 +63,23 @@ fn random_hex(bytes: usize) -> String {
 
 fn pass_id() -> String {
     let h = random_hex(16);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 impl Tapin {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Self { store, clock, settings }
+        Self {
+            store,
+            clock,
+            settings,
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -89,17 +100,28 @@ impl Tapin {
         let upn = normalize_upn(&new.upn)?;
         let display_name = new.display_name.trim().to_string();
         if display_name.is_empty() || display_name.chars().count() > 256 {
-            return Err(Error::Invalid("name must be 1 to 256 characters".into(), Some("name")));
+            return Err(Error::Invalid(
+                "name must be 1 to 256 characters".into(),
+                Some("name"),
+            ));
         }
         if new.role == Role::Member && !new.admin_roles.is_empty() {
             return Err(Error::invalid("only an admin can hold administrator roles"));
         }
         let mut groups: Vec<String> = new.groups.iter().map(|g| g.trim().to_string()).collect();
         if groups.iter().any(|g| g.is_empty()) {
-            return Err(Error::Invalid("a group name cannot be empty".into(), Some("group")));
+            return Err(Error::Invalid(
+                "a group name cannot be empty".into(),
+                Some("group"),
+            ));
         }
         groups.dedup();
-        let user = NewUser { upn, display_name, groups, ..new };
+        let user = NewUser {
+            upn,
+            display_name,
+            groups,
+            ..new
+        };
         Ok(self.store.insert_user(&user, self.now())?)
     }
 
@@ -121,7 +143,10 @@ impl Tapin {
             Some(upn) => {
                 let user = self.user(upn)?;
                 if user.role != Role::Admin {
-                    return Err(Error::Forbidden(format!("{} is not an administrator", user.upn)));
+                    return Err(Error::Forbidden(format!(
+                        "{} is not an administrator",
+                        user.upn
+                    )));
                 }
                 Ok(Actor::Admin(user))
             }
@@ -153,12 +178,16 @@ impl Tapin {
     /// and members, authentication administrators on members; neither on
     /// themselves. Global readers may only look.
     fn authorize(&self, actor: &Actor, target: &User, read_only: bool) -> Result<()> {
-        let Actor::Admin(admin) = actor else { return Ok(()) };
+        let Actor::Admin(admin) = actor else {
+            return Ok(());
+        };
         if read_only && admin.has(AdminRole::GlobalReader) {
             return Ok(());
         }
         if admin.id == target.id {
-            return Err(Error::Forbidden("administrators cannot manage their own pass".into()));
+            return Err(Error::Forbidden(
+                "administrators cannot manage their own pass".into(),
+            ));
         }
         let allowed = admin.has(AdminRole::PrivilegedAuthenticationAdministrator)
             || (admin.has(AdminRole::AuthenticationAdministrator) && target.role == Role::Member);
@@ -187,7 +216,9 @@ impl Tapin {
                 user.upn
             )));
         }
-        let lifetime = opts.lifetime_minutes.unwrap_or(policy.default_lifetime_minutes);
+        let lifetime = opts
+            .lifetime_minutes
+            .unwrap_or(policy.default_lifetime_minutes);
         if !(policy.min_lifetime_minutes..=policy.max_lifetime_minutes).contains(&lifetime) {
             return Err(Error::Invalid(
                 format!(
@@ -238,7 +269,10 @@ impl Tapin {
         if self.store.delete_pass(user.id)? {
             Ok(())
         } else {
-            Err(Error::NotFound(format!("{} has no Temporary Access Pass", user.upn)))
+            Err(Error::NotFound(format!(
+                "{} has no Temporary Access Pass",
+                user.upn
+            )))
         }
     }
 
@@ -314,7 +348,11 @@ impl Tapin {
         };
         let consume = pass.usable_once.then_some(pass.id.as_str());
         if !self.store.start_session(&record, consume)? {
-            let used_at = self.store.pass_of(user.id)?.and_then(|p| p.used_at).unwrap_or(now);
+            let used_at = self
+                .store
+                .pass_of(user.id)?
+                .and_then(|p| p.used_at)
+                .unwrap_or(now);
             return Err(Error::PassUsed(used_at));
         }
         self.store.clear_failures(&account_key)?;
@@ -332,7 +370,10 @@ impl Tapin {
             self.store.delete_session(&hash)?;
             return Err(Error::NotSignedIn);
         }
-        let user = self.store.user_by_id(record.user_id)?.ok_or(Error::NotSignedIn)?;
+        let user = self
+            .store
+            .user_by_id(record.user_id)?
+            .ok_or(Error::NotSignedIn)?;
         Ok(session_info(&user, &record, now))
     }
 

@@ -44,7 +44,11 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 
 pub fn brotli(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
     brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("in-memory write");
     out
 }
@@ -79,12 +83,22 @@ fn load_dir(root: &Path, dir: &Path, files: &mut BTreeMap<String, Asset>) -> std
             load_dir(root, &path, files)?;
             continue;
         }
-        let rel = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+        let rel = path
+            .strip_prefix(root)
+            .expect("under root")
+            .to_string_lossy()
+            .replace('\\', "/");
         let url = format!("/{rel}");
         let raw = std::fs::read(&path)?;
         files.insert(
             url.clone(),
-            Asset { mime: mime(&url), gzip: gzip(&raw), brotli: brotli(&raw), raw, path: url },
+            Asset {
+                mime: mime(&url),
+                gzip: gzip(&raw),
+                brotli: brotli(&raw),
+                raw,
+                path: url,
+            },
         );
     }
     Ok(())
@@ -102,7 +116,8 @@ pub fn respond(asset: &Asset, request: &HeaderMap) -> Response {
             .flat_map(|v| v.split(','))
             .any(|part| {
                 let mut it = part.trim().split(';');
-                it.next() == Some(enc) && !it.any(|q| matches!(q.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
+                it.next() == Some(enc)
+                    && !it.any(|q| matches!(q.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
             })
     };
     let (body, encoding) = if accepts("br") {
@@ -119,7 +134,11 @@ pub fn respond(asset: &Asset, request: &HeaderMap) -> Response {
     if let Some(enc) = encoding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
-    let cache = if asset.path.ends_with(".html") { "no-cache" } else { "public, max-age=31536000, immutable" };
+    let cache = if asset.path.ends_with(".html") {
+        "no-cache"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     res
 }

@@ -15,11 +15,19 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { status, body: ErrorBody::new(code, message), retry_after_seconds: None }
+        Self {
+            status,
+            body: ErrorBody::new(code, message),
+            retry_after_seconds: None,
+        }
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Something went wrong on our side. Try again in a minute.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "Something went wrong on our side. Try again in a minute.",
+        )
     }
 }
 

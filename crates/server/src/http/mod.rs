@@ -47,8 +47,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi));
     api.fallback(static_or_app)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), security::same_origin))
-        .layer(middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::same_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -73,15 +79,28 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(match &rejection {
-                JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorCode::PayloadTooLarge,
-                    format!("The request is larger than {BODY_LIMIT_BYTES} bytes."),
-                ),
-                JsonRejection::MissingJsonContentType(_) => {
-                    ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::InvalidInput, "Send the request as application/json.")
+                JsonRejection::BytesRejection(_)
+                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        ErrorCode::PayloadTooLarge,
+                        format!("The request is larger than {BODY_LIMIT_BYTES} bytes."),
+                    )
                 }
-                _ => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidInput, format!("The request is not valid JSON of the expected shape: {}", rejection.body_text())),
+                JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorCode::InvalidInput,
+                    "Send the request as application/json.",
+                ),
+                _ => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "The request is not valid JSON of the expected shape: {}",
+                        rejection.body_text()
+                    ),
+                ),
             }),
         }
     }
@@ -105,12 +124,19 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('=').map(str::to_string))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(SESSION_COOKIE)?
+                .strip_prefix('=')
+                .map(str::to_string)
+        })
         .filter(|t| !t.is_empty())
 }
 
 fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
-    let cookie = format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict");
+    let cookie = format!(
+        "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
+    );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -122,11 +148,17 @@ async fn sign_in_with_pass(
     ApiJson(body): ApiJson<PassSignIn>,
 ) -> Result<Response, ApiError> {
     let client = peer.ip().to_string();
-    let signed_in = domain(&state, move |t| t.sign_in_with_pass(&body.upn, &body.pass, &client)).await?;
-    let max_age = (signed_in.session.expires_at - signed_in.session.server_time).num_seconds().max(0);
+    let signed_in = domain(&state, move |t| {
+        t.sign_in_with_pass(&body.upn, &body.pass, &client)
+    })
+    .await?;
+    let max_age = (signed_in.session.expires_at - signed_in.session.server_time)
+        .num_seconds()
+        .max(0);
     let mut res = Json(&signed_in.session).into_response();
     set_cookie(&mut res, &signed_in.token, max_age);
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
@@ -134,7 +166,8 @@ async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     let token = session_token(&headers).ok_or(ApiError::from(Error::NotSignedIn))?;
     let info: SessionInfo = domain(&state, move |t| t.session(&token)).await?;
     let mut res = Json(info).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
@@ -156,7 +189,12 @@ async fn openapi() -> Response {
 async fn static_or_app(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path();
     if path.starts_with("/api/") {
-        return ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "There is no such API endpoint.").into_response();
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "There is no such API endpoint.",
+        )
+        .into_response();
     }
     if let Some(asset) = state.assets.get(path) {
         return assets::respond(asset, req.headers());

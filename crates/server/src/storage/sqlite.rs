@@ -70,7 +70,11 @@ fn user_row(row: &Row) -> rusqlite::Result<User> {
         id: row.get(0)?,
         upn: row.get(1)?,
         display_name: row.get(2)?,
-        role: if role == "admin" { Role::Admin } else { Role::Member },
+        role: if role == "admin" {
+            Role::Admin
+        } else {
+            Role::Member
+        },
         admin_roles: serde_json::from_str::<Vec<AdminRole>>(&admin_roles).unwrap_or_default(),
         groups: serde_json::from_str(&groups).unwrap_or_default(),
         created_at: time(row.get(6)?),
@@ -98,12 +102,18 @@ const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_
 impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         let mut conn = Connection::open(path).map_err(backend)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", true).map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(backend)?;
         migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -114,11 +124,14 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(backend)?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(backend)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction().map_err(backend)?;
         tx.execute_batch(sql).map_err(backend)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(backend)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(backend)?;
         tx.commit().map_err(backend)?;
     }
     Ok(())
@@ -126,7 +139,10 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 
 impl Store for SqliteStore {
     fn is_empty(&self) -> StoreResult<bool> {
-        let n: i64 = self.conn().query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0)).map_err(backend)?;
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+            .map_err(backend)?;
         Ok(n == 0)
     }
 
@@ -145,26 +161,41 @@ impl Store for SqliteStore {
             _ => backend(e),
         })?;
         let id = conn.last_insert_rowid();
-        conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id], user_row).map_err(backend)
+        conn.query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+            [id],
+            user_row,
+        )
+        .map_err(backend)
     }
 
     fn user_by_upn(&self, upn: &str) -> StoreResult<Option<User>> {
         self.conn()
-            .query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE upn = ?1"), [upn], user_row)
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE upn = ?1"),
+                [upn],
+                user_row,
+            )
             .optional()
             .map_err(backend)
     }
 
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
         self.conn()
-            .query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id], user_row)
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+                [id],
+                user_row,
+            )
             .optional()
             .map_err(backend)
     }
 
     fn users(&self) -> StoreResult<Vec<User>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY upn")).map_err(backend)?;
+        let mut stmt = conn
+            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY upn"))
+            .map_err(backend)?;
         let rows = stmt.query_map([], user_row).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
@@ -172,11 +203,16 @@ impl Store for SqliteStore {
     fn policy(&self) -> StoreResult<Option<Policy>> {
         let value: Option<String> = self
             .conn()
-            .query_row("SELECT value FROM settings WHERE key = 'policy'", [], |r| r.get(0))
+            .query_row("SELECT value FROM settings WHERE key = 'policy'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(backend)?;
         value
-            .map(|v| serde_json::from_str(&v).map_err(|e| StoreError::Backend(format!("stored policy unreadable: {e}"))))
+            .map(|v| {
+                serde_json::from_str(&v)
+                    .map_err(|e| StoreError::Backend(format!("stored policy unreadable: {e}")))
+            })
             .transpose()
     }
 
@@ -193,7 +229,8 @@ impl Store for SqliteStore {
     fn replace_pass(&self, p: &StoredPass) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM passes WHERE user_id = ?1", [p.user_id]).map_err(backend)?;
+        tx.execute("DELETE FROM passes WHERE user_id = ?1", [p.user_id])
+            .map_err(backend)?;
         tx.execute(
             &format!("INSERT INTO passes ({PASS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
             params![
@@ -207,13 +244,20 @@ impl Store for SqliteStore {
 
     fn pass_of(&self, user_id: i64) -> StoreResult<Option<StoredPass>> {
         self.conn()
-            .query_row(&format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = ?1"), [user_id], pass_row)
+            .query_row(
+                &format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = ?1"),
+                [user_id],
+                pass_row,
+            )
             .optional()
             .map_err(backend)
     }
 
     fn delete_pass(&self, user_id: i64) -> StoreResult<bool> {
-        let n = self.conn().execute("DELETE FROM passes WHERE user_id = ?1", [user_id]).map_err(backend)?;
+        let n = self
+            .conn()
+            .execute("DELETE FROM passes WHERE user_id = ?1", [user_id])
+            .map_err(backend)?;
         Ok(n > 0)
     }
 
@@ -226,7 +270,10 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         if let Some(id) = consume_pass {
             let n = tx
-                .execute("UPDATE passes SET used_at = ?1 WHERE id = ?2 AND used_at IS NULL", params![ms(s.created_at), id])
+                .execute(
+                    "UPDATE passes SET used_at = ?1 WHERE id = ?2 AND used_at IS NULL",
+                    params![ms(s.created_at), id],
+                )
                 .map_err(backend)?;
             if n != 1 {
                 return Ok(false);
@@ -261,12 +308,18 @@ impl Store for SqliteStore {
     }
 
     fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.conn().execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]).map(|_| ()).map_err(backend)
+        self.conn()
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+            .map(|_| ())
+            .map_err(backend)
     }
 
     fn record_failure(&self, key: &str, at: DateTime<Utc>) -> StoreResult<()> {
         self.conn()
-            .execute("INSERT INTO signin_failures (key, at) VALUES (?1, ?2)", params![key, ms(at)])
+            .execute(
+                "INSERT INTO signin_failures (key, at) VALUES (?1, ?2)",
+                params![key, ms(at)],
+            )
             .map(|_| ())
             .map_err(backend)
     }
@@ -276,11 +329,18 @@ impl Store for SqliteStore {
         let mut stmt = conn
             .prepare("SELECT at FROM signin_failures WHERE key = ?1 AND at >= ?2 ORDER BY at")
             .map_err(backend)?;
-        let rows = stmt.query_map(params![key, ms(since)], |r| r.get::<_, i64>(0)).map_err(backend)?;
-        rows.map(|r| r.map(time)).collect::<Result<_, _>>().map_err(backend)
+        let rows = stmt
+            .query_map(params![key, ms(since)], |r| r.get::<_, i64>(0))
+            .map_err(backend)?;
+        rows.map(|r| r.map(time))
+            .collect::<Result<_, _>>()
+            .map_err(backend)
     }
 
     fn clear_failures(&self, key: &str) -> StoreResult<()> {
-        self.conn().execute("DELETE FROM signin_failures WHERE key = ?1", [key]).map(|_| ()).map_err(backend)
+        self.conn()
+            .execute("DELETE FROM signin_failures WHERE key = ?1", [key])
+            .map(|_| ())
+            .map_err(backend)
     }
 }
