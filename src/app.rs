@@ -1,11 +1,9 @@
 //! The app shell: routes for the three steps and the progress indicator.
 
+use crate::nav::{Link, Nav};
 use crate::pages::{account::AccountStep, pass::PassStep, security_info::SecurityInfo};
 use crate::text;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_location;
-use leptos_router::path;
 
 /// The account name typed in the first step, kept for the next one (and
 /// across a reload of it) in this tab's session storage.
@@ -42,27 +40,30 @@ fn App() -> impl IntoView {
         .and_then(|s| s.get_item(ACCOUNT_KEY).ok().flatten())
         .unwrap_or_default();
     provide_context(Account(RwSignal::new(saved)));
+    let nav = Nav::provide();
+    let page = move || match nav.path().as_str() {
+        "/" => view! { <AccountStep/> }.into_any(),
+        "/pass" => view! { <PassStep/> }.into_any(),
+        "/security-info" => view! { <SecurityInfo/> }.into_any(),
+        _ => {
+            view! { <h1>{text::NOT_FOUND}</h1> <Link href="/">{text::START_OVER}</Link> }.into_any()
+        }
+    };
     view! {
-        <Router>
-            <header class="top">
-                <span class="brand">{text::APP_NAME}</span>
-            </header>
-            <main class="card">
-                <Progress/>
-                <Routes fallback=|| view! { <h1>{text::NOT_FOUND}</h1> <a href="/">{text::START_OVER}</a> }>
-                    <Route path=path!("/") view=AccountStep/>
-                    <Route path=path!("/pass") view=PassStep/>
-                    <Route path=path!("/security-info") view=SecurityInfo/>
-                </Routes>
-            </main>
-        </Router>
+        <header class="top">
+            <span class="brand">{text::APP_NAME}</span>
+        </header>
+        <main class="card">
+            <Progress/>
+            {page}
+        </main>
     }
 }
 
 #[component]
 fn Progress() -> impl IntoView {
-    let location = use_location();
-    let current = move || match location.pathname.get().as_str() {
+    let nav = crate::nav::use_nav();
+    let current = move || match nav.path().as_str() {
         "/pass" => 1,
         "/security-info" => 2,
         _ => 0,

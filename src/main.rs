@@ -3,6 +3,7 @@
 mod api;
 mod app;
 mod countdown;
+mod nav;
 mod pages;
 mod text;
 mod time;

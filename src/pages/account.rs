@@ -1,9 +1,9 @@
 //! Step 1: the account name, checked as it is typed with the shared rules.
 
 use crate::app::{focus_on_mount, Account};
+use crate::nav::use_nav;
 use crate::text;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use tapin_api::normalize_upn;
 
 #[component]
@@ -23,7 +23,7 @@ pub fn AccountStep() -> impl IntoView {
     };
     let heading = NodeRef::<leptos::html::H1>::new();
     focus_on_mount(heading);
-    let navigate = use_navigate();
+    let nav = use_nav();
     let input = NodeRef::<leptos::html::Input>::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -31,7 +31,7 @@ pub fn AccountStep() -> impl IntoView {
         match normalize_upn(&value.get_untracked()) {
             Ok(upn) => {
                 account.remember(upn);
-                navigate("/pass", Default::default());
+                nav.go("/pass");
             }
             Err(_) => {
                 if let Some(i) = input.get() {

@@ -3,18 +3,19 @@
 
 use crate::api::{self, Failure};
 use crate::app::{focus_on_mount, Account};
+use crate::nav::{use_nav, Link};
 use crate::text;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::Redirect;
-use leptos_router::hooks::use_navigate;
 use tapin_api::{normalize_pass, normalize_upn};
 
 #[component]
 pub fn PassStep() -> impl IntoView {
     let account = expect_context::<Account>();
     if normalize_upn(&account.0.get_untracked()).is_err() {
-        return view! { <Redirect path="/"/> }.into_any();
+        let nav = use_nav();
+        Effect::new(move |_| nav.replace("/"));
+        return ().into_any();
     }
     let value = RwSignal::new(String::new());
     let touched = RwSignal::new(false);
@@ -33,7 +34,7 @@ pub fn PassStep() -> impl IntoView {
     let heading = NodeRef::<leptos::html::H1>::new();
     focus_on_mount(heading);
     let input = NodeRef::<leptos::html::Input>::new();
-    let navigate = use_navigate();
+    let nav = use_nav();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -47,12 +48,11 @@ pub fn PassStep() -> impl IntoView {
         };
         busy.set(true);
         let upn = account.0.get_untracked();
-        let navigate = navigate.clone();
         spawn_local(async move {
             let result = api::sign_in_with_pass(upn, pass).await;
             busy.set(false);
             match result {
-                Ok(_) => navigate("/security-info", Default::default()),
+                Ok(_) => nav.go("/security-info"),
                 Err(f) => failure.set(Some(f)),
             }
         });
@@ -72,7 +72,7 @@ pub fn PassStep() -> impl IntoView {
         <h1 tabindex="-1" node_ref=heading>{text::PASS_HEADING}</h1>
         <p class="who">
             {text::PASS_SIGNING_IN_AS} " " <strong>{move || account.0.get()}</strong> " "
-            <a href="/">{text::PASS_CHANGE_ACCOUNT}</a>
+            <Link href="/">{text::PASS_CHANGE_ACCOUNT}</Link>
         </p>
         <form on:submit=submit novalidate>
             <div class="field">

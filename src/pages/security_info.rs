@@ -4,12 +4,12 @@
 use crate::api;
 use crate::app::focus_on_mount;
 use crate::countdown::Countdown;
+use crate::nav::{use_nav, Link};
 use crate::text;
 use crate::time::local;
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use tapin_api::countdown::ClockSkew;
 
 #[component]
@@ -21,12 +21,11 @@ pub fn SecurityInfo() -> impl IntoView {
     });
     let heading = NodeRef::<leptos::html::H1>::new();
     focus_on_mount(heading);
-    let navigate = use_navigate();
+    let nav = use_nav();
     let sign_out = move |_| {
-        let navigate = navigate.clone();
         spawn_local(async move {
             let _ = api::sign_out().await;
-            navigate("/", Default::default());
+            nav.go("/");
         });
     };
 
@@ -36,7 +35,7 @@ pub fn SecurityInfo() -> impl IntoView {
             {move || session.get().map(|result| match result {
                 Err(_) => view! {
                     <p role="alert">{text::NOT_SIGNED_IN}</p>
-                    <a href="/" class="button">{text::START_OVER}</a>
+                    <Link href="/" class="button">{text::START_OVER}</Link>
                 }.into_any(),
                 Ok((skew, s)) => view! {
                     <dl class="facts">
@@ -48,7 +47,7 @@ pub fn SecurityInfo() -> impl IntoView {
                     {s.passwordless_deadline.map(|deadline| view! { <Countdown deadline skew/> })}
                     <h2>{text::INFO_METHODS_HEADING}</h2>
                     <p class="empty">{text::INFO_NO_METHODS}</p>
-                    <button type="button" class="secondary" on:click=sign_out.clone()>{text::SIGN_OUT}</button>
+                    <button type="button" class="secondary" on:click=sign_out>{text::SIGN_OUT}</button>
                 }.into_any(),
             })}
         </Suspense>
