@@ -164,6 +164,8 @@ fn size() -> Result {
         "assets",
         "--dist",
         "dist",
+        "--budget-bytes",
+        "120000",
     ]))
 }
 

@@ -47,6 +47,9 @@ enum Command {
     Assets {
         #[arg(long, default_value = "dist")]
         dist: PathBuf,
+        /// Fail when the brotli-compressed first load is larger than this many bytes.
+        #[arg(long)]
+        budget_bytes: Option<usize>,
     },
 }
 
@@ -202,7 +205,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(&cli.db, args),
-        Command::Assets { dist } => assets(&dist),
+        Command::Assets { dist, budget_bytes } => assets(&dist, budget_bytes),
         Command::User(cmd) => open(&cli.db, Settings::default()).and_then(|t| user(&t, cmd)),
         Command::Policy(cmd) => open(&cli.db, Settings::default()).and_then(|t| policy(&t, cmd)),
         Command::Tap(cmd) => open(&cli.db, Settings::default()).and_then(|t| tap(&t, cmd)),
@@ -396,7 +399,7 @@ fn tap(t: &Tapin, cmd: TapCommand) -> Result<(), Error> {
     Ok(())
 }
 
-fn assets(dist: &std::path::Path) -> Result<(), Error> {
+fn assets(dist: &std::path::Path, budget_bytes: Option<usize>) -> Result<(), Error> {
     let assets = Assets::load(dist)
         .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dist.display())))?;
     println!(
@@ -420,11 +423,16 @@ fn assets(dist: &std::path::Path) -> Result<(), Error> {
         "{:<44} {:>10} {:>10} {:>10}",
         "first load (all of the above)", raw, gz, br
     );
-    println!(
-        "first load brotli: {:.1} KB of the 120 KB budget",
-        br as f64 / 1000.0
-    );
-    Ok(())
+    match budget_bytes {
+        Some(budget) if br > budget => Err(Error::invalid(format!(
+            "first load is {br} bytes brotli-compressed, over the budget of {budget}"
+        ))),
+        Some(budget) => {
+            println!("first load brotli: {br} bytes, within the budget of {budget}");
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 /// Creates the demo deployment on an empty database and issues the demo user a fresh pass.
