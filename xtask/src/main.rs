@@ -99,7 +99,10 @@ fn setup() -> Result {
         run(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
     }
     let e2e = root().join("tests/e2e");
-    if !e2e.join("node_modules/.package-lock.json").exists() {
+    let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = modified(e2e.join("node_modules/.package-lock.json"));
+    // Reinstall when the lockfile is newer than what npm last installed.
+    if installed.is_none() || modified(e2e.join("package-lock.json")) > installed {
         run(cmd("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&e2e))?;
