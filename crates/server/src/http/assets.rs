@@ -109,16 +109,11 @@ fn load_dir(root: &Path, dir: &Path, files: &mut BTreeMap<String, Asset>) -> std
 /// itself is revalidated every time.
 pub fn respond(asset: &Asset, request: &HeaderMap) -> Response {
     let accepts = |enc: &str| {
-        request
-            .get_all(header::ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|part| {
-                let mut it = part.trim().split(';');
-                it.next() == Some(enc)
-                    && !it.any(|q| matches!(q.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
-            })
+        super::header_items(request, header::ACCEPT_ENCODING, ',').any(|part| {
+            let mut it = part.split(';');
+            it.next() == Some(enc)
+                && !it.any(|q| matches!(q.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
+        })
     };
     let (body, encoding) = if accepts("br") {
         (asset.brotli.clone(), Some("br"))

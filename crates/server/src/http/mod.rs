@@ -118,15 +118,24 @@ async fn domain<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-fn session_token(headers: &HeaderMap) -> Option<String> {
+/// The trimmed items of every `name` header, split on `separator`.
+pub(crate) fn header_items(
+    headers: &HeaderMap,
+    name: header::HeaderName,
+    separator: char,
+) -> impl Iterator<Item = &str> {
     headers
-        .get_all(header::COOKIE)
-        .iter()
+        .get_all(name)
+        .into_iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
+        .flat_map(move |v| v.split(separator))
+        .map(str::trim)
+}
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    header_items(headers, header::COOKIE, ';')
         .find_map(|c| {
-            c.trim()
-                .strip_prefix(SESSION_COOKIE)?
+            c.strip_prefix(SESSION_COOKIE)?
                 .strip_prefix('=')
                 .map(str::to_string)
         })
