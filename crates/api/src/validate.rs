@@ -12,6 +12,13 @@ pub const LIFETIME_MIN_MINUTES: u32 = 10;
 pub const LIFETIME_MAX_MINUTES: u32 = 43_200;
 /// Entra's limit on the length of a user principal name.
 pub const UPN_MAX_LEN: usize = 113;
+/// Names users give their passkeys and authenticator apps.
+pub const METHOD_NAME_MAX_LEN: usize = 64;
+/// Verification codes (authenticator app, text, call, email) have this many digits.
+pub const CODE_DIGITS: usize = 6;
+/// E.164: at most 15 digits including the country code; 8 is the shortest in use.
+pub const PHONE_DIGITS_MIN: usize = 8;
+pub const PHONE_DIGITS_MAX: usize = 15;
 
 /// Why an input was refused; `code` is stable so each side can word it itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +37,11 @@ pub enum ValidationCode {
     PassCharacters,
     LifetimeRange,
     LengthRange,
+    PhoneShape,
+    EmailShape,
+    NameTooLong,
+    NameCharacters,
+    CodeShape,
 }
 
 impl ValidationCode {
@@ -43,6 +55,11 @@ impl ValidationCode {
             Self::PassCharacters => "pass_characters",
             Self::LifetimeRange => "lifetime_range",
             Self::LengthRange => "length_range",
+            Self::PhoneShape => "phone_shape",
+            Self::EmailShape => "email_shape",
+            Self::NameTooLong => "name_too_long",
+            Self::NameCharacters => "name_characters",
+            Self::CodeShape => "code_shape",
         }
     }
 }
@@ -68,6 +85,15 @@ impl fmt::Display for ValidationError {
             ValidationCode::LengthRange => {
                 format!("must be between {PASS_LENGTH_MIN} and {PASS_LENGTH_MAX} characters")
             }
+            ValidationCode::PhoneShape => {
+                "must be an international number: + then the country code and number, 8 to 15 digits".to_string()
+            }
+            ValidationCode::EmailShape => "must look like name@example.com".to_string(),
+            ValidationCode::NameTooLong => {
+                format!("is longer than {METHOD_NAME_MAX_LEN} characters")
+            }
+            ValidationCode::NameCharacters => "contains control characters".to_string(),
+            ValidationCode::CodeShape => format!("must be the {CODE_DIGITS} digits you received"),
         };
         write!(f, "{} {}", self.field, text)
     }
@@ -115,6 +141,78 @@ pub fn normalize_upn(input: &str) -> Result<String, ValidationError> {
     }
 }
 
+/// Puts a phone number into E.164 form (`+4915112345678`). Spaces, dashes,
+/// dots and brackets people type or paste are dropped; a leading `00` counts
+/// as `+`.
+pub fn normalize_phone(input: &str) -> Result<String, ValidationError> {
+    let compact: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.' | '(' | ')' | '/' | '\u{2010}'..='\u{2015}'))
+        .collect();
+    if compact.is_empty() {
+        return Err(err("phone", ValidationCode::Empty));
+    }
+    let digits = compact
+        .strip_prefix('+')
+        .or_else(|| compact.strip_prefix("00"))
+        .ok_or_else(|| err("phone", ValidationCode::PhoneShape))?;
+    let ok = digits.bytes().all(|b| b.is_ascii_digit())
+        && (PHONE_DIGITS_MIN..=PHONE_DIGITS_MAX).contains(&digits.len())
+        && !digits.starts_with('0');
+    if ok {
+        Ok(format!("+{digits}"))
+    } else {
+        Err(err("phone", ValidationCode::PhoneShape))
+    }
+}
+
+/// Trims an email address and lower-cases its domain; the shape rules are
+/// those of an account name, which is an address too.
+pub fn normalize_email(input: &str) -> Result<String, ValidationError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(err("email", ValidationCode::Empty));
+    }
+    let (local, domain) = trimmed
+        .split_once('@')
+        .ok_or_else(|| err("email", ValidationCode::EmailShape))?;
+    let address = format!("{local}@{}", domain.to_lowercase());
+    if address.len() > 254 {
+        return Err(err("email", ValidationCode::TooLong));
+    }
+    normalize_upn(&address)
+        .map(|_| address)
+        .map_err(|_| err("email", ValidationCode::EmailShape))
+}
+
+/// The name of a passkey, security key or authenticator app: trimmed, 1 to
+/// 64 characters, no control characters.
+pub fn normalize_method_name(input: &str) -> Result<String, ValidationError> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err(err("name", ValidationCode::Empty));
+    }
+    if name.chars().count() > METHOD_NAME_MAX_LEN {
+        return Err(err("name", ValidationCode::NameTooLong));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(err("name", ValidationCode::NameCharacters));
+    }
+    Ok(name.to_string())
+}
+
+/// A typed verification code: spaces dropped, exactly six digits.
+pub fn normalize_code(input: &str) -> Result<String, ValidationError> {
+    let code: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if code.is_empty() {
+        return Err(err("code", ValidationCode::Empty));
+    }
+    if code.len() != CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err("code", ValidationCode::CodeShape));
+    }
+    Ok(code)
+}
+
 /// Puts a typed or pasted pass into canonical form: spaces and dashes dropped,
 /// letters upper-cased. Fails when the result cannot be a pass at all.
 pub fn normalize_pass(input: &str) -> Result<String, ValidationError> {
@@ -159,6 +257,35 @@ pub fn validate_pass_length(length: u32) -> Result<u32, ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_become_e164_and_bad_ones_say_why() {
+        assert_eq!(normalize_phone(" +49 (151) 123-456.78 ").unwrap(), "+4915112345678");
+        assert_eq!(normalize_phone("0044 20 7946 0958").unwrap(), "+442079460958");
+        for bad in ["015112345678", "+49 151", "+1234567890123456", "+49 151 12a45678", "+0 151 1234567"] {
+            assert_eq!(normalize_phone(bad).unwrap_err().code, ValidationCode::PhoneShape, "{bad}");
+        }
+        assert_eq!(normalize_phone("  ").unwrap_err().code, ValidationCode::Empty);
+    }
+
+    #[test]
+    fn email_addresses_keep_their_local_part_and_lower_case_the_domain() {
+        assert_eq!(normalize_email(" Dana.Demo@Example.COM ").unwrap(), "Dana.Demo@example.com");
+        for bad in ["dana", "dana@", "@example.com", "dana@example", "da na@example.com"] {
+            assert_eq!(normalize_email(bad).unwrap_err().code, ValidationCode::EmailShape, "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_and_codes() {
+        assert_eq!(normalize_method_name("  Work laptop ").unwrap(), "Work laptop");
+        assert_eq!(normalize_method_name(" ").unwrap_err().code, ValidationCode::Empty);
+        assert_eq!(normalize_method_name(&"x".repeat(65)).unwrap_err().code, ValidationCode::NameTooLong);
+        assert_eq!(normalize_method_name("a\u{7}b").unwrap_err().code, ValidationCode::NameCharacters);
+        assert_eq!(normalize_code("123 456").unwrap(), "123456");
+        assert_eq!(normalize_code("12345").unwrap_err().code, ValidationCode::CodeShape);
+        assert_eq!(normalize_code("12345a").unwrap_err().code, ValidationCode::CodeShape);
+    }
 
     #[test]
     fn alphabet_has_32_distinct_symbols_and_no_look_alikes() {

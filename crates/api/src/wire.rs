@@ -23,6 +23,195 @@ pub struct SessionInfo {
     pub server_time: DateTime<Utc>,
 }
 
+/// The kinds of sign-in method, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodKind {
+    Passkey,
+    SecurityKey,
+    AuthenticatorApp,
+    Phone,
+    AlternatePhone,
+    OfficePhone,
+    Email,
+}
+
+impl MethodKind {
+    pub const ALL: [MethodKind; 7] = [
+        Self::Passkey,
+        Self::SecurityKey,
+        Self::AuthenticatorApp,
+        Self::Phone,
+        Self::AlternatePhone,
+        Self::OfficePhone,
+        Self::Email,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passkey => "passkey",
+            Self::SecurityKey => "security_key",
+            Self::AuthenticatorApp => "authenticator_app",
+            Self::Phone => "phone",
+            Self::AlternatePhone => "alternate_phone",
+            Self::OfficePhone => "office_phone",
+            Self::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// How many a user may hold (DESIGN.md §4). Passkeys and security keys share one limit.
+    pub fn limit(self) -> usize {
+        match self {
+            Self::Passkey | Self::SecurityKey => 10,
+            Self::AuthenticatorApp => 5,
+            Self::Phone => 2,
+            Self::AlternatePhone | Self::OfficePhone | Self::Email => 1,
+        }
+    }
+
+    /// Kinds counted together against `limit`.
+    pub fn shares_limit_with(self, other: MethodKind) -> bool {
+        self == other || (self.is_passwordless() && other.is_passwordless())
+    }
+
+    /// Passkeys and security keys: limited to the window after a one-time pass sign-in.
+    pub fn is_passwordless(self) -> bool {
+        matches!(self, Self::Passkey | Self::SecurityKey)
+    }
+
+    /// Methods the user names (and may rename); the others are named by their detail.
+    pub fn has_name(self) -> bool {
+        matches!(self, Self::Passkey | Self::SecurityKey | Self::AuthenticatorApp)
+    }
+
+    /// Kinds that are verified with a code sent through a delivery channel.
+    pub fn is_phone(self) -> bool {
+        matches!(self, Self::Phone | Self::AlternatePhone | Self::OfficePhone)
+    }
+}
+
+/// A registered method as the owner sees it: secrets never, details masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Method {
+    pub id: String,
+    pub kind: MethodKind,
+    pub name: Option<String>,
+    /// Masked phone number or address (`+49•••••••78`); empty for keys and apps.
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub is_default: bool,
+}
+
+/// `GET /api/v1/methods`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityInfo {
+    pub methods: Vec<Method>,
+    /// The policy requires this user to register a method before finishing.
+    pub registration_required: bool,
+}
+
+/// `POST /api/v1/methods/webauthn/start`: `kind` is `passkey` or `security_key`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebauthnStart {
+    pub kind: MethodKind,
+}
+
+/// The options for `navigator.credentials.create`, and the id of the
+/// server-side challenge they belong to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebauthnRegistration {
+    pub id: String,
+    pub options: webauthn_rs_proto::CreationChallengeResponse,
+}
+
+/// `POST /api/v1/methods/webauthn/finish`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebauthnFinish {
+    pub id: String,
+    pub name: String,
+    pub credential: webauthn_rs_proto::RegisterPublicKeyCredential,
+}
+
+/// `POST /api/v1/signin/passkey/start` answers with the options for
+/// `navigator.credentials.get` (discoverable: no account name needed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasskeyChallenge {
+    pub id: String,
+    pub options: webauthn_rs_proto::RequestChallengeResponse,
+}
+
+/// `POST /api/v1/signin/passkey/finish`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasskeySignIn {
+    pub id: String,
+    pub credential: webauthn_rs_proto::PublicKeyCredential,
+}
+
+/// `POST /api/v1/methods/authenticator/start`: the secret to show as a QR code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TotpRegistration {
+    pub id: String,
+    /// Base32, for people who cannot scan.
+    pub secret: String,
+    /// `otpauth://totp/...`, the QR code's content.
+    pub uri: String,
+}
+
+/// `POST /api/v1/methods/authenticator/finish`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TotpFinish {
+    pub id: String,
+    pub name: String,
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhoneChannel {
+    Text,
+    Call,
+}
+
+/// `POST /api/v1/methods/phone/start`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneStart {
+    pub kind: MethodKind,
+    pub number: String,
+    pub channel: PhoneChannel,
+}
+
+/// `POST /api/v1/methods/email/start`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmailStart {
+    pub address: String,
+}
+
+/// A code is on its way.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeSent {
+    pub id: String,
+    pub sent_to: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/methods/verify`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeFinish {
+    pub id: String,
+    pub code: String,
+}
+
+/// `PATCH /api/v1/methods/{id}`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rename {
+    pub name: String,
+}
+
 /// Stable machine-readable error codes; the app words each in the user's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,6 +228,20 @@ pub enum ErrorCode {
     NotFound,
     PayloadTooLarge,
     Internal,
+    /// Passkeys and security keys could only be added in the first minutes after a one-time pass sign-in.
+    PasswordlessWindowClosed,
+    /// The user already has as many methods of this kind as allowed.
+    LimitReached,
+    /// The verification code is not the one sent (tries remain).
+    CodeInvalid,
+    /// The verification code or challenge expired, ran out of tries, or was already used.
+    CodeExpired,
+    /// The browser's WebAuthn response did not verify (wrong origin, replayed, or unknown credential).
+    WebauthnFailed,
+    /// The code could not be sent through the configured channel.
+    DeliveryFailed,
+    /// The change clashes with the current state (for example, the credential is already registered).
+    Conflict,
     /// Anything a newer server says that this app does not know yet.
     #[serde(other)]
     Unknown,
@@ -59,6 +262,12 @@ pub struct ErrorBody {
     pub used_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<DateTime<Utc>>,
+    /// With `code_invalid`: how many more tries the code has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u32>,
+    /// With `limit_reached`: the limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 impl ErrorBody {
@@ -71,6 +280,8 @@ impl ErrorBody {
             valid_from: None,
             used_at: None,
             retry_at: None,
+            tries_left: None,
+            limit: None,
         }
     }
 }

@@ -43,6 +43,19 @@ enum Command {
     /// Issue, show and revoke Temporary Access Passes.
     #[command(subcommand)]
     Tap(TapCommand),
+    /// Messages waiting in the outbox (codes and notifications, newest last).
+    Outbox {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Added and removed methods, sign-ins and sign-outs everywhere.
+    Audit {
+        /// Only this user's events.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the built app's files with their raw, gzip and brotli sizes.
     Assets {
         #[arg(long, default_value = "dist")]
@@ -81,6 +94,14 @@ struct ServeArgs {
     /// Send Strict-Transport-Security (when TLS is terminated in front of tapin).
     #[arg(long)]
     hsts: bool,
+    /// Send email through this SMTP server: smtp://host:port, smtps://host
+    /// or smtp://host?tls=required, with user:password@ when it needs them.
+    /// Without it, email waits in the outbox.
+    #[arg(long, env = "TAPIN_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender address of email.
+    #[arg(long, default_value = "tapin <no-reply@tapin.invalid>")]
+    mail_from: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -143,6 +164,9 @@ enum PolicyCommand {
         one_time: Option<bool>,
         #[arg(long)]
         length: Option<u32>,
+        /// Send users in scope into a registration wizard after pass sign-in.
+        #[arg(long)]
+        require_registration: Option<bool>,
         /// Act as this administrator, under its roles.
         #[arg(long = "as")]
         as_admin: Option<String>,
@@ -185,6 +209,59 @@ fn open(db: &std::path::Path, settings: Settings) -> Result<Tapin, Error> {
     Ok(Tapin::new(Arc::new(store), Arc::new(SystemClock), settings))
 }
 
+fn outbox(t: &Tapin, json: bool) -> Result<(), Error> {
+    let entries = t.outbox()?;
+    if json {
+        let rows: Vec<_> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "at": e.at, "channel": e.message.channel.as_str(), "to": e.message.to,
+                    "subject": e.message.subject, "body": e.message.body,
+                })
+            })
+            .collect();
+        print_json(&rows);
+        return Ok(());
+    }
+    if entries.is_empty() {
+        println!("the outbox is empty");
+    }
+    for e in entries {
+        println!(
+            "{}  {} to {}: {}\n  {}",
+            e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            e.message.channel.as_str(),
+            e.message.to,
+            e.message.subject,
+            e.message.body.replace('\n', "\n  ")
+        );
+    }
+    Ok(())
+}
+
+fn audit(t: &Tapin, user: Option<&str>, json: bool) -> Result<(), Error> {
+    let events = t.audit_events(user)?;
+    if json {
+        let rows: Vec<_> = events
+            .iter()
+            .map(|e| serde_json::json!({"at": e.at, "upn": e.upn, "event": e.event, "detail": e.detail}))
+            .collect();
+        print_json(&rows);
+        return Ok(());
+    }
+    for e in events {
+        println!(
+            "{}  {:<28} {:<22} {}",
+            e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            e.upn,
+            e.event,
+            e.detail
+        );
+    }
+    Ok(())
+}
+
 fn print_json<T: serde::Serialize>(v: &T) {
     println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
 }
@@ -209,6 +286,10 @@ pub fn main() -> ExitCode {
         Command::User(cmd) => open(&cli.db, Settings::default()).and_then(|t| user(&t, cmd)),
         Command::Policy(cmd) => open(&cli.db, Settings::default()).and_then(|t| policy(&t, cmd)),
         Command::Tap(cmd) => open(&cli.db, Settings::default()).and_then(|t| tap(&t, cmd)),
+        Command::Outbox { json } => open(&cli.db, Settings::default()).and_then(|t| outbox(&t, json)),
+        Command::Audit { user, json } => {
+            open(&cli.db, Settings::default()).and_then(|t| audit(&t, user.as_deref(), json))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -301,6 +382,7 @@ fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
             println!("default lifetime: {} min", p.default_lifetime_minutes);
             println!("one-time use:     {}", p.one_time);
             println!("length:           {}", p.length);
+            println!("require registration: {}", p.require_registration);
         }
     };
     match cmd {
@@ -314,6 +396,7 @@ fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
             default_lifetime,
             one_time,
             length,
+            require_registration,
             as_admin,
         } => {
             let actor = t.actor(as_admin.as_deref())?;
@@ -326,6 +409,7 @@ fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
                 default_lifetime_minutes: default_lifetime,
                 one_time,
                 length,
+                require_registration,
             };
             show(false, &t.set_policy(&actor, change)?);
         }
@@ -471,7 +555,19 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), Error> {
         passwordless_window: Duration::seconds(args.passwordless_window_seconds.into()),
         ..Settings::default()
     };
-    let tapin = open(db, settings)?;
+    let origin = args
+        .public_origin
+        .clone()
+        .unwrap_or_else(|| "http://localhost".into());
+    let mut tapin = open(db, settings)?.with_relying_party(crate::domain::service::relying_party(&origin)?);
+    if let Some(url) = &args.smtp_url {
+        let outbox = Arc::new(crate::domain::Outbox(tapin.store()));
+        let smtp = crate::delivery::Smtp::new(url, &args.mail_from)?;
+        tapin = tapin.with_delivery(Arc::new(crate::delivery::Routed {
+            email: Box::new(smtp),
+            phone: outbox,
+        }));
+    }
     let demo = if args.demo {
         Some(seed_demo(&tapin)?)
     } else {

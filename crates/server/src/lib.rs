@@ -2,6 +2,7 @@
 //! command line, in layers that only depend downwards (http/cli → domain ← storage).
 
 pub mod cli;
+pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod storage;

@@ -31,6 +31,18 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("passwordless methods could only be added until {0}")]
+    PasswordlessWindowClosed(DateTime<Utc>),
+    #[error("already {1} of this kind, the most allowed")]
+    LimitReached(tapin_api::wire::MethodKind, u32),
+    #[error("the code is not right; {0} tries left")]
+    CodeInvalid(u32),
+    #[error("the code or challenge expired or was already used")]
+    CodeExpired,
+    #[error("the passkey or security key response did not verify: {0}")]
+    WebauthnFailed(String),
+    #[error("could not send: {0}")]
+    DeliveryFailed(String),
     #[error("storage failed: {0}")]
     Storage(String),
 }

@@ -1,10 +1,13 @@
 //! The rules of tapin in plain Rust: no HTTP, SQL or browser types here.
 
 pub mod clock;
+pub mod delivery;
 pub mod error;
+pub mod methods;
 pub mod model;
 pub mod pass;
 pub mod policy;
+pub mod registration;
 pub mod service;
 pub mod store;
 
@@ -15,3 +18,5 @@ pub use pass::{IssueOptions, IssuedPass, PassView, Usability};
 pub use policy::{Policy, PolicyChange, Target};
 pub use service::{Settings, SignedIn, Tapin};
 pub use store::{SessionRecord, Store, StoreError, StoredPass};
+pub use delivery::{Channel, Delivery, Message, Outbox, OutboxEntry};
+pub use methods::{AuditEvent, Pending, StoredMethod};

@@ -56,6 +56,10 @@ pub struct Policy {
     pub default_lifetime_minutes: u32,
     pub one_time: bool,
     pub length: u32,
+    /// Users in scope go straight into a wizard after pass sign-in that they
+    /// cannot finish until they hold at least one method.
+    #[serde(default)]
+    pub require_registration: bool,
 }
 
 impl Default for Policy {
@@ -69,6 +73,7 @@ impl Default for Policy {
             default_lifetime_minutes: 60,
             one_time: false,
             length: 8,
+            require_registration: false,
         }
     }
 }
@@ -114,6 +119,7 @@ pub struct PolicyChange {
     pub default_lifetime_minutes: Option<u32>,
     pub one_time: Option<bool>,
     pub length: Option<u32>,
+    pub require_registration: Option<bool>,
 }
 
 impl PolicyChange {
@@ -141,6 +147,9 @@ impl PolicyChange {
         }
         if let Some(v) = self.length {
             p.length = v;
+        }
+        if let Some(v) = self.require_registration {
+            p.require_registration = v;
         }
         p.validate()?;
         Ok(p)

@@ -2,6 +2,7 @@
 //! sign-in outcomes of DESIGN.md §3 and the sessions they start.
 
 use super::pass::{burn_equal_time, code_matches, generate_code, hash_code};
+use super::delivery::{Delivery, Outbox};
 use super::{
     Actor, AdminRole, Clock, Error, IssueOptions, IssuedPass, NewUser, PassView, Policy,
     PolicyChange, Result, Role, SessionRecord, Store, StoredPass, Usability, User,
@@ -46,16 +47,36 @@ pub struct SignedIn {
 }
 
 pub struct Tapin {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    pub(super) webauthn: webauthn_rs::Webauthn,
+    pub(super) delivery: Arc<dyn Delivery>,
 }
 
-fn hash_token(token: &str) -> String {
+/// The relying party for `origin` (e.g. `https://tapin.contoso.com`): its
+/// host is the RP id. On localhost any port is accepted, for development.
+pub fn relying_party(origin: &str) -> Result<webauthn_rs::Webauthn> {
+    let url = url::Url::parse(origin)
+        .map_err(|e| Error::invalid(format!("the public origin {origin} is not a URL: {e}")))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::invalid(format!("the public origin {origin} has no host")))?
+        .to_string();
+    let builder = webauthn_rs::WebauthnBuilder::new(&host, &url)
+        .map_err(|e| Error::invalid(format!("cannot use {origin} for passkeys: {e}")))?
+        .rp_name("tapin")
+        .allow_any_port(host == "localhost");
+    builder
+        .build()
+        .map_err(|e| Error::invalid(format!("cannot use {origin} for passkeys: {e}")))
+}
+
+pub(super) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(super) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
     hex::encode(buf)
@@ -74,12 +95,29 @@ fn pass_id() -> String {
 }
 
 impl Tapin {
+    /// A tapin serving `http://localhost` and delivering to the outbox.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         Self {
+            delivery: Arc::new(Outbox(store.clone())),
             store,
             clock,
             settings,
+            webauthn: relying_party("http://localhost").expect("localhost is a valid origin"),
         }
+    }
+
+    pub fn with_relying_party(mut self, webauthn: webauthn_rs::Webauthn) -> Self {
+        self.webauthn = webauthn;
+        self
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    pub fn with_delivery(mut self, delivery: Arc<dyn Delivery>) -> Self {
+        self.delivery = delivery;
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -356,6 +394,13 @@ impl Tapin {
             return Err(Error::PassUsed(used_at));
         }
         self.store.clear_failures(&account_key)?;
+        self.audit(&user, "pass_sign_in", if pass.usable_once { "one-time pass" } else { "pass" })?;
+        self.notify(
+            &user,
+            None,
+            "You signed in with a Temporary Access Pass",
+            "Someone signed in to your account with a Temporary Access Pass. If that was not you, tell your administrator now.",
+        );
         Ok(SignedIn {
             token,
             session: session_info(&user, &record, now),
@@ -382,7 +427,7 @@ impl Tapin {
     }
 }
 
-fn session_info(user: &User, record: &SessionRecord, now: DateTime<Utc>) -> SessionInfo {
+pub(super) fn session_info(user: &User, record: &SessionRecord, now: DateTime<Utc>) -> SessionInfo {
     SessionInfo {
         upn: user.upn.clone(),
         display_name: user.display_name.clone(),

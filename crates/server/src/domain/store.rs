@@ -1,7 +1,10 @@
 //! The storage capability the domain needs, implemented by `crate::storage`.
 //! Every method is one atomic step; nothing half done is ever visible.
 
+use super::delivery::OutboxEntry;
+use super::methods::{AuditEvent, Pending, StoredMethod};
 use super::model::{NewUser, User};
+use tapin_api::wire::MethodKind;
 use super::policy::Policy;
 use chrono::{DateTime, Utc};
 
@@ -70,4 +73,54 @@ pub trait Store: Send + Sync {
     /// Failure times for `key` at or after `since`, oldest first.
     fn failures_since(&self, key: &str, since: DateTime<Utc>) -> StoreResult<Vec<DateTime<Utc>>>;
     fn clear_failures(&self, key: &str) -> StoreResult<()>;
+
+    /// Ends every session of the user.
+    fn delete_sessions_of(&self, user_id: i64) -> StoreResult<()>;
+
+    /// The user's WebAuthn user handle, created on first use.
+    fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String>;
+    fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>>;
+
+    /// The user's methods, strongest kind first, then oldest first.
+    fn methods_of(&self, user_id: i64) -> StoreResult<Vec<StoredMethod>>;
+    /// In one transaction: takes `pending_id` (which must still exist), checks
+    /// the user holds fewer than `limit` methods of the kinds in `sharing`,
+    /// and inserts the method, making it the default when it is the first.
+    fn add_method(
+        &self,
+        method: &StoredMethod,
+        sharing: &[MethodKind],
+        limit: usize,
+        pending_id: &str,
+    ) -> StoreResult<AddOutcome>;
+    fn rename_method(&self, user_id: i64, id: &str, name: &str) -> StoreResult<bool>;
+    /// Deletes a method and, in the same transaction, makes `new_default` the default.
+    fn delete_method(&self, user_id: i64, id: &str, new_default: Option<&str>) -> StoreResult<bool>;
+    fn set_default_method(&self, user_id: i64, id: &str) -> StoreResult<bool>;
+    /// Records a use; `secret` replaces the stored secret (a passkey's counter moved).
+    fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()>;
+
+    fn put_pending(&self, pending: &Pending) -> StoreResult<()>;
+    fn pending(&self, id: &str) -> StoreResult<Option<Pending>>;
+    /// Deletes and returns it: whoever takes it first is the only one to get it.
+    fn take_pending(&self, id: &str) -> StoreResult<Option<Pending>>;
+    /// Spends one try; returns the tries left, deleting it when none are.
+    fn spend_try(&self, id: &str) -> StoreResult<u32>;
+
+    fn record_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Oldest first; only `upn`'s when given.
+    fn audit_events(&self, upn: Option<&str>) -> StoreResult<Vec<AuditEvent>>;
+
+    fn push_outbox(&self, entry: &OutboxEntry) -> StoreResult<()>;
+    fn outbox(&self) -> StoreResult<Vec<OutboxEntry>>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddOutcome {
+    Added,
+    LimitReached,
+    /// The challenge was already used or has gone.
+    PendingGone,
+    /// The credential is already registered.
+    Duplicate,
 }

@@ -81,7 +81,33 @@ impl From<Error> for ApiError {
             Error::NotSignedIn => Self::new(S::UNAUTHORIZED, C::NotSignedIn, "You are not signed in, or your session ended. Sign in again."),
             Error::Forbidden(m) => Self::new(S::FORBIDDEN, C::Forbidden, m),
             Error::NotFound(m) => Self::new(S::NOT_FOUND, C::NotFound, m),
-            Error::Conflict(m) => Self::new(S::CONFLICT, C::InvalidInput, m),
+            Error::Conflict(m) => Self::new(S::CONFLICT, C::Conflict, m),
+            Error::PasswordlessWindowClosed(at) => {
+                let mut err = Self::new(S::FORBIDDEN, C::PasswordlessWindowClosed, format!("Passkeys and security keys could only be added until {}, within 10 minutes of signing in with a one-time pass. You can still add an authenticator app, phone or email; for a passkey, {ASK_ADMIN}.", utc(at)));
+                err.body.expired_at = Some(at);
+                err
+            }
+            Error::LimitReached(kind, limit) => {
+                let mut err = Self::new(S::CONFLICT, C::LimitReached, format!("You already have {limit} of this kind ({}), the most allowed. Delete one first.", kind.as_str()));
+                err.body.limit = Some(limit);
+                err
+            }
+            Error::CodeInvalid(left) => {
+                let mut err = Self::new(S::BAD_REQUEST, C::CodeInvalid, format!("That code is not right. Check it and try again ({left} tries left)."));
+                err.body.field = Some("code".into());
+                err.body.tries_left = Some(left);
+                err
+            }
+            Error::CodeExpired => {
+                let mut err = Self::new(S::GONE, C::CodeExpired, "This code has expired or was tried too often. Start again to get a new one.");
+                err.body.field = Some("code".into());
+                err
+            }
+            Error::WebauthnFailed(m) => Self::new(S::BAD_REQUEST, C::WebauthnFailed, format!("Your passkey or security key could not be verified ({m}). Try again.")),
+            Error::DeliveryFailed(m) => {
+                tracing::warn!(error = %m, "delivery failed");
+                Self::new(S::BAD_GATEWAY, C::DeliveryFailed, "The code could not be sent just now. Try again in a minute, or choose another method.")
+            }
             Error::Storage(m) => {
                 tracing::error!(error = %m, "storage failure");
                 Self::internal()

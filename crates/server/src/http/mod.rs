@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod methods;
 pub mod security;
 
 use crate::domain::{Error, Tapin};
@@ -44,7 +45,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/signin/pass", post(sign_in_with_pass))
         .route("/api/v1/session", get(session))
         .route("/api/v1/signout", post(sign_out))
-        .route("/api/v1/openapi.json", get(openapi));
+        .route("/api/v1/openapi.json", get(openapi))
+        .merge(methods::routes());
     api.fallback(static_or_app)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn_with_state(
@@ -107,7 +109,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 }
 
 /// Runs blocking domain work (Argon2, SQLite) off the async workers.
-async fn domain<T: Send + 'static>(
+pub(crate) async fn domain<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&Tapin) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -132,7 +134,7 @@ pub(crate) fn header_items(
         .map(str::trim)
 }
 
-fn session_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
     header_items(headers, header::COOKIE, ';')
         .find_map(|c| {
             c.strip_prefix(SESSION_COOKIE)?
@@ -142,7 +144,7 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
+pub(crate) fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
     let cookie = format!(
         "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
     );
@@ -161,14 +163,23 @@ async fn sign_in_with_pass(
         t.sign_in_with_pass(&body.upn, &body.pass, &client)
     })
     .await?;
+    Ok(signed_in_response(signed_in))
+}
+
+pub(crate) fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The session as JSON, with its cookie.
+pub(crate) fn signed_in_response(signed_in: crate::domain::SignedIn) -> Response {
     let max_age = (signed_in.session.expires_at - signed_in.session.server_time)
         .num_seconds()
         .max(0);
     let mut res = Json(&signed_in.session).into_response();
     set_cookie(&mut res, &signed_in.token, max_age);
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    no_store(res)
 }
 
 async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -193,6 +204,9 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
+/// Routes of the second, lazily loaded bundle (security info and passkey sign-in).
+const METHODS_ROUTES: &[&str] = &["/security-info", "/passkey"];
+
 /// Files of the built app; any other path outside the API is one of the
 /// app's own routes, so it gets the page and the app's router takes over.
 async fn static_or_app(State(state): State<AppState>, req: Request) -> Response {
@@ -209,7 +223,12 @@ async fn static_or_app(State(state): State<AppState>, req: Request) -> Response 
         return assets::respond(asset, req.headers());
     }
     let last = path.rsplit('/').next().unwrap_or("");
-    match state.assets.index() {
+    let page = if METHODS_ROUTES.iter().any(|r| path == *r || path.starts_with(&format!("{r}/"))) {
+        state.assets.get("/methods.html")
+    } else {
+        state.assets.index()
+    };
+    match page {
         Some(index) if !last.contains('.') => assets::respond(index, req.headers()),
         Some(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
         None => (

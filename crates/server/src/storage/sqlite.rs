@@ -1,8 +1,14 @@
 //! The SQLite store: one file, migrated at open, WAL so the command line and
 //! a running server can share it.
 
-use crate::domain::store::{SessionRecord, Store, StoreError, StoreResult, StoredPass};
-use crate::domain::{AdminRole, NewUser, Policy, Role, User};
+use crate::domain::store::{
+    AddOutcome, SessionRecord, Store, StoreError, StoreResult, StoredPass,
+};
+use crate::domain::{
+    AdminRole, AuditEvent, Channel, Message, NewUser, OutboxEntry, Pending, Policy, Role,
+    StoredMethod, User,
+};
+use tapin_api::wire::MethodKind;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use std::path::Path;
@@ -40,6 +46,48 @@ CREATE TABLE sessions (
 );
 CREATE TABLE signin_failures (key TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX signin_failures_key_at ON signin_failures (key, at);
+"#, r#"
+ALTER TABLE users ADD COLUMN webauthn_handle TEXT;
+CREATE UNIQUE INDEX users_webauthn_handle ON users (webauthn_handle);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE methods (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    name TEXT,
+    detail TEXT NOT NULL,
+    secret TEXT,
+    credential_id TEXT UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    is_default INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX methods_user ON methods (user_id);
+CREATE TABLE pending (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL,
+    code_hash TEXT,
+    tries_left INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    upn TEXT NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX audit_upn ON audit (upn, id);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 "#];
 
 pub struct SqliteStore {
@@ -95,6 +143,43 @@ fn pass_row(row: &Row) -> rusqlite::Result<StoredPass> {
         created_by: row.get(9)?,
     })
 }
+
+fn method_row(row: &Row) -> rusqlite::Result<StoredMethod> {
+    let kind: String = row.get(2)?;
+    Ok(StoredMethod {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        kind: MethodKind::parse(&kind).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                format!("unknown method kind {kind}").into(),
+            )
+        })?,
+        name: row.get(3)?,
+        detail: row.get(4)?,
+        secret: row.get(5)?,
+        credential_id: row.get(6)?,
+        created_at: time(row.get(7)?),
+        last_used_at: row.get::<_, Option<i64>>(8)?.map(time),
+        is_default: row.get(9)?,
+    })
+}
+
+fn pending_row(row: &Row) -> rusqlite::Result<Pending> {
+    Ok(Pending {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        purpose: row.get(2)?,
+        state: row.get(3)?,
+        code_hash: row.get(4)?,
+        tries_left: row.get(5)?,
+        expires_at: time(row.get(6)?),
+    })
+}
+
+const METHOD_COLUMNS: &str = "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
+const PENDING_COLUMNS: &str = "id, user_id, purpose, state, code_hash, tries_left, expires_at";
 
 const USER_COLUMNS: &str = "id, upn, display_name, role, admin_roles, groups_json, created_at";
 const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_offset_seconds, lifetime_minutes, usable_once, used_at, created_by";
@@ -342,5 +427,289 @@ impl Store for SqliteStore {
             .execute("DELETE FROM signin_failures WHERE key = ?1", [key])
             .map(|_| ())
             .map_err(backend)
+    }
+
+    fn delete_sessions_of(&self, user_id: i64) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE users SET webauthn_handle = ?2 WHERE id = ?1 AND webauthn_handle IS NULL",
+            params![user_id, fresh],
+        )
+        .map_err(backend)?;
+        conn.query_row(
+            "SELECT webauthn_handle FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get(0),
+        )
+        .map_err(backend)
+    }
+
+    fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE webauthn_handle = ?1"),
+                [handle],
+                user_row,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn methods_of(&self, user_id: i64) -> StoreResult<Vec<StoredMethod>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {METHOD_COLUMNS} FROM methods WHERE user_id = ?1 ORDER BY created_at, id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([user_id], method_row).map_err(backend)?;
+        let mut methods: Vec<StoredMethod> = rows.collect::<Result<_, _>>().map_err(backend)?;
+        methods.sort_by_key(|m| (m.kind, m.created_at));
+        Ok(methods)
+    }
+
+    fn add_method(
+        &self,
+        m: &StoredMethod,
+        sharing: &[MethodKind],
+        limit: usize,
+        pending_id: &str,
+    ) -> StoreResult<AddOutcome> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let taken = tx
+            .execute("DELETE FROM pending WHERE id = ?1", [pending_id])
+            .map_err(backend)?;
+        if taken != 1 {
+            return Ok(AddOutcome::PendingGone);
+        }
+        let kinds: Vec<String> = sharing.iter().map(|k| format!("'{}'", k.as_str())).collect();
+        let held: i64 = tx
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM methods WHERE user_id = ?1 AND kind IN ({})",
+                    kinds.join(",")
+                ),
+                [m.user_id],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        if held as usize >= limit {
+            // Nothing is written: dropping the transaction rolls the DELETE back too.
+            return Ok(AddOutcome::LimitReached);
+        }
+        let any: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM methods WHERE user_id = ?1",
+                [m.user_id],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        let inserted = tx.execute(
+            &format!("INSERT INTO methods ({METHOD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            params![
+                m.id, m.user_id, m.kind.as_str(), m.name, m.detail, m.secret, m.credential_id,
+                ms(m.created_at), m.last_used_at.map(ms), any == 0
+            ],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                return Ok(AddOutcome::Duplicate)
+            }
+            Err(e) => return Err(backend(e)),
+        }
+        tx.commit().map_err(backend)?;
+        Ok(AddOutcome::Added)
+    }
+
+    fn rename_method(&self, user_id: i64, id: &str, name: &str) -> StoreResult<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE methods SET name = ?3 WHERE user_id = ?1 AND id = ?2",
+                params![user_id, id, name],
+            )
+            .map_err(backend)?;
+        Ok(n == 1)
+    }
+
+    fn delete_method(&self, user_id: i64, id: &str, new_default: Option<&str>) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute(
+                "DELETE FROM methods WHERE user_id = ?1 AND id = ?2",
+                params![user_id, id],
+            )
+            .map_err(backend)?;
+        if n != 1 {
+            return Ok(false);
+        }
+        if let Some(next) = new_default {
+            tx.execute(
+                "UPDATE methods SET is_default = (id = ?2) WHERE user_id = ?1",
+                params![user_id, next],
+            )
+            .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn set_default_method(&self, user_id: i64, id: &str) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let exists: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM methods WHERE user_id = ?1 AND id = ?2",
+                params![user_id, id],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        if exists != 1 {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE methods SET is_default = (id = ?2) WHERE user_id = ?1",
+            params![user_id, id],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE methods SET last_used_at = ?2, secret = COALESCE(?3, secret) WHERE id = ?1",
+                params![id, ms(at), secret],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn put_pending(&self, p: &Pending) -> StoreResult<()> {
+        let conn = self.conn();
+        // Expired challenges are of no use to anyone; clear them as new ones arrive.
+        conn.execute("DELETE FROM pending WHERE expires_at < ?1", [ms(p.expires_at) - 86_400_000])
+            .map_err(backend)?;
+        conn.execute(
+            &format!("INSERT INTO pending ({PENDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![p.id, p.user_id, p.purpose, p.state, p.code_hash, p.tries_left, ms(p.expires_at)],
+        )
+        .map(|_| ())
+        .map_err(backend)
+    }
+
+    fn pending(&self, id: &str) -> StoreResult<Option<Pending>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {PENDING_COLUMNS} FROM pending WHERE id = ?1"),
+                [id],
+                pending_row,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn take_pending(&self, id: &str) -> StoreResult<Option<Pending>> {
+        self.conn()
+            .query_row(
+                &format!("DELETE FROM pending WHERE id = ?1 RETURNING {PENDING_COLUMNS}"),
+                [id],
+                pending_row,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn spend_try(&self, id: &str) -> StoreResult<u32> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let left: Option<u32> = tx
+            .query_row(
+                "UPDATE pending SET tries_left = tries_left - 1 WHERE id = ?1 AND tries_left > 0 RETURNING tries_left",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        let left = left.unwrap_or(0);
+        if left == 0 {
+            tx.execute("DELETE FROM pending WHERE id = ?1", [id])
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(left)
+    }
+
+    fn record_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO audit (at, upn, event, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![ms(e.at), e.upn, e.event, e.detail],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn audit_events(&self, upn: Option<&str>) -> StoreResult<Vec<AuditEvent>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT at, upn, event, detail FROM audit WHERE ?1 IS NULL OR upn = ?1 ORDER BY id")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([upn], |r| {
+                Ok(AuditEvent {
+                    at: time(r.get(0)?),
+                    upn: r.get(1)?,
+                    event: r.get(2)?,
+                    detail: r.get(3)?,
+                })
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn push_outbox(&self, e: &OutboxEntry) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO outbox (at, channel, recipient, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![ms(e.at), e.message.channel.as_str(), e.message.to, e.message.subject, e.message.body],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn outbox(&self) -> StoreResult<Vec<OutboxEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT at, channel, recipient, subject, body FROM outbox ORDER BY id")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let channel: String = r.get(1)?;
+                Ok(OutboxEntry {
+                    at: time(r.get(0)?),
+                    message: Message {
+                        channel: Channel::parse(&channel).unwrap_or(Channel::Email),
+                        to: r.get(2)?,
+                        subject: r.get(3)?,
+                        body: r.get(4)?,
+                    },
+                })
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
     }
 }

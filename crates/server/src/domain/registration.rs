@@ -1,0 +1,627 @@
+//! Security info: registering, listing and managing sign-in methods, signing
+//! in with a passkey, notifications and the audit trail (DESIGN.md §3.4–§5).
+
+use super::delivery::{Channel, Message};
+use super::methods::{
+    base32, base32_decode, code_hash, equal_time, otpauth_uri, random_id, six_digit_code,
+    strongest, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
+};
+use super::service::{hash_token, random_hex, session_info, SignedIn};
+use super::store::AddOutcome;
+use super::{Error, Result, SessionRecord, Tapin, User};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use tapin_api::wire::{
+    CodeFinish, CodeSent, EmailStart, Method, MethodKind, PasskeyChallenge, PasskeySignIn,
+    PhoneChannel, PhoneStart, Rename, SecurityInfo, TotpFinish, TotpRegistration, WebauthnFinish,
+    WebauthnRegistration,
+};
+use tapin_api::{normalize_code, normalize_email, normalize_method_name, normalize_phone};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration, SecurityKey,
+    SecurityKeyRegistration, Uuid,
+};
+use webauthn_rs_proto::{AuthenticatorAttachment, ResidentKeyRequirement};
+
+/// How long a WebAuthn ceremony may take between start and finish.
+const CEREMONY_TTL_MINUTES: i64 = 5;
+/// How long a sent code or an unconfirmed authenticator seed stays valid.
+const CODE_TTL_MINUTES: i64 = 10;
+const CODE_TRIES: u32 = 5;
+
+const PURPOSE_PASSKEY: &str = "register:passkey";
+const PURPOSE_SECURITY_KEY: &str = "register:security_key";
+const PURPOSE_TOTP: &str = "register:authenticator_app";
+const PURPOSE_CODE: &str = "register:code";
+const PURPOSE_SIGN_IN: &str = "signin:passkey";
+
+/// What a sent code, once echoed, registers.
+#[derive(Serialize, Deserialize)]
+struct CodeTarget {
+    kind: MethodKind,
+    detail: String,
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("serialisable")
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Storage(format!("stored state unreadable: {e}")))
+}
+
+fn spent() -> Error {
+    Error::WebauthnFailed(
+        "this request was already used or has expired; start again".into(),
+    )
+}
+
+fn webauthn_error(e: webauthn_rs::prelude::WebauthnError) -> Error {
+    Error::WebauthnFailed(e.to_string())
+}
+
+impl Tapin {
+    // ---- shared ------------------------------------------------------------
+
+    /// The signed-in user behind a session token.
+    fn signed_in(&self, token: &str) -> Result<(User, SessionRecord)> {
+        let now = self.now();
+        let record = self
+            .store
+            .session(&hash_token(token))?
+            .filter(|r| r.expires_at > now)
+            .ok_or(Error::NotSignedIn)?;
+        let user = self
+            .store
+            .user_by_id(record.user_id)?
+            .ok_or(Error::NotSignedIn)?;
+        Ok((user, record))
+    }
+
+    pub(super) fn audit(&self, user: &User, event: &str, detail: &str) -> Result<()> {
+        Ok(self.store.record_audit(&AuditEvent {
+            at: self.now(),
+            upn: user.upn.clone(),
+            event: event.into(),
+            detail: detail.into(),
+        })?)
+    }
+
+    /// Tells the user on every channel they registered, except the method the
+    /// change is about. A channel that fails is logged, not fatal: the change
+    /// has happened and is audited either way.
+    pub(super) fn notify(&self, user: &User, except: Option<&str>, subject: &str, body: &str) {
+        let Ok(methods) = self.store.methods_of(user.id) else {
+            return;
+        };
+        for m in methods.iter().filter(|m| Some(m.id.as_str()) != except) {
+            let channel = match m.kind {
+                MethodKind::Email => Channel::Email,
+                MethodKind::Phone | MethodKind::AlternatePhone => Channel::Text,
+                _ => continue,
+            };
+            let message = Message {
+                channel,
+                to: m.detail.clone(),
+                subject: subject.into(),
+                body: format!("{body}\n\nAccount: {}", user.upn),
+            };
+            if let Err(e) = self.delivery.send(&message, self.now()) {
+                tracing::warn!(channel = channel.as_str(), error = %e, "notification not delivered");
+            }
+        }
+    }
+
+    fn check_limit(&self, user: &User, kind: MethodKind) -> Result<()> {
+        let held = self
+            .store
+            .methods_of(user.id)?
+            .iter()
+            .filter(|m| kind.shares_limit_with(m.kind))
+            .count();
+        if held >= kind.limit() {
+            return Err(Error::LimitReached(kind, kind.limit() as u32));
+        }
+        Ok(())
+    }
+
+    fn check_window(&self, record: &SessionRecord) -> Result<()> {
+        match record.passwordless_deadline {
+            Some(deadline) if self.now() >= deadline => {
+                Err(Error::PasswordlessWindowClosed(deadline))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Stores a new method against its challenge and the limit, then audits
+    /// and notifies.
+    fn add(&self, user: &User, method: StoredMethod, pending_id: &str) -> Result<Method> {
+        let sharing: Vec<MethodKind> = MethodKind::ALL
+            .into_iter()
+            .filter(|k| method.kind.shares_limit_with(*k))
+            .collect();
+        match self
+            .store
+            .add_method(&method, &sharing, method.kind.limit(), pending_id)?
+        {
+            AddOutcome::Added => {}
+            AddOutcome::LimitReached => {
+                return Err(Error::LimitReached(method.kind, method.kind.limit() as u32))
+            }
+            AddOutcome::PendingGone => return Err(Error::CodeExpired),
+            AddOutcome::Duplicate => {
+                return Err(Error::Conflict(
+                    "this passkey or security key is already registered".into(),
+                ))
+            }
+        }
+        self.audit(user, "method_added", &method.label())?;
+        self.notify(
+            user,
+            Some(&method.id),
+            "A sign-in method was added to your account",
+            &format!(
+                "A sign-in method was added to your account: {}. If that was not you, tell your administrator now.",
+                method.label()
+            ),
+        );
+        let stored = self
+            .store
+            .methods_of(user.id)?
+            .into_iter()
+            .find(|m| m.id == method.id)
+            .ok_or_else(|| Error::Storage("the new method vanished".into()))?;
+        Ok(stored.view())
+    }
+
+    /// A pending challenge of this user and purpose that has not expired.
+    fn live_pending(&self, id: &str, user: Option<&User>, purposes: &[&str]) -> Result<Pending> {
+        let pending = self.store.pending(id)?.ok_or(Error::CodeExpired)?;
+        let owner_ok = pending.user_id == user.map(|u| u.id);
+        if !owner_ok || !purposes.contains(&pending.purpose.as_str()) {
+            return Err(Error::CodeExpired);
+        }
+        if pending.expires_at <= self.now() {
+            self.store.take_pending(id)?;
+            return Err(Error::CodeExpired);
+        }
+        Ok(pending)
+    }
+
+    fn new_method(&self, user: &User, kind: MethodKind) -> StoredMethod {
+        StoredMethod {
+            id: random_id(),
+            user_id: user.id,
+            kind,
+            name: None,
+            detail: String::new(),
+            secret: None,
+            credential_id: None,
+            created_at: self.now(),
+            last_used_at: None,
+            is_default: false,
+        }
+    }
+
+    // ---- listing -----------------------------------------------------------
+
+    pub fn security_info(&self, token: &str) -> Result<SecurityInfo> {
+        let (user, _) = self.signed_in(token)?;
+        let policy = self.policy()?;
+        Ok(SecurityInfo {
+            methods: self
+                .store
+                .methods_of(user.id)?
+                .iter()
+                .map(StoredMethod::view)
+                .collect(),
+            registration_required: policy.require_registration && policy.in_scope(&user),
+        })
+    }
+
+    // ---- passkeys and security keys ----------------------------------------
+
+    fn user_handle(&self, user: &User) -> Result<Uuid> {
+        let handle = self
+            .store
+            .user_handle(user.id, &Uuid::new_v4().to_string())?;
+        Uuid::parse_str(&handle).map_err(|e| Error::Storage(format!("bad user handle: {e}")))
+    }
+
+    pub fn start_webauthn(&self, token: &str, kind: MethodKind) -> Result<WebauthnRegistration> {
+        let (user, record) = self.signed_in(token)?;
+        if !kind.is_passwordless() {
+            return Err(Error::Invalid(
+                "kind must be passkey or security_key".into(),
+                Some("kind"),
+            ));
+        }
+        self.check_window(&record)?;
+        self.check_limit(&user, kind)?;
+        let handle = self.user_handle(&user)?;
+        let existing = self.store.methods_of(user.id)?;
+        let mut exclude = Vec::new();
+        for m in existing.iter().filter(|m| m.kind.is_passwordless()) {
+            let secret = m.secret.as_deref().unwrap_or_default();
+            exclude.push(match m.kind {
+                MethodKind::Passkey => from_json::<Passkey>(secret)?.cred_id().clone(),
+                _ => from_json::<SecurityKey>(secret)?.cred_id().clone(),
+            });
+        }
+        let (mut options, state, purpose) = if kind == MethodKind::Passkey {
+            let (options, state) = self
+                .webauthn
+                .start_passkey_registration(handle, &user.upn, &user.display_name, Some(exclude))
+                .map_err(webauthn_error)?;
+            (options, to_json::<PasskeyRegistration>(&state), PURPOSE_PASSKEY)
+        } else {
+            let (options, state) = self
+                .webauthn
+                .start_securitykey_registration(
+                    handle,
+                    &user.upn,
+                    &user.display_name,
+                    Some(exclude),
+                    None,
+                    Some(AuthenticatorAttachment::CrossPlatform),
+                )
+                .map_err(webauthn_error)?;
+            (options, to_json::<SecurityKeyRegistration>(&state), PURPOSE_SECURITY_KEY)
+        };
+        if kind == MethodKind::Passkey {
+            // A passkey must be discoverable, so it can sign in without an account name.
+            if let Some(sel) = options.public_key.authenticator_selection.as_mut() {
+                sel.resident_key = Some(ResidentKeyRequirement::Required);
+                sel.require_resident_key = true;
+            }
+        }
+        let id = random_id();
+        self.store.put_pending(&Pending {
+            id: id.clone(),
+            user_id: Some(user.id),
+            purpose: purpose.into(),
+            state,
+            code_hash: None,
+            tries_left: 1,
+            expires_at: self.now() + Duration::minutes(CEREMONY_TTL_MINUTES),
+        })?;
+        Ok(WebauthnRegistration { id, options })
+    }
+
+    pub fn finish_webauthn(&self, token: &str, finish: WebauthnFinish) -> Result<Method> {
+        let (user, record) = self.signed_in(token)?;
+        let name = normalize_method_name(&finish.name)?;
+        self.check_window(&record)?;
+        let pending = self
+            .live_pending(&finish.id, Some(&user), &[PURPOSE_PASSKEY, PURPOSE_SECURITY_KEY])
+            .map_err(|_| spent())?;
+        let verified = if pending.purpose == PURPOSE_PASSKEY {
+            from_json::<PasskeyRegistration>(&pending.state).and_then(|state| {
+                let key = self
+                    .webauthn
+                    .finish_passkey_registration(&finish.credential, &state)
+                    .map_err(webauthn_error)?;
+                Ok((MethodKind::Passkey, hex::encode(key.cred_id()), to_json(&key)))
+            })
+        } else {
+            from_json::<SecurityKeyRegistration>(&pending.state).and_then(|state| {
+                let key = self
+                    .webauthn
+                    .finish_securitykey_registration(&finish.credential, &state)
+                    .map_err(webauthn_error)?;
+                Ok((MethodKind::SecurityKey, hex::encode(key.cred_id()), to_json(&key)))
+            })
+        };
+        let (kind, credential_id, secret) = match verified {
+            Ok(v) => v,
+            Err(e) => {
+                // Single use: a response that fails verification spends the challenge.
+                self.store.take_pending(&pending.id)?;
+                return Err(e);
+            }
+        };
+        let mut method = self.new_method(&user, kind);
+        method.name = Some(name);
+        method.credential_id = Some(credential_id);
+        method.secret = Some(secret);
+        // Storing consumes the challenge in the same transaction, so a replay finds it gone.
+        self.add(&user, method, &pending.id).map_err(|e| match e {
+            Error::CodeExpired => spent(),
+            e => e,
+        })
+    }
+
+    pub fn start_passkey_sign_in(&self) -> Result<PasskeyChallenge> {
+        let (options, state) = self
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(webauthn_error)?;
+        let id = random_id();
+        self.store.put_pending(&Pending {
+            id: id.clone(),
+            user_id: None,
+            purpose: PURPOSE_SIGN_IN.into(),
+            state: to_json::<DiscoverableAuthentication>(&state),
+            code_hash: None,
+            tries_left: 1,
+            expires_at: self.now() + Duration::minutes(CEREMONY_TTL_MINUTES),
+        })?;
+        Ok(PasskeyChallenge { id, options })
+    }
+
+    pub fn finish_passkey_sign_in(&self, finish: PasskeySignIn) -> Result<SignedIn> {
+        let pending = self
+            .live_pending(&finish.id, None, &[PURPOSE_SIGN_IN])
+            .map_err(|_| spent())?;
+        self.store.take_pending(&pending.id)?.ok_or_else(spent)?;
+        let state: DiscoverableAuthentication = from_json(&pending.state)?;
+        let (handle, _) = self
+            .webauthn
+            .identify_discoverable_authentication(&finish.credential)
+            .map_err(webauthn_error)?;
+        let unknown = || Error::WebauthnFailed("this passkey is not registered with tapin".into());
+        let user = self
+            .store
+            .user_by_handle(&handle.to_string())?
+            .ok_or_else(unknown)?;
+        let mut keys = Vec::new();
+        for m in self.store.methods_of(user.id)? {
+            if m.kind == MethodKind::Passkey {
+                let key: Passkey = from_json(m.secret.as_deref().unwrap_or_default())?;
+                keys.push((m, key));
+            }
+        }
+        if keys.is_empty() {
+            return Err(unknown());
+        }
+        let discoverable: Vec<DiscoverableKey> = keys.iter().map(|(_, k)| k.into()).collect();
+        let result = self
+            .webauthn
+            .finish_discoverable_authentication(&finish.credential, state, &discoverable)
+            .map_err(webauthn_error)?;
+        let now = self.now();
+        let (method, mut key) = keys
+            .into_iter()
+            .find(|(_, k)| k.cred_id() == result.cred_id())
+            .ok_or_else(unknown)?;
+        let updated = key.update_credential(&result).is_some_and(|changed| changed);
+        let secret = updated.then(|| to_json(&key));
+        self.store.method_used(&method.id, now, secret.as_deref())?;
+
+        let token = random_hex(32);
+        let record = SessionRecord {
+            token_hash: hash_token(&token),
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + self.settings().session_max,
+            passwordless_deadline: None,
+        };
+        self.store.start_session(&record, None)?;
+        self.audit(&user, "passkey_sign_in", &method.label())?;
+        Ok(SignedIn {
+            token,
+            session: session_info(&user, &record, now),
+        })
+    }
+
+    // ---- authenticator app -------------------------------------------------
+
+    pub fn start_totp(&self, token: &str) -> Result<TotpRegistration> {
+        let (user, _) = self.signed_in(token)?;
+        self.check_limit(&user, MethodKind::AuthenticatorApp)?;
+        let secret = base32(&totp_seed());
+        let id = random_id();
+        self.store.put_pending(&Pending {
+            id: id.clone(),
+            user_id: Some(user.id),
+            purpose: PURPOSE_TOTP.into(),
+            state: secret.clone(),
+            code_hash: None,
+            tries_left: CODE_TRIES,
+            expires_at: self.now() + Duration::minutes(CODE_TTL_MINUTES),
+        })?;
+        Ok(TotpRegistration {
+            id,
+            uri: otpauth_uri("tapin", &user.upn, &secret),
+            secret,
+        })
+    }
+
+    pub fn finish_totp(&self, token: &str, finish: TotpFinish) -> Result<Method> {
+        let (user, _) = self.signed_in(token)?;
+        let name = normalize_method_name(&finish.name)?;
+        let code = normalize_code(&finish.code)?;
+        let pending = self.live_pending(&finish.id, Some(&user), &[PURPOSE_TOTP])?;
+        let seed = base32_decode(&pending.state)
+            .ok_or_else(|| Error::Storage("stored seed unreadable".into()))?;
+        if !totp_matches(&seed, &code, self.now()) {
+            return Err(self.wrong_code(&pending.id)?);
+        }
+        let mut method = self.new_method(&user, MethodKind::AuthenticatorApp);
+        method.name = Some(name);
+        method.secret = Some(pending.state.clone());
+        self.add(&user, method, &pending.id)
+    }
+
+    fn wrong_code(&self, pending_id: &str) -> Result<Error> {
+        Ok(match self.store.spend_try(pending_id)? {
+            0 => Error::CodeExpired,
+            left => Error::CodeInvalid(left),
+        })
+    }
+
+    // ---- phone and email ---------------------------------------------------
+
+    fn send_code(&self, user: &User, target: CodeTarget, channel: Channel) -> Result<CodeSent> {
+        self.check_limit(user, target.kind)?;
+        let id = random_id();
+        let code = six_digit_code();
+        let expires_at = self.now() + Duration::minutes(CODE_TTL_MINUTES);
+        let message = Message {
+            channel,
+            to: target.detail.clone(),
+            subject: "Your tapin verification code".into(),
+            body: format!(
+                "Your tapin verification code is {code}. It is valid for {CODE_TTL_MINUTES} minutes. If you did not ask for it, ignore this message."
+            ),
+        };
+        let sent_to = super::methods::mask(target.kind, &target.detail);
+        self.store.put_pending(&Pending {
+            id: id.clone(),
+            user_id: Some(user.id),
+            purpose: PURPOSE_CODE.into(),
+            state: to_json(&target),
+            code_hash: Some(code_hash(&id, &code)),
+            tries_left: CODE_TRIES,
+            expires_at,
+        })?;
+        if let Err(e) = self.delivery.send(&message, self.now()) {
+            self.store.take_pending(&id)?;
+            return Err(Error::DeliveryFailed(e));
+        }
+        Ok(CodeSent {
+            id,
+            sent_to,
+            expires_at,
+        })
+    }
+
+    pub fn start_phone(&self, token: &str, start: PhoneStart) -> Result<CodeSent> {
+        let (user, _) = self.signed_in(token)?;
+        if !start.kind.is_phone() {
+            return Err(Error::Invalid(
+                "kind must be phone, alternate_phone or office_phone".into(),
+                Some("kind"),
+            ));
+        }
+        let number = normalize_phone(&start.number)?;
+        let channel = match start.channel {
+            PhoneChannel::Text => Channel::Text,
+            PhoneChannel::Call => Channel::Call,
+        };
+        self.send_code(
+            &user,
+            CodeTarget {
+                kind: start.kind,
+                detail: number,
+            },
+            channel,
+        )
+    }
+
+    pub fn start_email(&self, token: &str, start: EmailStart) -> Result<CodeSent> {
+        let (user, _) = self.signed_in(token)?;
+        let address = normalize_email(&start.address)?;
+        self.send_code(
+            &user,
+            CodeTarget {
+                kind: MethodKind::Email,
+                detail: address,
+            },
+            Channel::Email,
+        )
+    }
+
+    pub fn verify_code(&self, token: &str, finish: CodeFinish) -> Result<Method> {
+        let (user, _) = self.signed_in(token)?;
+        let code = normalize_code(&finish.code)?;
+        let pending = self.live_pending(&finish.id, Some(&user), &[PURPOSE_CODE])?;
+        let expected = pending.code_hash.clone().unwrap_or_default();
+        if !equal_time(&code_hash(&pending.id, &code), &expected) {
+            return Err(self.wrong_code(&pending.id)?);
+        }
+        let target: CodeTarget = from_json(&pending.state)?;
+        let mut method = self.new_method(&user, target.kind);
+        method.detail = target.detail;
+        self.add(&user, method, &pending.id)
+    }
+
+    // ---- managing ----------------------------------------------------------
+
+    fn owned(&self, user: &User, id: &str) -> Result<StoredMethod> {
+        self.store
+            .methods_of(user.id)?
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| Error::NotFound("there is no such method on your account".into()))
+    }
+
+    pub fn rename_method(&self, token: &str, id: &str, rename: Rename) -> Result<Method> {
+        let (user, _) = self.signed_in(token)?;
+        let method = self.owned(&user, id)?;
+        if !method.kind.has_name() {
+            return Err(Error::Invalid(
+                "only passkeys, security keys and authenticator apps have a name".into(),
+                Some("name"),
+            ));
+        }
+        let name = normalize_method_name(&rename.name)?;
+        self.store.rename_method(user.id, id, &name)?;
+        self.audit(&user, "method_renamed", &format!("{} to \"{name}\"", method.label()))?;
+        Ok(self.owned(&user, id)?.view())
+    }
+
+    pub fn delete_method(&self, token: &str, id: &str) -> Result<()> {
+        let (user, _) = self.signed_in(token)?;
+        let methods = self.store.methods_of(user.id)?;
+        let method = methods
+            .iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| Error::NotFound("there is no such method on your account".into()))?;
+        let new_default = if method.is_default {
+            strongest(methods.iter().filter(|m| m.id != id)).map(|m| m.id.as_str())
+        } else {
+            None
+        };
+        if !self.store.delete_method(user.id, id, new_default)? {
+            return Err(Error::NotFound(
+                "there is no such method on your account".into(),
+            ));
+        }
+        self.audit(&user, "method_removed", &method.label())?;
+        self.notify(
+            &user,
+            Some(id),
+            "A sign-in method was removed from your account",
+            &format!(
+                "A sign-in method was removed from your account: {}. If that was not you, tell your administrator now.",
+                method.label()
+            ),
+        );
+        Ok(())
+    }
+
+    pub fn set_default_method(&self, token: &str, id: &str) -> Result<Method> {
+        let (user, _) = self.signed_in(token)?;
+        let method = self.owned(&user, id)?;
+        self.store.set_default_method(user.id, id)?;
+        self.audit(&user, "default_changed", &method.label())?;
+        Ok(self.owned(&user, id)?.view())
+    }
+
+    pub fn sign_out_everywhere(&self, token: &str) -> Result<()> {
+        let (user, _) = self.signed_in(token)?;
+        self.store.delete_sessions_of(user.id)?;
+        self.audit(&user, "signed_out_everywhere", "")?;
+        Ok(())
+    }
+
+    // ---- administration ----------------------------------------------------
+
+    pub fn audit_events(&self, upn: Option<&str>) -> Result<Vec<AuditEvent>> {
+        let upn = upn.map(|u| self.user(u)).transpose()?;
+        Ok(self
+            .store
+            .audit_events(upn.as_ref().map(|u| u.upn.as_str()))?)
+    }
+
+    pub fn outbox(&self) -> Result<Vec<super::OutboxEntry>> {
+        Ok(self.store.outbox()?)
+    }
+
+    /// When the passwordless window of this session closes, if it has one.
+    pub fn passwordless_deadline(&self, token: &str) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.signed_in(token)?.1.passwordless_deadline)
+    }
+}
