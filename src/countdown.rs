@@ -8,7 +8,13 @@ use std::time::Duration;
 use tapin_api::countdown::{ClockSkew, Phase, Remaining};
 
 #[component]
-pub fn Countdown(deadline: DateTime<Utc>, skew: ClockSkew) -> impl IntoView {
+pub fn Countdown(
+    deadline: DateTime<Utc>,
+    skew: ClockSkew,
+    /// Follows the phase, for controls that close with the window.
+    #[prop(optional)]
+    phase_out: Option<RwSignal<Phase>>,
+) -> impl IntoView {
     let now = RwSignal::new(Utc::now());
     if let Ok(handle) =
         set_interval_with_handle(move || now.set(Utc::now()), Duration::from_millis(1000))
@@ -17,6 +23,9 @@ pub fn Countdown(deadline: DateTime<Utc>, skew: ClockSkew) -> impl IntoView {
     }
     let remaining = Memo::new(move |_| Remaining::at(deadline, skew, now.get()));
     let phase = Memo::new(move |_| remaining.get().phase());
+    if let Some(out) = phase_out {
+        Effect::new(move |_| out.set(phase.get()));
+    }
     // Screen readers hear about the time only when the minute changes.
     let announced = Memo::new(move |_| remaining.get().minutes_to_announce());
 

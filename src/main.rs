@@ -1,13 +1,5 @@
-//! Mounts the tapin app; everything else lives in the modules below.
-
-mod api;
-mod app;
-mod countdown;
-mod nav;
-mod pages;
-mod text;
-mod time;
+//! The first load: the account and pass steps.
 
 fn main() {
-    app::start();
+    tapin_app::sign_in::start();
 }

@@ -47,6 +47,11 @@ impl Nav {
     }
 }
 
+/// Goes to a page of the other bundle: a real page load.
+pub fn leave(to: &str) {
+    let _ = window().location().assign(to);
+}
+
 pub fn use_nav() -> Nav {
     expect_context::<Nav>()
 }

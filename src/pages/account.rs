@@ -1,6 +1,6 @@
 //! Step 1: the account name, checked as it is typed with the shared rules.
 
-use crate::app::{focus_on_mount, Account};
+use crate::shell::{focus_on_mount, Account};
 use crate::nav::use_nav;
 use crate::text;
 use leptos::prelude::*;
@@ -67,5 +67,10 @@ pub fn AccountStep() -> impl IntoView {
             </div>
             <button type="submit" class="primary">{text::NEXT}</button>
         </form>
+        <div class="alternative">
+            <p>{text::PASSKEY_ALTERNATIVE}</p>
+            // A real page load: passkey sign-in lives in the second bundle.
+            <a href="/passkey" class="button secondary">{text::PASSKEY_SIGN_IN}</a>
+        </div>
     }
 }

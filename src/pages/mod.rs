@@ -1,5 +1,4 @@
-//! The steps of the flow, one module each.
+//! The steps of the first load.
 
 pub mod account;
 pub mod pass;
-pub mod security_info;

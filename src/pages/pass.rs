@@ -2,7 +2,7 @@
 //! what to do next.
 
 use crate::api::{self, Failure};
-use crate::app::{focus_on_mount, Account};
+use crate::shell::{focus_on_mount, Account};
 use crate::nav::{use_nav, Link};
 use crate::text;
 use leptos::prelude::*;
@@ -34,7 +34,6 @@ pub fn PassStep() -> impl IntoView {
     let heading = NodeRef::<leptos::html::H1>::new();
     focus_on_mount(heading);
     let input = NodeRef::<leptos::html::Input>::new();
-    let nav = use_nav();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -52,7 +51,7 @@ pub fn PassStep() -> impl IntoView {
             let result = api::sign_in_with_pass(upn, pass).await;
             busy.set(false);
             match result {
-                Ok(_) => nav.go("/security-info"),
+                Ok(_) => crate::nav::leave("/security-info"),
                 Err(f) => failure.set(Some(f)),
             }
         });

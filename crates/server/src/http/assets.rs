@@ -74,6 +74,30 @@ impl Assets {
     pub fn all(&self) -> impl Iterator<Item = &Asset> {
         self.files.values()
     }
+
+    /// `page` and every file it pulls in, following names mentioned in
+    /// HTML, JavaScript and CSS: what a browser fetches to show that page.
+    pub fn load_of(&self, page: &str) -> Vec<&Asset> {
+        let mut seen: Vec<&Asset> = Vec::new();
+        let mut queue: Vec<&Asset> = self.files.get(page).into_iter().collect();
+        while let Some(asset) = queue.pop() {
+            if seen.iter().any(|a| a.path == asset.path) {
+                continue;
+            }
+            seen.push(asset);
+            if asset.mime.starts_with("text/") {
+                let text = String::from_utf8_lossy(&asset.raw);
+                for other in self.files.values() {
+                    let name = other.path.trim_start_matches('/');
+                    if other.path != asset.path && text.contains(name) {
+                        queue.push(other);
+                    }
+                }
+            }
+        }
+        seen.sort_by(|a, b| a.path.cmp(&b.path));
+        seen
+    }
 }
 
 fn load_dir(root: &Path, dir: &Path, files: &mut BTreeMap<String, Asset>) -> std::io::Result<()> {

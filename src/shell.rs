@@ -1,7 +1,7 @@
-//! The app shell: routes for the three steps and the progress indicator.
+//! What both bundles share: the frame around every step, the progress
+//! indicator, the account name carried between steps, focus handling.
 
-use crate::nav::{Link, Nav};
-use crate::pages::{account::AccountStep, pass::PassStep, security_info::SecurityInfo};
+use crate::nav::Nav;
 use crate::text;
 use leptos::prelude::*;
 
@@ -25,37 +25,31 @@ impl Account {
     }
 }
 
-pub fn start() {
-    // The page shows a "loading" note (and, if WebAssembly is blocked, why);
-    // once the app runs it takes over the page.
+/// Takes the page over from the static "loading" note (which, if
+/// WebAssembly is blocked, explains why) and mounts `app`.
+pub fn mount<V: IntoView + 'static>(app: impl FnOnce() -> V + 'static) {
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
     }
-    leptos::mount::mount_to_body(App);
+    leptos::mount::mount_to_body(app);
 }
 
+/// The header, the progress indicator and the step's card, with the
+/// remembered account name and navigation provided to every step.
 #[component]
-fn App() -> impl IntoView {
+pub fn Frame(children: ChildrenFn) -> impl IntoView {
     let saved = storage()
         .and_then(|s| s.get_item(ACCOUNT_KEY).ok().flatten())
         .unwrap_or_default();
     provide_context(Account(RwSignal::new(saved)));
-    let nav = Nav::provide();
-    let page = move || match nav.path().as_str() {
-        "/" => view! { <AccountStep/> }.into_any(),
-        "/pass" => view! { <PassStep/> }.into_any(),
-        "/security-info" => view! { <SecurityInfo/> }.into_any(),
-        _ => {
-            view! { <h1>{text::NOT_FOUND}</h1> <Link href="/">{text::START_OVER}</Link> }.into_any()
-        }
-    };
+    Nav::provide();
     view! {
         <header class="top">
             <span class="brand">{text::APP_NAME}</span>
         </header>
         <main class="card">
             <Progress/>
-            {page}
+            {children()}
         </main>
     }
 }
@@ -64,7 +58,7 @@ fn App() -> impl IntoView {
 fn Progress() -> impl IntoView {
     let nav = crate::nav::use_nav();
     let current = move || match nav.path().as_str() {
-        "/pass" => 1,
+        "/pass" | "/passkey" => 1,
         "/security-info" => 2,
         _ => 0,
     };

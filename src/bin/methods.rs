@@ -1,0 +1,5 @@
+//! Security info and passkey sign-in, loaded after the first step.
+
+fn main() {
+    tapin_app::methods::start();
+}

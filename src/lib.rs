@@ -1,0 +1,14 @@
+//! The tapin web app, built as two bundles that share this library: the
+//! first load (`tapin-app`: account and pass steps) and, once signed in or
+//! signing in with a passkey, `tapin-methods` (security info). Each bundle
+//! links only what its own routes use.
+
+pub mod api;
+pub mod countdown;
+pub mod methods;
+pub mod nav;
+pub mod pages;
+pub mod shell;
+pub mod sign_in;
+pub mod text;
+pub mod time;

@@ -1,0 +1,27 @@
+//! The second bundle: security info (listing, adding and managing methods)
+//! and signing in with a passkey.
+
+pub mod add;
+mod list;
+mod passkey;
+mod qr;
+mod security_info;
+pub mod webauthn;
+
+use crate::shell::{mount, Frame};
+use crate::text;
+use leptos::prelude::*;
+
+pub fn start() {
+    mount(|| view! { <Frame><Routes/></Frame> });
+}
+
+#[component]
+fn Routes() -> impl IntoView {
+    let nav = crate::nav::use_nav();
+    move || match nav.path().as_str() {
+        "/security-info" => view! { <security_info::SecurityInfo/> }.into_any(),
+        "/passkey" => view! { <passkey::PasskeySignIn/> }.into_any(),
+        _ => view! { <h1>{text::NOT_FOUND}</h1> <a href="/">{text::START_OVER}</a> }.into_any(),
+    }
+}
