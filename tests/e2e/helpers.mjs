@@ -5,6 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TAPIN = join(ROOT, 'target/debug/tapin');
@@ -60,4 +62,105 @@ export async function signIn(page, url, upn, pass) {
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByLabel('Temporary Access Pass').fill(pass);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A new server (seeded with Ada) and a new browser context for one test. */
+export async function freshFor(chrome, t, serverArgs = []) {
+  const server = await startServer(serverArgs);
+  const context = await chrome.newContext();
+  const page = await context.newPage();
+  t.after(async () => { await context.close(); server.stop(); });
+  seed(server.db);
+  return { server, page, context };
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret, as an authenticator app computes it. */
+export function totp(secretBase32, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * A real SMTP listener on loopback (enough of RFC 5321 for a client to
+ * deliver): every message received lands in `messages`.
+ */
+export async function smtpListener() {
+  const messages = [];
+  const waiting = [];
+  const server = createServer((socket) => {
+    socket.setEncoding('utf8');
+    let buffer = '';
+    let data = null;
+    const reply = (line) => socket.write(`${line}\r\n`);
+    reply('220 localhost ESMTP test listener');
+    socket.on('data', (chunk) => {
+      buffer += chunk;
+      let at;
+      while ((at = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        if (data !== null) {
+          if (line === '.') {
+            messages.push(data.join('\n'));
+            data = null;
+            reply('250 2.0.0 queued');
+            waiting.splice(0).forEach((w) => w());
+          } else {
+            data.push(line.startsWith('..') ? line.slice(1) : line);
+          }
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO' || verb === 'HELO') reply('250 localhost');
+        else if (verb === 'DATA') { data = []; reply('354 end with <CRLF>.<CRLF>'); }
+        else if (verb === 'QUIT') { reply('221 bye'); socket.end(); }
+        else reply('250 OK');
+      }
+    });
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `smtp://127.0.0.1:${server.address().port}`,
+    messages,
+    /** Resolves with the next message that arrives (or one already there, if `count` were received). */
+    async next(count) {
+      while (messages.length < count) await new Promise((ok) => waiting.push(ok));
+      return messages[count - 1];
+    },
+    close: () => server.close(),
+  };
+}
+
+/** Chromium's virtual authenticators: a platform passkey store and a USB security key. */
+export async function authenticators(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const platform = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const usb = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const credentials = async (a) => (await cdp.send('WebAuthn.getCredentials', { authenticatorId: a.authenticatorId })).credentials;
+  return { platform: () => credentials(platform), usb: () => credentials(usb) };
+}
+
+/** Calls the API from inside the page, with its cookie and Origin, as the app would. */
+export async function api(page, method, path, body) {
+  return page.evaluate(async ([method, path, body]) => {
+    const res = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }, [method, path, body]);
 }

@@ -1,20 +1,13 @@
 // Pass sign-in end to end in Chromium: the happy path and every outcome's message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, cli, seed, issue, browser, signIn } from './helpers.mjs';
+import { startServer, cli, issue, browser, signIn, freshFor } from './helpers.mjs';
 
 let chrome;
 before(async () => { chrome = await browser(); });
 after(async () => { await chrome.close(); });
 
-async function fresh(t, serverArgs = []) {
-  const server = await startServer(serverArgs);
-  const context = await chrome.newContext();
-  const page = await context.newPage();
-  t.after(async () => { await context.close(); server.stop(); });
-  seed(server.db);
-  return { server, page, context };
-}
+const fresh = (t, serverArgs) => freshFor(chrome, t, serverArgs);
 
 test('a pass issued with the CLI signs the user in to security info, which survives a reload', async (t) => {
   const { server, page } = await fresh(t);
@@ -83,7 +76,7 @@ test('sign out ends the session', async (t) => {
   const { server, page } = await fresh(t);
   const code = issue(server.db, 'ada@contoso.com').temporaryAccessPass;
   await signIn(page, server.url, 'ada@contoso.com', code);
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
   await page.goto(`${server.url}/security-info`);
   await page.getByText('You are not signed in').waitFor();

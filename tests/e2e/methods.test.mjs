@@ -1,0 +1,243 @@
+// Registering and managing sign-in methods end to end in Chromium, with
+// the DevTools virtual authenticators, the outbox, and a real SMTP listener.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cli, issue, browser, signIn, freshFor, totp, smtpListener, authenticators, api } from './helpers.mjs';
+
+let chrome;
+before(async () => { chrome = await browser(); });
+after(async () => { await chrome.close(); });
+
+const fresh = (t, serverArgs) => freshFor(chrome, t, serverArgs);
+const ADA = 'ada@contoso.com';
+
+async function securityInfo(page) {
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+}
+
+async function methodTitles(page) {
+  return page.locator('.methods .method-title').allInnerTexts();
+}
+
+test('one-time pass, then a passkey and a security key; signed out, the passkey alone signs in again', async (t) => {
+  const { server, page, context } = await fresh(t);
+  const keys = await authenticators(context, page);
+  const code = issue(server.db, ADA, '--one-time').temporaryAccessPass;
+  await signIn(page, server.url, ADA, code);
+  await securityInfo(page);
+  await page.getByText(/minutes? left|Time left/).first().waitFor();
+
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByRole('heading', { name: 'Add a passkey', level: 2 }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('Laptop');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.success').getByText('Passkey “Laptop” was added.').waitFor();
+  assert.equal((await keys.platform()).length, 1, 'the passkey lives on the platform authenticator');
+  assert.equal((await keys.platform())[0].isResidentCredential, true, 'and is discoverable');
+
+  await page.getByRole('button', { name: 'Add a security key' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Blue key');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.success').getByText('Security key “Blue key” was added.').waitFor();
+  assert.equal((await keys.usb()).length, 1, 'the security key holds its own credential');
+  assert.deepEqual(await methodTitles(page), ['Passkey “Laptop” Default', 'Security key “Blue key”']);
+
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  assert.equal((await api(page, 'GET', '/api/v1/session')).status, 401);
+
+  // The one-time pass is spent; only the passkey can sign Ada in now.
+  await page.getByRole('link', { name: 'Sign in with a passkey' }).click();
+  await page.getByRole('heading', { name: 'Sign in with a passkey', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Use my passkey' }).click();
+  await securityInfo(page);
+  await page.getByText('Ada Lovelace').waitFor();
+  assert.equal(await page.locator('.countdown').count(), 0, 'no pass, no passwordless window');
+  const laptop = page.locator('.method', { hasText: 'Laptop' });
+  await laptop.locator('.meta').filter({ hasNotText: 'last used never' }).waitFor();
+  const audit = cli(server.db, 'audit', '--user', ADA);
+  assert.match(audit, /pass_sign_in[\s\S]*method_added[\s\S]*method_added[\s\S]*passkey_sign_in/);
+});
+
+test('after the passwordless window the app has closed passkeys, and the API refuses them', async (t) => {
+  const { server, page } = await fresh(t, ['--passwordless-window-seconds', '3']);
+  const code = issue(server.db, ADA, '--one-time').temporaryAccessPass;
+  await signIn(page, server.url, ADA, code);
+  await securityInfo(page);
+  await page.getByText('The time to add a passkey or security key has ended').waitFor({ timeout: 10000 });
+  for (const name of ['Add a passkey', 'Add a security key']) {
+    assert.equal(await page.getByRole('button', { name }).isDisabled(), true, `${name} is closed`);
+  }
+  await page.locator('#add-passkey-note').getByText('No longer available in this session').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Add an authenticator app' }).isDisabled(), false);
+  for (const kind of ['passkey', 'security_key']) {
+    const res = await api(page, 'POST', '/api/v1/methods/webauthn/start', { kind });
+    assert.equal(res.status, 403);
+    assert.equal(res.body.code, 'passwordless_window_closed');
+  }
+  assert.deepEqual((await api(page, 'GET', '/api/v1/methods')).body.methods, []);
+});
+
+test('a replayed or foreign-origin WebAuthn response is refused and changes nothing', async (t) => {
+  const { server, page, context } = await fresh(t);
+  await authenticators(context, page);
+  await signIn(page, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await securityInfo(page);
+
+  let captured;
+  await page.route('**/api/v1/methods/webauthn/finish', async (route) => {
+    captured = route.request().postDataJSON();
+    await route.continue();
+  });
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Laptop');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.success').getByText('Passkey “Laptop” was added.').waitFor();
+
+  const replay = await api(page, 'POST', '/api/v1/methods/webauthn/finish', captured);
+  assert.equal(replay.status, 400);
+  assert.equal(replay.body.code, 'webauthn_failed');
+
+  // The next response claims to come from another site.
+  await page.unroute('**/api/v1/methods/webauthn/finish');
+  await page.route('**/api/v1/methods/webauthn/finish', async (route) => {
+    const body = route.request().postDataJSON();
+    const client = JSON.parse(Buffer.from(body.credential.response.clientDataJSON, 'base64url'));
+    client.origin = 'https://evil.example';
+    body.credential.response.clientDataJSON = Buffer.from(JSON.stringify(client)).toString('base64url');
+    await route.continue({ postData: JSON.stringify(body) });
+  });
+  await page.getByRole('button', { name: 'Add a security key' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Evil key');
+  const answer = page.waitForResponse('**/api/v1/methods/webauthn/finish');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const res = await answer;
+  assert.equal(res.status(), 400);
+  assert.equal((await res.json()).code, 'webauthn_failed');
+  await page.getByText('Your passkey or security key could not be verified').waitFor();
+  const methods = (await api(page, 'GET', '/api/v1/methods')).body.methods;
+  assert.deepEqual(methods.map((m) => m.name), ['Laptop']);
+});
+
+test('authenticator app, phone and email, then rename, default, delete and sign out everywhere', async (t) => {
+  const smtp = await smtpListener();
+  t.after(() => smtp.close());
+  const { server, page } = await fresh(t, ['--smtp-url', smtp.url]);
+  const code = issue(server.db, ADA).temporaryAccessPass;
+  await signIn(page, server.url, ADA, code);
+  await securityInfo(page);
+
+  // Authenticator app: the test is the app, computing the code from the "can't scan" key.
+  await page.getByRole('button', { name: 'Add an authenticator app' }).click();
+  await page.getByText("Can't scan?").click();
+  const secret = await page.locator('#totp-secret').getAttribute('data-secret');
+  assert.equal((await page.locator('#totp-secret').innerText()).replace(/ /g, ''), secret);
+  await page.locator('svg.qr').waitFor();
+  await page.getByLabel('Code').fill('000000' === totp(secret) ? '111111' : '000000');
+  await page.getByLabel('Name', { exact: true }).fill('Phone app');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByText("That code isn't right. Check it and try again: 4 tries left.").waitFor();
+  await page.getByLabel('Code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.locator('.success').getByText('Authenticator app “Phone app” was added.').waitFor();
+
+  // Four more reach the limit of five; the sixth is refused by the app and the API.
+  for (let i = 2; i <= 5; i++) {
+    const reg = (await api(page, 'POST', '/api/v1/methods/authenticator/start')).body;
+    const done = await api(page, 'POST', '/api/v1/methods/authenticator/finish', { id: reg.id, name: `App ${i}`, code: totp(reg.secret) });
+    assert.equal(done.status, 201);
+  }
+  await page.reload();
+  await securityInfo(page);
+  await page.getByRole('button', { name: 'Add an authenticator app' }).and(page.locator('[disabled]')).waitFor();
+  const sixth = await api(page, 'POST', '/api/v1/methods/authenticator/start');
+  assert.deepEqual([sixth.status, sixth.body.code, sixth.body.limit], [409, 'limit_reached', 5]);
+  for (let i = 2; i <= 5; i++) {
+    const m = (await api(page, 'GET', '/api/v1/methods')).body.methods.find((x) => x.name === `App ${i}`);
+    assert.equal((await api(page, 'DELETE', `/api/v1/methods/${m.id}`)).status, 204);
+  }
+  await page.reload();
+  await securityInfo(page);
+
+  // Phone: a malformed number is explained at the field; the code comes through the outbox.
+  await page.getByRole('button', { name: 'Add a phone' }).click();
+  await page.getByLabel('Phone number').fill('0151 1234');
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByText('Enter the number with + and the country code').waitFor();
+  assert.equal(await page.getByLabel('Phone number').getAttribute('aria-invalid'), 'true');
+  assert.doesNotMatch(cli(server.db, 'outbox'), /verification code/);
+  await page.getByLabel('Phone number').fill('+44 20 7946 0958');
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByText(/We sent a code to \+44•+58\./).waitFor();
+  const outbox = JSON.parse(cli(server.db, 'outbox', '--json'));
+  const sms = outbox.find((m) => m.to === '+442079460958' && m.channel === 'text');
+  await page.getByLabel('Code').fill(sms.body.match(/code is (\d{6})/)[1]);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.locator('.success').getByText('Phone was added.').waitFor();
+
+  // Email: the code arrives at a real SMTP listener.
+  await page.getByRole('button', { name: 'Add an email address' }).click();
+  await page.getByLabel('Email address').fill('ada.private@example.org');
+  await page.getByRole('button', { name: 'Send code' }).click();
+  const mail = await smtp.next(1);
+  assert.match(mail, /To: ada\.private@example\.org/i);
+  const emailCode = mail.match(/code is (\d{6})/)[1];
+  await page.getByLabel('Code').fill(emailCode);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.locator('.success').getByText('Email was added.').waitFor();
+  assert.deepEqual(await methodTitles(page), ['Authenticator app “Phone app” Default', 'Phone', 'Email']);
+
+  // Rename.
+  const app = page.locator('.method', { hasText: 'Phone app' });
+  await app.getByRole('button', { name: 'Rename' }).click();
+  await app.getByLabel('New name').fill('Work phone app');
+  await app.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.success').getByText('Authenticator app “Phone app” is now called Authenticator app “Work phone app”.').waitFor();
+
+  // Default, then delete it: the default moves to the strongest remaining method.
+  await page.locator('.method', { hasText: 'Phone' }).filter({ hasNotText: 'app' }).getByRole('button', { name: 'Make default' }).click();
+  await page.locator('.success').getByText('Phone is now your default sign-in method.').waitFor();
+  assert.deepEqual(await methodTitles(page), ['Authenticator app “Work phone app”', 'Phone Default', 'Email']);
+  const phone = page.locator('.method', { hasText: 'Phone Default' });
+  await phone.getByRole('button', { name: 'Delete' }).click();
+  await phone.getByRole('button', { name: 'Yes, delete it' }).click();
+  await page.locator('.success').getByText('Phone was deleted.').waitFor();
+  assert.deepEqual(await methodTitles(page), ['Authenticator app “Work phone app” Default', 'Email']);
+
+  // The email address heard about the removal, by SMTP.
+  const notice = await smtp.next(smtp.messages.length >= 2 ? smtp.messages.length : 2);
+  assert.match(notice, /removed from your account/);
+  assert.match(cli(server.db, 'audit', '--user', ADA), /method_renamed[\s\S]*default_changed[\s\S]*method_removed/);
+
+  // Sign out everywhere ends this session and one on another device.
+  const other = await chrome.newContext();
+  t.after(() => other.close());
+  const otherPage = await other.newPage();
+  await signIn(otherPage, server.url, ADA, code);
+  await securityInfo(otherPage);
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  assert.equal((await api(otherPage, 'GET', '/api/v1/session')).status, 401);
+  assert.equal((await api(page, 'GET', '/api/v1/session')).status, 401);
+});
+
+test('required registration: a wizard that cannot be finished until a method is registered, passkeys included', async (t) => {
+  const { server, page } = await fresh(t);
+  cli(server.db, 'policy', 'set', '--require-registration', 'true');
+  await signIn(page, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await page.getByRole('heading', { name: 'Set up a sign-in method', level: 1 }).waitFor();
+  const finish = page.getByRole('button', { name: 'Finish' });
+  assert.equal(await finish.isDisabled(), true);
+  await page.getByText('Add at least one method to finish.').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Add a passkey' }).isDisabled(), false, 'passkeys are offered');
+  await page.getByRole('button', { name: 'Add an email address' }).click();
+  await page.getByLabel('Email address').fill('ada.private@example.org');
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByText(/We sent a code/).waitFor();
+  const mail = JSON.parse(cli(server.db, 'outbox', '--json')).find((m) => m.channel === 'email');
+  await page.getByLabel('Code').fill(mail.body.match(/code is (\d{6})/)[1]);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.locator('.success').getByText('Email was added.').waitFor();
+  await finish.click();
+  await page.getByText('All set.').waitFor();
+});
