@@ -149,7 +149,19 @@ export async function authenticators(context, page) {
     options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
   const credentials = async (a) => (await cdp.send('WebAuthn.getCredentials', { authenticatorId: a.authenticatorId })).credentials;
-  return { platform: () => credentials(platform), usb: () => credentials(usb) };
+  // A person touches one authenticator: the other stays silent.
+  const touch = async (chosen) => {
+    for (const a of [platform, usb]) {
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId: a.authenticatorId, enabled: a === chosen });
+    }
+  };
+  await touch(platform);
+  return {
+    platform: () => credentials(platform),
+    usb: () => credentials(usb),
+    usePlatform: () => touch(platform),
+    useSecurityKey: () => touch(usb),
+  };
 }
 
 /** Calls the API from inside the page, with its cookie and Origin, as the app would. */

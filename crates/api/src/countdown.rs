@@ -39,8 +39,10 @@ pub struct Remaining {
 impl Remaining {
     pub fn at(deadline: DateTime<Utc>, skew: ClockSkew, client_now: DateTime<Utc>) -> Self {
         let left = deadline - skew.server_now(client_now);
+        // Rounded up: the countdown reads 0:00 (closed) only once the deadline
+        // has passed, never while the server would still accept a passkey.
         Self {
-            seconds: left.num_seconds().max(0),
+            seconds: (left.num_milliseconds() + 999).div_euclid(1000).max(0),
         }
     }
 
@@ -71,6 +73,14 @@ mod tests {
 
     fn t(secs: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn the_window_closes_only_once_the_deadline_has_passed() {
+        let skew = ClockSkew::measure(t(0), t(0));
+        let just_before = t(600) - chrono::Duration::milliseconds(100);
+        assert_eq!(Remaining::at(t(600), skew, just_before).phase(), Phase::Warning);
+        assert_eq!(Remaining::at(t(600), skew, t(600)).phase(), Phase::Closed);
     }
 
     #[test]
