@@ -54,7 +54,11 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
 }
 
 pub async fn sign_in_with_pass(upn: String, pass: String) -> Result<SessionInfo, Failure> {
-    send_json(Request::post("/api/v1/signin/pass"), &PassSignIn { upn, pass }).await
+    send_json(
+        Request::post("/api/v1/signin/pass"),
+        &PassSignIn { upn, pass },
+    )
+    .await
 }
 
 pub async fn session() -> Result<SessionInfo, Failure> {
@@ -86,11 +90,20 @@ pub async fn finish_webauthn(finish: WebauthnFinish) -> Result<Method, Failure> 
 }
 
 pub async fn start_totp() -> Result<TotpRegistration, Failure> {
-    read(Request::post("/api/v1/methods/authenticator/start").send().await).await
+    read(
+        Request::post("/api/v1/methods/authenticator/start")
+            .send()
+            .await,
+    )
+    .await
 }
 
 pub async fn finish_totp(finish: TotpFinish) -> Result<Method, Failure> {
-    send_json(Request::post("/api/v1/methods/authenticator/finish"), &finish).await
+    send_json(
+        Request::post("/api/v1/methods/authenticator/finish"),
+        &finish,
+    )
+    .await
 }
 
 pub async fn start_phone(start: PhoneStart) -> Result<CodeSent, Failure> {
@@ -106,15 +119,29 @@ pub async fn verify_code(finish: CodeFinish) -> Result<Method, Failure> {
 }
 
 pub async fn rename(id: String, name: String) -> Result<Method, Failure> {
-    send_json(Request::patch(&format!("/api/v1/methods/{id}")), &Rename { name }).await
+    send_json(
+        Request::patch(&format!("/api/v1/methods/{id}")),
+        &Rename { name },
+    )
+    .await
 }
 
 pub async fn delete(id: String) -> Result<(), Failure> {
-    done(Request::delete(&format!("/api/v1/methods/{id}")).send().await).await
+    done(
+        Request::delete(&format!("/api/v1/methods/{id}"))
+            .send()
+            .await,
+    )
+    .await
 }
 
 pub async fn make_default(id: String) -> Result<Method, Failure> {
-    read(Request::post(&format!("/api/v1/methods/{id}/default")).send().await).await
+    read(
+        Request::post(&format!("/api/v1/methods/{id}/default"))
+            .send()
+            .await,
+    )
+    .await
 }
 
 pub async fn start_passkey_sign_in() -> Result<PasskeyChallenge, Failure> {

@@ -4,10 +4,10 @@
 use crate::api::Failure;
 use crate::methods::add::Adding;
 use crate::methods::webauthn::BrowserRefusal;
-use tapin_api::wire::{Method, MethodKind};
 use crate::time::local;
 use tapin_api::validate::{ValidationCode, ValidationError};
 use tapin_api::wire::ErrorCode;
+use tapin_api::wire::{Method, MethodKind};
 
 pub const APP_NAME: &str = "tapin";
 pub const STEP_ACCOUNT: &str = "Account";
@@ -119,7 +119,8 @@ pub const ADD_HEADING: &str = "Add a sign-in method";
 pub const ADD_CLOSED: &str = "No longer available in this session: the 10 minutes after signing in with a one-time pass have passed.";
 pub const ADD_FULL: &str = "You have the most allowed of this kind. Delete one to add another.";
 pub const EVERYWHERE_HEADING: &str = "Signed in somewhere you lost?";
-pub const EVERYWHERE_EXPLAIN: &str = "Sign out everywhere ends every session of your account, on every device, this one included.";
+pub const EVERYWHERE_EXPLAIN: &str =
+    "Sign out everywhere ends every session of your account, on every device, this one included.";
 pub const SIGN_OUT_EVERYWHERE: &str = "Sign out everywhere";
 
 pub const NEVER: &str = "never";
@@ -141,11 +142,13 @@ pub const SEND_NEW_CODE: &str = "Send a new code";
 pub const WAITING_FOR_BROWSER: &str = "Follow your browser's prompts…";
 
 pub const NAME_LABEL: &str = "Name";
-pub const NAME_HINT: &str = "So you can tell it apart later, for example \"Work laptop\" or \"Blue key\".";
+pub const NAME_HINT: &str =
+    "So you can tell it apart later, for example \"Work laptop\" or \"Blue key\".";
 pub const PASSKEY_ADD_INTRO: &str = "A passkey lives on this device or on your phone and is unlocked with your fingerprint, face or screen lock. You can then sign in without a pass or password.";
 pub const SECURITY_KEY_ADD_INTRO: &str = "A security key is a small USB or NFC device. Have it ready: your browser will ask you to insert or tap it.";
 pub const AUTHENTICATOR_DEFAULT_NAME: &str = "Authenticator app";
-pub const AUTHENTICATOR_STEP_SCAN: &str = "In your authenticator app, add an account and scan this QR code.";
+pub const AUTHENTICATOR_STEP_SCAN: &str =
+    "In your authenticator app, add an account and scan this QR code.";
 pub const AUTHENTICATOR_QR_LABEL: &str = "QR code for your authenticator app";
 pub const CANT_SCAN: &str = "Can't scan?";
 pub const CANT_SCAN_HELP: &str = "Add the account by hand: choose \"enter a setup key\" in your app, and type this key (a time-based key, 6 digits, every 30 seconds):";

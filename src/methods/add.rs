@@ -88,7 +88,9 @@ pub fn AddPanel(
     let title = text::add_heading(adding);
     let body = match adding {
         Adding::Passkey => view! { <WebauthnForm kind=MethodKind::Passkey on_added/> }.into_any(),
-        Adding::SecurityKey => view! { <WebauthnForm kind=MethodKind::SecurityKey on_added/> }.into_any(),
+        Adding::SecurityKey => {
+            view! { <WebauthnForm kind=MethodKind::SecurityKey on_added/> }.into_any()
+        }
         Adding::Authenticator => view! { <AuthenticatorForm on_added/> }.into_any(),
         Adding::Phone => view! { <PhoneForm on_added/> }.into_any(),
         Adding::Email => view! { <EmailForm on_added/> }.into_any(),
@@ -111,7 +113,11 @@ fn WebauthnForm(kind: MethodKind, on_added: Callback<String>) -> impl IntoView {
     let name_error = Signal::derive(move || {
         touched
             .get()
-            .then(|| normalize_method_name(&name.get()).err().and_then(field_error))
+            .then(|| {
+                normalize_method_name(&name.get())
+                    .err()
+                    .and_then(field_error)
+            })
             .flatten()
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -174,7 +180,11 @@ fn AuthenticatorForm(on_added: Callback<String>) -> impl IntoView {
     let name_error = Signal::derive(move || {
         touched
             .get()
-            .then(|| normalize_method_name(&name.get()).err().and_then(field_error))
+            .then(|| {
+                normalize_method_name(&name.get())
+                    .err()
+                    .and_then(field_error)
+            })
             .flatten()
     });
     let code_error = Signal::derive(move || {
@@ -318,7 +328,8 @@ fn PhoneForm(on_added: Callback<String>) -> impl IntoView {
         });
     };
     let restart = Callback::new(move |_| sent.set(None));
-    move || match sent.get() {
+    move || {
+        match sent.get() {
         Some(s) => view! { <CodeForm sent=s on_added on_restart=restart/> }.into_any(),
         None => view! {
             <form on:submit=submit novalidate>
@@ -342,6 +353,7 @@ fn PhoneForm(on_added: Callback<String>) -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || busy.get()>{text::SEND_CODE}</button>
             </form>
         }.into_any(),
+    }
     }
 }
 
@@ -376,7 +388,8 @@ fn EmailForm(on_added: Callback<String>) -> impl IntoView {
         });
     };
     let restart = Callback::new(move |_| sent.set(None));
-    move || match sent.get() {
+    move || {
+        match sent.get() {
         Some(s) => view! { <CodeForm sent=s on_added on_restart=restart/> }.into_any(),
         None => view! {
             <form on:submit=submit novalidate>
@@ -385,5 +398,6 @@ fn EmailForm(on_added: Callback<String>) -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || busy.get()>{text::SEND_CODE}</button>
             </form>
         }.into_any(),
+    }
     }
 }

@@ -108,7 +108,8 @@ fn MethodItem(method: Method, on_change: Callback<String>) -> impl IntoView {
         .last_used_at
         .map(local)
         .unwrap_or_else(|| text::NEVER.to_string());
-    let (title_for_h, error_for_p, name_for_label) = (title_id.clone(), error_id.clone(), name_id.clone());
+    let (title_for_h, error_for_p, name_for_label) =
+        (title_id.clone(), error_id.clone(), name_id.clone());
     let described = title_id.clone();
 
     view! {

@@ -39,8 +39,12 @@ pub fn SecurityInfo() -> impl IntoView {
     let phase = RwSignal::new(Phase::Open);
     let finished = RwSignal::new(false);
     let wizard = move || info.with(|i| i.as_ref().is_some_and(|i| i.registration_required));
-    let methods = Signal::derive(move || info.with(|i| i.as_ref().map(|i| i.methods.clone()).unwrap_or_default()));
-    let count = move |kind: MethodKind| methods.with(|m| m.iter().filter(|x| kind.shares_limit_with(x.kind)).count());
+    let methods = Signal::derive(move || {
+        info.with(|i| i.as_ref().map(|i| i.methods.clone()).unwrap_or_default())
+    });
+    let count = move |kind: MethodKind| {
+        methods.with(|m| m.iter().filter(|x| kind.shares_limit_with(x.kind)).count())
+    };
 
     let on_change = Callback::new(move |message: String| {
         status.set(message);

@@ -1,7 +1,7 @@
 //! Step 1: the account name, checked as it is typed with the shared rules.
 
-use crate::shell::{focus_on_mount, Account};
 use crate::nav::use_nav;
+use crate::shell::{focus_on_mount, Account};
 use crate::text;
 use leptos::prelude::*;
 use tapin_api::normalize_upn;

@@ -2,8 +2,8 @@
 //! what to do next.
 
 use crate::api::{self, Failure};
-use crate::shell::{focus_on_mount, Account};
 use crate::nav::{use_nav, Link};
+use crate::shell::{focus_on_mount, Account};
 use crate::text;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

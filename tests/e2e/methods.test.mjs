@@ -2,6 +2,7 @@
 // the DevTools virtual authenticators, the outbox, and a real SMTP listener.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { cli, issue, browser, signIn, freshFor, totp, smtpListener, authenticators, api } from './helpers.mjs';
 
 let chrome;
@@ -243,4 +244,42 @@ test('required registration: a wizard that cannot be finished until a method is 
   await page.locator('.success').getByText('Email was added.').waitFor();
   await finish.click();
   await page.getByText('All set.').waitFor();
+});
+
+test('text and call codes go to the phone webhook; a failing webhook is reported and registers nothing', async (t) => {
+  const received = [];
+  let status = 503;
+  const hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      received.push({ path: req.url, type: req.headers['content-type'], body: JSON.parse(body) });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise((ok) => hook.listen(0, '127.0.0.1', ok));
+  t.after(() => hook.close());
+  const { server, page } = await fresh(t, ['--phone-webhook-url', `http://127.0.0.1:${hook.address().port}/sms`]);
+  await signIn(page, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await securityInfo(page);
+
+  const start = { kind: 'office_phone', number: '+49 30 1234567', channel: 'call' };
+  const refused = await api(page, 'POST', '/api/v1/methods/phone/start', start);
+  assert.deepEqual([refused.status, refused.body.code], [502, 'delivery_failed']);
+
+  status = 200;
+  const sent = await api(page, 'POST', '/api/v1/methods/phone/start', start);
+  assert.equal(sent.status, 200);
+  const call = received.at(-1);
+  assert.equal(call.path, '/sms');
+  assert.match(call.type, /application\/json/);
+  assert.deepEqual([call.body.channel, call.body.to], ['call', '+49301234567']);
+  const code = call.body.message.match(/code is (\d{6})/)[1];
+  assert.match(cli(server.db, 'outbox'), /the outbox is empty/, 'nothing went to the outbox');
+  const wrong = await api(page, 'POST', '/api/v1/methods/verify', { id: sent.body.id, code: code === '123456' ? '654321' : '123456' });
+  assert.deepEqual([wrong.status, wrong.body.code, wrong.body.tries_left], [400, 'code_invalid', 4]);
+  const done = await api(page, 'POST', '/api/v1/methods/verify', { id: sent.body.id, code });
+  assert.deepEqual([done.status, done.body.kind, done.body.detail], [201, 'office_phone', '+49•••••••67']);
+  const again = await api(page, 'POST', '/api/v1/methods/verify', { id: sent.body.id, code });
+  assert.deepEqual([again.status, again.body.code], [410, 'code_expired']);
 });

@@ -133,12 +133,28 @@ fn build_app() -> Result {
     run(cmd("trunk").args(["build", "--release", "--offline", "--skip-version-check"]))?;
     step("build: the web app (release), security-info bundle");
     let second = root().join("target/dist-methods");
-    run(cmd("trunk").args(["build", "--release", "--offline", "--skip-version-check", "methods.html", "--dist"]).arg(&second))?;
+    run(cmd("trunk")
+        .args([
+            "build",
+            "--release",
+            "--offline",
+            "--skip-version-check",
+            "methods.html",
+            "--dist",
+        ])
+        .arg(&second))?;
     let dist = root().join("dist");
     for entry in std::fs::read_dir(&second).map_err(|e| e.to_string())? {
         let entry = entry.map_err(|e| e.to_string())?;
-        let name = entry.file_name().into_string().map_err(|_| "odd file name")?;
-        let to = if name.ends_with(".html") { "methods.html".to_string() } else { name };
+        let name = entry
+            .file_name()
+            .into_string()
+            .map_err(|_| "odd file name")?;
+        let to = if name.ends_with(".html") {
+            "methods.html".to_string()
+        } else {
+            name
+        };
         std::fs::copy(entry.path(), dist.join(to)).map_err(|e| e.to_string())?;
     }
     extract_loader(&dist.join("index.html"))?;

@@ -79,7 +79,10 @@ mod tests {
     fn the_window_closes_only_once_the_deadline_has_passed() {
         let skew = ClockSkew::measure(t(0), t(0));
         let just_before = t(600) - chrono::Duration::milliseconds(100);
-        assert_eq!(Remaining::at(t(600), skew, just_before).phase(), Phase::Warning);
+        assert_eq!(
+            Remaining::at(t(600), skew, just_before).phase(),
+            Phase::Warning
+        );
         assert_eq!(Remaining::at(t(600), skew, t(600)).phase(), Phase::Closed);
     }
 

@@ -7,6 +7,6 @@ pub mod wire;
 
 pub use validate::{
     normalize_code, normalize_email, normalize_method_name, normalize_pass, normalize_phone,
-    normalize_upn, validate_lifetime, ValidationError, LIFETIME_MAX_MINUTES,
-    LIFETIME_MIN_MINUTES, PASS_ALPHABET, PASS_LENGTH_MAX, PASS_LENGTH_MIN,
+    normalize_upn, validate_lifetime, ValidationError, LIFETIME_MAX_MINUTES, LIFETIME_MIN_MINUTES,
+    PASS_ALPHABET, PASS_LENGTH_MAX, PASS_LENGTH_MIN,
 };

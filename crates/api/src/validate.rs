@@ -147,7 +147,10 @@ pub fn normalize_upn(input: &str) -> Result<String, ValidationError> {
 pub fn normalize_phone(input: &str) -> Result<String, ValidationError> {
     let compact: String = input
         .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.' | '(' | ')' | '/' | '\u{2010}'..='\u{2015}'))
+        .filter(|c| {
+            !c.is_whitespace()
+                && !matches!(c, '-' | '.' | '(' | ')' | '/' | '\u{2010}'..='\u{2015}')
+        })
         .collect();
     if compact.is_empty() {
         return Err(err("phone", ValidationCode::Empty));
@@ -203,7 +206,10 @@ pub fn normalize_method_name(input: &str) -> Result<String, ValidationError> {
 
 /// A typed verification code: spaces dropped, exactly six digits.
 pub fn normalize_code(input: &str) -> Result<String, ValidationError> {
-    let code: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let code: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     if code.is_empty() {
         return Err(err("code", ValidationCode::Empty));
     }
@@ -260,31 +266,81 @@ mod tests {
 
     #[test]
     fn phone_numbers_become_e164_and_bad_ones_say_why() {
-        assert_eq!(normalize_phone(" +49 (151) 123-456.78 ").unwrap(), "+4915112345678");
-        assert_eq!(normalize_phone("0044 20 7946 0958").unwrap(), "+442079460958");
-        for bad in ["015112345678", "+49 151", "+1234567890123456", "+49 151 12a45678", "+0 151 1234567"] {
-            assert_eq!(normalize_phone(bad).unwrap_err().code, ValidationCode::PhoneShape, "{bad}");
+        assert_eq!(
+            normalize_phone(" +49 (151) 123-456.78 ").unwrap(),
+            "+4915112345678"
+        );
+        assert_eq!(
+            normalize_phone("0044 20 7946 0958").unwrap(),
+            "+442079460958"
+        );
+        for bad in [
+            "015112345678",
+            "+49 151",
+            "+1234567890123456",
+            "+49 151 12a45678",
+            "+0 151 1234567",
+        ] {
+            assert_eq!(
+                normalize_phone(bad).unwrap_err().code,
+                ValidationCode::PhoneShape,
+                "{bad}"
+            );
         }
-        assert_eq!(normalize_phone("  ").unwrap_err().code, ValidationCode::Empty);
+        assert_eq!(
+            normalize_phone("  ").unwrap_err().code,
+            ValidationCode::Empty
+        );
     }
 
     #[test]
     fn email_addresses_keep_their_local_part_and_lower_case_the_domain() {
-        assert_eq!(normalize_email(" Dana.Demo@Example.COM ").unwrap(), "Dana.Demo@example.com");
-        for bad in ["dana", "dana@", "@example.com", "dana@example", "da na@example.com"] {
-            assert_eq!(normalize_email(bad).unwrap_err().code, ValidationCode::EmailShape, "{bad}");
+        assert_eq!(
+            normalize_email(" Dana.Demo@Example.COM ").unwrap(),
+            "Dana.Demo@example.com"
+        );
+        for bad in [
+            "dana",
+            "dana@",
+            "@example.com",
+            "dana@example",
+            "da na@example.com",
+        ] {
+            assert_eq!(
+                normalize_email(bad).unwrap_err().code,
+                ValidationCode::EmailShape,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn names_and_codes() {
-        assert_eq!(normalize_method_name("  Work laptop ").unwrap(), "Work laptop");
-        assert_eq!(normalize_method_name(" ").unwrap_err().code, ValidationCode::Empty);
-        assert_eq!(normalize_method_name(&"x".repeat(65)).unwrap_err().code, ValidationCode::NameTooLong);
-        assert_eq!(normalize_method_name("a\u{7}b").unwrap_err().code, ValidationCode::NameCharacters);
+        assert_eq!(
+            normalize_method_name("  Work laptop ").unwrap(),
+            "Work laptop"
+        );
+        assert_eq!(
+            normalize_method_name(" ").unwrap_err().code,
+            ValidationCode::Empty
+        );
+        assert_eq!(
+            normalize_method_name(&"x".repeat(65)).unwrap_err().code,
+            ValidationCode::NameTooLong
+        );
+        assert_eq!(
+            normalize_method_name("a\u{7}b").unwrap_err().code,
+            ValidationCode::NameCharacters
+        );
         assert_eq!(normalize_code("123 456").unwrap(), "123456");
-        assert_eq!(normalize_code("12345").unwrap_err().code, ValidationCode::CodeShape);
-        assert_eq!(normalize_code("12345a").unwrap_err().code, ValidationCode::CodeShape);
+        assert_eq!(
+            normalize_code("12345").unwrap_err().code,
+            ValidationCode::CodeShape
+        );
+        assert_eq!(
+            normalize_code("12345a").unwrap_err().code,
+            ValidationCode::CodeShape
+        );
     }
 
     #[test]

@@ -85,7 +85,10 @@ impl MethodKind {
 
     /// Methods the user names (and may rename); the others are named by their detail.
     pub fn has_name(self) -> bool {
-        matches!(self, Self::Passkey | Self::SecurityKey | Self::AuthenticatorApp)
+        matches!(
+            self,
+            Self::Passkey | Self::SecurityKey | Self::AuthenticatorApp
+        )
     }
 
     /// Kinds that are verified with a code sent through a delivery channel.

@@ -99,6 +99,10 @@ struct ServeArgs {
     /// Without it, email waits in the outbox.
     #[arg(long, env = "TAPIN_SMTP_URL")]
     smtp_url: Option<String>,
+    /// Send text and call codes as a JSON POST to this URL (an SMS/voice
+    /// provider or gateway). Without it, they wait in the outbox.
+    #[arg(long, env = "TAPIN_PHONE_WEBHOOK_URL")]
+    phone_webhook_url: Option<String>,
     /// The sender address of email.
     #[arg(long, default_value = "tapin <no-reply@tapin.invalid>")]
     mail_from: String,
@@ -286,7 +290,9 @@ pub fn main() -> ExitCode {
         Command::User(cmd) => open(&cli.db, Settings::default()).and_then(|t| user(&t, cmd)),
         Command::Policy(cmd) => open(&cli.db, Settings::default()).and_then(|t| policy(&t, cmd)),
         Command::Tap(cmd) => open(&cli.db, Settings::default()).and_then(|t| tap(&t, cmd)),
-        Command::Outbox { json } => open(&cli.db, Settings::default()).and_then(|t| outbox(&t, json)),
+        Command::Outbox { json } => {
+            open(&cli.db, Settings::default()).and_then(|t| outbox(&t, json))
+        }
         Command::Audit { user, json } => {
             open(&cli.db, Settings::default()).and_then(|t| audit(&t, user.as_deref(), json))
         }
@@ -499,10 +505,18 @@ fn assets(dist: &std::path::Path, budget_bytes: Option<usize>) -> Result<(), Err
             continue;
         }
         println!("{title}");
-        println!("  {:<42} {:>10} {:>10} {:>10}", "asset", "raw", "gzip", "brotli");
+        println!(
+            "  {:<42} {:>10} {:>10} {:>10}",
+            "asset", "raw", "gzip", "brotli"
+        );
         let (mut raw, mut gz, mut br) = (0, 0, 0);
         for a in files {
-            row(&format!("  {}", a.path), a.raw.len(), a.gzip.len(), a.brotli.len());
+            row(
+                &format!("  {}", a.path),
+                a.raw.len(),
+                a.gzip.len(),
+                a.brotli.len(),
+            );
             raw += a.raw.len();
             gz += a.gzip.len();
             br += a.brotli.len();
@@ -564,15 +578,18 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), Error> {
         .public_origin
         .clone()
         .unwrap_or_else(|| "http://localhost".into());
-    let mut tapin = open(db, settings)?.with_relying_party(crate::domain::service::relying_party(&origin)?);
-    if let Some(url) = &args.smtp_url {
-        let outbox = Arc::new(crate::domain::Outbox(tapin.store()));
-        let smtp = crate::delivery::Smtp::new(url, &args.mail_from)?;
-        tapin = tapin.with_delivery(Arc::new(crate::delivery::Routed {
-            email: Box::new(smtp),
-            phone: outbox,
-        }));
-    }
+    let mut tapin =
+        open(db, settings)?.with_relying_party(crate::domain::service::relying_party(&origin)?);
+    let outbox: Arc<dyn crate::domain::Delivery> = Arc::new(crate::domain::Outbox(tapin.store()));
+    let email: Arc<dyn crate::domain::Delivery> = match &args.smtp_url {
+        Some(url) => Arc::new(crate::delivery::Smtp::new(url, &args.mail_from)?),
+        None => outbox.clone(),
+    };
+    let phone: Arc<dyn crate::domain::Delivery> = match &args.phone_webhook_url {
+        Some(url) => Arc::new(crate::delivery::Webhook::new(url)?),
+        None => outbox,
+    };
+    tapin = tapin.with_delivery(Arc::new(crate::delivery::Routed { email, phone }));
     let demo = if args.demo {
         Some(seed_demo(&tapin)?)
     } else {

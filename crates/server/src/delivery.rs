@@ -47,9 +47,57 @@ impl Delivery for Smtp {
     }
 }
 
+/// Text and call through an HTTP webhook that an SMS/voice provider or a
+/// gateway implements: a JSON POST of `{channel, to, message}`; any 2xx
+/// answer counts as accepted.
+pub struct Webhook {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl Webhook {
+    pub fn new(url: &str) -> Result<Self, Error> {
+        let parsed = url::Url::parse(url)
+            .map_err(|e| Error::invalid(format!("the webhook URL is not valid: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::invalid(
+                "the webhook URL must be http:// or https://",
+            ));
+        }
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(15)))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::NativeTls)
+                    .build(),
+            )
+            .build();
+        Ok(Self {
+            url: url.to_string(),
+            agent: config.into(),
+        })
+    }
+}
+
+impl Delivery for Webhook {
+    fn send(&self, message: &Message, _at: DateTime<Utc>) -> Result<(), String> {
+        let body = serde_json::json!({
+            "channel": message.channel.as_str(),
+            "to": message.to,
+            "message": message.body,
+        });
+        self.agent
+            .post(&self.url)
+            .send_json(&body)
+            .map(|_| ())
+            // The error names the host and status, never the message.
+            .map_err(|e| format!("webhook: {e}"))
+    }
+}
+
 /// Email one way, text and call another.
 pub struct Routed {
-    pub email: Box<dyn Delivery>,
+    pub email: Arc<dyn Delivery>,
     pub phone: Arc<dyn Delivery>,
 }
 

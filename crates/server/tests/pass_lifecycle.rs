@@ -535,7 +535,9 @@ use tapin_api::wire::{CodeFinish, EmailStart, MethodKind, PhoneChannel, PhoneSta
 use tapin_server::domain::methods::{base32_decode, hotp};
 
 fn signed_in(w: &World) -> String {
-    sign_in(w, &issue(w, IssueOptions::default())).unwrap().token
+    sign_in(w, &issue(w, IssueOptions::default()))
+        .unwrap()
+        .token
 }
 
 fn totp_now(w: &World, secret: &str) -> String {
@@ -546,12 +548,26 @@ fn totp_now(w: &World, secret: &str) -> String {
 fn add_authenticator(w: &World, token: &str, name: &str) -> Result<tapin_api::wire::Method, Error> {
     let reg = w.tapin.start_totp(token)?;
     let code = totp_now(w, &reg.secret);
-    w.tapin.finish_totp(token, TotpFinish { id: reg.id, name: name.into(), code })
+    w.tapin.finish_totp(
+        token,
+        TotpFinish {
+            id: reg.id,
+            name: name.into(),
+            code,
+        },
+    )
 }
 
 /// The last code the outbox holds for `to`.
 fn code_sent_to(w: &World, to: &str) -> String {
-    let entry = w.tapin.outbox().unwrap().into_iter().rev().find(|e| e.message.to == to).unwrap();
+    let entry = w
+        .tapin
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|e| e.message.to == to)
+        .unwrap();
     let at = entry.message.body.find("code is ").unwrap() + "code is ".len();
     entry.message.body[at..at + 6].to_string()
 }
@@ -561,20 +577,58 @@ fn an_authenticator_app_needs_a_current_code_and_a_sixth_is_refused() {
     let w = world();
     let token = signed_in(&w);
     let reg = w.tapin.start_totp(&token).unwrap();
-    assert!(reg.uri.starts_with("otpauth://totp/tapin:ada@contoso.com?secret="));
-    let wrong = w.tapin.finish_totp(&token, TotpFinish { id: reg.id.clone(), name: "Phone app".into(), code: "000000".into() });
+    assert!(reg
+        .uri
+        .starts_with("otpauth://totp/tapin:ada@contoso.com?secret="));
+    let wrong = w.tapin.finish_totp(
+        &token,
+        TotpFinish {
+            id: reg.id.clone(),
+            name: "Phone app".into(),
+            code: "000000".into(),
+        },
+    );
     assert!(matches!(wrong, Err(Error::CodeInvalid(4))), "{wrong:?}");
     assert!(w.tapin.security_info(&token).unwrap().methods.is_empty());
     // A code from ten minutes ago is not current.
-    let stale = hotp(&base32_decode(&reg.secret).unwrap(), (w.tapin.now().timestamp() / 30 - 20) as u64);
-    assert!(matches!(w.tapin.finish_totp(&token, TotpFinish { id: reg.id.clone(), name: "x".into(), code: stale }), Err(Error::CodeInvalid(3))));
+    let stale = hotp(
+        &base32_decode(&reg.secret).unwrap(),
+        (w.tapin.now().timestamp() / 30 - 20) as u64,
+    );
+    assert!(matches!(
+        w.tapin.finish_totp(
+            &token,
+            TotpFinish {
+                id: reg.id.clone(),
+                name: "x".into(),
+                code: stale
+            }
+        ),
+        Err(Error::CodeInvalid(3))
+    ));
     let code = totp_now(&w, &reg.secret);
-    let m = w.tapin.finish_totp(&token, TotpFinish { id: reg.id, name: "Phone app".into(), code }).unwrap();
-    assert_eq!((m.kind, m.name.as_deref(), m.is_default), (MethodKind::AuthenticatorApp, Some("Phone app"), true));
+    let m = w
+        .tapin
+        .finish_totp(
+            &token,
+            TotpFinish {
+                id: reg.id,
+                name: "Phone app".into(),
+                code,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (m.kind, m.name.as_deref(), m.is_default),
+        (MethodKind::AuthenticatorApp, Some("Phone app"), true)
+    );
     for i in 2..=5 {
         add_authenticator(&w, &token, &format!("app {i}")).unwrap();
     }
-    assert!(matches!(w.tapin.start_totp(&token), Err(Error::LimitReached(MethodKind::AuthenticatorApp, 5))));
+    assert!(matches!(
+        w.tapin.start_totp(&token),
+        Err(Error::LimitReached(MethodKind::AuthenticatorApp, 5))
+    ));
     assert_eq!(w.tapin.security_info(&token).unwrap().methods.len(), 5);
 }
 
@@ -589,7 +643,14 @@ fn the_limit_holds_when_registrations_race_past_the_start_check() {
     let b = w.tapin.start_totp(&token).unwrap();
     let finish = |r: tapin_api::wire::TotpRegistration| {
         let code = totp_now(&w, &r.secret);
-        w.tapin.finish_totp(&token, TotpFinish { id: r.id, name: "late".into(), code })
+        w.tapin.finish_totp(
+            &token,
+            TotpFinish {
+                id: r.id,
+                name: "late".into(),
+                code,
+            },
+        )
     };
     finish(a).unwrap();
     assert!(matches!(finish(b), Err(Error::LimitReached(_, 5))));
@@ -600,29 +661,90 @@ fn the_limit_holds_when_registrations_race_past_the_start_check() {
 fn an_email_code_has_five_tries_and_ten_minutes() {
     let w = world();
     let token = signed_in(&w);
-    let sent = w.tapin.start_email(&token, EmailStart { address: "Ada@Example.ORG".into() }).unwrap();
+    let sent = w
+        .tapin
+        .start_email(
+            &token,
+            EmailStart {
+                address: "Ada@Example.ORG".into(),
+            },
+        )
+        .unwrap();
     assert_eq!(sent.sent_to, "A•••@example.org");
     let code = code_sent_to(&w, "Ada@example.org");
     let wrong = if code == "111111" { "222222" } else { "111111" };
     for left in (1..=4).rev() {
-        let r = w.tapin.verify_code(&token, CodeFinish { id: sent.id.clone(), code: wrong.into() });
-        assert!(matches!(r, Err(Error::CodeInvalid(l)) if l == left), "{r:?}");
+        let r = w.tapin.verify_code(
+            &token,
+            CodeFinish {
+                id: sent.id.clone(),
+                code: wrong.into(),
+            },
+        );
+        assert!(
+            matches!(r, Err(Error::CodeInvalid(l)) if l == left),
+            "{r:?}"
+        );
     }
-    let r = w.tapin.verify_code(&token, CodeFinish { id: sent.id.clone(), code: wrong.into() });
+    let r = w.tapin.verify_code(
+        &token,
+        CodeFinish {
+            id: sent.id.clone(),
+            code: wrong.into(),
+        },
+    );
     assert!(matches!(r, Err(Error::CodeExpired)));
     // The right code no longer helps once the tries are spent.
-    assert!(matches!(w.tapin.verify_code(&token, CodeFinish { id: sent.id, code }), Err(Error::CodeExpired)));
+    assert!(matches!(
+        w.tapin
+            .verify_code(&token, CodeFinish { id: sent.id, code }),
+        Err(Error::CodeExpired)
+    ));
 
-    let sent = w.tapin.start_email(&token, EmailStart { address: "ada@example.org".into() }).unwrap();
+    let sent = w
+        .tapin
+        .start_email(
+            &token,
+            EmailStart {
+                address: "ada@example.org".into(),
+            },
+        )
+        .unwrap();
     let code = code_sent_to(&w, "ada@example.org");
     w.clock.advance(Duration::minutes(10));
-    assert!(matches!(w.tapin.verify_code(&token, CodeFinish { id: sent.id, code }), Err(Error::CodeExpired)));
+    assert!(matches!(
+        w.tapin
+            .verify_code(&token, CodeFinish { id: sent.id, code }),
+        Err(Error::CodeExpired)
+    ));
 
-    let sent = w.tapin.start_email(&token, EmailStart { address: "ada@example.org".into() }).unwrap();
+    let sent = w
+        .tapin
+        .start_email(
+            &token,
+            EmailStart {
+                address: "ada@example.org".into(),
+            },
+        )
+        .unwrap();
     let code = code_sent_to(&w, "ada@example.org");
-    let m = w.tapin.verify_code(&token, CodeFinish { id: sent.id, code }).unwrap();
-    assert_eq!((m.kind, m.detail.as_str()), (MethodKind::Email, "a•••@example.org"));
-    assert!(matches!(w.tapin.start_email(&token, EmailStart { address: "b@example.org".into() }), Err(Error::LimitReached(MethodKind::Email, 1))));
+    let m = w
+        .tapin
+        .verify_code(&token, CodeFinish { id: sent.id, code })
+        .unwrap();
+    assert_eq!(
+        (m.kind, m.detail.as_str()),
+        (MethodKind::Email, "a•••@example.org")
+    );
+    assert!(matches!(
+        w.tapin.start_email(
+            &token,
+            EmailStart {
+                address: "b@example.org".into()
+            }
+        ),
+        Err(Error::LimitReached(MethodKind::Email, 1))
+    ));
 }
 
 #[test]
@@ -630,7 +752,14 @@ fn a_malformed_phone_number_is_refused_and_sends_nothing() {
     let w = world();
     let token = signed_in(&w);
     let before = w.tapin.outbox().unwrap().len();
-    let r = w.tapin.start_phone(&token, PhoneStart { kind: MethodKind::Phone, number: "0151 1234".into(), channel: PhoneChannel::Text });
+    let r = w.tapin.start_phone(
+        &token,
+        PhoneStart {
+            kind: MethodKind::Phone,
+            number: "0151 1234".into(),
+            channel: PhoneChannel::Text,
+        },
+    );
     assert!(matches!(r, Err(Error::Invalid(_, Some("phone")))), "{r:?}");
     assert_eq!(w.tapin.outbox().unwrap().len(), before);
 }
@@ -638,11 +767,20 @@ fn a_malformed_phone_number_is_refused_and_sends_nothing() {
 #[test]
 fn passwordless_registration_closes_ten_minutes_after_a_one_time_pass_sign_in() {
     let w = world();
-    let code = issue(&w, IssueOptions { one_time: true, ..Default::default() });
+    let code = issue(
+        &w,
+        IssueOptions {
+            one_time: true,
+            ..Default::default()
+        },
+    );
     let token = sign_in(&w, &code).unwrap().token;
     assert!(w.tapin.start_webauthn(&token, MethodKind::Passkey).is_ok());
     w.clock.advance(Duration::minutes(10));
-    assert!(matches!(w.tapin.start_webauthn(&token, MethodKind::SecurityKey), Err(Error::PasswordlessWindowClosed(_))));
+    assert!(matches!(
+        w.tapin.start_webauthn(&token, MethodKind::SecurityKey),
+        Err(Error::PasswordlessWindowClosed(_))
+    ));
     // Other methods stay open.
     assert!(add_authenticator(&w, &token, "app").is_ok());
 }
@@ -651,23 +789,77 @@ fn passwordless_registration_closes_ten_minutes_after_a_one_time_pass_sign_in() 
 fn deleting_the_default_moves_it_to_the_strongest_remaining_method() {
     let w = world();
     let token = signed_in(&w);
-    let sent = w.tapin.start_phone(&token, PhoneStart { kind: MethodKind::Phone, number: "+44 20 7946 0958".into(), channel: PhoneChannel::Text }).unwrap();
-    let phone = w.tapin.verify_code(&token, CodeFinish { id: sent.id, code: code_sent_to(&w, "+442079460958") }).unwrap();
+    let sent = w
+        .tapin
+        .start_phone(
+            &token,
+            PhoneStart {
+                kind: MethodKind::Phone,
+                number: "+44 20 7946 0958".into(),
+                channel: PhoneChannel::Text,
+            },
+        )
+        .unwrap();
+    let phone = w
+        .tapin
+        .verify_code(
+            &token,
+            CodeFinish {
+                id: sent.id,
+                code: code_sent_to(&w, "+442079460958"),
+            },
+        )
+        .unwrap();
     assert!(phone.is_default);
-    let sent = w.tapin.start_email(&token, EmailStart { address: "ada@example.org".into() }).unwrap();
-    w.tapin.verify_code(&token, CodeFinish { id: sent.id, code: code_sent_to(&w, "ada@example.org") }).unwrap();
+    let sent = w
+        .tapin
+        .start_email(
+            &token,
+            EmailStart {
+                address: "ada@example.org".into(),
+            },
+        )
+        .unwrap();
+    w.tapin
+        .verify_code(
+            &token,
+            CodeFinish {
+                id: sent.id,
+                code: code_sent_to(&w, "ada@example.org"),
+            },
+        )
+        .unwrap();
     let app = add_authenticator(&w, &token, "app").unwrap();
     assert!(!app.is_default);
     w.tapin.delete_method(&token, &phone.id).unwrap();
     let methods = w.tapin.security_info(&token).unwrap().methods;
-    let default: Vec<_> = methods.iter().filter(|m| m.is_default).map(|m| m.kind).collect();
+    let default: Vec<_> = methods
+        .iter()
+        .filter(|m| m.is_default)
+        .map(|m| m.kind)
+        .collect();
     assert_eq!(default, vec![MethodKind::AuthenticatorApp]);
     // The removal was told to the remaining email address, and audited.
     let last = w.tapin.outbox().unwrap().pop().unwrap();
     assert_eq!(last.message.to, "ada@example.org");
     assert!(last.message.subject.contains("removed"));
-    let events: Vec<String> = w.tapin.audit_events(Some("ada@contoso.com")).unwrap().into_iter().map(|e| e.event).collect();
-    assert_eq!(events, ["pass_sign_in", "method_added", "method_added", "method_added", "method_removed"]);
+    let events: Vec<String> = w
+        .tapin
+        .audit_events(Some("ada@contoso.com"))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "pass_sign_in",
+            "method_added",
+            "method_added",
+            "method_added",
+            "method_removed"
+        ]
+    );
 }
 
 #[test]

@@ -189,7 +189,9 @@ pub fn totp_matches(seed: &[u8], code: &str, now: DateTime<Utc>) -> bool {
     let step = now.timestamp().div_euclid(TOTP_PERIOD_SECONDS);
     (step - 1..=step + 1)
         .filter(|s| *s >= 0)
-        .fold(false, |found, s| equal_time(&hotp(seed, s as u64), code) | found)
+        .fold(false, |found, s| {
+            equal_time(&hotp(seed, s as u64), code) | found
+        })
 }
 
 pub fn otpauth_uri(issuer: &str, account: &str, seed_base32: &str) -> String {
@@ -245,7 +247,10 @@ mod tests {
     #[test]
     fn masks_keep_only_a_hint() {
         assert_eq!(mask(MethodKind::Phone, "+4915112345678"), "+49•••••••••78");
-        assert_eq!(mask(MethodKind::Email, "dana@example.com"), "d•••@example.com");
+        assert_eq!(
+            mask(MethodKind::Email, "dana@example.com"),
+            "d•••@example.com"
+        );
         assert_eq!(mask(MethodKind::Passkey, "x"), "");
     }
 }

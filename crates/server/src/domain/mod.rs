@@ -12,11 +12,11 @@ pub mod service;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use delivery::{Channel, Delivery, Message, Outbox, OutboxEntry};
 pub use error::{Error, Result};
+pub use methods::{AuditEvent, Pending, StoredMethod};
 pub use model::{Actor, AdminRole, NewUser, Role, User};
 pub use pass::{IssueOptions, IssuedPass, PassView, Usability};
 pub use policy::{Policy, PolicyChange, Target};
 pub use service::{Settings, SignedIn, Tapin};
 pub use store::{SessionRecord, Store, StoreError, StoredPass};
-pub use delivery::{Channel, Delivery, Message, Outbox, OutboxEntry};
-pub use methods::{AuditEvent, Pending, StoredMethod};

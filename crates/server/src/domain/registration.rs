@@ -51,9 +51,7 @@ fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
 }
 
 fn spent() -> Error {
-    Error::WebauthnFailed(
-        "this request was already used or has expired; start again".into(),
-    )
+    Error::WebauthnFailed("this request was already used or has expired; start again".into())
 }
 
 fn webauthn_error(e: webauthn_rs::prelude::WebauthnError) -> Error {
@@ -254,7 +252,11 @@ impl Tapin {
                 .webauthn
                 .start_passkey_registration(handle, &user.upn, &user.display_name, Some(exclude))
                 .map_err(webauthn_error)?;
-            (options, to_json::<PasskeyRegistration>(&state), PURPOSE_PASSKEY)
+            (
+                options,
+                to_json::<PasskeyRegistration>(&state),
+                PURPOSE_PASSKEY,
+            )
         } else {
             let (options, state) = self
                 .webauthn
@@ -267,7 +269,11 @@ impl Tapin {
                     Some(AuthenticatorAttachment::CrossPlatform),
                 )
                 .map_err(webauthn_error)?;
-            (options, to_json::<SecurityKeyRegistration>(&state), PURPOSE_SECURITY_KEY)
+            (
+                options,
+                to_json::<SecurityKeyRegistration>(&state),
+                PURPOSE_SECURITY_KEY,
+            )
         };
         if kind == MethodKind::Passkey {
             // A passkey must be discoverable, so it can sign in without an account name.
@@ -294,7 +300,11 @@ impl Tapin {
         let name = normalize_method_name(&finish.name)?;
         self.check_window(&record)?;
         let pending = self
-            .live_pending(&finish.id, Some(&user), &[PURPOSE_PASSKEY, PURPOSE_SECURITY_KEY])
+            .live_pending(
+                &finish.id,
+                Some(&user),
+                &[PURPOSE_PASSKEY, PURPOSE_SECURITY_KEY],
+            )
             .map_err(|_| spent())?;
         let verified = if pending.purpose == PURPOSE_PASSKEY {
             from_json::<PasskeyRegistration>(&pending.state).and_then(|state| {
@@ -302,7 +312,11 @@ impl Tapin {
                     .webauthn
                     .finish_passkey_registration(&finish.credential, &state)
                     .map_err(webauthn_error)?;
-                Ok((MethodKind::Passkey, hex::encode(key.cred_id()), to_json(&key)))
+                Ok((
+                    MethodKind::Passkey,
+                    hex::encode(key.cred_id()),
+                    to_json(&key),
+                ))
             })
         } else {
             from_json::<SecurityKeyRegistration>(&pending.state).and_then(|state| {
@@ -310,7 +324,11 @@ impl Tapin {
                     .webauthn
                     .finish_securitykey_registration(&finish.credential, &state)
                     .map_err(webauthn_error)?;
-                Ok((MethodKind::SecurityKey, hex::encode(key.cred_id()), to_json(&key)))
+                Ok((
+                    MethodKind::SecurityKey,
+                    hex::encode(key.cred_id()),
+                    to_json(&key),
+                ))
             })
         };
         let (kind, credential_id, secret) = match verified {
@@ -385,7 +403,9 @@ impl Tapin {
             .into_iter()
             .find(|(_, k)| k.cred_id() == result.cred_id())
             .ok_or_else(unknown)?;
-        let updated = key.update_credential(&result).is_some_and(|changed| changed);
+        let updated = key
+            .update_credential(&result)
+            .is_some_and(|changed| changed);
         let secret = updated.then(|| to_json(&key));
         self.store.method_used(&method.id, now, secret.as_deref())?;
 
@@ -558,7 +578,11 @@ impl Tapin {
         }
         let name = normalize_method_name(&rename.name)?;
         self.store.rename_method(user.id, id, &name)?;
-        self.audit(&user, "method_renamed", &format!("{} to \"{name}\"", method.label()))?;
+        self.audit(
+            &user,
+            "method_renamed",
+            &format!("{} to \"{name}\"", method.label()),
+        )?;
         Ok(self.owned(&user, id)?.view())
     }
 

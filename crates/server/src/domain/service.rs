@@ -1,8 +1,8 @@
 //! The pass lifecycle and pass sign-in: issuing by role, lockout, the
 //! sign-in outcomes of DESIGN.md §3 and the sessions they start.
 
-use super::pass::{burn_equal_time, code_matches, generate_code, hash_code};
 use super::delivery::{Delivery, Outbox};
+use super::pass::{burn_equal_time, code_matches, generate_code, hash_code};
 use super::{
     Actor, AdminRole, Clock, Error, IssueOptions, IssuedPass, NewUser, PassView, Policy,
     PolicyChange, Result, Role, SessionRecord, Store, StoredPass, Usability, User,
@@ -394,7 +394,15 @@ impl Tapin {
             return Err(Error::PassUsed(used_at));
         }
         self.store.clear_failures(&account_key)?;
-        self.audit(&user, "pass_sign_in", if pass.usable_once { "one-time pass" } else { "pass" })?;
+        self.audit(
+            &user,
+            "pass_sign_in",
+            if pass.usable_once {
+                "one-time pass"
+            } else {
+                "pass"
+            },
+        )?;
         self.notify(
             &user,
             None,

@@ -4,9 +4,9 @@
 use super::delivery::OutboxEntry;
 use super::methods::{AuditEvent, Pending, StoredMethod};
 use super::model::{NewUser, User};
-use tapin_api::wire::MethodKind;
 use super::policy::Policy;
 use chrono::{DateTime, Utc};
+use tapin_api::wire::MethodKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -95,7 +95,8 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<AddOutcome>;
     fn rename_method(&self, user_id: i64, id: &str, name: &str) -> StoreResult<bool>;
     /// Deletes a method and, in the same transaction, makes `new_default` the default.
-    fn delete_method(&self, user_id: i64, id: &str, new_default: Option<&str>) -> StoreResult<bool>;
+    fn delete_method(&self, user_id: i64, id: &str, new_default: Option<&str>)
+        -> StoreResult<bool>;
     fn set_default_method(&self, user_id: i64, id: &str) -> StoreResult<bool>;
     /// Records a use; `secret` replaces the stored secret (a passkey's counter moved).
     fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()>;

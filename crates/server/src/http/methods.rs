@@ -1,5 +1,6 @@
 //! Security info over HTTP: methods, passkey sign-in, sign out everywhere.
 
+use super::error::ApiError;
 use super::{domain, no_store, session_token, set_cookie, ApiJson, AppState};
 use crate::domain::Error;
 use axum::extract::{Path, State};
@@ -7,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
 use axum::{Json, Router};
-use super::error::ApiError;
 use tapin_api::wire::{
     CodeFinish, EmailStart, PasskeySignIn, PhoneStart, Rename, TotpFinish, WebauthnFinish,
     WebauthnStart,
@@ -49,7 +49,9 @@ async fn webauthn_start(
     ApiJson(body): ApiJson<WebauthnStart>,
 ) -> Result<Response, ApiError> {
     let t = token(&h)?;
-    Ok(json(domain(&s, move |d| d.start_webauthn(&t, body.kind)).await?))
+    Ok(json(
+        domain(&s, move |d| d.start_webauthn(&t, body.kind)).await?,
+    ))
 }
 
 async fn webauthn_finish(
@@ -112,7 +114,9 @@ async fn rename(
     ApiJson(body): ApiJson<Rename>,
 ) -> Result<Response, ApiError> {
     let t = token(&h)?;
-    Ok(json(domain(&s, move |d| d.rename_method(&t, &id, body)).await?))
+    Ok(json(
+        domain(&s, move |d| d.rename_method(&t, &id, body)).await?,
+    ))
 }
 
 async fn remove(
@@ -131,10 +135,15 @@ async fn make_default(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let t = token(&h)?;
-    Ok(json(domain(&s, move |d| d.set_default_method(&t, &id)).await?))
+    Ok(json(
+        domain(&s, move |d| d.set_default_method(&t, &id)).await?,
+    ))
 }
 
-async fn sign_out_everywhere(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
+async fn sign_out_everywhere(
+    State(s): State<AppState>,
+    h: HeaderMap,
+) -> Result<Response, ApiError> {
     let t = token(&h)?;
     domain(&s, move |d| d.sign_out_everywhere(&t)).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();

@@ -223,7 +223,10 @@ async fn static_or_app(State(state): State<AppState>, req: Request) -> Response 
         return assets::respond(asset, req.headers());
     }
     let last = path.rsplit('/').next().unwrap_or("");
-    let page = if METHODS_ROUTES.iter().any(|r| path == *r || path.starts_with(&format!("{r}/"))) {
+    let page = if METHODS_ROUTES
+        .iter()
+        .any(|r| path == *r || path.starts_with(&format!("{r}/")))
+    {
         state.assets.get("/methods.html")
     } else {
         state.assets.index()

@@ -1,20 +1,19 @@
 //! The SQLite store: one file, migrated at open, WAL so the command line and
 //! a running server can share it.
 
-use crate::domain::store::{
-    AddOutcome, SessionRecord, Store, StoreError, StoreResult, StoredPass,
-};
+use crate::domain::store::{AddOutcome, SessionRecord, Store, StoreError, StoreResult, StoredPass};
 use crate::domain::{
     AdminRole, AuditEvent, Channel, Message, NewUser, OutboxEntry, Pending, Policy, Role,
     StoredMethod, User,
 };
-use tapin_api::wire::MethodKind;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+use tapin_api::wire::MethodKind;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     upn TEXT NOT NULL UNIQUE,
@@ -46,7 +45,8 @@ CREATE TABLE sessions (
 );
 CREATE TABLE signin_failures (key TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX signin_failures_key_at ON signin_failures (key, at);
-"#, r#"
+"#,
+    r#"
 ALTER TABLE users ADD COLUMN webauthn_handle TEXT;
 CREATE UNIQUE INDEX users_webauthn_handle ON users (webauthn_handle);
 CREATE INDEX sessions_user ON sessions (user_id);
@@ -88,7 +88,8 @@ CREATE TABLE outbox (
     subject TEXT NOT NULL,
     body TEXT NOT NULL
 );
-"#];
+"#,
+];
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -178,7 +179,8 @@ fn pending_row(row: &Row) -> rusqlite::Result<Pending> {
     })
 }
 
-const METHOD_COLUMNS: &str = "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
+const METHOD_COLUMNS: &str =
+    "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
 const PENDING_COLUMNS: &str = "id, user_id, purpose, state, code_hash, tries_left, expires_at";
 
 const USER_COLUMNS: &str = "id, upn, display_name, role, admin_roles, groups_json, created_at";
@@ -492,7 +494,10 @@ impl Store for SqliteStore {
         if taken != 1 {
             return Ok(AddOutcome::PendingGone);
         }
-        let kinds: Vec<String> = sharing.iter().map(|k| format!("'{}'", k.as_str())).collect();
+        let kinds: Vec<String> = sharing
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
         let held: i64 = tx
             .query_row(
                 &format!(
@@ -543,7 +548,12 @@ impl Store for SqliteStore {
         Ok(n == 1)
     }
 
-    fn delete_method(&self, user_id: i64, id: &str, new_default: Option<&str>) -> StoreResult<bool> {
+    fn delete_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        new_default: Option<&str>,
+    ) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
         let n = tx
@@ -601,11 +611,22 @@ impl Store for SqliteStore {
     fn put_pending(&self, p: &Pending) -> StoreResult<()> {
         let conn = self.conn();
         // Expired challenges are of no use to anyone; clear them as new ones arrive.
-        conn.execute("DELETE FROM pending WHERE expires_at < ?1", [ms(p.expires_at) - 86_400_000])
-            .map_err(backend)?;
+        conn.execute(
+            "DELETE FROM pending WHERE expires_at < ?1",
+            [ms(p.expires_at) - 86_400_000],
+        )
+        .map_err(backend)?;
         conn.execute(
             &format!("INSERT INTO pending ({PENDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-            params![p.id, p.user_id, p.purpose, p.state, p.code_hash, p.tries_left, ms(p.expires_at)],
+            params![
+                p.id,
+                p.user_id,
+                p.purpose,
+                p.state,
+                p.code_hash,
+                p.tries_left,
+                ms(p.expires_at)
+            ],
         )
         .map(|_| ())
         .map_err(backend)
@@ -666,7 +687,9 @@ impl Store for SqliteStore {
     fn audit_events(&self, upn: Option<&str>) -> StoreResult<Vec<AuditEvent>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT at, upn, event, detail FROM audit WHERE ?1 IS NULL OR upn = ?1 ORDER BY id")
+            .prepare(
+                "SELECT at, upn, event, detail FROM audit WHERE ?1 IS NULL OR upn = ?1 ORDER BY id",
+            )
             .map_err(backend)?;
         let rows = stmt
             .query_map([upn], |r| {
