@@ -233,7 +233,7 @@ pub fn method_failure(failure: &Failure) -> String {
         return "tapin could not be reached. Check your connection and try again.".into();
     };
     match body.code {
-        ErrorCode::PasswordlessWindowClosed => format!("{COUNTDOWN_CLOSED}"),
+        ErrorCode::PasswordlessWindowClosed => COUNTDOWN_CLOSED.to_string(),
         ErrorCode::LimitReached => format!("You already have {} of this kind, the most allowed. Delete one first.", body.limit.unwrap_or_default()),
         ErrorCode::CodeInvalid => match body.tries_left {
             Some(1) => "That code isn't right. Check it and try again: 1 try left.".into(),

@@ -51,7 +51,7 @@ fn Field(
         }
         ids.join(" ")
     };
-    let node_ref = node_ref.unwrap_or_else(NodeRef::new);
+    let node_ref = node_ref.unwrap_or_default();
     let input = view! {
         <input id=id name=id type=kind node_ref=node_ref autocomplete=autocomplete inputmode=inputmode spellcheck="false"
             prop:value=move || value.get()
