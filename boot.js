@@ -18,6 +18,35 @@
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
     else fn();
   }
+  // The boot note speaks the user's language too (the same choice as the
+  // app: ?lng=, this tab's earlier choice, the browser's languages).
+  var supported = ["en", "de", "ar"];
+  function pick() {
+    var wanted = [];
+    var m = /[?&]lng=([^&]+)/.exec(location.search);
+    if (m) wanted.push(m[1]);
+    try { wanted.push(sessionStorage.getItem("tapin.lng") || ""); } catch (e) { /* storage blocked */ }
+    wanted = wanted.concat(navigator.languages || [navigator.language || ""]);
+    for (var i = 0; i < wanted.length; i++) {
+      var tag = String(wanted[i]).split(/[-_]/)[0].toLowerCase();
+      if (supported.indexOf(tag) >= 0) return tag;
+    }
+    return "en";
+  }
+  var lang = pick();
+  if (lang !== "en") {
+    document.documentElement.lang = lang;
+    document.documentElement.dir = lang === "ar" ? "rtl" : "ltr";
+    fetch("/locales/" + lang + ".json").then(function (r) { return r.json(); }).then(function (strings) {
+      whenReady(function () {
+        var nodes = document.querySelectorAll("#boot [data-i18n]");
+        for (var i = 0; i < nodes.length; i++) {
+          var text = strings[nodes[i].getAttribute("data-i18n")];
+          if (text) nodes[i].textContent = text;
+        }
+      });
+    }).catch(function () { /* the English note stays */ });
+  }
   if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
     whenReady(explain);
     return;

@@ -31,15 +31,15 @@ pub fn Countdown(
 
     view! {
         <section class="countdown" class:warning=move || phase.get() == Phase::Warning class:closed=move || phase.get() == Phase::Closed aria-labelledby="countdown-label">
-            <h2 id="countdown-label">{text::COUNTDOWN_LABEL}</h2>
+            <h2 id="countdown-label">{text::COUNTDOWN_LABEL()}</h2>
             <p class="clock" role="timer" aria-hidden="true">{move || remaining.get().clock_text()}</p>
             <p class="visually-hidden" aria-live="polite" aria-atomic="true">
                 {move || match announced.get() { 0 => String::new(), m => text::minutes_left(m) }}
             </p>
             {move || match phase.get() {
-                Phase::Open => view! { <p>{text::COUNTDOWN_EXPLAIN}</p> }.into_any(),
-                Phase::Warning => view! { <p class="notice" role="status">{text::COUNTDOWN_WARNING}</p> }.into_any(),
-                Phase::Closed => view! { <p class="notice" role="status">{text::COUNTDOWN_CLOSED}</p> }.into_any(),
+                Phase::Open => view! { <p>{text::COUNTDOWN_EXPLAIN()}</p> }.into_any(),
+                Phase::Warning => view! { <p class="notice" role="status">{text::COUNTDOWN_WARNING()}</p> }.into_any(),
+                Phase::Closed => view! { <p class="notice" role="status">{text::COUNTDOWN_CLOSED()}</p> }.into_any(),
             }}
         </section>
     }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod countdown;
+pub mod i18n;
 pub mod methods;
 pub mod nav;
 pub mod pages;

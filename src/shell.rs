@@ -28,6 +28,7 @@ impl Account {
 /// Takes the page over from the static "loading" note (which, if
 /// WebAssembly is blocked, explains why) and mounts `app`.
 pub fn mount<V: IntoView + 'static>(app: impl FnOnce() -> V + 'static) {
+    crate::i18n::init();
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
     }
@@ -45,7 +46,19 @@ pub fn Frame(children: ChildrenFn) -> impl IntoView {
     Nav::provide();
     view! {
         <header class="top">
-            <span class="brand">{text::APP_NAME}</span>
+            <span class="brand">{text::APP_NAME()}</span>
+            <nav class="languages" aria-label=text::LANGUAGE()>
+                {[("en", text::LANG_EN()), ("de", text::LANG_DE()), ("ar", text::LANG_AR())]
+                    .into_iter()
+                    .map(|(code, name)| {
+                        let current = crate::i18n::lang() == code;
+                        view! {
+                            <a href=format!("?lng={code}") lang=code hreflang=code
+                                aria-current=current.then_some("true")>{name}</a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
         </header>
         <main class="card">
             <Progress/>
@@ -63,12 +76,12 @@ fn Progress() -> impl IntoView {
         _ => 0,
     };
     let steps = [
-        text::STEP_ACCOUNT,
-        text::STEP_PASS,
-        text::STEP_SECURITY_INFO,
+        text::STEP_ACCOUNT(),
+        text::STEP_PASS(),
+        text::STEP_SECURITY_INFO(),
     ];
     view! {
-        <nav aria-label=text::PROGRESS>
+        <nav aria-label=text::PROGRESS()>
             <ol class="progress">
                 {steps
                     .into_iter()

@@ -17,7 +17,7 @@ fn Routes() -> impl IntoView {
         "/" => view! { <AccountStep/> }.into_any(),
         "/pass" => view! { <PassStep/> }.into_any(),
         _ => {
-            view! { <h1>{text::NOT_FOUND}</h1> <Link href="/">{text::START_OVER}</Link> }.into_any()
+            view! { <h1>{text::NOT_FOUND()}</h1> <Link href="/">{text::START_OVER()}</Link> }.into_any()
         }
     }
 }

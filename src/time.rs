@@ -4,12 +4,6 @@
 use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
 
-fn locale() -> String {
-    web_sys::window()
-        .and_then(|w| w.navigator().language())
-        .unwrap_or_else(|| "en".into())
-}
-
 /// E.g. "Sun, Nov 22, 3:05 PM GMT+1".
 pub fn local(t: DateTime<Utc>) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64));
@@ -24,5 +18,6 @@ pub fn local(t: DateTime<Utc>) -> String {
     ] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
-    date.to_locale_string(&locale(), &options).into()
+    // The chosen language's conventions, the browser's time zone.
+    date.to_locale_string(crate::i18n::lang(), &options).into()
 }

@@ -99,7 +99,7 @@ pub fn AddPanel(
         <section class="panel" aria-labelledby="add-heading">
             <h2 id="add-heading" tabindex="-1" node_ref=heading>{title}</h2>
             {body}
-            <button type="button" class="secondary" on:click=move |_| on_cancel.run(())>{text::CANCEL}</button>
+            <button type="button" class="secondary" on:click=move |_| on_cancel.run(())>{text::CANCEL()}</button>
         </section>
     }
 }
@@ -153,17 +153,17 @@ fn WebauthnForm(kind: MethodKind, on_added: Callback<String>) -> impl IntoView {
         });
     };
     let intro = if kind == MethodKind::Passkey {
-        text::PASSKEY_ADD_INTRO
+        text::PASSKEY_ADD_INTRO()
     } else {
-        text::SECURITY_KEY_ADD_INTRO
+        text::SECURITY_KEY_ADD_INTRO()
     };
     view! {
         <p>{intro}</p>
         <form on:submit=submit novalidate>
-            <Field id="method-name" label=text::NAME_LABEL hint=text::NAME_HINT value=name error=name_error/>
+            <Field id="method-name" label=text::NAME_LABEL() hint=text::NAME_HINT() value=name error=name_error/>
             <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
             <button type="submit" class="primary" disabled=move || busy.get()>
-                {move || if busy.get() { text::WAITING_FOR_BROWSER } else { text::CONTINUE }}
+                {move || if busy.get() { text::WAITING_FOR_BROWSER() } else { text::CONTINUE() }}
             </button>
         </form>
     }
@@ -172,7 +172,7 @@ fn WebauthnForm(kind: MethodKind, on_added: Callback<String>) -> impl IntoView {
 #[component]
 fn AuthenticatorForm(on_added: Callback<String>) -> impl IntoView {
     let started = LocalResource::new(api::start_totp);
-    let name = RwSignal::new(text::AUTHENTICATOR_DEFAULT_NAME.to_string());
+    let name = RwSignal::new(text::AUTHENTICATOR_DEFAULT_NAME().to_string());
     let code = RwSignal::new(String::new());
     let touched = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -194,7 +194,7 @@ fn AuthenticatorForm(on_added: Callback<String>) -> impl IntoView {
             .flatten()
     });
     view! {
-        <Suspense fallback=|| view! { <p>{text::LOADING}</p> }>
+        <Suspense fallback=|| view! { <p>{text::LOADING()}</p> }>
             {move || started.get().map(|result| match result {
                 Err(f) => view! { <p class="error banner" role="alert">{text::method_failure(&f)}</p> }.into_any(),
                 Ok(reg) => {
@@ -220,19 +220,19 @@ fn AuthenticatorForm(on_added: Callback<String>) -> impl IntoView {
                     let grouped = reg.secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
                     view! {
                         <ol class="steps">
-                            <li>{text::AUTHENTICATOR_STEP_SCAN}</li>
+                            <li>{text::AUTHENTICATOR_STEP_SCAN()}</li>
                         </ol>
-                        <QrSvg text=reg.uri.clone() label=text::AUTHENTICATOR_QR_LABEL/>
+                        <QrSvg text=reg.uri.clone() label=text::AUTHENTICATOR_QR_LABEL()/>
                         <details class="cant-scan">
-                            <summary>{text::CANT_SCAN}</summary>
-                            <p>{text::CANT_SCAN_HELP}</p>
+                            <summary>{text::CANT_SCAN()}</summary>
+                            <p>{text::CANT_SCAN_HELP()}</p>
                             <p class="secret"><code id="totp-secret" data-secret=reg.secret.clone()>{grouped}</code></p>
                         </details>
                         <form on:submit=submit novalidate>
-                            <Field id="totp-code" label=text::CODE_LABEL hint=text::AUTHENTICATOR_CODE_HINT value=code error=code_error autocomplete="one-time-code" inputmode="numeric"/>
-                            <Field id="method-name" label=text::NAME_LABEL hint=text::NAME_HINT value=name error=name_error/>
+                            <Field id="totp-code" label=text::CODE_LABEL() hint=text::AUTHENTICATOR_CODE_HINT() value=code error=code_error autocomplete="one-time-code" inputmode="numeric"/>
+                            <Field id="method-name" label=text::NAME_LABEL() hint=text::NAME_HINT() value=name error=name_error/>
                             <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-                            <button type="submit" class="primary" disabled=move || busy.get()>{text::VERIFY}</button>
+                            <button type="submit" class="primary" disabled=move || busy.get()>{text::VERIFY()}</button>
                         </form>
                     }.into_any()
                 }
@@ -282,10 +282,10 @@ fn CodeForm(sent: CodeSent, on_added: Callback<String>, on_restart: Callback<()>
     view! {
         <p role="status">{text::code_sent(&sent.sent_to, &local(sent.expires_at))}</p>
         <form on:submit=submit novalidate>
-            <Field id="sent-code" label=text::CODE_LABEL value=code error=code_error autocomplete="one-time-code" inputmode="numeric" node_ref=input/>
+            <Field id="sent-code" label=text::CODE_LABEL() value=code error=code_error autocomplete="one-time-code" inputmode="numeric" node_ref=input/>
             <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-            <button type="submit" class="primary" disabled=move || busy.get()>{text::VERIFY}</button>
-            <button type="button" class="link" on:click=move |_| on_restart.run(())>{text::SEND_NEW_CODE}</button>
+            <button type="submit" class="primary" disabled=move || busy.get()>{text::VERIFY()}</button>
+            <button type="button" class="link" on:click=move |_| on_restart.run(())>{text::SEND_NEW_CODE()}</button>
         </form>
     }
 }
@@ -334,7 +334,7 @@ fn PhoneForm(on_added: Callback<String>) -> impl IntoView {
         None => view! {
             <form on:submit=submit novalidate>
                 <div class="field">
-                    <label for="phone-kind">{text::PHONE_KIND_LABEL}</label>
+                    <label for="phone-kind">{text::PHONE_KIND_LABEL()}</label>
                     <select id="phone-kind" on:change=move |ev| {
                         if let Some(k) = MethodKind::parse(&event_target_value(&ev)) { kind.set(k) }
                     }>
@@ -343,14 +343,14 @@ fn PhoneForm(on_added: Callback<String>) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </div>
-                <Field id="phone-number" label=text::PHONE_LABEL hint=text::PHONE_HINT value=number error=number_error kind="tel" autocomplete="tel" inputmode="tel"/>
+                <Field id="phone-number" label=text::PHONE_LABEL() hint=text::PHONE_HINT() value=number error=number_error kind="tel" autocomplete="tel" inputmode="tel"/>
                 <fieldset class="choices">
-                    <legend>{text::PHONE_CHANNEL_LEGEND}</legend>
-                    <label><input type="radio" name="channel" value="text" prop:checked=move || channel.get() == PhoneChannel::Text on:change=move |_| channel.set(PhoneChannel::Text)/> {text::PHONE_TEXT}</label>
-                    <label><input type="radio" name="channel" value="call" prop:checked=move || channel.get() == PhoneChannel::Call on:change=move |_| channel.set(PhoneChannel::Call)/> {text::PHONE_CALL}</label>
+                    <legend>{text::PHONE_CHANNEL_LEGEND()}</legend>
+                    <label><input type="radio" name="channel" value="text" prop:checked=move || channel.get() == PhoneChannel::Text on:change=move |_| channel.set(PhoneChannel::Text)/> {text::PHONE_TEXT()}</label>
+                    <label><input type="radio" name="channel" value="call" prop:checked=move || channel.get() == PhoneChannel::Call on:change=move |_| channel.set(PhoneChannel::Call)/> {text::PHONE_CALL()}</label>
                 </fieldset>
                 <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-                <button type="submit" class="primary" disabled=move || busy.get()>{text::SEND_CODE}</button>
+                <button type="submit" class="primary" disabled=move || busy.get()>{text::SEND_CODE()}</button>
             </form>
         }.into_any(),
     }
@@ -393,9 +393,9 @@ fn EmailForm(on_added: Callback<String>) -> impl IntoView {
         Some(s) => view! { <CodeForm sent=s on_added on_restart=restart/> }.into_any(),
         None => view! {
             <form on:submit=submit novalidate>
-                <Field id="email-address" label=text::EMAIL_LABEL hint=text::EMAIL_HINT value=address error=address_error kind="email" autocomplete="email" inputmode="email"/>
+                <Field id="email-address" label=text::EMAIL_LABEL() hint=text::EMAIL_HINT() value=address error=address_error kind="email" autocomplete="email" inputmode="email"/>
                 <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-                <button type="submit" class="primary" disabled=move || busy.get()>{text::SEND_CODE}</button>
+                <button type="submit" class="primary" disabled=move || busy.get()>{text::SEND_CODE()}</button>
             </form>
         }.into_any(),
     }

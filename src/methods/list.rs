@@ -21,7 +21,7 @@ pub fn MethodList(methods: Signal<Vec<Method>>, on_change: Callback<String>) -> 
     move || {
         let list = methods.get();
         if list.is_empty() {
-            return view! { <p class="empty">{text::INFO_NO_METHODS}</p> }.into_any();
+            return view! { <p class="empty">{text::INFO_NO_METHODS()}</p> }.into_any();
         }
         view! {
             <ul class="methods">
@@ -107,7 +107,7 @@ fn MethodItem(method: Method, on_change: Callback<String>) -> impl IntoView {
     let last_used = method
         .last_used_at
         .map(local)
-        .unwrap_or_else(|| text::NEVER.to_string());
+        .unwrap_or_else(|| text::NEVER().to_string());
     let (title_for_h, error_for_p, name_for_label) =
         (title_id.clone(), error_id.clone(), name_id.clone());
     let described = title_id.clone();
@@ -116,39 +116,39 @@ fn MethodItem(method: Method, on_change: Callback<String>) -> impl IntoView {
         <li class="method" aria-labelledby=title_id.clone()>
             <h3 id=title_for_h class="method-title">
                 {label.clone()}
-                {is_default.then(|| view! { " " <span class="badge">{text::DEFAULT_BADGE}</span> })}
+                {is_default.then(|| view! { " " <span class="badge">{text::DEFAULT_BADGE()}</span> })}
             </h3>
             <p class="meta">
                 {(!method.detail.is_empty()).then(|| view! { <span class="detail">{method.detail.clone()}</span> " · " })}
-                {text::ADDED} " " {local(method.created_at)} " · " {text::LAST_USED} " " {last_used}
+                {text::ADDED()} " " {local(method.created_at)} " · " {text::LAST_USED()} " " {last_used}
             </p>
             <p id=error_for_p class="error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
             {move || match mode.get() {
                 Mode::Show => view! {
                     <div class="actions">
                         {has_name.then(|| view! {
-                            <button type="button" class="link" aria-describedby=described.clone() on:click=move |_| mode.set(Mode::Renaming)>{text::RENAME}</button>
+                            <button type="button" class="link" aria-describedby=described.clone() on:click=move |_| mode.set(Mode::Renaming)>{text::RENAME()}</button>
                         })}
                         {(!is_default).then(|| view! {
-                            <button type="button" class="link" aria-describedby=described.clone() on:click=make_default.clone()>{text::MAKE_DEFAULT}</button>
+                            <button type="button" class="link" aria-describedby=described.clone() on:click=make_default.clone()>{text::MAKE_DEFAULT()}</button>
                         })}
-                        <button type="button" class="link danger" aria-describedby=described.clone() on:click=move |_| mode.set(Mode::ConfirmingDelete)>{text::DELETE}</button>
+                        <button type="button" class="link danger" aria-describedby=described.clone() on:click=move |_| mode.set(Mode::ConfirmingDelete)>{text::DELETE()}</button>
                     </div>
                 }.into_any(),
                 Mode::Renaming => view! {
                     <form class="inline" on:submit=save.clone() novalidate>
-                        <label for=name_for_label.clone()>{text::NEW_NAME}</label>
+                        <label for=name_for_label.clone()>{text::NEW_NAME()}</label>
                         <input id=name_for_label.clone() type="text" maxlength="64" node_ref=rename_input
                             prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                        <button type="submit" class="primary" disabled=move || busy.get()>{text::SAVE}</button>
-                        <button type="button" class="secondary" on:click=move |_| { error.set(None); mode.set(Mode::Show) }>{text::CANCEL}</button>
+                        <button type="submit" class="primary" disabled=move || busy.get()>{text::SAVE()}</button>
+                        <button type="button" class="secondary" on:click=move |_| { error.set(None); mode.set(Mode::Show) }>{text::CANCEL()}</button>
                     </form>
                 }.into_any(),
                 Mode::ConfirmingDelete => view! {
-                    <div class="confirm" role="group" aria-label=text::CONFIRM_DELETE_LABEL>
+                    <div class="confirm" role="group" aria-label=text::CONFIRM_DELETE_LABEL()>
                         <p>{text::confirm_delete(&label)}</p>
-                        <button type="button" class="danger" node_ref=confirm_button disabled=move || busy.get() on:click=delete.clone()>{text::DELETE_CONFIRM}</button>
-                        <button type="button" class="secondary" on:click=move |_| mode.set(Mode::Show)>{text::CANCEL}</button>
+                        <button type="button" class="danger" node_ref=confirm_button disabled=move || busy.get() on:click=delete.clone()>{text::DELETE_CONFIRM()}</button>
+                        <button type="button" class="secondary" on:click=move |_| mode.set(Mode::Show)>{text::CANCEL()}</button>
                     </div>
                 }.into_any(),
             }}

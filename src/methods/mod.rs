@@ -22,6 +22,6 @@ fn Routes() -> impl IntoView {
     move || match nav.path().as_str() {
         "/security-info" => view! { <security_info::SecurityInfo/> }.into_any(),
         "/passkey" => view! { <passkey::PasskeySignIn/> }.into_any(),
-        _ => view! { <h1>{text::NOT_FOUND}</h1> <a href="/">{text::START_OVER}</a> }.into_any(),
+        _ => view! { <h1>{text::NOT_FOUND()}</h1> <a href="/">{text::START_OVER()}</a> }.into_any(),
     }
 }

@@ -44,14 +44,14 @@ pub fn PasskeySignIn() -> impl IntoView {
         });
     };
     view! {
-        <h1 tabindex="-1" node_ref=heading>{text::PASSKEY_HEADING}</h1>
-        <p>{text::PASSKEY_INTRO}</p>
+        <h1 tabindex="-1" node_ref=heading>{text::PASSKEY_HEADING()}</h1>
+        <p>{text::PASSKEY_INTRO()}</p>
         <div id="passkey-error" class="error banner" role="alert" hidden=move || error.with(Option::is_none)>
             {move || error.get()}
         </div>
         <button type="button" class="primary" disabled=move || busy.get() on:click=sign_in>
-            {move || if busy.get() { text::PASSKEY_WAITING } else { text::PASSKEY_USE }}
+            {move || if busy.get() { text::PASSKEY_WAITING() } else { text::PASSKEY_USE() }}
         </button>
-        <p><a href="/">{text::PASSKEY_USE_PASS_INSTEAD}</a></p>
+        <p><a href="/">{text::PASSKEY_USE_PASS_INSTEAD()}</a></p>
     }
 }

@@ -87,38 +87,38 @@ pub fn SecurityInfo() -> impl IntoView {
                     {text::add_heading(which)}
                 </button>
                 <span id=note_for_p class="hint">
-                    {move || if closed() { text::ADD_CLOSED } else if full() { text::ADD_FULL } else { text::add_description(which) }}
+                    {move || if closed() { text::ADD_CLOSED() } else if full() { text::ADD_FULL() } else { text::add_description(which) }}
                 </span>
             </li>
         }
     };
 
     view! {
-        <h1 tabindex="-1" node_ref=heading>{move || if wizard() { text::WIZARD_HEADING } else { text::INFO_HEADING }}</h1>
-        <Suspense fallback=|| view! { <p>{text::LOADING}</p> }>
+        <h1 tabindex="-1" node_ref=heading>{move || if wizard() { text::WIZARD_HEADING() } else { text::INFO_HEADING() }}</h1>
+        <Suspense fallback=|| view! { <p>{text::LOADING()}</p> }>
             {move || session.get().map(|result| match result {
                 Err(_) => view! {
-                    <p role="alert">{text::NOT_SIGNED_IN}</p>
-                    <a href="/" class="button">{text::START_OVER}</a>
+                    <p role="alert">{text::NOT_SIGNED_IN()}</p>
+                    <a href="/" class="button">{text::START_OVER()}</a>
                 }.into_any(),
                 Ok((skew, s)) => view! {
-                    {move || wizard().then(|| view! { <p class="notice">{text::WIZARD_INTRO}</p> })}
+                    {move || wizard().then(|| view! { <p class="notice">{text::WIZARD_INTRO()}</p> })}
                     <dl class="facts">
-                        <dt>{text::INFO_SIGNED_IN_AS}</dt>
+                        <dt>{text::INFO_SIGNED_IN_AS()}</dt>
                         <dd><span class="name">{s.display_name.clone()}</span> " (" {s.upn.clone()} ")"</dd>
-                        <dt>{text::INFO_SESSION_ENDS}</dt>
+                        <dt>{text::INFO_SESSION_ENDS()}</dt>
                         <dd>{local(s.expires_at)}</dd>
                     </dl>
                     {s.passwordless_deadline.map(|deadline| view! { <Countdown deadline skew phase_out=phase/> })}
                     <p class="visually-hidden" role="status" aria-live="polite">{move || status.get()}</p>
                     <p class="success" hidden=move || status.with(String::is_empty)>{move || status.get()}</p>
-                    <h2>{text::INFO_METHODS_HEADING}</h2>
+                    <h2>{text::INFO_METHODS_HEADING()}</h2>
                     <MethodList methods on_change/>
                     {move || match adding.get() {
                         Some(which) => view! { <AddPanel adding=which on_added on_cancel/> }.into_any(),
                         None => view! {
                             <section aria-labelledby="add-choices">
-                                <h2 id="add-choices">{text::ADD_HEADING}</h2>
+                                <h2 id="add-choices">{text::ADD_HEADING()}</h2>
                                 <ul class="choices-list">
                                     {add_button(Adding::Passkey, MethodKind::Passkey)}
                                     {add_button(Adding::SecurityKey, MethodKind::SecurityKey)}
@@ -133,18 +133,18 @@ pub fn SecurityInfo() -> impl IntoView {
                         <div class="wizard-finish">
                             <button type="button" class="primary" aria-describedby="finish-note"
                                 disabled=move || methods.with(Vec::is_empty)
-                                on:click=move |_| finished.set(true)>{text::WIZARD_FINISH}</button>
-                            <p id="finish-note" class="hint">{move || if methods.with(Vec::is_empty) { text::WIZARD_NEED_ONE } else { "" }}</p>
-                            <p role="status">{move || finished.get().then_some(text::WIZARD_DONE)}</p>
+                                on:click=move |_| finished.set(true)>{text::WIZARD_FINISH()}</button>
+                            <p id="finish-note" class="hint">{move || if methods.with(Vec::is_empty) { text::WIZARD_NEED_ONE() } else { "" }}</p>
+                            <p role="status">{move || finished.get().then_some(text::WIZARD_DONE())}</p>
                         </div>
                     })}
                     <section aria-labelledby="everywhere-heading" class="everywhere">
-                        <h2 id="everywhere-heading">{text::EVERYWHERE_HEADING}</h2>
-                        <p>{text::EVERYWHERE_EXPLAIN}</p>
+                        <h2 id="everywhere-heading">{text::EVERYWHERE_HEADING()}</h2>
+                        <p>{text::EVERYWHERE_EXPLAIN()}</p>
                         <p class="error" role="alert" hidden=move || everywhere_error.with(Option::is_none)>{move || everywhere_error.get()}</p>
-                        <button type="button" class="secondary" on:click=sign_out_everywhere>{text::SIGN_OUT_EVERYWHERE}</button>
+                        <button type="button" class="secondary" on:click=sign_out_everywhere>{text::SIGN_OUT_EVERYWHERE()}</button>
                     </section>
-                    <button type="button" class="secondary" on:click=sign_out>{text::SIGN_OUT}</button>
+                    <button type="button" class="secondary" on:click=sign_out>{text::SIGN_OUT()}</button>
                 }.into_any(),
             })}
         </Suspense>

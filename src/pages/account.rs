@@ -41,12 +41,12 @@ pub fn AccountStep() -> impl IntoView {
         }
     };
     view! {
-        <h1 tabindex="-1" node_ref=heading>{text::ACCOUNT_HEADING}</h1>
-        <p>{text::ACCOUNT_INTRO}</p>
+        <h1 tabindex="-1" node_ref=heading>{text::ACCOUNT_HEADING()}</h1>
+        <p>{text::ACCOUNT_INTRO()}</p>
         <form on:submit=submit novalidate>
             <div class="field">
-                <label for="upn">{text::ACCOUNT_LABEL}</label>
-                <p id="upn-hint" class="hint">{text::ACCOUNT_HINT}</p>
+                <label for="upn">{text::ACCOUNT_LABEL()}</label>
+                <p id="upn-hint" class="hint">{text::ACCOUNT_HINT()}</p>
                 <input
                     id="upn"
                     name="username"
@@ -65,12 +65,12 @@ pub fn AccountStep() -> impl IntoView {
                 />
                 <p id="upn-error" class="error" role="alert" hidden=move || error().is_none()>{error}</p>
             </div>
-            <button type="submit" class="primary">{text::NEXT}</button>
+            <button type="submit" class="primary">{text::NEXT()}</button>
         </form>
         <div class="alternative">
-            <p>{text::PASSKEY_ALTERNATIVE}</p>
+            <p>{text::PASSKEY_ALTERNATIVE()}</p>
             // A real page load: passkey sign-in lives in the second bundle.
-            <a href="/passkey" class="button secondary">{text::PASSKEY_SIGN_IN}</a>
+            <a href="/passkey" class="button secondary">{text::PASSKEY_SIGN_IN()}</a>
         </div>
     }
 }

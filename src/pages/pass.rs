@@ -68,15 +68,15 @@ pub fn PassStep() -> impl IntoView {
     };
 
     view! {
-        <h1 tabindex="-1" node_ref=heading>{text::PASS_HEADING}</h1>
+        <h1 tabindex="-1" node_ref=heading>{text::PASS_HEADING()}</h1>
         <p class="who">
-            {text::PASS_SIGNING_IN_AS} " " <strong>{move || account.0.get()}</strong> " "
-            <Link href="/">{text::PASS_CHANGE_ACCOUNT}</Link>
+            {text::PASS_SIGNING_IN_AS()} " " <strong>{move || account.0.get()}</strong> " "
+            <Link href="/">{text::PASS_CHANGE_ACCOUNT()}</Link>
         </p>
         <form on:submit=submit novalidate>
             <div class="field">
-                <label for="pass">{text::PASS_LABEL}</label>
-                <p id="pass-hint" class="hint">{text::PASS_HINT}</p>
+                <label for="pass">{text::PASS_LABEL()}</label>
+                <p id="pass-hint" class="hint">{text::PASS_HINT()}</p>
                 <input
                     id="pass"
                     name="pass"
@@ -99,7 +99,7 @@ pub fn PassStep() -> impl IntoView {
                 {move || failure.get().map(|f| text::sign_in_failure(&f))}
             </div>
             <button type="submit" class="primary" disabled=move || busy.get()>
-                {move || if busy.get() { text::SIGNING_IN } else { text::SIGN_IN }}
+                {move || if busy.get() { text::SIGNING_IN() } else { text::SIGN_IN() }}
             </button>
         </form>
     }

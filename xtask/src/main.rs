@@ -3,6 +3,8 @@
 //!
 //! cargo xtask setup | build | run | test | size
 
+mod strings;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -205,7 +207,13 @@ fn size() -> Result {
     ]))
 }
 
+fn lint() -> Result {
+    step("lint: translations");
+    strings::lint(&root())
+}
+
 fn test() -> Result {
+    lint()?;
     setup()?;
     build_app()?;
     size()?;
@@ -253,8 +261,9 @@ fn main() -> ExitCode {
         "build" => setup().and_then(|_| build_app()),
         "run" => serve(),
         "test" => test(),
+        "lint" => lint(),
         "size" => build_app().and_then(|_| size()),
-        _ => Err("usage: cargo xtask setup | build | run | test | size".into()),
+        _ => Err("usage: cargo xtask setup | build | run | test | size | lint".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
