@@ -1,9 +1,10 @@
 // Accessibility, themes and phone widths: axe-core (WCAG 2.0/2.1/2.2 A and
-// AA) on every screen and state, light and dark, with a screenshot of each
+// AA) on every screen and state, English and Arabic, light and dark, phone
+// widths, with a screenshot of each
 // in target/screenshots; and sign-in plus a registration by keyboard alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { startServer, seed, issue, browser, cli, totp } from './helpers.mjs';
@@ -11,6 +12,7 @@ import { startServer, seed, issue, browser, cli, totp } from './helpers.mjs';
 const SHOTS = resolve(import.meta.dirname, '../../target/screenshots');
 mkdirSync(SHOTS, { recursive: true });
 const ADA = 'ada@contoso.com';
+const locale = (lang) => JSON.parse(readFileSync(resolve(import.meta.dirname, `../../locales/${lang}.json`), 'utf8'));
 
 let chrome;
 before(async () => { chrome = await browser(); });
@@ -27,11 +29,17 @@ async function check(page, variant, state) {
   assert.ok(width <= viewport, `${variant} ${state}: ${width}px wide in a ${viewport}px viewport`);
 }
 
+const desktop = { viewport: { width: 1024, height: 800 } };
+const phone = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 const variants = [
-  { name: 'light', options: { colorScheme: 'light', viewport: { width: 1024, height: 800 } } },
-  { name: 'dark', options: { colorScheme: 'dark', viewport: { width: 1024, height: 800 } } },
-  { name: 'phone', options: { colorScheme: 'light', viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true } },
-  { name: 'phone-dark', options: { colorScheme: 'dark', viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true } },
+  { name: 'light', lang: 'en', options: { colorScheme: 'light', ...desktop } },
+  { name: 'dark', lang: 'en', options: { colorScheme: 'dark', ...desktop } },
+  { name: 'phone', lang: 'en', options: { colorScheme: 'light', ...phone } },
+  { name: 'phone-dark', lang: 'en', options: { colorScheme: 'dark', ...phone } },
+  { name: 'ar', lang: 'ar', options: { colorScheme: 'light', ...desktop } },
+  { name: 'ar-dark', lang: 'ar', options: { colorScheme: 'dark', ...desktop } },
+  { name: 'ar-phone', lang: 'ar', options: { colorScheme: 'light', ...phone } },
+  { name: 'de-phone-dark', lang: 'de', options: { colorScheme: 'dark', ...phone } },
 ];
 
 for (const variant of variants) {
@@ -44,95 +52,100 @@ for (const variant of variants) {
     const code = issue(server.db, ADA, '--one-time').temporaryAccessPass;
     const v = variant.name;
 
-    await page.goto(server.url);
-    await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+    const L = locale(variant.lang);
+    const button = (name) => page.getByRole('button', { name, exact: true });
+
+    await page.goto(`${server.url}/?lng=${variant.lang}`);
+    await page.getByRole('heading', { name: L.ACCOUNT_HEADING, level: 1 }).waitFor();
+    assert.equal(await page.locator('html').getAttribute('dir'), variant.lang === 'ar' ? 'rtl' : 'ltr');
     await check(page, v, '1-account');
-    await page.getByLabel('Account name').fill('ada');
-    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel(L.ACCOUNT_LABEL).fill('ada');
+    await button(L.NEXT).click();
     await page.locator('#upn-error').waitFor();
     await check(page, v, '1-account-error');
-    await page.getByLabel('Account name').fill(ADA);
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Enter your Temporary Access Pass' }).waitFor();
+    await page.getByLabel(L.ACCOUNT_LABEL).fill(ADA);
+    await button(L.NEXT).click();
+    await page.getByRole('heading', { name: L.PASS_HEADING }).waitFor();
     await check(page, v, '2-pass');
-    await page.getByLabel('Temporary Access Pass').fill('0O1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel(L.PASS_LABEL, { exact: true }).fill('0O1');
+    await button(L.SIGN_IN).click();
     await page.locator('#pass-error').waitFor();
     await check(page, v, '2-pass-field-error');
-    await page.getByLabel('Temporary Access Pass').fill('ZZZZZZZZ');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel(L.PASS_LABEL, { exact: true }).fill('ZZZZZZZZ');
+    await button(L.SIGN_IN).click();
     await page.locator('#signin-error').waitFor();
     await check(page, v, '2-pass-wrong');
-    await page.getByLabel('Temporary Access Pass').fill(code);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+    await page.getByLabel(L.PASS_LABEL, { exact: true }).fill(code);
+    await button(L.SIGN_IN).click();
+    await page.getByRole('heading', { name: L.INFO_HEADING, level: 1 }).waitFor();
     await page.locator('.countdown .clock').waitFor();
     await check(page, v, '3-security-info-countdown');
 
-    for (const [button, state] of [['Add a passkey', 'add-passkey'], ['Add a security key', 'add-security-key'], ['Add an email address', 'add-email']]) {
-      await page.getByRole('button', { name: button }).click();
+    for (const [key, state] of [['ADD_PASSKEY', 'add-passkey'], ['ADD_SECURITY_KEY', 'add-security-key'], ['ADD_EMAIL', 'add-email']]) {
+      await button(L[key]).click();
       await page.locator('.panel').waitFor();
       await check(page, v, `3-${state}`);
-      await page.getByRole('button', { name: 'Cancel' }).click();
+      await button(L.CANCEL).click();
     }
-    await page.getByRole('button', { name: 'Add an authenticator app' }).click();
+    await button(L.ADD_AUTHENTICATOR).click();
     await page.locator('svg.qr').waitFor();
-    await page.getByText("Can't scan?").click();
+    await page.getByText(L.CANT_SCAN).click();
     await check(page, v, '3-add-authenticator');
     const secret = await page.locator('#totp-secret').getAttribute('data-secret');
-    await page.getByRole('button', { name: 'Verify' }).click();
+    await button(L.VERIFY).click();
     await page.locator('#totp-code-error').waitFor();
     await check(page, v, '3-add-authenticator-errors');
-    await page.getByLabel('Code', { exact: true }).fill(totp(secret));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.locator('#totp-code').fill(totp(secret));
+    await button(L.VERIFY).click();
     await page.locator('.success').waitFor();
     await check(page, v, '3-method-added');
 
-    await page.getByRole('button', { name: 'Add a phone' }).click();
-    await page.getByLabel('Phone number', { exact: true }).fill('12');
-    await page.getByRole('button', { name: 'Send code' }).click();
+    await button(L.ADD_PHONE).click();
+    await page.locator('#phone-number').fill('12');
+    await button(L.SEND_CODE).click();
     await page.locator('#phone-number-error').waitFor();
     await check(page, v, '3-add-phone-error');
-    await page.getByLabel('Phone number', { exact: true }).fill('+44 20 7946 0958');
-    await page.getByRole('button', { name: 'Send code' }).click();
-    await page.getByLabel('Code', { exact: true }).waitFor();
-    await page.getByLabel('Code', { exact: true }).fill('000000' === cli(server.db, 'outbox').match(/code is (\d{6})/)?.[1] ? '111111' : '000000');
-    await page.getByRole('button', { name: 'Verify' }).click();
-    await page.getByText("That code isn't right").waitFor();
+    await page.locator('#phone-number').fill('+44 20 7946 0958');
+    await button(L.SEND_CODE).click();
+    await page.locator('#sent-code').waitFor();
+    await page.locator('#sent-code').fill('000000' === cli(server.db, 'outbox').match(/code is (\d{6})/)?.[1] ? '111111' : '000000');
+    await button(L.VERIFY).click();
+    await page.locator('.panel .banner').filter({ hasText: /./ }).waitFor();
     await check(page, v, '3-code-wrong');
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    await button(L.CANCEL).click();
 
-    const app = page.locator('.method', { hasText: 'Authenticator app' });
-    await app.getByRole('button', { name: 'Rename' }).click();
+    const app = page.locator('.method').first();
+    await app.getByRole('button', { name: L.RENAME }).click();
     await check(page, v, '3-rename');
-    await app.getByRole('button', { name: 'Cancel' }).click();
-    await app.getByRole('button', { name: 'Delete' }).click();
+    await app.getByRole('button', { name: L.CANCEL }).click();
+    await app.getByRole('button', { name: L.DELETE, exact: true }).click();
     await check(page, v, '3-confirm-delete');
-    await app.getByRole('button', { name: 'Cancel' }).click();
+    await app.getByRole('button', { name: L.CANCEL }).click();
 
     await page.goto(`${server.url}/passkey`);
-    await page.getByRole('heading', { name: 'Sign in with a passkey', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: L.PASSKEY_HEADING, level: 1 }).waitFor();
     await check(page, v, '4-passkey-sign-in');
   });
 }
 
-test('the closed passwordless window and the registration wizard pass axe, light and dark', async (t) => {
+test('the closed passwordless window and the registration wizard pass axe, English and Arabic, light and dark', async (t) => {
   const server = await startServer(['--passwordless-window-seconds', '2']);
   t.after(() => server.stop());
   seed(server.db);
   cli(server.db, 'policy', 'set', '--require-registration', 'true');
-  for (const scheme of ['light', 'dark']) {
+  for (const [lang, scheme] of [['en', 'light'], ['en', 'dark'], ['ar', 'light'], ['ar', 'dark']]) {
+    const L = locale(lang);
     const context = await chrome.newContext({ colorScheme: scheme });
     const page = await context.newPage();
     t.after(() => context.close());
-    await page.goto(server.url);
-    await page.getByLabel('Account name').fill(ADA);
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByLabel('Temporary Access Pass').fill(issue(server.db, ADA, '--one-time').temporaryAccessPass);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Set up a sign-in method', level: 1 }).waitFor();
-    await page.getByText('The time to add a passkey or security key has ended').waitFor({ timeout: 10000 });
-    await check(page, scheme, '3-wizard-window-closed');
+    await page.goto(`${server.url}/?lng=${lang}`);
+    await page.getByLabel(L.ACCOUNT_LABEL).fill(ADA);
+    await page.getByRole('button', { name: L.NEXT, exact: true }).click();
+    await page.getByLabel(L.PASS_LABEL, { exact: true }).fill(issue(server.db, ADA, '--one-time').temporaryAccessPass);
+    await page.getByRole('button', { name: L.SIGN_IN, exact: true }).click();
+    await page.getByRole('heading', { name: L.WIZARD_HEADING, level: 1 }).waitFor();
+    await page.getByText(L.COUNTDOWN_CLOSED).waitFor({ timeout: 10000 });
+    await check(page, lang === 'en' ? scheme : `${lang}-${scheme}`, '3-wizard-window-closed');
   }
 });
 

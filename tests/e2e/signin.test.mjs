@@ -144,8 +144,47 @@ test('with WebAssembly disabled (V8 jitless, as in enhanced security modes) the 
     await page.goto(server.url);
     await page.getByText("This page can't start because your browser blocked WebAssembly.").waitFor();
     assert.match(await page.locator('#boot-blocked').innerText(), /add this site as an exception/);
+    // In Arabic too, right to left.
+    await page.goto(`${server.url}/?lng=ar`);
+    await page.getByText('لا يمكن تشغيل هذه الصفحة لأن متصفحك حظر WebAssembly.').waitFor();
+    assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
   } finally {
     await noWasm.close();
     server.stop();
+  }
+});
+
+test('?lng= picks German or Arabic (mirrored), the choice survives the move to security info, and dates follow it', async (t) => {
+  const { server, page } = await fresh(t);
+  const code = issue(server.db, 'ada@contoso.com').temporaryAccessPass;
+  await page.goto(`${server.url}/?lng=ar`);
+  await page.getByRole('heading', { name: 'تسجيل الدخول', level: 1 }).waitFor();
+  assert.deepEqual([await page.locator('html').getAttribute('lang'), await page.locator('html').getAttribute('dir')], ['ar', 'rtl']);
+  const box = await page.locator('#upn').boundingBox();
+  const label = await page.locator('label[for=upn]').boundingBox();
+  assert.ok(label.x + label.width > box.x + box.width - 2, 'the label sits at the right edge, as Arabic reads');
+  await page.getByLabel('اسم الحساب').fill('ada@contoso.com');
+  await page.getByRole('button', { name: 'التالي' }).click();
+  await page.getByLabel('تصريح الوصول المؤقت', { exact: true }).fill(code);
+  await page.getByRole('button', { name: 'تسجيل الدخول', exact: true }).click();
+  await page.getByRole('heading', { name: 'معلومات الأمان', level: 1 }).waitFor();
+  const ends = await page.locator('.facts dd').nth(1).innerText();
+  assert.match(ends, /[\u0600-\u06FF]/, `the session end is written the Arabic way: ${ends}`);
+
+  const german = await fresh(t);
+  await german.page.goto(`${german.server.url}/?lng=de`);
+  await german.page.getByRole('heading', { name: 'Anmelden', level: 1 }).waitFor();
+  assert.equal(await german.page.locator('html').getAttribute('dir'), 'ltr');
+});
+
+test('without ?lng= the browser language decides, and an unknown one falls back to English', async (t) => {
+  const server = await startServer();
+  t.after(() => server.stop());
+  for (const [locale, heading] of [['de-AT', 'Anmelden'], ['ar-EG', 'تسجيل الدخول'], ['fr-FR', 'Sign in']]) {
+    const context = await chrome.newContext({ locale });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
   }
 });

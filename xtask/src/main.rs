@@ -152,6 +152,10 @@ fn build_app() -> Result {
             .file_name()
             .into_string()
             .map_err(|_| "odd file name")?;
+        if entry.path().is_dir() {
+            // Shared folders (the locales) are the same in both builds.
+            continue;
+        }
         let to = if name.ends_with(".html") {
             "methods.html".to_string()
         } else {
