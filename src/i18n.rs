@@ -52,15 +52,11 @@ fn from_page() -> &'static str {
     let Some(window) = web_sys::window() else {
         return LANGUAGES[0];
     };
-    let query = window
-        .location()
-        .search()
-        .ok()
-        .and_then(|s| {
-            s.trim_start_matches('?')
-                .split('&')
-                .find_map(|p| p.strip_prefix("lng=").map(str::to_string))
-        });
+    let query = window.location().search().ok().and_then(|s| {
+        s.trim_start_matches('?')
+            .split('&')
+            .find_map(|p| p.strip_prefix("lng=").map(str::to_string))
+    });
     let storage = window.session_storage().ok().flatten();
     let earlier = storage
         .as_ref()
@@ -120,8 +116,7 @@ pub fn t(key: &'static str) -> &'static str {
 
 /// `t(key)` with each `{name}` replaced by its value.
 pub fn tf(key: &'static str, args: &[(&str, &str)]) -> String {
-    args.iter()
-        .fold(t(key).to_string(), |s, (name, value)| {
-            s.replace(&format!("{{{name}}}"), value)
-        })
+    args.iter().fold(t(key).to_string(), |s, (name, value)| {
+        s.replace(&format!("{{{name}}}"), value)
+    })
 }

@@ -16,8 +16,7 @@ fn Routes() -> impl IntoView {
     move || match nav.path().as_str() {
         "/" => view! { <AccountStep/> }.into_any(),
         "/pass" => view! { <PassStep/> }.into_any(),
-        _ => {
-            view! { <h1>{text::NOT_FOUND()}</h1> <Link href="/">{text::START_OVER()}</Link> }.into_any()
-        }
+        _ => view! { <h1>{text::NOT_FOUND()}</h1> <Link href="/">{text::START_OVER()}</Link> }
+            .into_any(),
     }
 }

@@ -23,7 +23,98 @@ macro_rules! sentences {
     };
 }
 
-sentences!(APP_NAME, STEP_ACCOUNT, STEP_PASS, STEP_SECURITY_INFO, PROGRESS, ACCOUNT_HEADING, ACCOUNT_INTRO, ACCOUNT_LABEL, ACCOUNT_HINT, NEXT, PASS_HEADING, PASS_SIGNING_IN_AS, PASS_CHANGE_ACCOUNT, PASS_LABEL, PASS_HINT, SIGN_IN, SIGNING_IN, INFO_HEADING, INFO_SIGNED_IN_AS, INFO_SESSION_ENDS, INFO_METHODS_HEADING, INFO_NO_METHODS, SIGN_OUT, LOADING, NOT_SIGNED_IN, START_OVER, NOT_FOUND, COUNTDOWN_LABEL, COUNTDOWN_EXPLAIN, COUNTDOWN_WARNING, COUNTDOWN_CLOSED, ASK_ADMIN, PASSKEY_ALTERNATIVE, PASSKEY_SIGN_IN, PASSKEY_HEADING, PASSKEY_INTRO, PASSKEY_USE, PASSKEY_WAITING, PASSKEY_USE_PASS_INSTEAD, WIZARD_HEADING, WIZARD_INTRO, WIZARD_FINISH, WIZARD_NEED_ONE, WIZARD_DONE, ADD_HEADING, ADD_CLOSED, ADD_FULL, EVERYWHERE_HEADING, EVERYWHERE_EXPLAIN, SIGN_OUT_EVERYWHERE, NEVER, DEFAULT_BADGE, ADDED, LAST_USED, RENAME, MAKE_DEFAULT, DELETE, DELETE_CONFIRM, CONFIRM_DELETE_LABEL, NEW_NAME, SAVE, CANCEL, CONTINUE, VERIFY, SEND_CODE, SEND_NEW_CODE, WAITING_FOR_BROWSER, NAME_LABEL, NAME_HINT, PASSKEY_ADD_INTRO, SECURITY_KEY_ADD_INTRO, AUTHENTICATOR_DEFAULT_NAME, AUTHENTICATOR_STEP_SCAN, AUTHENTICATOR_QR_LABEL, CANT_SCAN, CANT_SCAN_HELP, AUTHENTICATOR_CODE_HINT, CODE_LABEL, PHONE_KIND_LABEL, PHONE_LABEL, PHONE_HINT, PHONE_CHANNEL_LEGEND, PHONE_TEXT, PHONE_CALL, EMAIL_LABEL, EMAIL_HINT, LANGUAGE, LANG_EN, LANG_DE, LANG_AR);
+sentences!(
+    APP_NAME,
+    STEP_ACCOUNT,
+    STEP_PASS,
+    STEP_SECURITY_INFO,
+    PROGRESS,
+    ACCOUNT_HEADING,
+    ACCOUNT_INTRO,
+    ACCOUNT_LABEL,
+    ACCOUNT_HINT,
+    NEXT,
+    PASS_HEADING,
+    PASS_SIGNING_IN_AS,
+    PASS_CHANGE_ACCOUNT,
+    PASS_LABEL,
+    PASS_HINT,
+    SIGN_IN,
+    SIGNING_IN,
+    INFO_HEADING,
+    INFO_SIGNED_IN_AS,
+    INFO_SESSION_ENDS,
+    INFO_METHODS_HEADING,
+    INFO_NO_METHODS,
+    SIGN_OUT,
+    LOADING,
+    NOT_SIGNED_IN,
+    START_OVER,
+    NOT_FOUND,
+    COUNTDOWN_LABEL,
+    COUNTDOWN_EXPLAIN,
+    COUNTDOWN_WARNING,
+    COUNTDOWN_CLOSED,
+    ASK_ADMIN,
+    PASSKEY_ALTERNATIVE,
+    PASSKEY_SIGN_IN,
+    PASSKEY_HEADING,
+    PASSKEY_INTRO,
+    PASSKEY_USE,
+    PASSKEY_WAITING,
+    PASSKEY_USE_PASS_INSTEAD,
+    WIZARD_HEADING,
+    WIZARD_INTRO,
+    WIZARD_FINISH,
+    WIZARD_NEED_ONE,
+    WIZARD_DONE,
+    ADD_HEADING,
+    ADD_CLOSED,
+    ADD_FULL,
+    EVERYWHERE_HEADING,
+    EVERYWHERE_EXPLAIN,
+    SIGN_OUT_EVERYWHERE,
+    NEVER,
+    DEFAULT_BADGE,
+    ADDED,
+    LAST_USED,
+    RENAME,
+    MAKE_DEFAULT,
+    DELETE,
+    DELETE_CONFIRM,
+    CONFIRM_DELETE_LABEL,
+    NEW_NAME,
+    SAVE,
+    CANCEL,
+    CONTINUE,
+    VERIFY,
+    SEND_CODE,
+    SEND_NEW_CODE,
+    WAITING_FOR_BROWSER,
+    NAME_LABEL,
+    NAME_HINT,
+    PASSKEY_ADD_INTRO,
+    SECURITY_KEY_ADD_INTRO,
+    AUTHENTICATOR_DEFAULT_NAME,
+    AUTHENTICATOR_STEP_SCAN,
+    AUTHENTICATOR_QR_LABEL,
+    CANT_SCAN,
+    CANT_SCAN_HELP,
+    AUTHENTICATOR_CODE_HINT,
+    CODE_LABEL,
+    PHONE_KIND_LABEL,
+    PHONE_LABEL,
+    PHONE_HINT,
+    PHONE_CHANNEL_LEGEND,
+    PHONE_TEXT,
+    PHONE_CALL,
+    EMAIL_LABEL,
+    EMAIL_HINT,
+    LANGUAGE,
+    LANG_EN,
+    LANG_DE,
+    LANG_AR
+);
 
 pub fn minutes_left(minutes: i64) -> String {
     match minutes {
@@ -67,11 +158,22 @@ pub fn sign_in_failure(failure: &Failure) -> String {
     let ask = ASK_ADMIN();
     match body.code {
         ErrorCode::PassInvalid => tf("FAIL_PASS_INVALID", &[("ask_admin", ask)]),
-        ErrorCode::PassExpired => tf("FAIL_PASS_EXPIRED", &[("when", &when(body.expired_at)), ("ask_admin", ask)]),
-        ErrorCode::PassNotYetValid => tf("FAIL_PASS_NOT_YET_VALID", &[("when", &when(body.valid_from))]),
-        ErrorCode::PassUsed => tf("FAIL_PASS_USED", &[("when", &when(body.used_at)), ("ask_admin", ask)]),
+        ErrorCode::PassExpired => tf(
+            "FAIL_PASS_EXPIRED",
+            &[("when", &when(body.expired_at)), ("ask_admin", ask)],
+        ),
+        ErrorCode::PassNotYetValid => tf(
+            "FAIL_PASS_NOT_YET_VALID",
+            &[("when", &when(body.valid_from))],
+        ),
+        ErrorCode::PassUsed => tf(
+            "FAIL_PASS_USED",
+            &[("when", &when(body.used_at)), ("ask_admin", ask)],
+        ),
         ErrorCode::BlockedByPolicy => t("FAIL_BLOCKED_BY_POLICY").to_string(),
-        ErrorCode::TooManyAttempts => tf("FAIL_TOO_MANY_ATTEMPTS", &[("when", &when(body.retry_at))]),
+        ErrorCode::TooManyAttempts => {
+            tf("FAIL_TOO_MANY_ATTEMPTS", &[("when", &when(body.retry_at))])
+        }
         ErrorCode::InvalidInput => t("FAIL_SIGN_IN_INPUT").to_string(),
         _ => t("FAIL_INTERNAL").to_string(),
     }
@@ -92,7 +194,10 @@ pub fn kind_name(kind: MethodKind) -> &'static str {
 /// "Passkey “Work laptop”", or "Phone" for methods named by their detail.
 pub fn method_label(m: &Method) -> String {
     match &m.name {
-        Some(name) => tf("METHOD_NAMED", &[("kind", kind_name(m.kind)), ("name", name)]),
+        Some(name) => tf(
+            "METHOD_NAMED",
+            &[("kind", kind_name(m.kind)), ("name", name)],
+        ),
         None => kind_name(m.kind).to_string(),
     }
 }
@@ -148,7 +253,10 @@ pub fn method_failure(failure: &Failure) -> String {
     };
     match body.code {
         ErrorCode::PasswordlessWindowClosed => COUNTDOWN_CLOSED().to_string(),
-        ErrorCode::LimitReached => tf("FAIL_LIMIT", &[("limit", &body.limit.unwrap_or_default().to_string())]),
+        ErrorCode::LimitReached => tf(
+            "FAIL_LIMIT",
+            &[("limit", &body.limit.unwrap_or_default().to_string())],
+        ),
         ErrorCode::CodeInvalid => match body.tries_left {
             Some(1) => t("FAIL_CODE_ONE_TRY").to_string(),
             Some(n) => tf("FAIL_CODE_TRIES", &[("n", &n.to_string())]),

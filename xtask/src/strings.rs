@@ -75,7 +75,13 @@ fn looks_like_prose(s: &str) -> bool {
         && words[0].chars().next().is_some_and(char::is_uppercase)
         && words[0].chars().skip(1).all(char::is_lowercase);
     let sentence_end = spaced && s.trim_end().ends_with(['.', '?', '!', '\u{2026}', ':']);
-    capitalised_word || (spaced && capital) || sentence_end || s.split_whitespace().filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2).count() >= 4
+    capitalised_word
+        || (spaced && capital)
+        || sentence_end
+        || s.split_whitespace()
+            .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+            .count()
+            >= 4
 }
 
 pub fn lint(root: &Path) -> Result<(), String> {
@@ -84,7 +90,10 @@ pub fn lint(root: &Path) -> Result<(), String> {
     let en = read_catalog(&locales.join("en.json"))?;
     let mut catalogs = vec![("en".to_string(), en.clone())];
     for lang in ["de", "ar"] {
-        catalogs.push((lang.into(), read_catalog(&locales.join(format!("{lang}.json")))?));
+        catalogs.push((
+            lang.into(),
+            read_catalog(&locales.join(format!("{lang}.json")))?,
+        ));
     }
     for (lang, catalog) in &catalogs {
         let keys: BTreeSet<_> = catalog.keys().collect();
@@ -93,7 +102,9 @@ pub fn lint(root: &Path) -> Result<(), String> {
             problems.push(format!("locales/{lang}.json lacks {k}"));
         }
         for k in keys.difference(&en_keys) {
-            problems.push(format!("locales/{lang}.json has {k}, which en.json does not"));
+            problems.push(format!(
+                "locales/{lang}.json has {k}, which en.json does not"
+            ));
         }
         for (k, v) in catalog {
             if v.trim().is_empty() {
@@ -108,13 +119,21 @@ pub fn lint(root: &Path) -> Result<(), String> {
     let mut used = BTreeSet::new();
     for file in &files {
         let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
-        let name = file.strip_prefix(root).unwrap_or(file).display().to_string();
+        let name = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         let is_catalog_code = name.ends_with("text.rs") || name.ends_with("i18n.rs");
         if name.ends_with("text.rs") {
             // The keys: ALL_CAPS string literals and the plain sentences list.
             if let Some(list) = text.split("sentences!(").nth(1) {
                 let list = list.split(')').next().unwrap_or_default();
-                used.extend(list.split(',').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()));
+                used.extend(
+                    list.split(',')
+                        .map(|k| k.trim().to_string())
+                        .filter(|k| !k.is_empty()),
+                );
             }
         }
         for (n, line) in text.lines().enumerate() {
@@ -124,12 +143,17 @@ pub fn lint(root: &Path) -> Result<(), String> {
             }
             for lit in literals(line) {
                 let is_key = !lit.is_empty()
-                    && lit.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    && lit
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
                     && lit.chars().next().is_some_and(|c| c.is_ascii_uppercase());
                 if is_catalog_code && is_key {
                     used.insert(lit.clone());
                 } else if !is_catalog_code && looks_like_prose(&lit) {
-                    problems.push(format!("{name}:{}: user-facing text belongs in locales/*.json: \"{lit}\"", n + 1));
+                    problems.push(format!(
+                        "{name}:{}: user-facing text belongs in locales/*.json: \"{lit}\"",
+                        n + 1
+                    ));
                 }
             }
         }
@@ -142,7 +166,9 @@ pub fn lint(root: &Path) -> Result<(), String> {
     }
     for key in &used {
         if !en.contains_key(key) {
-            problems.push(format!("the key {key} is used but locales/en.json lacks it"));
+            problems.push(format!(
+                "the key {key} is used but locales/en.json lacks it"
+            ));
         }
     }
     let unused: Vec<_> = en.keys().filter(|k| !used.contains(*k)).collect();
@@ -177,6 +203,9 @@ mod tests {
         assert!(!looks_like_prose("error banner"));
         assert!(!looks_like_prose("0 0 {side} {side}"));
         assert!(looks_like_prose("that is not right."));
-        assert_eq!(literals(r#"view! { <p class="hint">{"Hello there"}</p> } // "x y""#), vec!["hint", "Hello there"]);
+        assert_eq!(
+            literals(r#"view! { <p class="hint">{"Hello there"}</p> } // "x y""#),
+            vec!["hint", "Hello there"]
+        );
     }
 }
