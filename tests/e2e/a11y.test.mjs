@@ -149,6 +149,25 @@ test('the closed passwordless window and the registration wizard pass axe, Engli
   }
 });
 
+test('the countdown in its last two minutes passes axe, English and Arabic, light and dark', async (t) => {
+  const server = await startServer(['--passwordless-window-seconds', '110']);
+  t.after(() => server.stop());
+  seed(server.db);
+  for (const [lang, scheme] of [['en', 'light'], ['en', 'dark'], ['ar', 'light'], ['ar', 'dark']]) {
+    const L = locale(lang);
+    const context = await chrome.newContext({ colorScheme: scheme });
+    const page = await context.newPage();
+    t.after(() => context.close());
+    await page.goto(`${server.url}/?lng=${lang}`);
+    await page.getByLabel(L.ACCOUNT_LABEL).fill(ADA);
+    await page.getByRole('button', { name: L.NEXT, exact: true }).click();
+    await page.getByLabel(L.PASS_LABEL, { exact: true }).fill(issue(server.db, ADA, '--one-time').temporaryAccessPass);
+    await page.getByRole('button', { name: L.SIGN_IN, exact: true }).click();
+    await page.getByText(L.COUNTDOWN_WARNING).waitFor();
+    await check(page, lang === 'en' ? scheme : `${lang}-${scheme}`, '3-countdown-warning');
+  }
+});
+
 test('keyboard alone: sign in with a pass and register an authenticator app', async (t) => {
   const server = await startServer();
   const context = await chrome.newContext();
