@@ -30,6 +30,11 @@ impl Nav {
         self.0.get()
     }
 
+    /// The current path, untracked.
+    pub fn path_untracked(self) -> String {
+        self.0.get_untracked()
+    }
+
     /// Goes to `to`, adding a history entry.
     pub fn go(self, to: &str) {
         if let Ok(history) = window().history() {

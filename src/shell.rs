@@ -75,11 +75,13 @@ fn Progress() -> impl IntoView {
         "/security-info" => 2,
         _ => 0,
     };
-    let steps = [
-        text::STEP_ACCOUNT(),
-        text::STEP_PASS(),
-        text::STEP_SECURITY_INFO(),
-    ];
+    // Someone who came to sign in with a passkey never sees a pass step.
+    let second = if nav.path_untracked() == "/passkey" {
+        text::STEP_PASSKEY()
+    } else {
+        text::STEP_PASS()
+    };
+    let steps = [text::STEP_ACCOUNT(), second, text::STEP_SECURITY_INFO()];
     view! {
         <nav aria-label=text::PROGRESS()>
             <ol class="progress">

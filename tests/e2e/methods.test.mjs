@@ -52,6 +52,7 @@ test('one-time pass, then a passkey and a security key; signed out, the passkey 
   await keys.usePlatform();
   await page.getByRole('link', { name: 'Sign in with a passkey' }).click();
   await page.getByRole('heading', { name: 'Sign in with a passkey', level: 1 }).waitFor();
+  assert.equal(await page.locator('.progress [aria-current=step]').innerText(), 'Passkey');
   await page.getByRole('button', { name: 'Use my passkey' }).click();
   await securityInfo(page);
   await page.getByText('Ada Lovelace').waitFor();

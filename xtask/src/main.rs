@@ -223,7 +223,15 @@ fn test() -> Result {
     size()?;
     step("test: Rust (shared crate, domain, storage, HTTP)");
     run(cmd("cargo").args(["build", "-p", "tapin-server"]))?;
-    run(cmd("cargo").args(["test", "-p", "tapin-api", "-p", "tapin-server", "-p", "xtask"]))?;
+    run(cmd("cargo").args([
+        "test",
+        "-p",
+        "tapin-api",
+        "-p",
+        "tapin-server",
+        "-p",
+        "xtask",
+    ]))?;
     step("test: browser (Playwright, Debian Chromium)");
     let e2e = root().join("tests/e2e");
     let files: Vec<String> = std::fs::read_dir(&e2e)
