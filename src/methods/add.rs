@@ -9,9 +9,10 @@ use crate::text;
 use crate::time::local;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::future::Future;
 use tapin_api::validate::ValidationError;
 use tapin_api::wire::{
-    CodeFinish, CodeSent, EmailStart, MethodKind, PhoneChannel, PhoneStart, TotpFinish,
+    CodeFinish, CodeSent, EmailStart, Method, MethodKind, PhoneChannel, PhoneStart, TotpFinish,
     WebauthnFinish,
 };
 use tapin_api::{normalize_code, normalize_email, normalize_method_name, normalize_phone};
@@ -69,8 +70,79 @@ fn Field(
     }
 }
 
-fn field_error(e: ValidationError) -> Option<String> {
-    Some(text::invalid_field(&e).to_string())
+/// What every add-method form keeps: whether the user has tried to submit
+/// (fields explain themselves from then on), a request in flight, and the
+/// last failure, shown in the form's banner.
+#[derive(Clone, Copy)]
+struct FormState {
+    touched: RwSignal<bool>,
+    busy: RwSignal<bool>,
+    failure: RwSignal<Option<String>>,
+}
+
+impl FormState {
+    fn new() -> Self {
+        Self {
+            touched: RwSignal::new(false),
+            busy: RwSignal::new(false),
+            failure: RwSignal::new(None),
+        }
+    }
+
+    /// The field's message, once the user has tried to submit.
+    fn error_of<T: 'static>(
+        self,
+        value: RwSignal<String>,
+        rule: fn(&str) -> Result<T, ValidationError>,
+    ) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            self.touched
+                .get()
+                .then(|| rule(&value.get()).err())
+                .flatten()
+                .map(|e| text::invalid_field(&e).to_string())
+        })
+    }
+
+    /// A submission starts: fields may now explain themselves, the old failure goes.
+    fn begin(self) {
+        self.touched.set(true);
+        self.failure.set(None);
+    }
+
+    /// Runs `work`; on success hands its value to `done`, on failure shows the message.
+    fn run<T: 'static>(
+        self,
+        work: impl Future<Output = Result<T, String>> + 'static,
+        done: impl FnOnce(T) + 'static,
+    ) {
+        self.busy.set(true);
+        spawn_local(async move {
+            let result = work.await;
+            self.busy.set(false);
+            match result {
+                Ok(value) => done(value),
+                Err(message) => self.failure.set(Some(message)),
+            }
+        });
+    }
+
+    fn banner(self) -> impl IntoView {
+        view! {
+            <div class="error banner" role="alert" hidden=move || self.failure.with(Option::is_none)>
+                {move || self.failure.get()}
+            </div>
+        }
+    }
+}
+
+/// Tells the security-info page which method was added.
+fn announce(on_added: Callback<String>) -> impl FnOnce(Method) {
+    move |m| on_added.run(text::added(&text::method_label(&m)))
+}
+
+fn failure_text(f: api::Failure) -> String {
+    text::method_failure(&f)
 }
 
 #[component]
@@ -107,50 +179,28 @@ pub fn AddPanel(
 #[component]
 fn WebauthnForm(kind: MethodKind, on_added: Callback<String>) -> impl IntoView {
     let name = RwSignal::new(String::new());
-    let touched = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<String>);
-    let name_error = Signal::derive(move || {
-        touched
-            .get()
-            .then(|| {
-                normalize_method_name(&name.get())
-                    .err()
-                    .and_then(field_error)
-            })
-            .flatten()
-    });
+    let form = FormState::new();
+    let name_error = form.error_of(name, normalize_method_name);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        touched.set(true);
-        failure.set(None);
+        form.begin();
         let Ok(name) = normalize_method_name(&name.get_untracked()) else {
             return;
         };
-        busy.set(true);
-        spawn_local(async move {
-            let result = async {
-                let reg = api::start_webauthn(kind)
-                    .await
-                    .map_err(|f| text::method_failure(&f))?;
-                let credential = webauthn::create(reg.options)
-                    .await
-                    .map_err(text::browser_refusal)?;
-                api::finish_webauthn(WebauthnFinish {
-                    id: reg.id,
-                    name,
-                    credential,
-                })
+        let work = async move {
+            let reg = api::start_webauthn(kind).await.map_err(failure_text)?;
+            let credential = webauthn::create(reg.options)
                 .await
-                .map_err(|f| text::method_failure(&f))
-            }
-            .await;
-            busy.set(false);
-            match result {
-                Ok(m) => on_added.run(text::added(&text::method_label(&m))),
-                Err(message) => failure.set(Some(message)),
-            }
-        });
+                .map_err(text::browser_refusal)?;
+            api::finish_webauthn(WebauthnFinish {
+                id: reg.id,
+                name,
+                credential,
+            })
+            .await
+            .map_err(failure_text)
+        };
+        form.run(work, announce(on_added));
     };
     let intro = if kind == MethodKind::Passkey {
         text::PASSKEY_ADD_INTRO()
@@ -161,9 +211,9 @@ fn WebauthnForm(kind: MethodKind, on_added: Callback<String>) -> impl IntoView {
         <p>{intro}</p>
         <form on:submit=submit novalidate>
             <Field id="method-name" label=text::NAME_LABEL() hint=text::NAME_HINT() value=name error=name_error/>
-            <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-            <button type="submit" class="primary" disabled=move || busy.get()>
-                {move || if busy.get() { text::WAITING_FOR_BROWSER() } else { text::CONTINUE() }}
+            {form.banner()}
+            <button type="submit" class="primary" disabled=move || form.busy.get()>
+                {move || if form.busy.get() { text::WAITING_FOR_BROWSER() } else { text::CONTINUE() }}
             </button>
         </form>
     }
@@ -174,25 +224,9 @@ fn AuthenticatorForm(on_added: Callback<String>) -> impl IntoView {
     let started = LocalResource::new(api::start_totp);
     let name = RwSignal::new(text::AUTHENTICATOR_DEFAULT_NAME().to_string());
     let code = RwSignal::new(String::new());
-    let touched = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<String>);
-    let name_error = Signal::derive(move || {
-        touched
-            .get()
-            .then(|| {
-                normalize_method_name(&name.get())
-                    .err()
-                    .and_then(field_error)
-            })
-            .flatten()
-    });
-    let code_error = Signal::derive(move || {
-        touched
-            .get()
-            .then(|| normalize_code(&code.get()).err().and_then(field_error))
-            .flatten()
-    });
+    let form = FormState::new();
+    let name_error = form.error_of(name, normalize_method_name);
+    let code_error = form.error_of(code, normalize_code);
     view! {
         <Suspense fallback=|| view! { <p>{text::LOADING()}</p> }>
             {move || started.get().map(|result| match result {
@@ -201,21 +235,12 @@ fn AuthenticatorForm(on_added: Callback<String>) -> impl IntoView {
                     let id = reg.id.clone();
                     let submit = move |ev: leptos::ev::SubmitEvent| {
                         ev.prevent_default();
-                        touched.set(true);
-                        failure.set(None);
-                        let (Ok(n), Ok(c)) = (normalize_method_name(&name.get_untracked()), normalize_code(&code.get_untracked())) else {
+                        form.begin();
+                        let (Ok(name), Ok(code)) = (normalize_method_name(&name.get_untracked()), normalize_code(&code.get_untracked())) else {
                             return;
                         };
-                        let id = id.clone();
-                        busy.set(true);
-                        spawn_local(async move {
-                            let result = api::finish_totp(TotpFinish { id, name: n, code: c }).await;
-                            busy.set(false);
-                            match result {
-                                Ok(m) => on_added.run(text::added(&text::method_label(&m))),
-                                Err(f) => failure.set(Some(text::method_failure(&f))),
-                            }
-                        });
+                        let finish = TotpFinish { id: id.clone(), name, code };
+                        form.run(async move { api::finish_totp(finish).await.map_err(failure_text) }, announce(on_added));
                     };
                     let grouped = reg.secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
                     view! {
@@ -231,8 +256,8 @@ fn AuthenticatorForm(on_added: Callback<String>) -> impl IntoView {
                         <form on:submit=submit novalidate>
                             <Field id="totp-code" label=text::CODE_LABEL() hint=text::AUTHENTICATOR_CODE_HINT() value=code error=code_error autocomplete="one-time-code" inputmode="numeric"/>
                             <Field id="method-name" label=text::NAME_LABEL() hint=text::NAME_HINT() value=name error=name_error/>
-                            <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-                            <button type="submit" class="primary" disabled=move || busy.get()>{text::VERIFY()}</button>
+                            {form.banner()}
+                            <button type="submit" class="primary" disabled=move || form.busy.get()>{text::VERIFY()}</button>
                         </form>
                     }.into_any()
                 }
@@ -241,50 +266,54 @@ fn AuthenticatorForm(on_added: Callback<String>) -> impl IntoView {
     }
 }
 
+/// Phone and email: the form that sends a code, then the one that takes it.
+#[component]
+fn SendThenVerify(
+    sent: RwSignal<Option<CodeSent>>,
+    on_added: Callback<String>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let restart = Callback::new(move |_| sent.set(None));
+    move || match sent.get() {
+        Some(s) => view! { <CodeForm sent=s on_added on_restart=restart/> }.into_any(),
+        None => children().into_any(),
+    }
+}
+
 /// The second half of phone and email: type the code that was sent.
 #[component]
 fn CodeForm(sent: CodeSent, on_added: Callback<String>, on_restart: Callback<()>) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let touched = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<String>);
+    let form = FormState::new();
     let input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(i) = input.get() {
             let _ = i.focus();
         }
     });
-    let code_error = Signal::derive(move || {
-        touched
-            .get()
-            .then(|| normalize_code(&code.get()).err().and_then(field_error))
-            .flatten()
-    });
+    let code_error = form.error_of(code, normalize_code);
     let id = sent.id.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        touched.set(true);
-        failure.set(None);
-        let Ok(c) = normalize_code(&code.get_untracked()) else {
+        form.begin();
+        let Ok(code) = normalize_code(&code.get_untracked()) else {
             return;
         };
-        let id = id.clone();
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::verify_code(CodeFinish { id, code: c }).await;
-            busy.set(false);
-            match result {
-                Ok(m) => on_added.run(text::added(&text::method_label(&m))),
-                Err(f) => failure.set(Some(text::method_failure(&f))),
-            }
-        });
+        let finish = CodeFinish {
+            id: id.clone(),
+            code,
+        };
+        form.run(
+            async move { api::verify_code(finish).await.map_err(failure_text) },
+            announce(on_added),
+        );
     };
     view! {
         <p role="status">{text::code_sent(&sent.sent_to, &local(sent.expires_at))}</p>
         <form on:submit=submit novalidate>
             <Field id="sent-code" label=text::CODE_LABEL() value=code error=code_error autocomplete="one-time-code" inputmode="numeric" node_ref=input/>
-            <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-            <button type="submit" class="primary" disabled=move || busy.get()>{text::VERIFY()}</button>
+            {form.banner()}
+            <button type="submit" class="primary" disabled=move || form.busy.get()>{text::VERIFY()}</button>
             <button type="button" class="link" on:click=move |_| on_restart.run(())>{text::SEND_NEW_CODE()}</button>
         </form>
     }
@@ -295,43 +324,27 @@ fn PhoneForm(on_added: Callback<String>) -> impl IntoView {
     let number = RwSignal::new(String::new());
     let kind = RwSignal::new(MethodKind::Phone);
     let channel = RwSignal::new(PhoneChannel::Text);
-    let touched = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<String>);
+    let form = FormState::new();
     let sent = RwSignal::new(None::<CodeSent>);
-    let number_error = Signal::derive(move || {
-        touched
-            .get()
-            .then(|| normalize_phone(&number.get()).err().and_then(field_error))
-            .flatten()
-    });
+    let number_error = form.error_of(number, normalize_phone);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        touched.set(true);
-        failure.set(None);
-        let Ok(n) = normalize_phone(&number.get_untracked()) else {
+        form.begin();
+        let Ok(number) = normalize_phone(&number.get_untracked()) else {
             return;
         };
-        busy.set(true);
         let start = PhoneStart {
             kind: kind.get_untracked(),
-            number: n,
+            number,
             channel: channel.get_untracked(),
         };
-        spawn_local(async move {
-            let result = api::start_phone(start).await;
-            busy.set(false);
-            match result {
-                Ok(s) => sent.set(Some(s)),
-                Err(f) => failure.set(Some(text::method_failure(&f))),
-            }
-        });
+        form.run(
+            async move { api::start_phone(start).await.map_err(failure_text) },
+            move |s| sent.set(Some(s)),
+        );
     };
-    let restart = Callback::new(move |_| sent.set(None));
-    move || {
-        match sent.get() {
-        Some(s) => view! { <CodeForm sent=s on_added on_restart=restart/> }.into_any(),
-        None => view! {
+    view! {
+        <SendThenVerify sent on_added>
             <form on:submit=submit novalidate>
                 <div class="field">
                     <label for="phone-kind">{text::PHONE_KIND_LABEL()}</label>
@@ -349,55 +362,41 @@ fn PhoneForm(on_added: Callback<String>) -> impl IntoView {
                     <label><input type="radio" name="channel" value="text" prop:checked=move || channel.get() == PhoneChannel::Text on:change=move |_| channel.set(PhoneChannel::Text)/> {text::PHONE_TEXT()}</label>
                     <label><input type="radio" name="channel" value="call" prop:checked=move || channel.get() == PhoneChannel::Call on:change=move |_| channel.set(PhoneChannel::Call)/> {text::PHONE_CALL()}</label>
                 </fieldset>
-                <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-                <button type="submit" class="primary" disabled=move || busy.get()>{text::SEND_CODE()}</button>
+                {form.banner()}
+                <button type="submit" class="primary" disabled=move || form.busy.get()>{text::SEND_CODE()}</button>
             </form>
-        }.into_any(),
-    }
+        </SendThenVerify>
     }
 }
 
 #[component]
 fn EmailForm(on_added: Callback<String>) -> impl IntoView {
     let address = RwSignal::new(String::new());
-    let touched = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<String>);
+    let form = FormState::new();
     let sent = RwSignal::new(None::<CodeSent>);
-    let address_error = Signal::derive(move || {
-        touched
-            .get()
-            .then(|| normalize_email(&address.get()).err().and_then(field_error))
-            .flatten()
-    });
+    let address_error = form.error_of(address, normalize_email);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        touched.set(true);
-        failure.set(None);
-        let Ok(a) = normalize_email(&address.get_untracked()) else {
+        form.begin();
+        let Ok(address) = normalize_email(&address.get_untracked()) else {
             return;
         };
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::start_email(EmailStart { address: a }).await;
-            busy.set(false);
-            match result {
-                Ok(s) => sent.set(Some(s)),
-                Err(f) => failure.set(Some(text::method_failure(&f))),
-            }
-        });
+        form.run(
+            async move {
+                api::start_email(EmailStart { address })
+                    .await
+                    .map_err(failure_text)
+            },
+            move |s| sent.set(Some(s)),
+        );
     };
-    let restart = Callback::new(move |_| sent.set(None));
-    move || {
-        match sent.get() {
-        Some(s) => view! { <CodeForm sent=s on_added on_restart=restart/> }.into_any(),
-        None => view! {
+    view! {
+        <SendThenVerify sent on_added>
             <form on:submit=submit novalidate>
                 <Field id="email-address" label=text::EMAIL_LABEL() hint=text::EMAIL_HINT() value=address error=address_error kind="email" autocomplete="email" inputmode="email"/>
-                <div class="error banner" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</div>
-                <button type="submit" class="primary" disabled=move || busy.get()>{text::SEND_CODE()}</button>
+                {form.banner()}
+                <button type="submit" class="primary" disabled=move || form.busy.get()>{text::SEND_CODE()}</button>
             </form>
-        }.into_any(),
-    }
+        </SendThenVerify>
     }
 }

@@ -128,21 +128,27 @@ for (const variant of variants) {
   });
 }
 
+/** A new context in `lang` and `scheme`, signed in with a fresh one-time pass. */
+async function oneTimeSignIn(t, server, lang, scheme) {
+  const L = locale(lang);
+  const context = await chrome.newContext({ colorScheme: scheme });
+  const page = await context.newPage();
+  t.after(() => context.close());
+  await page.goto(`${server.url}/?lng=${lang}`);
+  await page.getByLabel(L.ACCOUNT_LABEL).fill(ADA);
+  await page.getByRole('button', { name: L.NEXT, exact: true }).click();
+  await page.getByLabel(L.PASS_LABEL, { exact: true }).fill(issue(server.db, ADA, '--one-time').temporaryAccessPass);
+  await page.getByRole('button', { name: L.SIGN_IN, exact: true }).click();
+  return { page, L };
+}
+
 test('the closed passwordless window and the registration wizard pass axe, English and Arabic, light and dark', async (t) => {
   const server = await startServer(['--passwordless-window-seconds', '2']);
   t.after(() => server.stop());
   seed(server.db);
   cli(server.db, 'policy', 'set', '--require-registration', 'true');
   for (const [lang, scheme] of [['en', 'light'], ['en', 'dark'], ['ar', 'light'], ['ar', 'dark']]) {
-    const L = locale(lang);
-    const context = await chrome.newContext({ colorScheme: scheme });
-    const page = await context.newPage();
-    t.after(() => context.close());
-    await page.goto(`${server.url}/?lng=${lang}`);
-    await page.getByLabel(L.ACCOUNT_LABEL).fill(ADA);
-    await page.getByRole('button', { name: L.NEXT, exact: true }).click();
-    await page.getByLabel(L.PASS_LABEL, { exact: true }).fill(issue(server.db, ADA, '--one-time').temporaryAccessPass);
-    await page.getByRole('button', { name: L.SIGN_IN, exact: true }).click();
+    const { page, L } = await oneTimeSignIn(t, server, lang, scheme);
     await page.getByRole('heading', { name: L.WIZARD_HEADING, level: 1 }).waitFor();
     await page.getByText(L.COUNTDOWN_CLOSED).waitFor({ timeout: 10000 });
     await check(page, lang === 'en' ? scheme : `${lang}-${scheme}`, '3-wizard-window-closed');
@@ -154,15 +160,7 @@ test('the countdown in its last two minutes passes axe, English and Arabic, ligh
   t.after(() => server.stop());
   seed(server.db);
   for (const [lang, scheme] of [['en', 'light'], ['en', 'dark'], ['ar', 'light'], ['ar', 'dark']]) {
-    const L = locale(lang);
-    const context = await chrome.newContext({ colorScheme: scheme });
-    const page = await context.newPage();
-    t.after(() => context.close());
-    await page.goto(`${server.url}/?lng=${lang}`);
-    await page.getByLabel(L.ACCOUNT_LABEL).fill(ADA);
-    await page.getByRole('button', { name: L.NEXT, exact: true }).click();
-    await page.getByLabel(L.PASS_LABEL, { exact: true }).fill(issue(server.db, ADA, '--one-time').temporaryAccessPass);
-    await page.getByRole('button', { name: L.SIGN_IN, exact: true }).click();
+    const { page, L } = await oneTimeSignIn(t, server, lang, scheme);
     await page.getByText(L.COUNTDOWN_WARNING).waitFor();
     await check(page, lang === 'en' ? scheme : `${lang}-${scheme}`, '3-countdown-warning');
   }

@@ -558,6 +558,20 @@ fn add_authenticator(w: &World, token: &str, name: &str) -> Result<tapin_api::wi
     )
 }
 
+/// Starts registering `address`; the registration's id and the code the outbox got.
+fn email_code(w: &World, token: &str, address: &str) -> (String, String) {
+    let sent = w
+        .tapin
+        .start_email(
+            token,
+            EmailStart {
+                address: address.into(),
+            },
+        )
+        .unwrap();
+    (sent.id, code_sent_to(w, address))
+}
+
 /// The last code the outbox holds for `to`.
 fn code_sent_to(w: &World, to: &str) -> String {
     let entry = w
@@ -701,36 +715,17 @@ fn an_email_code_has_five_tries_and_ten_minutes() {
         Err(Error::CodeExpired)
     ));
 
-    let sent = w
-        .tapin
-        .start_email(
-            &token,
-            EmailStart {
-                address: "ada@example.org".into(),
-            },
-        )
-        .unwrap();
-    let code = code_sent_to(&w, "ada@example.org");
+    let (id, code) = email_code(&w, &token, "ada@example.org");
     w.clock.advance(Duration::minutes(10));
     assert!(matches!(
-        w.tapin
-            .verify_code(&token, CodeFinish { id: sent.id, code }),
+        w.tapin.verify_code(&token, CodeFinish { id, code }),
         Err(Error::CodeExpired)
     ));
 
-    let sent = w
-        .tapin
-        .start_email(
-            &token,
-            EmailStart {
-                address: "ada@example.org".into(),
-            },
-        )
-        .unwrap();
-    let code = code_sent_to(&w, "ada@example.org");
+    let (id, code) = email_code(&w, &token, "ada@example.org");
     let m = w
         .tapin
-        .verify_code(&token, CodeFinish { id: sent.id, code })
+        .verify_code(&token, CodeFinish { id, code })
         .unwrap();
     assert_eq!(
         (m.kind, m.detail.as_str()),
@@ -811,23 +806,9 @@ fn deleting_the_default_moves_it_to_the_strongest_remaining_method() {
         )
         .unwrap();
     assert!(phone.is_default);
-    let sent = w
-        .tapin
-        .start_email(
-            &token,
-            EmailStart {
-                address: "ada@example.org".into(),
-            },
-        )
-        .unwrap();
+    let (id, code) = email_code(&w, &token, "ada@example.org");
     w.tapin
-        .verify_code(
-            &token,
-            CodeFinish {
-                id: sent.id,
-                code: code_sent_to(&w, "ada@example.org"),
-            },
-        )
+        .verify_code(&token, CodeFinish { id, code })
         .unwrap();
     let app = add_authenticator(&w, &token, "app").unwrap();
     assert!(!app.is_default);

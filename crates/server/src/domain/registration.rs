@@ -42,8 +42,8 @@ struct CodeTarget {
     detail: String,
 }
 
-fn to_json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("serialisable")
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Storage(format!("state not storable: {e}")))
 }
 
 fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
@@ -187,6 +187,21 @@ impl Tapin {
         Ok(pending)
     }
 
+    /// Stores a WebAuthn ceremony's state server-side; the id goes to the browser.
+    fn ceremony(&self, user: Option<&User>, purpose: &str, state: String) -> Result<String> {
+        let id = random_id();
+        self.store.put_pending(&Pending {
+            id: id.clone(),
+            user_id: user.map(|u| u.id),
+            purpose: purpose.into(),
+            state,
+            code_hash: None,
+            tries_left: 1,
+            expires_at: self.now() + Duration::minutes(CEREMONY_TTL_MINUTES),
+        })?;
+        Ok(id)
+    }
+
     fn new_method(&self, user: &User, kind: MethodKind) -> StoredMethod {
         StoredMethod {
             id: random_id(),
@@ -254,7 +269,7 @@ impl Tapin {
                 .map_err(webauthn_error)?;
             (
                 options,
-                to_json::<PasskeyRegistration>(&state),
+                to_json::<PasskeyRegistration>(&state)?,
                 PURPOSE_PASSKEY,
             )
         } else {
@@ -271,7 +286,7 @@ impl Tapin {
                 .map_err(webauthn_error)?;
             (
                 options,
-                to_json::<SecurityKeyRegistration>(&state),
+                to_json::<SecurityKeyRegistration>(&state)?,
                 PURPOSE_SECURITY_KEY,
             )
         };
@@ -282,16 +297,7 @@ impl Tapin {
                 sel.require_resident_key = true;
             }
         }
-        let id = random_id();
-        self.store.put_pending(&Pending {
-            id: id.clone(),
-            user_id: Some(user.id),
-            purpose: purpose.into(),
-            state,
-            code_hash: None,
-            tries_left: 1,
-            expires_at: self.now() + Duration::minutes(CEREMONY_TTL_MINUTES),
-        })?;
+        let id = self.ceremony(Some(&user), purpose, state)?;
         Ok(WebauthnRegistration { id, options })
     }
 
@@ -315,7 +321,7 @@ impl Tapin {
                 Ok((
                     MethodKind::Passkey,
                     hex::encode(key.cred_id()),
-                    to_json(&key),
+                    to_json(&key)?,
                 ))
             })
         } else {
@@ -327,7 +333,7 @@ impl Tapin {
                 Ok((
                     MethodKind::SecurityKey,
                     hex::encode(key.cred_id()),
-                    to_json(&key),
+                    to_json(&key)?,
                 ))
             })
         };
@@ -355,16 +361,8 @@ impl Tapin {
             .webauthn
             .start_discoverable_authentication()
             .map_err(webauthn_error)?;
-        let id = random_id();
-        self.store.put_pending(&Pending {
-            id: id.clone(),
-            user_id: None,
-            purpose: PURPOSE_SIGN_IN.into(),
-            state: to_json::<DiscoverableAuthentication>(&state),
-            code_hash: None,
-            tries_left: 1,
-            expires_at: self.now() + Duration::minutes(CEREMONY_TTL_MINUTES),
-        })?;
+        let state = to_json::<DiscoverableAuthentication>(&state)?;
+        let id = self.ceremony(None, PURPOSE_SIGN_IN, state)?;
         Ok(PasskeyChallenge { id, options })
     }
 
@@ -406,7 +404,7 @@ impl Tapin {
         let updated = key
             .update_credential(&result)
             .is_some_and(|changed| changed);
-        let secret = updated.then(|| to_json(&key));
+        let secret = updated.then(|| to_json(&key)).transpose()?;
         self.store.method_used(&method.id, now, secret.as_deref())?;
 
         let token = random_hex(32);
@@ -491,7 +489,7 @@ impl Tapin {
             id: id.clone(),
             user_id: Some(user.id),
             purpose: PURPOSE_CODE.into(),
-            state: to_json(&target),
+            state: to_json(&target)?,
             code_hash: Some(code_hash(&id, &code)),
             tries_left: CODE_TRIES,
             expires_at,
