@@ -176,6 +176,7 @@ pub fn sign_in_failure(failure: &Failure) -> String {
             tf("FAIL_TOO_MANY_ATTEMPTS", &[("when", &when(body.retry_at))])
         }
         ErrorCode::InvalidInput => t("FAIL_SIGN_IN_INPUT").to_string(),
+        ErrorCode::Overloaded => t("FAIL_OVERLOADED").to_string(),
         _ => t("FAIL_INTERNAL").to_string(),
     }
 }
@@ -266,6 +267,11 @@ pub fn method_failure(failure: &Failure) -> String {
         ErrorCode::CodeExpired => t("FAIL_CODE_EXPIRED").to_string(),
         ErrorCode::WebauthnFailed => t("FAIL_WEBAUTHN").to_string(),
         ErrorCode::DeliveryFailed => t("FAIL_DELIVERY").to_string(),
+        ErrorCode::TooManySends => tf(
+            "FAIL_TOO_MANY_SENDS",
+            &[("when", &body.retry_at.map(local).unwrap_or_default())],
+        ),
+        ErrorCode::Overloaded => t("FAIL_OVERLOADED").to_string(),
         ErrorCode::Conflict => t("FAIL_CONFLICT").to_string(),
         ErrorCode::NotSignedIn => NOT_SIGNED_IN().to_string(),
         ErrorCode::NotFound => t("FAIL_NOT_FOUND").to_string(),

@@ -245,6 +245,10 @@ pub enum ErrorCode {
     DeliveryFailed,
     /// The change clashes with the current state (for example, the credential is already registered).
     Conflict,
+    /// The server is at capacity; try again after `Retry-After` seconds.
+    Overloaded,
+    /// Too many verification codes were sent; try again at `retry_at`.
+    TooManySends,
     /// Anything a newer server says that this app does not know yet.
     #[serde(other)]
     Unknown,

@@ -1,16 +1,17 @@
 //! The `tapin` command line: run the server, and administer users, the
 //! policy and passes against the same database.
 
+use crate::domain::store::{AttemptLimits, SendLimits};
 use crate::domain::{
-    Actor, AdminRole, Error, IssueOptions, NewUser, PolicyChange, Role, Settings, SystemClock,
-    Tapin, Target,
+    Actor, AdminRole, AuditFilter, Error, IssueOptions, Keyring, NewUser, PolicyChange, Role,
+    Settings, SystemClock, Tapin, Target,
 };
 use crate::http::{self, assets::Assets, AppState, HttpConfig};
 use crate::storage::SqliteStore;
 use chrono::{DateTime, Duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -26,6 +27,11 @@ struct Cli {
     /// The SQLite database file (created and migrated when missing).
     #[arg(long, global = true, env = "TAPIN_DB", default_value = "tapin.db")]
     db: PathBuf,
+    /// The file of keys that seal authenticator seeds and key code hashes;
+    /// created (0600) on first start when missing. Default: the database
+    /// path with `.key` appended.
+    #[arg(long, global = true, env = "TAPIN_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,13 +54,38 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Added and removed methods, sign-ins and sign-outs everywhere.
+    /// The audit trail: sign-ins and failed ones, lockouts, refused sends,
+    /// method changes and every administrator action, oldest first.
     Audit {
-        /// Only this user's events.
+        /// Only events about this account name.
         #[arg(long)]
         user: Option<String>,
+        /// Only events of this kind (e.g. sign_in_failed, locked_out, pass_issued).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only events at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// One JSON object per line.
         #[arg(long)]
         json: bool,
+    },
+    /// Show or clear the failed sign-in attempts that lock an account.
+    #[command(subcommand)]
+    Lockout(LockoutCommand),
+    /// List or end a user's sessions.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Manage the secret key file.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// How long one pass check (Argon2id) takes on this machine.
+    Calibrate {
+        #[arg(long, default_value_t = 20)]
+        rounds: u32,
     },
     /// Print the built app's files with their raw, gzip and brotli sizes.
     Assets {
@@ -64,6 +95,52 @@ enum Command {
         #[arg(long)]
         budget_bytes: Option<usize>,
     },
+}
+
+#[derive(Subcommand)]
+enum LockoutCommand {
+    /// Failed attempts against the account within the window, per client.
+    Show {
+        upn: String,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forgets the account's failed attempts, unlocking it everywhere.
+    Clear {
+        upn: String,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionCommand {
+    /// The user's live sessions.
+    List {
+        upn: String,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ends one session (by the id `session list` shows) or, with --all, every one.
+    Revoke {
+        upn: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Makes a new key and re-encrypts every sealed secret with it.
+    Rotate,
 }
 
 #[derive(Args)]
@@ -76,14 +153,41 @@ struct ServeArgs {
     /// On an empty database create a demo deployment; always issue the demo user a fresh pass.
     #[arg(long)]
     demo: bool,
-    /// Failed pass attempts per account within the window before it locks.
+    /// Failed pass attempts at one account from one client within the window before that pair locks.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pair_lockout: u32,
+    /// Failed pass attempts at one account from anywhere within the window
+    /// before it locks (NIST SP 800-63B allows at most 100).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
     account_lockout: u32,
-    /// Failed pass attempts per client address within the window before it locks.
+    /// Failed pass attempts from one client at any accounts within the window before it locks.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     client_lockout: u32,
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
     lockout_window_minutes: u32,
+    /// A reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For or
+    /// Forwarded header names the client. Without it those headers are ignored.
+    #[arg(long = "trusted-proxy")]
+    trusted_proxies: Vec<String>,
+    /// A session unused for this many minutes ends.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    idle_timeout_minutes: u32,
+    /// Threads that check passes (Argon2id, 19 MiB each); default: one per core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    hash_workers: Option<u32>,
+    /// Pass checks that may wait for a thread; beyond it the answer is 503.
+    /// Default: four per thread.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65_536))]
+    hash_queue: Option<u32>,
+    /// Verification codes per destination per hour.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    sends_per_destination: u32,
+    /// Verification codes per user per day.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    sends_per_user: u32,
+    /// Verification codes per client per hour.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    sends_per_client: u32,
     /// Time to register passwordless methods after a one-time-pass sign-in.
     /// Keep the default (10 minutes) in production; tests shorten it.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=3600))]
@@ -208,9 +312,61 @@ enum TapCommand {
     },
 }
 
-fn open(db: &std::path::Path, settings: Settings) -> Result<Tapin, Error> {
+fn open(db: &std::path::Path, keys: &Path, settings: Settings) -> Result<Tapin, Error> {
     let store = SqliteStore::open(db).map_err(Error::from)?;
-    Ok(Tapin::new(Arc::new(store), Arc::new(SystemClock), settings))
+    let keyring = load_or_create_keys(keys)?;
+    Ok(Tapin::new(Arc::new(store), Arc::new(SystemClock), settings).with_keyring(keyring))
+}
+
+/// Reads the key file, creating it (readable by its owner only) when missing.
+fn load_or_create_keys(path: &Path) -> Result<Keyring, Error> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            Keyring::parse(&text).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let ring = Keyring::generate();
+            write_keys(path, &ring, true)?;
+            Ok(ring)
+        }
+        Err(e) => Err(Error::invalid(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Writes the key file atomically (a sibling file renamed over it), 0600.
+fn write_keys(path: &Path, ring: &Keyring, create_new: bool) -> Result<(), Error> {
+    use std::io::Write;
+    let tmp = path.with_extension("key-new");
+    let fail = |e: std::io::Error| Error::invalid(format!("cannot write {}: {e}", path.display()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(fail)?;
+    file.write_all(ring.to_text().as_bytes()).map_err(fail)?;
+    file.sync_all().map_err(fail)?;
+    if create_new && path.exists() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::invalid(format!(
+            "{} appeared while tapin was creating it",
+            path.display()
+        )));
+    }
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+fn key_path(cli_keys: &Option<PathBuf>, db: &Path) -> PathBuf {
+    cli_keys.clone().unwrap_or_else(|| {
+        let mut p = db.as_os_str().to_owned();
+        p.push(".key");
+        PathBuf::from(p)
+    })
 }
 
 fn outbox(t: &Tapin, json: bool) -> Result<(), Error> {
@@ -244,25 +400,169 @@ fn outbox(t: &Tapin, json: bool) -> Result<(), Error> {
     Ok(())
 }
 
-fn audit(t: &Tapin, user: Option<&str>, json: bool) -> Result<(), Error> {
-    let events = t.audit_events(user)?;
-    if json {
-        let rows: Vec<_> = events
-            .iter()
-            .map(|e| serde_json::json!({"at": e.at, "upn": e.upn, "event": e.event, "detail": e.detail}))
-            .collect();
-        print_json(&rows);
-        return Ok(());
-    }
+fn rfc3339(
+    flag: &'static str,
+    value: Option<String>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(&v)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|e| {
+                    Error::Invalid(
+                        format!("--{flag} must be RFC 3339, like 2026-11-23T09:00:00Z ({e})"),
+                        Some(flag),
+                    )
+                })
+        })
+        .transpose()
+}
+
+fn audit(t: &Tapin, filter: AuditFilter, json: bool) -> Result<(), Error> {
+    let events = t.audit_events(filter)?;
     for e in events {
-        println!(
-            "{}  {:<28} {:<22} {}",
-            e.at.format("%Y-%m-%d %H:%M:%S UTC"),
-            e.upn,
-            e.event,
-            e.detail
-        );
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "at": e.at, "upn": e.upn, "event": e.event, "detail": e.detail,
+                    "actor": e.actor, "client": e.client,
+                })
+            );
+        } else {
+            println!(
+                "{}  {:<28} {:<22} {:<28} {:<16} {}",
+                e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                e.upn,
+                e.event,
+                e.actor,
+                e.client,
+                e.detail
+            );
+        }
     }
+    Ok(())
+}
+
+fn lockout(t: &Tapin, cmd: LockoutCommand) -> Result<(), Error> {
+    match cmd {
+        LockoutCommand::Show {
+            upn,
+            as_admin,
+            json,
+        } => {
+            let actor = t.actor(as_admin.as_deref())?;
+            let counts = t.lockout_state(&actor, &upn)?;
+            let limits = t.settings().lockout;
+            if json {
+                print_json(&serde_json::json!({
+                    "upn": upn,
+                    "failures": counts.account,
+                    "account_limit": limits.per_pair.max(limits.per_account),
+                    "clients": counts.clients.iter().map(|(c, n)| serde_json::json!({"client": c, "failures": n})).collect::<Vec<_>>(),
+                }));
+            } else {
+                println!(
+                    "{upn}: {} failed attempts in the last {} minutes",
+                    counts.account,
+                    t.settings().lockout_window.num_minutes()
+                );
+                for (client, n) in counts.clients {
+                    println!("  {client:<40} {n}");
+                }
+            }
+        }
+        LockoutCommand::Clear { upn, as_admin } => {
+            let actor = t.actor(as_admin.as_deref())?;
+            let n = t.clear_lockout(&actor, &upn)?;
+            println!("cleared {n} failed attempts of {upn}; it can sign in again from anywhere");
+        }
+    }
+    Ok(())
+}
+
+fn session(t: &Tapin, cmd: SessionCommand) -> Result<(), Error> {
+    match cmd {
+        SessionCommand::List {
+            upn,
+            as_admin,
+            json,
+        } => {
+            let actor = t.actor(as_admin.as_deref())?;
+            let sessions = t.sessions_of(&actor, &upn)?;
+            if json {
+                let rows: Vec<_> = sessions
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "id": s.id, "created_at": s.created_at, "expires_at": s.expires_at,
+                            "last_seen_at": s.last_seen_at, "opened_by": if s.pass_id.is_some() { "pass" } else { "passkey" },
+                        })
+                    })
+                    .collect();
+                print_json(&rows);
+            } else {
+                if sessions.is_empty() {
+                    println!("{upn} has no live session");
+                }
+                for s in sessions {
+                    println!(
+                        "{}  opened {} by {}, last seen {}, ends {}",
+                        s.id,
+                        s.created_at.format("%Y-%m-%d %H:%M UTC"),
+                        if s.pass_id.is_some() {
+                            "pass"
+                        } else {
+                            "passkey"
+                        },
+                        s.last_seen_at.format("%H:%M UTC"),
+                        s.expires_at.format("%Y-%m-%d %H:%M UTC"),
+                    );
+                }
+            }
+        }
+        SessionCommand::Revoke {
+            upn,
+            id,
+            all,
+            as_admin,
+        } => {
+            let actor = t.actor(as_admin.as_deref())?;
+            let which = if all { None } else { id.as_deref() };
+            t.revoke_sessions(&actor, &upn, which)?;
+            match which {
+                Some(id) => println!("ended session {id} of {upn}"),
+                None => println!("ended every session of {upn}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// New key first in the file, every secret re-encrypted, then the old key
+/// dropped: interrupted anywhere, the file still opens every secret.
+fn rotate_secrets(db: &Path, keys: &Path) -> Result<(), Error> {
+    let t = open(db, keys, Settings::default())?;
+    let old = load_or_create_keys(keys)?;
+    let rotating = old.with_new_key();
+    write_keys(keys, &rotating, false)?;
+    let n = t.reseal_secrets(&rotating)?;
+    write_keys(keys, &rotating.newest_only(), false)?;
+    println!(
+        "re-encrypted {n} secrets with a new key in {}; restart running servers to use it",
+        keys.display()
+    );
+    Ok(())
+}
+
+fn calibrate(rounds: u32) -> Result<(), Error> {
+    let phc = crate::domain::pass::hash_code("CALIBRATE")?;
+    let started = std::time::Instant::now();
+    for _ in 0..rounds.max(1) {
+        crate::domain::pass::code_matches("CALIBRATE", &phc);
+    }
+    let per = started.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds.max(1));
+    println!("argon2id_ms {per:.2}");
     Ok(())
 }
 
@@ -284,18 +584,35 @@ fn targets(values: &[String]) -> Result<Option<Vec<Target>>, Error> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let keys = key_path(&cli.secret_key_file, &cli.db);
+    let db = cli.db.as_path();
+    let open = || open(db, &keys, Settings::default());
     let result = match cli.command {
-        Command::Serve(args) => serve(&cli.db, args),
+        Command::Serve(args) => serve(db, &keys, args),
         Command::Assets { dist, budget_bytes } => assets(&dist, budget_bytes),
-        Command::User(cmd) => open(&cli.db, Settings::default()).and_then(|t| user(&t, cmd)),
-        Command::Policy(cmd) => open(&cli.db, Settings::default()).and_then(|t| policy(&t, cmd)),
-        Command::Tap(cmd) => open(&cli.db, Settings::default()).and_then(|t| tap(&t, cmd)),
-        Command::Outbox { json } => {
-            open(&cli.db, Settings::default()).and_then(|t| outbox(&t, json))
-        }
-        Command::Audit { user, json } => {
-            open(&cli.db, Settings::default()).and_then(|t| audit(&t, user.as_deref(), json))
-        }
+        Command::User(cmd) => open().and_then(|t| user(&t, cmd)),
+        Command::Policy(cmd) => open().and_then(|t| policy(&t, cmd)),
+        Command::Tap(cmd) => open().and_then(|t| tap(&t, cmd)),
+        Command::Outbox { json } => open().and_then(|t| outbox(&t, json)),
+        Command::Audit {
+            user,
+            kind,
+            since,
+            until,
+            json,
+        } => open().and_then(|t| {
+            let filter = AuditFilter {
+                upn: user,
+                event: kind,
+                since: rfc3339("since", since)?,
+                until: rfc3339("until", until)?,
+            };
+            audit(&t, filter, json)
+        }),
+        Command::Lockout(cmd) => open().and_then(|t| lockout(&t, cmd)),
+        Command::Session(cmd) => open().and_then(|t| session(&t, cmd)),
+        Command::Secrets(SecretsCommand::Rotate) => rotate_secrets(db, &keys),
+        Command::Calibrate { rounds } => calibrate(rounds),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -559,7 +876,7 @@ fn seed_demo(t: &Tapin) -> Result<crate::domain::IssuedPass, Error> {
     t.issue_pass(&Actor::Operator, DEMO_UPN, IssueOptions::default())
 }
 
-fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), Error> {
+fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TAPIN_LOG")
@@ -567,19 +884,42 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), Error> {
         )
         .with_writer(std::io::stderr)
         .init();
+    let hour = Duration::hours(1);
     let settings = Settings {
-        account_lockout_threshold: args.account_lockout,
-        client_lockout_threshold: args.client_lockout,
+        lockout: AttemptLimits {
+            per_pair: args.pair_lockout,
+            per_account: args.account_lockout,
+            per_client: args.client_lockout,
+        },
         lockout_window: Duration::minutes(args.lockout_window_minutes.into()),
         passwordless_window: Duration::seconds(args.passwordless_window_seconds.into()),
+        session_idle: Duration::minutes(args.idle_timeout_minutes.into()),
+        send_limits: SendLimits {
+            per_destination: (args.sends_per_destination, hour),
+            per_user: (args.sends_per_user, Duration::days(1)),
+            per_client: (args.sends_per_client, hour),
+        },
         ..Settings::default()
     };
-    let origin = args
+    let public_origin = args
         .public_origin
+        .as_deref()
+        .map(crate::domain::normalize_origin)
+        .transpose()?;
+    let trusted_proxies = http::client::TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| Error::Invalid(e, Some("trusted_proxy")))?;
+    let origin = public_origin
         .clone()
         .unwrap_or_else(|| "http://localhost".into());
-    let mut tapin =
-        open(db, settings)?.with_relying_party(crate::domain::service::relying_party(&origin)?);
+    let mut tapin = open(db, keys, settings)?
+        .with_relying_party(crate::domain::service::relying_party(&origin)?);
+    let sealed = tapin.seal_plain_secrets()?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "sealed authenticator seeds stored in plain text by an earlier version"
+        );
+    }
     let outbox: Arc<dyn crate::domain::Delivery> = Arc::new(crate::domain::Outbox(tapin.store()));
     let email: Arc<dyn crate::domain::Delivery> = match &args.smtp_url {
         Some(url) => Arc::new(crate::delivery::Smtp::new(url, &args.mail_from)?),
@@ -600,13 +940,22 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), Error> {
     if assets.index().is_none() {
         tracing::warn!(dist = %args.dist.display(), "no built app found; serving the API only");
     }
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let workers = args.hash_workers.map_or(cores, |n| n as usize);
+    let queue = args.hash_queue.map_or(4 * workers, |n| n as usize);
+    let pool = crate::pool::HashPool::new(workers, queue)
+        .map_err(|e| Error::Storage(format!("cannot start the hashing threads: {e}")))?;
+    let tapin = Arc::new(tapin);
+    start_purge(tapin.clone());
     let state = AppState {
-        tapin: Arc::new(tapin),
+        tapin,
         assets: Arc::new(assets),
         config: Arc::new(HttpConfig {
-            public_origin: args.public_origin,
+            public_origin,
             hsts: args.hsts,
+            trusted_proxies,
         }),
+        pool: Arc::new(pool),
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::Storage(e.to_string()))?;
     runtime.block_on(async move {
@@ -630,12 +979,34 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), Error> {
                 issued.pass.lifetime_in_minutes, issued.pass.start_date_time
             );
         }
-        let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| Error::Storage(e.to_string()))
+        http::serve::serve(
+            listener,
+            http::router(state),
+            http::serve::shutdown_signal(),
+        )
+        .await
+        .map_err(|e| Error::Storage(e.to_string()))
     })
+}
+
+/// Removes expired rows every minute, so nothing outlives its use.
+fn start_purge(tapin: Arc<Tapin>) {
+    let spawned = std::thread::Builder::new()
+        .name("tapin-purge".into())
+        .spawn(move || loop {
+            match tapin.purge() {
+                Ok(p) => tracing::debug!(
+                    sessions = p.sessions,
+                    pending = p.pending,
+                    attempts = p.attempts,
+                    sends = p.sends,
+                    "purged"
+                ),
+                Err(e) => tracing::warn!(error = %e, "purge failed; trying again in a minute"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the purge thread");
+    }
 }

@@ -5,4 +5,5 @@ pub mod cli;
 pub mod delivery;
 pub mod domain;
 pub mod http;
+pub mod pool;
 pub mod storage;

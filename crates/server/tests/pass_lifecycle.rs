@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 use tapin_server::domain::{
-    Actor, AdminRole, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Role, Settings,
-    Tapin, Target, Usability,
+    Actor, AdminRole, AuditFilter, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Role,
+    Settings, Tapin, Target, Usability,
 };
 use tapin_server::storage::SqliteStore;
 
@@ -127,13 +127,71 @@ fn one_time_pass_session_has_a_ten_minute_passwordless_deadline_and_ends_with_th
         signed_in.session.expires_at,
         start() + Duration::minutes(60)
     );
-    w.clock.advance(Duration::minutes(59));
+    // In use every ten minutes, it lasts exactly as long as the pass.
+    for _ in 0..5 {
+        w.clock.advance(Duration::minutes(10));
+        assert!(w.tapin.session(&signed_in.token).is_ok());
+    }
+    w.clock.advance(Duration::minutes(9));
     assert!(w.tapin.session(&signed_in.token).is_ok());
     w.clock.advance(Duration::minutes(1));
     assert!(matches!(
         w.tapin.session(&signed_in.token),
         Err(Error::NotSignedIn)
     ));
+}
+
+#[test]
+fn a_session_left_idle_for_fifteen_minutes_ends() {
+    let w = world();
+    let code = issue(&w, IssueOptions::default());
+    let signed_in = sign_in(&w, &code).unwrap();
+    w.clock.advance(Duration::minutes(14));
+    assert!(w.tapin.session(&signed_in.token).is_ok());
+    w.clock.advance(Duration::minutes(14));
+    assert!(w.tapin.session(&signed_in.token).is_ok());
+    w.clock.advance(Duration::minutes(15));
+    assert!(matches!(
+        w.tapin.session(&signed_in.token),
+        Err(Error::NotSignedIn)
+    ));
+}
+
+#[test]
+fn an_administrator_lists_and_ends_a_users_sessions_and_it_is_audited() {
+    let w = world();
+    add(
+        &w.tapin,
+        "helpdesk@contoso.com",
+        Role::Admin,
+        &[AdminRole::AuthenticationAdministrator],
+        &[],
+    );
+    let code = issue(&w, IssueOptions::default());
+    let first = sign_in(&w, &code).unwrap();
+    w.clock.advance(Duration::seconds(1));
+    let second = sign_in(&w, &code).unwrap();
+    let admin = w.tapin.actor(Some("helpdesk@contoso.com")).unwrap();
+    let sessions = w.tapin.sessions_of(&admin, "ada@contoso.com").unwrap();
+    assert_eq!(sessions.len(), 2);
+    w.tapin
+        .revoke_sessions(&admin, "ada@contoso.com", Some(&sessions[0].id))
+        .unwrap();
+    assert!(w.tapin.session(&first.token).is_err());
+    assert!(w.tapin.session(&second.token).is_ok());
+    w.tapin
+        .revoke_sessions(&admin, "ada@contoso.com", None)
+        .unwrap();
+    assert!(w.tapin.session(&second.token).is_err());
+    let revoked: Vec<_> = w
+        .tapin
+        .audit_events(AuditFilter {
+            event: Some("session_revoked".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(revoked.len(), 2);
+    assert!(revoked.iter().all(|e| e.actor == "helpdesk@contoso.com"));
 }
 
 #[test]
@@ -172,10 +230,13 @@ fn one_time_pass_is_consumed_exactly_once_under_concurrency() {
             ..Default::default()
         },
     );
+    // From fifty places at once (one client's attempts in flight count against its lockout).
     let handles: Vec<_> = (0..50)
-        .map(|_| {
+        .map(|i| {
             let (t, code) = (w.tapin.clone(), code.clone());
-            std::thread::spawn(move || t.sign_in_with_pass("ada@contoso.com", &code, "192.0.2.1"))
+            std::thread::spawn(move || {
+                t.sign_in_with_pass("ada@contoso.com", &code, &format!("192.0.2.{i}"))
+            })
         })
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
@@ -287,7 +348,7 @@ fn policy_blocks_disabled_out_of_scope_and_multi_use_when_one_time_is_required()
 }
 
 #[test]
-fn ten_failures_lock_the_account_for_fifteen_minutes_even_for_the_right_code() {
+fn ten_failures_from_one_client_lock_that_client_for_fifteen_minutes_even_for_the_right_code() {
     let w = world();
     let code = issue(
         &w,
@@ -296,20 +357,82 @@ fn ten_failures_lock_the_account_for_fifteen_minutes_even_for_the_right_code() {
             ..Default::default()
         },
     );
-    for i in 0..10 {
+    for _ in 0..10 {
         w.clock.advance(Duration::seconds(10));
         assert!(matches!(
             w.tapin
-                .sign_in_with_pass("ada@contoso.com", "ZZZZZZZZ", &format!("198.51.100.{i}")),
+                .sign_in_with_pass("ada@contoso.com", "ZZZZZZZZ", "198.51.100.1"),
             Err(Error::PassInvalid)
         ));
     }
     let first_failure = start() + Duration::seconds(10);
+    let locked = w
+        .tapin
+        .sign_in_with_pass("ada@contoso.com", &code, "198.51.100.1");
     assert!(
-        matches!(sign_in(&w, &code), Err(Error::TooManyAttempts(at)) if at == first_failure + Duration::minutes(15))
+        matches!(locked, Err(Error::TooManyAttempts(at)) if at == first_failure + Duration::minutes(15))
     );
     w.clock.advance(Duration::minutes(15));
+    assert!(w
+        .tapin
+        .sign_in_with_pass("ada@contoso.com", &code, "198.51.100.1")
+        .is_ok());
+}
+
+#[test]
+fn an_attacker_locking_one_client_does_not_lock_the_owner_on_another() {
+    let w = world();
+    let code = issue(&w, IssueOptions::default());
+    for _ in 0..12 {
+        let _ = w
+            .tapin
+            .sign_in_with_pass("ada@contoso.com", "ZZZZZZZZ", "203.0.113.66");
+    }
+    assert!(matches!(
+        w.tapin
+            .sign_in_with_pass("ada@contoso.com", &code, "203.0.113.66"),
+        Err(Error::TooManyAttempts(_))
+    ));
     assert!(sign_in(&w, &code).is_ok());
+}
+
+#[test]
+fn a_hundred_failures_from_many_clients_lock_the_account_everywhere() {
+    let w = world();
+    let code = issue(
+        &w,
+        IssueOptions {
+            lifetime_minutes: Some(120),
+            ..Default::default()
+        },
+    );
+    for i in 0..100 {
+        let client = format!("198.51.100.{}", i / 5);
+        assert!(matches!(
+            w.tapin
+                .sign_in_with_pass("ada@contoso.com", "ZZZZZZZZ", &client),
+            Err(Error::PassInvalid)
+        ));
+    }
+    assert!(matches!(sign_in(&w, &code), Err(Error::TooManyAttempts(_))));
+    // The help desk clears it, and says so in the audit trail.
+    w.tapin
+        .clear_lockout(&Actor::Operator, "ada@contoso.com")
+        .unwrap();
+    assert!(sign_in(&w, &code).is_ok());
+    let kinds: Vec<String> = w
+        .tapin
+        .audit_events(AuditFilter {
+            upn: Some("ada@contoso.com".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "sign_in_failed").count(), 100);
+    assert!(kinds.contains(&"locked_out".to_string()));
+    assert!(kinds.contains(&"lockout_cleared".to_string()));
 }
 
 #[test]
@@ -331,10 +454,8 @@ fn unknown_accounts_lock_too_so_lockout_reveals_nothing() {
 fn one_client_address_spraying_many_accounts_is_locked() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
-    let settings = Settings {
-        client_lockout_threshold: 5,
-        ..Settings::default()
-    };
+    let mut settings = Settings::default();
+    settings.lockout.per_client = 5;
     let t = Tapin::new(store, Arc::new(ManualClock::new(start())), settings);
     for i in 0..5 {
         let _ = t.sign_in_with_pass(&format!("user{i}@contoso.com"), "ZZZZZZZZ", "203.0.113.5");
@@ -567,6 +688,7 @@ fn email_code(w: &World, token: &str, address: &str) -> (String, String) {
             EmailStart {
                 address: address.into(),
             },
+            "192.0.2.1",
         )
         .unwrap();
     (sent.id, code_sent_to(w, address))
@@ -682,6 +804,7 @@ fn an_email_code_has_five_tries_and_ten_minutes() {
             EmailStart {
                 address: "Ada@Example.ORG".into(),
             },
+            "192.0.2.1",
         )
         .unwrap();
     assert_eq!(sent.sent_to, "A•••@example.org");
@@ -736,7 +859,8 @@ fn an_email_code_has_five_tries_and_ten_minutes() {
             &token,
             EmailStart {
                 address: "b@example.org".into()
-            }
+            },
+            "192.0.2.1"
         ),
         Err(Error::LimitReached(MethodKind::Email, 1))
     ));
@@ -754,6 +878,7 @@ fn a_malformed_phone_number_is_refused_and_sends_nothing() {
             number: "0151 1234".into(),
             channel: PhoneChannel::Text,
         },
+        "192.0.2.1",
     );
     assert!(matches!(r, Err(Error::Invalid(_, Some("phone")))), "{r:?}");
     assert_eq!(w.tapin.outbox().unwrap().len(), before);
@@ -793,6 +918,7 @@ fn deleting_the_default_moves_it_to_the_strongest_remaining_method() {
                 number: "+44 20 7946 0958".into(),
                 channel: PhoneChannel::Text,
             },
+            "192.0.2.1",
         )
         .unwrap();
     let phone = w
@@ -826,7 +952,10 @@ fn deleting_the_default_moves_it_to_the_strongest_remaining_method() {
     assert!(last.message.subject.contains("removed"));
     let events: Vec<String> = w
         .tapin
-        .audit_events(Some("ada@contoso.com"))
+        .audit_events(AuditFilter {
+            upn: Some("ada@contoso.com".into()),
+            ..Default::default()
+        })
         .unwrap()
         .into_iter()
         .map(|e| e.event)
@@ -834,6 +963,7 @@ fn deleting_the_default_moves_it_to_the_strongest_remaining_method() {
     assert_eq!(
         events,
         [
+            "pass_issued",
             "pass_sign_in",
             "method_added",
             "method_added",

@@ -23,6 +23,8 @@ pub enum Error {
     BlockedByPolicy(&'static str),
     #[error("too many sign-in attempts; try again after {0}")]
     TooManyAttempts(DateTime<Utc>),
+    #[error("too many codes sent; try again after {0}")]
+    TooManySends(DateTime<Utc>),
     #[error("not signed in")]
     NotSignedIn,
     #[error("{0}")]
@@ -50,6 +52,19 @@ pub enum Error {
 impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::Invalid(message.into(), None)
+    }
+
+    /// A short, stable name of a refused sign-in, for the audit trail.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::PassInvalid => "pass_invalid",
+            Self::PassExpired(_) => "pass_expired",
+            Self::PassNotYetValid(_) => "pass_not_yet_valid",
+            Self::PassUsed(_) => "pass_used",
+            Self::BlockedByPolicy(_) => "blocked_by_policy",
+            Self::TooManyAttempts(_) => "too_many_attempts",
+            _ => "other",
+        }
     }
 }
 

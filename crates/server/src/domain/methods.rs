@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::{Rng, RngCore};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use tapin_api::wire::{Method, MethodKind};
 
 /// A registered method. `secret` holds what verification needs (the WebAuthn
@@ -67,9 +67,23 @@ pub struct Pending {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub at: DateTime<Utc>,
+    /// Whom it is about (the account name typed, for failed sign-ins).
     pub upn: String,
     pub event: String,
     pub detail: String,
+    /// Who did it: the user themselves ("self"), an administrator's UPN, or "operator".
+    pub actor: String,
+    /// The client address the request came from, when there was a request.
+    pub client: String,
+}
+
+/// Which audit events to read; every field narrows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub upn: Option<String>,
+    pub event: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// Shows enough to recognise a number or address, not enough to learn it.
@@ -111,9 +125,16 @@ pub fn six_digit_code() -> String {
     format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
 }
 
-/// Binds a code to its challenge, so a hash from one challenge says nothing about another.
-pub fn code_hash(pending_id: &str, code: &str) -> String {
-    hex::encode(Sha256::digest(format!("{pending_id}:{code}").as_bytes()))
+/// Binds a code to its challenge and keys it with the deployment's secret,
+/// so a stolen database cannot be searched for six-digit codes offline.
+pub fn code_hash(mac_key: &[u8], pending_id: &str, code: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(mac_key) else {
+        return String::new();
+    };
+    mac.update(pending_id.as_bytes());
+    mac.update(b":");
+    mac.update(code.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Compares in time independent of where the first difference is.

@@ -3,20 +3,23 @@
 pub mod clock;
 pub mod delivery;
 pub mod error;
+pub mod followup;
 pub mod methods;
 pub mod model;
 pub mod pass;
 pub mod policy;
 pub mod registration;
+pub mod secrets;
 pub mod service;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::{Channel, Delivery, Message, Outbox, OutboxEntry};
 pub use error::{Error, Result};
-pub use methods::{AuditEvent, Pending, StoredMethod};
+pub use methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 pub use model::{Actor, AdminRole, NewUser, Role, User};
 pub use pass::{IssueOptions, IssuedPass, PassView, Usability};
 pub use policy::{Policy, PolicyChange, Target};
-pub use service::{Settings, SignedIn, Tapin};
+pub use secrets::Keyring;
+pub use service::{normalize_origin, Settings, SignedIn, Tapin};
 pub use store::{SessionRecord, Store, StoreError, StoredPass};

@@ -50,10 +50,23 @@ pub struct NewUser {
     pub groups: Vec<String>,
 }
 
-/// Who asks for an administrative change.
+/// Who asks for a change.
 #[derive(Debug, Clone)]
 pub enum Actor {
     /// Whoever runs `tapin` on the server with access to its database.
     Operator,
     Admin(User),
+    /// The account holder (by the account name they typed), acting on their own account.
+    User(String),
+}
+
+impl Actor {
+    /// How the audit trail names it.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Operator => "operator",
+            Self::Admin(a) => &a.upn,
+            Self::User(upn) => upn,
+        }
+    }
 }

@@ -6,9 +6,10 @@ use super::methods::{
     base32, base32_decode, code_hash, equal_time, otpauth_uri, random_id, six_digit_code,
     strongest, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
 };
+use super::secrets::Keyring;
 use super::service::{hash_token, random_hex, session_info, SignedIn};
-use super::store::AddOutcome;
-use super::{Error, Result, SessionRecord, Tapin, User};
+use super::store::{AddOutcome, SendKeys};
+use super::{Actor, AuditFilter, Error, Result, SessionRecord, Tapin, User};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tapin_api::wire::{
@@ -16,7 +17,9 @@ use tapin_api::wire::{
     PhoneChannel, PhoneStart, Rename, SecurityInfo, TotpFinish, TotpRegistration, WebauthnFinish,
     WebauthnRegistration,
 };
-use tapin_api::{normalize_code, normalize_email, normalize_method_name, normalize_phone};
+use tapin_api::{
+    normalize_code, normalize_email, normalize_method_name, normalize_phone, normalize_upn,
+};
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration, SecurityKey,
     SecurityKeyRegistration, Uuid,
@@ -54,6 +57,13 @@ fn spent() -> Error {
     Error::WebauthnFailed("this request was already used or has expired; start again".into())
 }
 
+fn wrong_code(tries_left: u32) -> Error {
+    match tries_left {
+        0 => Error::CodeExpired,
+        left => Error::CodeInvalid(left),
+    }
+}
+
 fn webauthn_error(e: webauthn_rs::prelude::WebauthnError) -> Error {
     Error::WebauthnFailed(e.to_string())
 }
@@ -63,26 +73,12 @@ impl Tapin {
 
     /// The signed-in user behind a session token.
     fn signed_in(&self, token: &str) -> Result<(User, SessionRecord)> {
-        let now = self.now();
-        let record = self
-            .store
-            .session(&hash_token(token))?
-            .filter(|r| r.expires_at > now)
-            .ok_or(Error::NotSignedIn)?;
-        let user = self
-            .store
-            .user_by_id(record.user_id)?
-            .ok_or(Error::NotSignedIn)?;
-        Ok((user, record))
+        self.live_session(token)
     }
 
-    pub(super) fn audit(&self, user: &User, event: &str, detail: &str) -> Result<()> {
-        Ok(self.store.record_audit(&AuditEvent {
-            at: self.now(),
-            upn: user.upn.clone(),
-            event: event.into(),
-            detail: detail.into(),
-        })?)
+    /// An audit event of the user acting on their own account.
+    fn own(&self, user: &User, event: &str, detail: &str) -> AuditEvent {
+        self.event(&Actor::User(user.upn.clone()), &user.upn, event, detail, "")
     }
 
     /// Tells the user on every channel they registered, except the method the
@@ -139,9 +135,10 @@ impl Tapin {
             .into_iter()
             .filter(|k| method.kind.shares_limit_with(*k))
             .collect();
+        let event = self.own(user, "method_added", &method.label());
         match self
             .store
-            .add_method(&method, &sharing, method.kind.limit(), pending_id)?
+            .add_method(&method, &sharing, method.kind.limit(), pending_id, &event)?
         {
             AddOutcome::Added => {}
             AddOutcome::LimitReached => {
@@ -154,7 +151,6 @@ impl Tapin {
                 ))
             }
         }
-        self.audit(user, "method_added", &method.label())?;
         self.notify(
             user,
             Some(&method.id),
@@ -409,14 +405,19 @@ impl Tapin {
 
         let token = random_hex(32);
         let record = SessionRecord {
+            id: random_hex(8),
             token_hash: hash_token(&token),
             user_id: user.id,
             created_at: now,
             expires_at: now + self.settings().session_max,
             passwordless_deadline: None,
+            pass_id: None,
+            last_seen_at: now,
         };
         self.store.start_session(&record, None)?;
-        self.audit(&user, "passkey_sign_in", &method.label())?;
+        let event = self.own(&user, "passkey_sign_in", &method.label());
+        self.followups
+            .run("audit the sign-in", move |s| s.record_audit(&event));
         Ok(SignedIn {
             token,
             session: session_info(&user, &record, now),
@@ -434,7 +435,7 @@ impl Tapin {
             id: id.clone(),
             user_id: Some(user.id),
             purpose: PURPOSE_TOTP.into(),
-            state: secret.clone(),
+            state: self.keys.seal(&secret).map_err(Error::Storage)?,
             code_hash: None,
             tries_left: CODE_TRIES,
             expires_at: self.now() + Duration::minutes(CODE_TTL_MINUTES),
@@ -451,10 +452,15 @@ impl Tapin {
         let name = normalize_method_name(&finish.name)?;
         let code = normalize_code(&finish.code)?;
         let pending = self.live_pending(&finish.id, Some(&user), &[PURPOSE_TOTP])?;
-        let seed = base32_decode(&pending.state)
+        let left = self.spend_try(&pending.id)?;
+        let seed = self
+            .keys
+            .open(&pending.state)
+            .ok()
+            .and_then(|s| base32_decode(&s))
             .ok_or_else(|| Error::Storage("stored seed unreadable".into()))?;
         if !totp_matches(&seed, &code, self.now()) {
-            return Err(self.wrong_code(&pending.id)?);
+            return Err(wrong_code(left));
         }
         let mut method = self.new_method(&user, MethodKind::AuthenticatorApp);
         method.name = Some(name);
@@ -462,17 +468,41 @@ impl Tapin {
         self.add(&user, method, &pending.id)
     }
 
-    fn wrong_code(&self, pending_id: &str) -> Result<Error> {
-        Ok(match self.store.spend_try(pending_id)? {
-            0 => Error::CodeExpired,
-            left => Error::CodeInvalid(left),
-        })
+    /// Spends a try before the code is compared, so simultaneous guesses
+    /// cannot evaluate more codes than the tries allow.
+    fn spend_try(&self, pending_id: &str) -> Result<u32> {
+        self.store.spend_try(pending_id)?.ok_or(Error::CodeExpired)
     }
 
     // ---- phone and email ---------------------------------------------------
 
-    fn send_code(&self, user: &User, target: CodeTarget, channel: Channel) -> Result<CodeSent> {
+    fn send_code(
+        &self,
+        user: &User,
+        target: CodeTarget,
+        channel: Channel,
+        client: &str,
+    ) -> Result<CodeSent> {
         self.check_limit(user, target.kind)?;
+        let keys = SendKeys {
+            user_id: user.id,
+            destination: target.detail.clone(),
+            client: client.to_string(),
+        };
+        if let Err((newest_counted, window)) =
+            self.store
+                .reserve_send(&keys, self.now(), &self.settings().send_limits)?
+        {
+            let masked = super::methods::mask(target.kind, &target.detail);
+            let mut event = self.own(
+                user,
+                "send_refused",
+                &format!("{} to {masked}", channel.as_str()),
+            );
+            event.client = client.to_string();
+            self.store.record_audit(&event)?;
+            return Err(Error::TooManySends(newest_counted + window));
+        }
         let id = random_id();
         let code = six_digit_code();
         let expires_at = self.now() + Duration::minutes(CODE_TTL_MINUTES);
@@ -490,7 +520,7 @@ impl Tapin {
             user_id: Some(user.id),
             purpose: PURPOSE_CODE.into(),
             state: to_json(&target)?,
-            code_hash: Some(code_hash(&id, &code)),
+            code_hash: Some(code_hash(&self.keys.code_mac_key(), &id, &code)),
             tries_left: CODE_TRIES,
             expires_at,
         })?;
@@ -505,7 +535,7 @@ impl Tapin {
         })
     }
 
-    pub fn start_phone(&self, token: &str, start: PhoneStart) -> Result<CodeSent> {
+    pub fn start_phone(&self, token: &str, start: PhoneStart, client: &str) -> Result<CodeSent> {
         let (user, _) = self.signed_in(token)?;
         if !start.kind.is_phone() {
             return Err(Error::Invalid(
@@ -525,10 +555,11 @@ impl Tapin {
                 detail: number,
             },
             channel,
+            client,
         )
     }
 
-    pub fn start_email(&self, token: &str, start: EmailStart) -> Result<CodeSent> {
+    pub fn start_email(&self, token: &str, start: EmailStart, client: &str) -> Result<CodeSent> {
         let (user, _) = self.signed_in(token)?;
         let address = normalize_email(&start.address)?;
         self.send_code(
@@ -538,6 +569,7 @@ impl Tapin {
                 detail: address,
             },
             Channel::Email,
+            client,
         )
     }
 
@@ -545,9 +577,11 @@ impl Tapin {
         let (user, _) = self.signed_in(token)?;
         let code = normalize_code(&finish.code)?;
         let pending = self.live_pending(&finish.id, Some(&user), &[PURPOSE_CODE])?;
+        let left = self.spend_try(&pending.id)?;
         let expected = pending.code_hash.clone().unwrap_or_default();
-        if !equal_time(&code_hash(&pending.id, &code), &expected) {
-            return Err(self.wrong_code(&pending.id)?);
+        let actual = code_hash(&self.keys.code_mac_key(), &pending.id, &code);
+        if !equal_time(&actual, &expected) {
+            return Err(wrong_code(left));
         }
         let target: CodeTarget = from_json(&pending.state)?;
         let mut method = self.new_method(&user, target.kind);
@@ -575,12 +609,12 @@ impl Tapin {
             ));
         }
         let name = normalize_method_name(&rename.name)?;
-        self.store.rename_method(user.id, id, &name)?;
-        self.audit(
+        let event = self.own(
             &user,
             "method_renamed",
             &format!("{} to \"{name}\"", method.label()),
-        )?;
+        );
+        self.store.rename_method(user.id, id, &name, &event)?;
         Ok(self.owned(&user, id)?.view())
     }
 
@@ -596,12 +630,12 @@ impl Tapin {
         } else {
             None
         };
-        if !self.store.delete_method(user.id, id, new_default)? {
+        let event = self.own(&user, "method_removed", &method.label());
+        if !self.store.delete_method(user.id, id, new_default, &event)? {
             return Err(Error::NotFound(
                 "there is no such method on your account".into(),
             ));
         }
-        self.audit(&user, "method_removed", &method.label())?;
         self.notify(
             &user,
             Some(id),
@@ -617,25 +651,47 @@ impl Tapin {
     pub fn set_default_method(&self, token: &str, id: &str) -> Result<Method> {
         let (user, _) = self.signed_in(token)?;
         let method = self.owned(&user, id)?;
-        self.store.set_default_method(user.id, id)?;
-        self.audit(&user, "default_changed", &method.label())?;
+        let event = self.own(&user, "default_changed", &method.label());
+        self.store.set_default_method(user.id, id, &event)?;
         Ok(self.owned(&user, id)?.view())
     }
 
     pub fn sign_out_everywhere(&self, token: &str) -> Result<()> {
         let (user, _) = self.signed_in(token)?;
-        self.store.delete_sessions_of(user.id)?;
-        self.audit(&user, "signed_out_everywhere", "")?;
+        let event = self.own(&user, "signed_out_everywhere", "");
+        self.store.delete_sessions_of(user.id, &event)?;
         Ok(())
     }
 
     // ---- administration ----------------------------------------------------
 
-    pub fn audit_events(&self, upn: Option<&str>) -> Result<Vec<AuditEvent>> {
-        let upn = upn.map(|u| self.user(u)).transpose()?;
+    /// Audit events, oldest first; the user filter takes any account name
+    /// typed at sign-in, known or not.
+    pub fn audit_events(&self, filter: AuditFilter) -> Result<Vec<AuditEvent>> {
+        let filter = AuditFilter {
+            upn: filter.upn.map(|u| normalize_upn(&u)).transpose()?,
+            ..filter
+        };
+        Ok(self.store.audit_events(&filter)?)
+    }
+
+    /// Re-encrypts every stored seed with the newest key of `keys`.
+    pub fn reseal_secrets(&self, keys: &Keyring) -> Result<usize> {
         Ok(self
             .store
-            .audit_events(upn.as_ref().map(|u| u.upn.as_str()))?)
+            .reseal_secrets(&|sealed| keys.reseal(sealed).map(Some))?)
+    }
+
+    /// Seals seeds a version before sealing stored in plain text.
+    pub fn seal_plain_secrets(&self) -> Result<usize> {
+        let keys = &self.keys;
+        Ok(self.store.reseal_secrets(&|value| {
+            if Keyring::is_sealed(value) {
+                Ok(None)
+            } else {
+                keys.seal(value).map(Some)
+            }
+        })?)
     }
 
     pub fn outbox(&self) -> Result<Vec<super::OutboxEntry>> {

@@ -2,10 +2,13 @@
 //! sign-in outcomes of DESIGN.md §3 and the sessions they start.
 
 use super::delivery::{Delivery, Outbox};
+use super::followup::FollowUps;
 use super::pass::{burn_equal_time, code_matches, generate_code, hash_code};
+use super::secrets::Keyring;
+use super::store::{AttemptKeys, AttemptLimits, LockoutCounts, Reservation, SendLimits};
 use super::{
-    Actor, AdminRole, Clock, Error, IssueOptions, IssuedPass, NewUser, PassView, Policy,
-    PolicyChange, Result, Role, SessionRecord, Store, StoredPass, Usability, User,
+    Actor, AdminRole, AuditEvent, Clock, Error, IssueOptions, IssuedPass, NewUser, PassView,
+    Policy, PolicyChange, Result, Role, SessionRecord, Store, StoredPass, Usability, User,
 };
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
@@ -17,25 +20,39 @@ use tapin_api::{normalize_pass, normalize_upn};
 /// Deployment settings that are not part of the admin-editable policy.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Failed pass attempts per account within `lockout_window` before it locks.
-    pub account_lockout_threshold: u32,
-    /// Failed attempts per client address within `lockout_window` before it locks.
-    pub client_lockout_threshold: u32,
+    /// Smart lockout: failed pass attempts per (account, client), per
+    /// account and per client within `lockout_window`.
+    pub lockout: AttemptLimits,
     pub lockout_window: Duration,
     /// How long after a one-time-pass sign-in passwordless methods may be registered.
     pub passwordless_window: Duration,
     /// The longest a session may last, however long the pass has left.
     pub session_max: Duration,
+    /// A session unused for this long ends.
+    pub session_idle: Duration,
+    /// How many verification codes may be sent, per destination, user and client.
+    pub send_limits: SendLimits,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            account_lockout_threshold: 10,
-            client_lockout_threshold: 100,
+            // Entra-like: one client guessing at one account locks itself out
+            // quickly; NIST SP 800-63B caps the account at 100 failures.
+            lockout: AttemptLimits {
+                per_pair: 10,
+                per_account: 100,
+                per_client: 100,
+            },
             lockout_window: Duration::minutes(15),
             passwordless_window: Duration::minutes(10),
             session_max: Duration::hours(8),
+            session_idle: Duration::minutes(15),
+            send_limits: SendLimits {
+                per_destination: (5, Duration::hours(1)),
+                per_user: (10, Duration::days(1)),
+                per_client: (20, Duration::hours(1)),
+            },
         }
     }
 }
@@ -52,12 +69,43 @@ pub struct Tapin {
     settings: Settings,
     pub(super) webauthn: webauthn_rs::Webauthn,
     pub(super) delivery: Arc<dyn Delivery>,
+    pub(super) keys: Keyring,
+    pub(super) followups: FollowUps,
+}
+
+/// Parses the origin users reach tapin at and writes it the way browsers
+/// send it in `Origin`: lower-case scheme and host, no default port, nothing
+/// after the authority. Anything else is refused with the reason.
+pub fn normalize_origin(input: &str) -> Result<String> {
+    let bad = |why: &str| {
+        Error::Invalid(
+            format!("the public origin '{input}' {why}; write it like https://tapin.example.com or http://localhost:8080"),
+            Some("public_origin"),
+        )
+    };
+    let url = url::Url::parse(input.trim()).map_err(|_| bad("is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(
+            "must start with https:// (or http:// for local testing)",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain a user name or password"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a path, query or fragment"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 /// The relying party for `origin` (e.g. `https://tapin.contoso.com`): its
 /// host is the RP id. On localhost any port is accepted, for development.
 pub fn relying_party(origin: &str) -> Result<webauthn_rs::Webauthn> {
-    let url = url::Url::parse(origin)
+    let origin = normalize_origin(origin)?;
+    let url = url::Url::parse(&origin)
         .map_err(|e| Error::invalid(format!("the public origin {origin} is not a URL: {e}")))?;
     let host = url
         .host_str()
@@ -99,11 +147,19 @@ impl Tapin {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         Self {
             delivery: Arc::new(Outbox(store.clone())),
+            followups: FollowUps::start(store.clone()),
             store,
             clock,
             settings,
             webauthn: relying_party("http://localhost").expect("localhost is a valid origin"),
+            keys: Keyring::generate(),
         }
+    }
+
+    /// The deployment's secret keys (a fresh, unsaved one otherwise).
+    pub fn with_keyring(mut self, keys: Keyring) -> Self {
+        self.keys = keys;
+        self
     }
 
     pub fn with_relying_party(mut self, webauthn: webauthn_rs::Webauthn) -> Self {
@@ -206,8 +262,31 @@ impl Tapin {
             }
         }
         let policy = change.apply(self.policy()?)?;
-        self.store.save_policy(&policy)?;
+        let summary = serde_json::to_string(&policy).unwrap_or_default();
+        self.store.save_policy(
+            &policy,
+            &self.event(actor, "", "policy_changed", &summary, ""),
+        )?;
         Ok(policy)
+    }
+
+    /// An audit event at now, by `actor`, about `upn`.
+    pub(super) fn event(
+        &self,
+        actor: &Actor,
+        upn: &str,
+        event: &str,
+        detail: &str,
+        client: &str,
+    ) -> AuditEvent {
+        AuditEvent {
+            at: self.now(),
+            upn: upn.into(),
+            event: event.into(),
+            detail: detail.into(),
+            actor: actor.name().into(),
+            client: client.into(),
+        }
     }
 
     // ---- passes ------------------------------------------------------------
@@ -224,7 +303,7 @@ impl Tapin {
         }
         if admin.id == target.id {
             return Err(Error::Forbidden(
-                "administrators cannot manage their own pass".into(),
+                "administrators cannot manage their own pass, sessions or lockout".into(),
             ));
         }
         let allowed = admin.has(AdminRole::PrivilegedAuthenticationAdministrator)
@@ -278,12 +357,18 @@ impl Tapin {
             lifetime_minutes: lifetime,
             usable_once: opts.one_time || policy.one_time,
             used_at: None,
-            created_by: match actor {
-                Actor::Operator => "operator".into(),
-                Actor::Admin(a) => a.upn.clone(),
-            },
+            created_by: actor.name().into(),
         };
-        self.store.replace_pass(&stored)?;
+        let detail = format!(
+            "{} minutes from {}{}",
+            lifetime,
+            stored.start_at.format("%Y-%m-%d %H:%M UTC"),
+            if stored.usable_once { ", one-time" } else { "" }
+        );
+        self.store.replace_pass(
+            &stored,
+            &self.event(actor, &user.upn, "pass_issued", &detail, ""),
+        )?;
         Ok(IssuedPass {
             temporary_access_pass: code,
             pass: stored.view(&policy, true, now),
@@ -301,10 +386,12 @@ impl Tapin {
         Ok(pass.view(&policy, policy.in_scope(&user), self.now()))
     }
 
+    /// Deletes the pass and ends every session it opened.
     pub fn revoke_pass(&self, actor: &Actor, upn: &str) -> Result<()> {
         let user = self.user(upn)?;
         self.authorize(actor, &user, false)?;
-        if self.store.delete_pass(user.id)? {
+        let event = self.event(actor, &user.upn, "pass_revoked", "", "");
+        if self.store.delete_pass(user.id, &event)? {
             Ok(())
         } else {
             Err(Error::NotFound(format!(
@@ -314,30 +401,81 @@ impl Tapin {
         }
     }
 
-    // ---- sign-in -----------------------------------------------------------
+    // ---- sessions and lockout, for the help desk ---------------------------
 
-    fn check_lockout(&self, key: &str, threshold: u32, now: DateTime<Utc>) -> Result<()> {
-        let window = self.settings.lockout_window;
-        let failures = self.store.failures_since(key, now - window)?;
-        let threshold = threshold.max(1) as usize;
-        if failures.len() >= threshold {
-            // Unlocks when enough of the counted failures have aged out of the window.
-            let retry_at = failures[failures.len() - threshold] + window;
-            return Err(Error::TooManyAttempts(retry_at));
+    pub fn sessions_of(&self, actor: &Actor, upn: &str) -> Result<Vec<SessionRecord>> {
+        let user = self.user(upn)?;
+        self.authorize(actor, &user, true)?;
+        let now = self.now();
+        Ok(self
+            .store
+            .sessions_of(user.id)?
+            .into_iter()
+            .filter(|s| self.is_live(s, now))
+            .collect())
+    }
+
+    /// Ends one session (by its id) or, with `None`, all of the user's.
+    pub fn revoke_sessions(&self, actor: &Actor, upn: &str, id: Option<&str>) -> Result<()> {
+        let user = self.user(upn)?;
+        self.authorize(actor, &user, false)?;
+        match id {
+            Some(id) => {
+                let event = self.event(actor, &user.upn, "session_revoked", id, "");
+                if !self.store.delete_session_by_id(user.id, id, &event)? {
+                    return Err(Error::NotFound(format!("{} has no session {id}", user.upn)));
+                }
+            }
+            None => {
+                let event = self.event(actor, &user.upn, "session_revoked", "all", "");
+                self.store.delete_sessions_of(user.id, &event)?;
+            }
         }
         Ok(())
     }
 
+    /// Failed attempts against the account within the lockout window.
+    pub fn lockout_state(&self, actor: &Actor, upn: &str) -> Result<LockoutCounts> {
+        let user = self.user(upn)?;
+        self.authorize(actor, &user, true)?;
+        let since = self.now() - self.settings.lockout_window;
+        Ok(self.store.lockout_counts(&user.upn, since)?)
+    }
+
+    pub fn clear_lockout(&self, actor: &Actor, upn: &str) -> Result<usize> {
+        let user = self.user(upn)?;
+        self.authorize(actor, &user, false)?;
+        let event = self.event(actor, &user.upn, "lockout_cleared", "", "");
+        Ok(self.store.clear_lockout(&user.upn, &event)?)
+    }
+
+    // ---- sign-in -----------------------------------------------------------
+
     /// Signs in with a pass. Whether the account exists, has a pass or is in
     /// scope is only revealed to someone who typed the right code.
+    ///
+    /// The attempt is counted before the code is hashed, in the statement
+    /// that checks the limits, so simultaneous guesses cannot outrun the lockout.
     pub fn sign_in_with_pass(&self, upn: &str, code: &str, client: &str) -> Result<SignedIn> {
         let upn = normalize_upn(upn)?;
         let code = normalize_pass(code)?;
         let now = self.now();
-        let account_key = format!("account:{upn}");
-        let client_key = format!("client:{client}");
-        self.check_lockout(&account_key, self.settings.account_lockout_threshold, now)?;
-        self.check_lockout(&client_key, self.settings.client_lockout_threshold, now)?;
+        let window = self.settings.lockout_window;
+        let keys = AttemptKeys {
+            account: upn.clone(),
+            client: client.to_string(),
+        };
+        let (attempt, locks_next) =
+            match self
+                .store
+                .reserve_attempt(&keys, now, now - window, &self.settings.lockout)?
+            {
+                Reservation::Reserved { id, reaches } => (id, reaches),
+                Reservation::Locked { newest_counted, .. } => {
+                    return Err(Error::TooManyAttempts(newest_counted + window))
+                }
+            };
+        let as_self = Actor::User(upn.clone());
 
         let user = self.store.user_by_upn(&upn)?;
         let pass = match &user {
@@ -350,32 +488,61 @@ impl Tapin {
                 if pass.is_none() {
                     burn_equal_time(&code);
                 }
-                self.store.record_failure(&account_key, now)?;
-                self.store.record_failure(&client_key, now)?;
+                self.store.record_audit(&self.event(
+                    &as_self,
+                    &upn,
+                    "sign_in_failed",
+                    "pass_invalid",
+                    client,
+                ))?;
+                if let Some(scope) = locks_next {
+                    self.store.record_audit(&self.event(
+                        &as_self,
+                        &upn,
+                        "locked_out",
+                        scope.as_str(),
+                        client,
+                    ))?;
+                }
                 return Err(Error::PassInvalid);
             }
         };
+        // The code is right: whatever follows, this attempt was not a guess.
+        let forget_attempt = {
+            let keys = keys.clone();
+            move |store: &dyn Store| store.attempt_succeeded(attempt, &keys)
+        };
 
         let policy = self.policy()?;
-        match pass.usability(&policy, policy.in_scope(&user), now) {
-            Usability::DisabledByPolicy => {
-                return Err(Error::BlockedByPolicy(if !policy.enabled {
-                    "policy disabled"
-                } else if !policy.in_scope(&user) {
-                    "user not in scope"
-                } else {
-                    "policy requires one-time passes"
-                }))
-            }
-            Usability::OneTimeUsed => return Err(Error::PassUsed(pass.used_at.unwrap_or(now))),
-            Usability::NotYetValid => return Err(Error::PassNotYetValid(pass.start_at)),
-            Usability::Expired => return Err(Error::PassExpired(pass.expires_at())),
-            Usability::EnabledByPolicy => {}
+        let refused = match pass.usability(&policy, policy.in_scope(&user), now) {
+            Usability::DisabledByPolicy => Some(Error::BlockedByPolicy(if !policy.enabled {
+                "policy disabled"
+            } else if !policy.in_scope(&user) {
+                "user not in scope"
+            } else {
+                "policy requires one-time passes"
+            })),
+            Usability::OneTimeUsed => Some(Error::PassUsed(pass.used_at.unwrap_or(now))),
+            Usability::NotYetValid => Some(Error::PassNotYetValid(pass.start_at)),
+            Usability::Expired => Some(Error::PassExpired(pass.expires_at())),
+            Usability::EnabledByPolicy => None,
+        };
+        if let Some(e) = refused {
+            forget_attempt(self.store.as_ref())?;
+            self.store.record_audit(&self.event(
+                &as_self,
+                &user.upn,
+                "sign_in_failed",
+                e.reason(),
+                client,
+            ))?;
+            return Err(e);
         }
 
         let token = random_hex(32);
         let expires_at = pass.expires_at().min(now + self.settings.session_max);
         let record = SessionRecord {
+            id: random_hex(8),
             token_hash: hash_token(&token),
             user_id: user.id,
             created_at: now,
@@ -383,9 +550,12 @@ impl Tapin {
             passwordless_deadline: pass
                 .usable_once
                 .then(|| (now + self.settings.passwordless_window).min(expires_at)),
+            pass_id: Some(pass.id.clone()),
+            last_seen_at: now,
         };
         let consume = pass.usable_once.then_some(pass.id.as_str());
         if !self.store.start_session(&record, consume)? {
+            forget_attempt(self.store.as_ref())?;
             let used_at = self
                 .store
                 .pass_of(user.id)?
@@ -393,16 +563,24 @@ impl Tapin {
                 .unwrap_or(now);
             return Err(Error::PassUsed(used_at));
         }
-        self.store.clear_failures(&account_key)?;
-        self.audit(
-            &user,
+
+        // The point of no return: the session exists and a one-time pass is
+        // spent. Nothing below may fail the request; what fails is retried.
+        self.followups
+            .run("forget the successful attempt", forget_attempt);
+        let event = self.event(
+            &as_self,
+            &user.upn,
             "pass_sign_in",
             if pass.usable_once {
                 "one-time pass"
             } else {
                 "pass"
             },
-        )?;
+            client,
+        );
+        self.followups
+            .run("audit the sign-in", move |s| s.record_audit(&event));
         self.notify(
             &user,
             None,
@@ -415,11 +593,17 @@ impl Tapin {
         })
     }
 
-    pub fn session(&self, token: &str) -> Result<SessionInfo> {
+    /// Whether a session is within both its absolute and its idle limit.
+    fn is_live(&self, s: &SessionRecord, now: DateTime<Utc>) -> bool {
+        s.expires_at > now && now - s.last_seen_at < self.settings.session_idle
+    }
+
+    /// The user and session behind a token, if it is live; records the use.
+    pub(super) fn live_session(&self, token: &str) -> Result<(User, SessionRecord)> {
         let now = self.now();
         let hash = hash_token(token);
         let record = self.store.session(&hash)?.ok_or(Error::NotSignedIn)?;
-        if record.expires_at <= now {
+        if !self.is_live(&record, now) {
             self.store.delete_session(&hash)?;
             return Err(Error::NotSignedIn);
         }
@@ -427,11 +611,36 @@ impl Tapin {
             .store
             .user_by_id(record.user_id)?
             .ok_or(Error::NotSignedIn)?;
-        Ok(session_info(&user, &record, now))
+        // One write a minute at most per session is enough for a 15-minute idle limit.
+        if now - record.last_seen_at >= Duration::minutes(1) {
+            self.store.touch_session(&hash, now)?;
+        }
+        Ok((user, record))
+    }
+
+    pub fn session(&self, token: &str) -> Result<SessionInfo> {
+        let (user, record) = self.live_session(token)?;
+        Ok(session_info(&user, &record, self.now()))
     }
 
     pub fn sign_out(&self, token: &str) -> Result<()> {
         Ok(self.store.delete_session(&hash_token(token))?)
+    }
+
+    /// Removes expired sessions, challenges, attempts and sends.
+    pub fn purge(&self) -> Result<super::store::Purged> {
+        let now = self.now();
+        let limits = &self.settings.send_limits;
+        let longest_send_window = limits
+            .per_destination
+            .1
+            .max(limits.per_user.1)
+            .max(limits.per_client.1);
+        Ok(self.store.purge(
+            now,
+            now - self.settings.lockout_window,
+            now - longest_send_window,
+        )?)
     }
 }
 

@@ -2,7 +2,7 @@
 //! Every method is one atomic step; nothing half done is ever visible.
 
 use super::delivery::OutboxEntry;
-use super::methods::{AuditEvent, Pending, StoredMethod};
+use super::methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 use super::model::{NewUser, User};
 use super::policy::Policy;
 use chrono::{DateTime, Utc};
@@ -35,12 +35,101 @@ pub struct StoredPass {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
+    /// A public handle for administrators; says nothing about the token.
+    pub id: String,
     /// SHA-256 of the session token; the token lives only in the cookie.
     pub token_hash: String,
     pub user_id: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub passwordless_deadline: Option<DateTime<Utc>>,
+    /// The pass that opened it: revoking or replacing that pass ends it.
+    pub pass_id: Option<String>,
+    /// The last request seen, for the idle timeout.
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// Who is guessing at what: the three counters of smart lockout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptKeys {
+    /// The normalised account name (unknown accounts count too).
+    pub account: String,
+    /// The client address (IPv6 as its /64).
+    pub client: String,
+}
+
+/// Limits within one window, each counter with its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimits {
+    pub per_pair: u32,
+    pub per_account: u32,
+    pub per_client: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockScope {
+    /// This account from this client.
+    Pair,
+    /// This account from anywhere.
+    Account,
+    /// Any account from this client.
+    Client,
+}
+
+impl LockScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pair => "account and client",
+            Self::Account => "account",
+            Self::Client => "client",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt is counted (as a failure until it proves otherwise);
+    /// `reaches` names the counter this attempt fills, should it fail.
+    Reserved { id: i64, reaches: Option<LockScope> },
+    /// A counter is at its limit; `newest_counted` is the limit-th newest
+    /// attempt in the window, whose ageing out unlocks it.
+    Locked {
+        scope: LockScope,
+        newest_counted: DateTime<Utc>,
+    },
+}
+
+/// What one account's counters hold within the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockoutCounts {
+    pub account: u32,
+    /// Per client, most failures first.
+    pub clients: Vec<(String, u32)>,
+}
+
+/// A code send about to happen: who asked, where it goes, from which client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendKeys {
+    pub user_id: i64,
+    pub destination: String,
+    pub client: String,
+}
+
+/// Each limit counts sends within its own window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimits {
+    pub per_destination: (u32, chrono::Duration),
+    pub per_user: (u32, chrono::Duration),
+    pub per_client: (u32, chrono::Duration),
+}
+
+/// Rows removed by one purge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: usize,
+    pub pending: usize,
+    pub attempts: usize,
+    pub sends: usize,
 }
 
 pub trait Store: Send + Sync {
@@ -51,12 +140,15 @@ pub trait Store: Send + Sync {
     fn users(&self) -> StoreResult<Vec<User>>;
 
     fn policy(&self) -> StoreResult<Option<Policy>>;
-    fn save_policy(&self, policy: &Policy) -> StoreResult<()>;
+    fn save_policy(&self, policy: &Policy, audit: &AuditEvent) -> StoreResult<()>;
 
-    /// Stores the user's pass, replacing any earlier one.
-    fn replace_pass(&self, pass: &StoredPass) -> StoreResult<()>;
+    /// Stores the user's pass, replacing any earlier one and ending every
+    /// session a pass of theirs opened, with its audit event, in one transaction.
+    fn replace_pass(&self, pass: &StoredPass, audit: &AuditEvent) -> StoreResult<()>;
     fn pass_of(&self, user_id: i64) -> StoreResult<Option<StoredPass>>;
-    fn delete_pass(&self, user_id: i64) -> StoreResult<bool>;
+    /// Deletes the pass and the sessions it opened; false (and nothing
+    /// written) when there was none.
+    fn delete_pass(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool>;
 
     /// Starts a session; when `consume_pass` names a one-time pass, marks it
     /// used in the same transaction and starts nothing (returning false) if
@@ -68,14 +160,50 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<bool>;
     fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>>;
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Records activity on a session (for the idle timeout).
+    fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// The user's sessions, oldest first.
+    fn sessions_of(&self, user_id: i64) -> StoreResult<Vec<SessionRecord>>;
+    /// Ends one session of the user by its public id (with its audit event).
+    fn delete_session_by_id(&self, user_id: i64, id: &str, audit: &AuditEvent)
+        -> StoreResult<bool>;
 
-    fn record_failure(&self, key: &str, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Failure times for `key` at or after `since`, oldest first.
-    fn failures_since(&self, key: &str, since: DateTime<Utc>) -> StoreResult<Vec<DateTime<Utc>>>;
-    fn clear_failures(&self, key: &str) -> StoreResult<()>;
+    /// In one statement: counts the attempts of `keys` since `since` against
+    /// `limits` and, when none is reached, records this attempt.
+    fn reserve_attempt(
+        &self,
+        keys: &AttemptKeys,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+        limits: &AttemptLimits,
+    ) -> StoreResult<Reservation>;
+    /// The attempt proved the code: it and this pair's earlier failures stop counting.
+    fn attempt_succeeded(&self, id: i64, keys: &AttemptKeys) -> StoreResult<()>;
+    fn lockout_counts(&self, account: &str, since: DateTime<Utc>) -> StoreResult<LockoutCounts>;
+    /// Forgets every failure against the account; returns how many.
+    fn clear_lockout(&self, account: &str, audit: &AuditEvent) -> StoreResult<usize>;
+
+    /// In one statement: counts earlier sends against each limit and, when
+    /// none is reached, records this one. `Err(newest_counted)` of the limit
+    /// reached otherwise, with the window it counts in.
+    fn reserve_send(
+        &self,
+        keys: &SendKeys,
+        at: DateTime<Utc>,
+        limits: &SendLimits,
+    ) -> StoreResult<Result<(), (DateTime<Utc>, chrono::Duration)>>;
 
     /// Ends every session of the user.
-    fn delete_sessions_of(&self, user_id: i64) -> StoreResult<()>;
+    fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()>;
+
+    /// Removes what has expired: sessions, challenges and codes, and
+    /// attempts and sends older than the longest window that counts them.
+    fn purge(
+        &self,
+        now: DateTime<Utc>,
+        attempts_before: DateTime<Utc>,
+        sends_before: DateTime<Utc>,
+    ) -> StoreResult<Purged>;
 
     /// The user's WebAuthn user handle, created on first use.
     fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String>;
@@ -92,12 +220,24 @@ pub trait Store: Send + Sync {
         sharing: &[MethodKind],
         limit: usize,
         pending_id: &str,
+        audit: &AuditEvent,
     ) -> StoreResult<AddOutcome>;
-    fn rename_method(&self, user_id: i64, id: &str, name: &str) -> StoreResult<bool>;
+    fn rename_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        name: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
     /// Deletes a method and, in the same transaction, makes `new_default` the default.
-    fn delete_method(&self, user_id: i64, id: &str, new_default: Option<&str>)
-        -> StoreResult<bool>;
-    fn set_default_method(&self, user_id: i64, id: &str) -> StoreResult<bool>;
+    fn delete_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        new_default: Option<&str>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+    fn set_default_method(&self, user_id: i64, id: &str, audit: &AuditEvent) -> StoreResult<bool>;
     /// Records a use; `secret` replaces the stored secret (a passkey's counter moved).
     fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()>;
 
@@ -105,12 +245,21 @@ pub trait Store: Send + Sync {
     fn pending(&self, id: &str) -> StoreResult<Option<Pending>>;
     /// Deletes and returns it: whoever takes it first is the only one to get it.
     fn take_pending(&self, id: &str) -> StoreResult<Option<Pending>>;
-    /// Spends one try; returns the tries left, deleting it when none are.
-    fn spend_try(&self, id: &str) -> StoreResult<u32>;
+    /// Spends one try before the code is compared, in one statement:
+    /// `None` when none was left (or it is gone), else the tries still left.
+    fn spend_try(&self, id: &str) -> StoreResult<Option<u32>>;
 
     fn record_audit(&self, event: &AuditEvent) -> StoreResult<()>;
-    /// Oldest first; only `upn`'s when given.
-    fn audit_events(&self, upn: Option<&str>) -> StoreResult<Vec<AuditEvent>>;
+    /// Oldest first, filtered.
+    fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Re-encrypts every sealed secret (authenticator seeds, pending ones
+    /// too) with `reseal`, in one transaction; returns how many.
+    /// `reseal` answers `None` to leave a value as it is.
+    fn reseal_secrets(
+        &self,
+        reseal: &dyn Fn(&str) -> Result<Option<String>, String>,
+    ) -> StoreResult<usize>;
 
     fn push_outbox(&self, entry: &OutboxEntry) -> StoreResult<()>;
     fn outbox(&self) -> StoreResult<Vec<OutboxEntry>>;

@@ -22,6 +22,17 @@ impl ApiError {
         }
     }
 
+    /// The bounded pool is full: try again in a moment.
+    pub fn overloaded() -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Overloaded,
+            "tapin is busy right now. Try again in a few seconds.",
+        );
+        err.retry_after_seconds = Some(OVERLOADED_RETRY_SECONDS);
+        err
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -30,6 +41,9 @@ impl ApiError {
         )
     }
 }
+
+/// What 503 `overloaded` asks clients to wait: a queue drains in well under that.
+pub const OVERLOADED_RETRY_SECONDS: i64 = 2;
 
 fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -74,6 +88,12 @@ impl From<Error> for ApiError {
             ),
             Error::TooManyAttempts(retry_at) => {
                 let mut err = Self::new(S::TOO_MANY_REQUESTS, C::TooManyAttempts, format!("Too many sign-in attempts. Wait until {} and try again, or {ASK_ADMIN}.", utc(retry_at)));
+                err.body.retry_at = Some(retry_at);
+                err.retry_after_seconds = Some((retry_at - Utc::now()).num_seconds().max(1));
+                err
+            }
+            Error::TooManySends(retry_at) => {
+                let mut err = Self::new(S::TOO_MANY_REQUESTS, C::TooManySends, format!("Too many codes were sent. Wait until {} and try again, or choose another method.", utc(retry_at)));
                 err.body.retry_at = Some(retry_at);
                 err.retry_after_seconds = Some((retry_at - Utc::now()).num_seconds().max(1));
                 err

@@ -1,7 +1,7 @@
 //! Security info over HTTP: methods, passkey sign-in, sign out everywhere.
 
 use super::error::ApiError;
-use super::{domain, no_store, session_token, set_cookie, ApiJson, AppState};
+use super::{domain, no_store, session_token, set_cookie, ApiJson, AppState, Client};
 use crate::domain::Error;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -82,19 +82,25 @@ async fn totp_finish(
 async fn phone_start(
     State(s): State<AppState>,
     h: HeaderMap,
+    Client(client): Client,
     ApiJson(body): ApiJson<PhoneStart>,
 ) -> Result<Response, ApiError> {
     let t = token(&h)?;
-    Ok(json(domain(&s, move |d| d.start_phone(&t, body)).await?))
+    Ok(json(
+        domain(&s, move |d| d.start_phone(&t, body, &client)).await?,
+    ))
 }
 
 async fn email_start(
     State(s): State<AppState>,
     h: HeaderMap,
+    Client(client): Client,
     ApiJson(body): ApiJson<EmailStart>,
 ) -> Result<Response, ApiError> {
     let t = token(&h)?;
-    Ok(json(domain(&s, move |d| d.start_email(&t, body)).await?))
+    Ok(json(
+        domain(&s, move |d| d.start_email(&t, body, &client)).await?,
+    ))
 }
 
 async fn verify(

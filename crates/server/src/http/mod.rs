@@ -1,14 +1,20 @@
 //! The JSON API and the app's files over HTTP: parse, call the domain, map errors.
 
 pub mod assets;
+pub mod client;
 pub mod error;
 pub mod methods;
 pub mod security;
+pub mod serve;
 
 use crate::domain::{Error, Tapin};
+use crate::pool::{HashPool, PoolError};
 use assets::Assets;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRef, FromRequest, FromRequestParts, Request, State,
+};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,8 +22,11 @@ use axum::{middleware, Json, Router};
 use error::ApiError;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tapin_api::wire::{ErrorCode, PassSignIn, SessionInfo};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 /// The session cookie: `__Host-` pins it to this exact origin and path.
 pub const SESSION_COOKIE: &str = "__Host-tapin";
@@ -27,10 +36,12 @@ const OPENAPI: &str = include_str!("../../openapi.json");
 
 #[derive(Clone, Default)]
 pub struct HttpConfig {
-    /// When set, state-changing requests must carry exactly this Origin.
+    /// When set (normalised), state-changing requests must carry exactly this Origin.
     pub public_origin: Option<String>,
     /// Send Strict-Transport-Security (only when served over TLS).
     pub hsts: bool,
+    /// Proxies whose forwarded headers name the client.
+    pub trusted_proxies: client::TrustedProxies,
 }
 
 #[derive(Clone)]
@@ -38,6 +49,29 @@ pub struct AppState {
     pub tapin: Arc<Tapin>,
     pub assets: Arc<Assets>,
     pub config: Arc<HttpConfig>,
+    /// Where pass checks (Argon2id) run, bounded.
+    pub pool: Arc<HashPool>,
+}
+
+/// The client a request comes from, as lockout and send limits count it.
+pub struct Client(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .ok_or_else(ApiError::internal)?;
+        let ip = state.config.trusted_proxies.client(peer, &parts.headers);
+        Ok(Self(client::client_key(ip)))
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -49,16 +83,61 @@ pub fn router(state: AppState) -> Router {
         .merge(methods::routes());
     api.fallback(static_or_app)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        // Every route, whether or not it reads a body, refuses a large one.
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::same_origin,
         ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(middleware::from_fn(bare_errors_as_json))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::headers,
         ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// The longest any request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A panic in one request answers 500 and leaves the process serving.
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::internal().into_response()
+}
+
+/// The tower layers (body limit, timeout) answer with an empty body; give
+/// those answers the same JSON error shape as everything else.
+async fn bare_errors_as_json(req: Request, next: axum::middleware::Next) -> Response {
+    let res = next.run(req).await;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return res;
+    }
+    match res.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!("The request is larger than {BODY_LIMIT_BYTES} bytes."),
+        )
+        .into_response(),
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Internal,
+            "The request took too long. Try again.",
+        )
+        .into_response(),
+        _ => res,
+    }
 }
 
 /// Logs the method, path and outcome only: never bodies, query strings or cookies.
@@ -108,7 +187,21 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
-/// Runs blocking domain work (Argon2, SQLite) off the async workers.
+/// Runs domain work that checks a pass (Argon2id) on the bounded pool;
+/// when its queue is full the answer is 503 at once.
+pub(crate) async fn hashing<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Tapin) -> crate::domain::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let tapin = state.tapin.clone();
+    match state.pool.run(move || work(&tapin)).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(PoolError::Overloaded(_)) => Err(ApiError::overloaded()),
+        Err(PoolError::Gone) => Err(ApiError::internal()),
+    }
+}
+
+/// Runs blocking domain work (SQLite) off the async workers.
 pub(crate) async fn domain<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&Tapin) -> crate::domain::Result<T> + Send + 'static,
@@ -155,11 +248,10 @@ pub(crate) fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
 
 async fn sign_in_with_pass(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     ApiJson(body): ApiJson<PassSignIn>,
 ) -> Result<Response, ApiError> {
-    let client = peer.ip().to_string();
-    let signed_in = domain(&state, move |t| {
+    let signed_in = hashing(&state, move |t| {
         t.sign_in_with_pass(&body.upn, &body.pass, &client)
     })
     .await?;

@@ -1,10 +1,13 @@
 //! The SQLite store: one file, migrated at open, WAL so the command line and
 //! a running server can share it.
 
-use crate::domain::store::{AddOutcome, SessionRecord, Store, StoreError, StoreResult, StoredPass};
+use crate::domain::store::{
+    AddOutcome, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
+    SendKeys, SendLimits, SessionRecord, Store, StoreError, StoreResult, StoredPass,
+};
 use crate::domain::{
-    AdminRole, AuditEvent, Channel, Message, NewUser, OutboxEntry, Pending, Policy, Role,
-    StoredMethod, User,
+    AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Pending, Policy,
+    Role, StoredMethod, User,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
@@ -89,6 +92,41 @@ CREATE TABLE outbox (
     body TEXT NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE sessions ADD COLUMN id TEXT;
+ALTER TABLE sessions ADD COLUMN pass_id TEXT;
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET id = lower(hex(randomblob(8))), last_seen_at = created_at;
+CREATE UNIQUE INDEX sessions_id ON sessions (id);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
+CREATE INDEX sessions_last_seen_at ON sessions (last_seen_at);
+CREATE INDEX pending_expires_at ON pending (expires_at);
+DROP TABLE signin_failures;
+CREATE TABLE signin_attempts (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX signin_attempts_pair ON signin_attempts (account, client, at);
+CREATE INDEX signin_attempts_client ON signin_attempts (client, at);
+CREATE INDEX signin_attempts_at ON signin_attempts (at);
+CREATE TABLE sends (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    destination TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX sends_destination ON sends (destination, at);
+CREATE INDEX sends_user ON sends (user_id, at);
+CREATE INDEX sends_client ON sends (client, at);
+CREATE INDEX sends_at ON sends (at);
+ALTER TABLE audit ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN client TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_event ON audit (event, at);
+CREATE INDEX audit_at ON audit (at);
+"#,
 ];
 
 pub struct SqliteStore {
@@ -167,6 +205,31 @@ fn method_row(row: &Row) -> rusqlite::Result<StoredMethod> {
     })
 }
 
+const SESSION_COLUMNS: &str =
+    "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at";
+
+fn session_row(r: &Row) -> rusqlite::Result<SessionRecord> {
+    Ok(SessionRecord {
+        id: r.get(0)?,
+        token_hash: r.get(1)?,
+        user_id: r.get(2)?,
+        created_at: time(r.get(3)?),
+        expires_at: time(r.get(4)?),
+        passwordless_deadline: r.get::<_, Option<i64>>(5)?.map(time),
+        pass_id: r.get(6)?,
+        last_seen_at: time(r.get(7)?),
+    })
+}
+
+fn insert_audit(conn: &Connection, e: &AuditEvent) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO audit (at, upn, event, detail, actor, client) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![ms(e.at), e.upn, e.event, e.detail, e.actor, e.client],
+    )
+    .map(|_| ())
+    .map_err(backend)
+}
+
 fn pending_row(row: &Row) -> rusqlite::Result<Pending> {
     Ok(Pending {
         id: row.get(0)?,
@@ -193,7 +256,9 @@ impl SqliteStore {
             .map_err(backend)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
+        // FULL: in WAL mode NORMAL can lose the last commits on power loss,
+        // and a spent one-time pass must stay spent.
+        conn.pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(backend)?;
@@ -214,6 +279,12 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(backend)?;
+    if version as usize > MIGRATIONS.len() {
+        return Err(StoreError::Backend(format!(
+            "the database is at schema version {version}, newer than this tapin knows ({}); run a newer tapin",
+            MIGRATIONS.len()
+        )));
+    }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction().map_err(backend)?;
         tx.execute_batch(sql).map_err(backend)?;
@@ -303,21 +374,29 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    fn save_policy(&self, policy: &Policy) -> StoreResult<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO settings (key, value) VALUES ('policy', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [json(policy)],
-            )
-            .map(|_| ())
-            .map_err(backend)
+    fn save_policy(&self, policy: &Policy, audit: &AuditEvent) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('policy', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [json(policy)],
+        )
+        .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)
     }
 
-    fn replace_pass(&self, p: &StoredPass) -> StoreResult<()> {
+    fn replace_pass(&self, p: &StoredPass, audit: &AuditEvent) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
         tx.execute("DELETE FROM passes WHERE user_id = ?1", [p.user_id])
             .map_err(backend)?;
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND pass_id IS NOT NULL",
+            [p.user_id],
+        )
+        .map_err(backend)?;
+        insert_audit(&tx, audit)?;
         tx.execute(
             &format!("INSERT INTO passes ({PASS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
             params![
@@ -340,12 +419,23 @@ impl Store for SqliteStore {
             .map_err(backend)
     }
 
-    fn delete_pass(&self, user_id: i64) -> StoreResult<bool> {
-        let n = self
-            .conn()
+    fn delete_pass(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
             .execute("DELETE FROM passes WHERE user_id = ?1", [user_id])
             .map_err(backend)?;
-        Ok(n > 0)
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND pass_id IS NOT NULL",
+            [user_id],
+        )
+        .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
     }
 
     fn start_session(&self, s: &SessionRecord, consume_pass: Option<&str>) -> StoreResult<bool> {
@@ -367,8 +457,19 @@ impl Store for SqliteStore {
             }
         }
         tx.execute(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, passwordless_deadline) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![s.token_hash, s.user_id, ms(s.created_at), ms(s.expires_at), s.passwordless_deadline.map(ms)],
+            &format!(
+                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ),
+            params![
+                s.id,
+                s.token_hash,
+                s.user_id,
+                ms(s.created_at),
+                ms(s.expires_at),
+                s.passwordless_deadline.map(ms),
+                s.pass_id,
+                ms(s.last_seen_at)
+            ],
         )
         .map_err(backend)?;
         tx.commit().map_err(backend)?;
@@ -378,17 +479,9 @@ impl Store for SqliteStore {
     fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
         self.conn()
             .query_row(
-                "SELECT token_hash, user_id, created_at, expires_at, passwordless_deadline FROM sessions WHERE token_hash = ?1",
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"),
                 [token_hash],
-                |r| {
-                    Ok(SessionRecord {
-                        token_hash: r.get(0)?,
-                        user_id: r.get(1)?,
-                        created_at: time(r.get(2)?),
-                        expires_at: time(r.get(3)?),
-                        passwordless_deadline: r.get::<_, Option<i64>>(4)?.map(time),
-                    })
-                },
+                session_row,
             )
             .optional()
             .map_err(backend)
@@ -401,41 +494,261 @@ impl Store for SqliteStore {
             .map_err(backend)
     }
 
-    fn record_failure(&self, key: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
         self.conn()
             .execute(
-                "INSERT INTO signin_failures (key, at) VALUES (?1, ?2)",
-                params![key, ms(at)],
+                "UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?2) WHERE token_hash = ?1",
+                params![token_hash, ms(at)],
             )
             .map(|_| ())
             .map_err(backend)
     }
 
-    fn failures_since(&self, key: &str, since: DateTime<Utc>) -> StoreResult<Vec<DateTime<Utc>>> {
+    fn sessions_of(&self, user_id: i64) -> StoreResult<Vec<SessionRecord>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT at FROM signin_failures WHERE key = ?1 AND at >= ?2 ORDER BY at")
+            .prepare(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY created_at, id"
+            ))
             .map_err(backend)?;
-        let rows = stmt
-            .query_map(params![key, ms(since)], |r| r.get::<_, i64>(0))
+        let rows = stmt.query_map([user_id], session_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn delete_session_by_id(
+        &self,
+        user_id: i64,
+        id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2",
+                params![user_id, id],
+            )
             .map_err(backend)?;
-        rows.map(|r| r.map(time))
+        if n == 0 {
+            return Ok(false);
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn reserve_attempt(
+        &self,
+        keys: &AttemptKeys,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+        limits: &AttemptLimits,
+    ) -> StoreResult<Reservation> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        // One statement counts all three and inserts only under every limit.
+        let inserted = tx
+            .execute(
+                "INSERT INTO signin_attempts (account, client, at)
+                 SELECT ?1, ?2, ?3 WHERE
+                   (SELECT COUNT(*) FROM signin_attempts WHERE account = ?1 AND client = ?2 AND at >= ?4) < ?5
+                   AND (SELECT COUNT(*) FROM signin_attempts WHERE account = ?1 AND at >= ?4) < ?6
+                   AND (SELECT COUNT(*) FROM signin_attempts WHERE client = ?2 AND at >= ?4) < ?7",
+                params![
+                    keys.account, keys.client, ms(at), ms(since),
+                    limits.per_pair, limits.per_account, limits.per_client
+                ],
+            )
+            .map_err(backend)?;
+        let scopes = [
+            (
+                LockScope::Pair,
+                "account = ?1 AND client = ?2",
+                limits.per_pair,
+            ),
+            (LockScope::Account, "account = ?1", limits.per_account),
+            (LockScope::Client, "client = ?2", limits.per_client),
+        ];
+        let count = |cond: &str| -> StoreResult<u32> {
+            tx.query_row(
+                &format!("SELECT COUNT(*) FROM signin_attempts WHERE {cond} AND at >= ?3"),
+                params![keys.account, keys.client, ms(since)],
+                |r| r.get(0),
+            )
+            .map_err(backend)
+        };
+        let outcome = if inserted == 1 {
+            let id = tx.last_insert_rowid();
+            let mut reaches = None;
+            for (scope, cond, limit) in scopes {
+                if count(cond)? >= limit {
+                    reaches = Some(scope);
+                    break;
+                }
+            }
+            Reservation::Reserved { id, reaches }
+        } else {
+            let mut locked = None;
+            for (scope, cond, limit) in scopes {
+                if count(cond)? >= limit {
+                    let newest: i64 = tx
+                        .query_row(
+                            &format!("SELECT at FROM signin_attempts WHERE {cond} AND at >= ?3 ORDER BY at DESC LIMIT 1 OFFSET ?4"),
+                            params![keys.account, keys.client, ms(since), limit.max(1) - 1],
+                            |r| r.get(0),
+                        )
+                        .map_err(backend)?;
+                    locked = Some(Reservation::Locked {
+                        scope,
+                        newest_counted: time(newest),
+                    });
+                    break;
+                }
+            }
+            locked.ok_or_else(|| StoreError::Backend("attempt refused under every limit".into()))?
+        };
+        tx.commit().map_err(backend)?;
+        Ok(outcome)
+    }
+
+    fn attempt_succeeded(&self, id: i64, keys: &AttemptKeys) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM signin_attempts WHERE id = ?1", [id])
+            .map_err(backend)?;
+        tx.execute(
+            "DELETE FROM signin_attempts WHERE account = ?1 AND client = ?2",
+            params![keys.account, keys.client],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn lockout_counts(&self, account: &str, since: DateTime<Utc>) -> StoreResult<LockoutCounts> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT client, COUNT(*) AS n FROM signin_attempts WHERE account = ?1 AND at >= ?2
+                 GROUP BY client ORDER BY n DESC, client",
+            )
+            .map_err(backend)?;
+        let clients: Vec<(String, u32)> = stmt
+            .query_map(params![account, ms(since)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(backend)?
             .collect::<Result<_, _>>()
-            .map_err(backend)
+            .map_err(backend)?;
+        Ok(LockoutCounts {
+            account: clients.iter().map(|(_, n)| n).sum(),
+            clients,
+        })
     }
 
-    fn clear_failures(&self, key: &str) -> StoreResult<()> {
-        self.conn()
-            .execute("DELETE FROM signin_failures WHERE key = ?1", [key])
-            .map(|_| ())
-            .map_err(backend)
+    fn clear_lockout(&self, account: &str, audit: &AuditEvent) -> StoreResult<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute("DELETE FROM signin_attempts WHERE account = ?1", [account])
+            .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(n)
     }
 
-    fn delete_sessions_of(&self, user_id: i64) -> StoreResult<()> {
-        self.conn()
-            .execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
-            .map(|_| ())
-            .map_err(backend)
+    fn reserve_send(
+        &self,
+        keys: &SendKeys,
+        at: DateTime<Utc>,
+        limits: &SendLimits,
+    ) -> StoreResult<Result<(), (DateTime<Utc>, chrono::Duration)>> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let since = |w: chrono::Duration| ms(at - w);
+        let inserted = tx
+            .execute(
+                "INSERT INTO sends (user_id, destination, client, at)
+                 SELECT ?1, ?2, ?3, ?4 WHERE
+                   (SELECT COUNT(*) FROM sends WHERE destination = ?2 AND at > ?5) < ?6
+                   AND (SELECT COUNT(*) FROM sends WHERE user_id = ?1 AND at > ?7) < ?8
+                   AND (SELECT COUNT(*) FROM sends WHERE client = ?3 AND at > ?9) < ?10",
+                params![
+                    keys.user_id,
+                    keys.destination,
+                    keys.client,
+                    ms(at),
+                    since(limits.per_destination.1),
+                    limits.per_destination.0,
+                    since(limits.per_user.1),
+                    limits.per_user.0,
+                    since(limits.per_client.1),
+                    limits.per_client.0
+                ],
+            )
+            .map_err(backend)?;
+        if inserted == 1 {
+            tx.commit().map_err(backend)?;
+            return Ok(Ok(()));
+        }
+        let scopes = [
+            ("destination = ?2", limits.per_destination),
+            ("user_id = ?1", limits.per_user),
+            ("client = ?3", limits.per_client),
+        ];
+        for (cond, (limit, window)) in scopes {
+            let newest: Option<i64> = tx
+                .query_row(
+                    &format!("SELECT at FROM sends WHERE {cond} AND at > ?4 ORDER BY at DESC LIMIT 1 OFFSET ?5"),
+                    params![keys.user_id, keys.destination, keys.client, since(window), limit.max(1) - 1],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if let Some(newest) = newest {
+                return Ok(Err((time(newest), window)));
+            }
+        }
+        Err(StoreError::Backend("send refused under every limit".into()))
+    }
+
+    fn purge(
+        &self,
+        now: DateTime<Utc>,
+        attempts_before: DateTime<Utc>,
+        sends_before: DateTime<Utc>,
+    ) -> StoreResult<Purged> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let purged = Purged {
+            sessions: tx
+                .execute("DELETE FROM sessions WHERE expires_at <= ?1", [ms(now)])
+                .map_err(backend)?,
+            pending: tx
+                .execute("DELETE FROM pending WHERE expires_at <= ?1", [ms(now)])
+                .map_err(backend)?,
+            attempts: tx
+                .execute(
+                    "DELETE FROM signin_attempts WHERE at < ?1",
+                    [ms(attempts_before)],
+                )
+                .map_err(backend)?,
+            sends: tx
+                .execute("DELETE FROM sends WHERE at <= ?1", [ms(sends_before)])
+                .map_err(backend)?,
+        };
+        tx.commit().map_err(backend)?;
+        Ok(purged)
+    }
+
+    fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+            .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)
     }
 
     fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
@@ -483,6 +796,7 @@ impl Store for SqliteStore {
         sharing: &[MethodKind],
         limit: usize,
         pending_id: &str,
+        audit: &AuditEvent,
     ) -> StoreResult<AddOutcome> {
         let mut conn = self.conn();
         let tx = conn
@@ -533,19 +847,32 @@ impl Store for SqliteStore {
             }
             Err(e) => return Err(backend(e)),
         }
+        insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(AddOutcome::Added)
     }
 
-    fn rename_method(&self, user_id: i64, id: &str, name: &str) -> StoreResult<bool> {
-        let n = self
-            .conn()
+    fn rename_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        name: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
             .execute(
                 "UPDATE methods SET name = ?3 WHERE user_id = ?1 AND id = ?2",
                 params![user_id, id, name],
             )
             .map_err(backend)?;
-        Ok(n == 1)
+        if n != 1 {
+            return Ok(false);
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
     }
 
     fn delete_method(
@@ -553,6 +880,7 @@ impl Store for SqliteStore {
         user_id: i64,
         id: &str,
         new_default: Option<&str>,
+        audit: &AuditEvent,
     ) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
@@ -572,11 +900,12 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
         }
+        insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(true)
     }
 
-    fn set_default_method(&self, user_id: i64, id: &str) -> StoreResult<bool> {
+    fn set_default_method(&self, user_id: i64, id: &str, audit: &AuditEvent) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
         let exists: i64 = tx
@@ -594,6 +923,7 @@ impl Store for SqliteStore {
             params![user_id, id],
         )
         .map_err(backend)?;
+        insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(true)
     }
@@ -609,27 +939,24 @@ impl Store for SqliteStore {
     }
 
     fn put_pending(&self, p: &Pending) -> StoreResult<()> {
-        let conn = self.conn();
-        // Expired challenges are of no use to anyone; clear them as new ones arrive.
-        conn.execute(
-            "DELETE FROM pending WHERE expires_at < ?1",
-            [ms(p.expires_at) - 86_400_000],
-        )
-        .map_err(backend)?;
-        conn.execute(
-            &format!("INSERT INTO pending ({PENDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-            params![
-                p.id,
-                p.user_id,
-                p.purpose,
-                p.state,
-                p.code_hash,
-                p.tries_left,
-                ms(p.expires_at)
-            ],
-        )
-        .map(|_| ())
-        .map_err(backend)
+        // Expired ones go in the purge, promptly after they expire.
+        self.conn()
+            .execute(
+                &format!(
+                    "INSERT INTO pending ({PENDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
+                params![
+                    p.id,
+                    p.user_id,
+                    p.purpose,
+                    p.state,
+                    p.code_hash,
+                    p.tries_left,
+                    ms(p.expires_at)
+                ],
+            )
+            .map(|_| ())
+            .map_err(backend)
     }
 
     fn pending(&self, id: &str) -> StoreResult<Option<Pending>> {
@@ -654,54 +981,88 @@ impl Store for SqliteStore {
             .map_err(backend)
     }
 
-    fn spend_try(&self, id: &str) -> StoreResult<u32> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        let left: Option<u32> = tx
+    fn spend_try(&self, id: &str) -> StoreResult<Option<u32>> {
+        self.conn()
             .query_row(
                 "UPDATE pending SET tries_left = tries_left - 1 WHERE id = ?1 AND tries_left > 0 RETURNING tries_left",
                 [id],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(backend)?;
-        let left = left.unwrap_or(0);
-        if left == 0 {
-            tx.execute("DELETE FROM pending WHERE id = ?1", [id])
-                .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)?;
-        Ok(left)
-    }
-
-    fn record_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO audit (at, upn, event, detail) VALUES (?1, ?2, ?3, ?4)",
-                params![ms(e.at), e.upn, e.event, e.detail],
-            )
-            .map(|_| ())
             .map_err(backend)
     }
 
-    fn audit_events(&self, upn: Option<&str>) -> StoreResult<Vec<AuditEvent>> {
+    fn record_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+        insert_audit(&self.conn(), e)
+    }
+
+    fn audit_events(&self, f: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare(
-                "SELECT at, upn, event, detail FROM audit WHERE ?1 IS NULL OR upn = ?1 ORDER BY id",
+                "SELECT at, upn, event, detail, actor, client FROM audit
+                 WHERE (?1 IS NULL OR upn = ?1) AND (?2 IS NULL OR event = ?2)
+                   AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+                 ORDER BY id",
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([upn], |r| {
-                Ok(AuditEvent {
-                    at: time(r.get(0)?),
-                    upn: r.get(1)?,
-                    event: r.get(2)?,
-                    detail: r.get(3)?,
-                })
-            })
+            .query_map(
+                params![f.upn, f.event, f.since.map(ms), f.until.map(ms)],
+                |r| {
+                    Ok(AuditEvent {
+                        at: time(r.get(0)?),
+                        upn: r.get(1)?,
+                        event: r.get(2)?,
+                        detail: r.get(3)?,
+                        actor: r.get(4)?,
+                        client: r.get(5)?,
+                    })
+                },
+            )
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn reseal_secrets(
+        &self,
+        reseal: &dyn Fn(&str) -> Result<Option<String>, String>,
+    ) -> StoreResult<usize> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let mut changed = 0;
+        for (table, select, update) in [
+            (
+                "methods",
+                "SELECT id, secret FROM methods WHERE kind = 'authenticator_app' AND secret IS NOT NULL",
+                "UPDATE methods SET secret = ?2 WHERE id = ?1",
+            ),
+            (
+                "pending",
+                "SELECT id, state FROM pending WHERE purpose = 'register:authenticator_app'",
+                "UPDATE pending SET state = ?2 WHERE id = ?1",
+            ),
+        ] {
+            let rows: Vec<(String, String)> = {
+                let mut stmt = tx.prepare(select).map_err(backend)?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            for (id, value) in rows {
+                let next = reseal(&value)
+                    .map_err(|e| StoreError::Backend(format!("{table} {id}: {e}")))?;
+                if let Some(next) = next {
+                    tx.execute(update, params![id, next]).map_err(backend)?;
+                    changed += 1;
+                }
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(changed)
     }
 
     fn push_outbox(&self, e: &OutboxEntry) -> StoreResult<()> {
