@@ -136,6 +136,39 @@ test('too many wrong passes lock the account and say when to retry', async (t) =
   await page.getByText(/Too many attempts, so sign-in is locked for now\. Try again after .+/).waitFor();
 });
 
+test('when tapin is at capacity the pass step says it is busy and to retry in a few seconds, in every language', async (t) => {
+  // One hashing thread and no queue; a real flood of sign-ins keeps it busy.
+  const { server, page } = await fresh(t, ['--hash-workers', '1', '--hash-queue', '0']);
+  const { temporaryAccessPass } = issue(server.db, 'ada@contoso.com');
+  let flooding = true;
+  const signInOnce = () => fetch(`${server.url}/api/v1/signin/pass`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: server.url },
+    body: JSON.stringify({ upn: 'ada@contoso.com', pass: temporaryAccessPass }),
+  }).then((r) => r.status, () => 0);
+  const flood = Promise.all(Array.from({ length: 6 }, async () => { while (flooding) await signInOnce(); }));
+  t.after(async () => { flooding = false; await flood; });
+  for (const [lng, busy] of [
+    ['en', /tapin is busy right now\. Wait a few seconds, then try again\./],
+    ['de', /tapin ist gerade ausgelastet\. Warten Sie ein paar Sekunden/],
+    ['ar', /tapin مشغول الآن\. انتظر بضع ثوانٍ ثم حاول مرة أخرى\./],
+  ]) {
+    await page.goto(`${server.url}/?lng=${lng}`);
+    await page.locator('#upn').fill('ada@contoso.com');
+    await page.locator('#upn').press('Enter');
+    await page.locator('#pass').fill('ZZZZZZZZ');
+    let refused = false;
+    for (let i = 0; i < 4 && !refused; i++) {
+      const answered = page.waitForResponse('**/api/v1/signin/pass');
+      await page.locator('#pass').press('Enter');
+      const res = await answered;
+      refused = res.status() === 503;
+      if (refused) assert.equal(res.headers()['retry-after'], '2');
+    }
+    assert.ok(refused, 'the flood kept the only hashing thread busy');
+    await page.locator('#signin-error').getByText(busy).waitFor();
+  }
+});
+
 test('with WebAssembly disabled (V8 jitless, as in enhanced security modes) the page explains what to do instead of going blank', async () => {
   const server = await startServer();
   const noWasm = await browser(['--js-flags=--jitless']);

@@ -3,6 +3,7 @@
 //!
 //! cargo xtask setup | build | run | test | size
 
+mod bench;
 mod strings;
 
 use std::path::{Path, PathBuf};
@@ -266,16 +267,36 @@ fn serve() -> Result {
     ]))
 }
 
+/// Benchmarks print figures beside a same-run baseline; they are not tests.
+fn bench(which: Option<&str>) -> Result {
+    match which {
+        Some("overload") => {
+            step("bench overload: build the server (optimised)");
+            run(cmd("cargo").args(["build", "--profile", "server", "-p", "tapin-server"]))?;
+            let seconds = std::env::var("TAPIN_BENCH_SECONDS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(30);
+            bench::overload(&root(), &bench::server_binary(&root()), seconds)
+        }
+        _ => Err("usage: cargo xtask bench overload".into()),
+    }
+}
+
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
+    let sub = std::env::args().nth(2);
     let result = match task.as_str() {
         "setup" => setup(),
         "build" => setup().and_then(|_| build_app()),
         "run" => serve(),
         "test" => test(),
         "lint" => lint(),
+        "bench" => bench(sub.as_deref()),
         "size" => build_app().and_then(|_| size()),
-        _ => Err("usage: cargo xtask setup | build | run | test | size | lint".into()),
+        _ => Err(
+            "usage: cargo xtask setup | build | run | test | size | lint | bench overload".into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,3 +10,6 @@ pub use validate::{
     normalize_upn, validate_lifetime, ValidationError, LIFETIME_MAX_MINUTES, LIFETIME_MIN_MINUTES,
     PASS_ALPHABET, PASS_LENGTH_MAX, PASS_LENGTH_MIN,
 };
+
+#[cfg(feature = "openapi")]
+pub mod openapi;

@@ -5,13 +5,28 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/signin/pass`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PassSignIn {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[a-z0-9_%+'-]{1,40}(\.[a-z0-9_%+'-]{1,20})?@[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?){1,2}$",
+            max_length = 113,
+            example = "ada@contoso.com"
+        )
+    )]
     pub upn: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[2-9A-HJKMNP-Z#]{8,48}$", example = "K7XPQ2MZ")
+    )]
     pub pass: String,
 }
 
 /// The signed-in session, as `GET /api/v1/session` and a successful sign-in return it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub upn: String,
     pub display_name: String,
@@ -25,6 +40,7 @@ pub struct SessionInfo {
 
 /// The kinds of sign-in method, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MethodKind {
     Passkey,
@@ -99,6 +115,7 @@ impl MethodKind {
 
 /// A registered method as the owner sees it: secrets never, details masked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Method {
     pub id: String,
     pub kind: MethodKind,
@@ -112,6 +129,7 @@ pub struct Method {
 
 /// `GET /api/v1/methods`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecurityInfo {
     pub methods: Vec<Method>,
     /// The policy requires this user to register a method before finishing.
@@ -120,43 +138,68 @@ pub struct SecurityInfo {
 
 /// `POST /api/v1/methods/webauthn/start`: `kind` is `passkey` or `security_key`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct WebauthnStart {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::passwordless_kind))]
     pub kind: MethodKind,
 }
 
 /// The options for `navigator.credentials.create`, and the id of the
 /// server-side challenge they belong to.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebauthnRegistration {
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub options: webauthn_rs_proto::CreationChallengeResponse,
 }
 
 /// `POST /api/v1/methods/webauthn/finish`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct WebauthnFinish {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[A-Za-z0-9]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?$",
+            example = "Work laptop"
+        )
+    )]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub credential: webauthn_rs_proto::RegisterPublicKeyCredential,
 }
 
 /// `POST /api/v1/signin/passkey/start` answers with the options for
 /// `navigator.credentials.get` (discoverable: no account name needed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasskeyChallenge {
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub options: webauthn_rs_proto::RequestChallengeResponse,
 }
 
 /// `POST /api/v1/signin/passkey/finish`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PasskeySignIn {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub credential: webauthn_rs_proto::PublicKeyCredential,
 }
 
 /// `POST /api/v1/methods/authenticator/start`: the secret to show as a QR code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TotpRegistration {
     pub id: String,
     /// Base32, for people who cannot scan.
@@ -167,13 +210,30 @@ pub struct TotpRegistration {
 
 /// `POST /api/v1/methods/authenticator/finish`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct TotpFinish {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[A-Za-z0-9]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?$",
+            example = "Work laptop"
+        )
+    )]
     pub name: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9]{6}$", example = "123456")
+    )]
     pub code: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PhoneChannel {
     Text,
@@ -182,20 +242,38 @@ pub enum PhoneChannel {
 
 /// `POST /api/v1/methods/phone/start`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PhoneStart {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::phone_kind))]
     pub kind: MethodKind,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^\+[1-9][0-9]{7,14}$", example = "+4915112345678")
+    )]
     pub number: String,
     pub channel: PhoneChannel,
 }
 
 /// `POST /api/v1/methods/email/start`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct EmailStart {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[a-z0-9_%+'-]{1,40}(\.[a-z0-9_%+'-]{1,20})?@[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?){1,2}$",
+            max_length = 113,
+            example = "ada@example.org"
+        )
+    )]
     pub address: String,
 }
 
 /// A code is on its way.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeSent {
     pub id: String,
     pub sent_to: String,
@@ -204,19 +282,38 @@ pub struct CodeSent {
 
 /// `POST /api/v1/methods/verify`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CodeFinish {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9]{6}$", example = "123456")
+    )]
     pub code: String,
 }
 
 /// `PATCH /api/v1/methods/{id}`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Rename {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[A-Za-z0-9]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?$",
+            example = "Work laptop"
+        )
+    )]
     pub name: String,
 }
 
 /// Stable machine-readable error codes; the app words each in the user's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidInput,
@@ -256,6 +353,7 @@ pub enum ErrorCode {
 
 /// Every error the API returns has this shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,

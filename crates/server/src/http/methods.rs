@@ -38,12 +38,36 @@ fn json<T: serde::Serialize>(v: T) -> Response {
     no_store(Json(v).into_response())
 }
 
-async fn list(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/methods",
+    responses(
+        (status = 200, description = "The signed-in user's methods, strongest first", body = tapin_api::wire::SecurityInfo),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn list(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
     let t = token(&h)?;
     Ok(json(domain(&s, move |d| d.security_info(&t)).await?))
 }
 
-async fn webauthn_start(
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/webauthn/start",
+    request_body = tapin_api::wire::WebauthnStart,
+    responses(
+        (status = 200, description = "Options for navigator.credentials.create", body = tapin_api::wire::WebauthnRegistration),
+        (status = 400, description = "Not a passkey or security key", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "The passwordless window closed, or a foreign Origin", body = tapin_api::wire::ErrorBody),
+        (status = 409, description = "The limit of passkeys and security keys is reached", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn webauthn_start(
     State(s): State<AppState>,
     h: HeaderMap,
     ApiJson(body): ApiJson<WebauthnStart>,
@@ -54,7 +78,21 @@ async fn webauthn_start(
     ))
 }
 
-async fn webauthn_finish(
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/webauthn/finish",
+    request_body = tapin_api::wire::WebauthnFinish,
+    responses(
+        (status = 201, description = "Registered", body = tapin_api::wire::Method),
+        (status = 400, description = "The response did not verify, or the challenge was used or expired", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "The passwordless window closed, or a foreign Origin", body = tapin_api::wire::ErrorBody),
+        (status = 409, description = "Already registered, or the limit is reached", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn webauthn_finish(
     State(s): State<AppState>,
     h: HeaderMap,
     ApiJson(body): ApiJson<WebauthnFinish>,
@@ -64,12 +102,40 @@ async fn webauthn_finish(
     Ok((StatusCode::CREATED, json(method)).into_response())
 }
 
-async fn totp_start(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/authenticator/start",
+    responses(
+        (status = 200, description = "A new secret to show as a QR code", body = tapin_api::wire::TotpRegistration),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 409, description = "The limit of authenticator apps is reached", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn totp_start(
+    State(s): State<AppState>,
+    h: HeaderMap,
+) -> Result<Response, ApiError> {
     let t = token(&h)?;
     Ok(json(domain(&s, move |d| d.start_totp(&t)).await?))
 }
 
-async fn totp_finish(
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/authenticator/finish",
+    request_body = tapin_api::wire::TotpFinish,
+    responses(
+        (status = 201, description = "Registered", body = tapin_api::wire::Method),
+        (status = 400, description = "The code or name is not right (tries_left says how many tries remain)", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 409, description = "The limit is reached", body = tapin_api::wire::ErrorBody),
+        (status = 410, description = "The registration expired or ran out of tries", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn totp_finish(
     State(s): State<AppState>,
     h: HeaderMap,
     ApiJson(body): ApiJson<TotpFinish>,
@@ -79,7 +145,22 @@ async fn totp_finish(
     Ok((StatusCode::CREATED, json(method)).into_response())
 }
 
-async fn phone_start(
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/phone/start",
+    request_body = tapin_api::wire::PhoneStart,
+    responses(
+        (status = 200, description = "A code was sent", body = tapin_api::wire::CodeSent),
+        (status = 400, description = "The number or kind is not right", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 409, description = "The limit is reached", body = tapin_api::wire::ErrorBody),
+        (status = 429, description = "Too many codes sent to this number, by this user or from this client; see Retry-After", body = tapin_api::wire::ErrorBody),
+        (status = 502, description = "The code could not be sent", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn phone_start(
     State(s): State<AppState>,
     h: HeaderMap,
     Client(client): Client,
@@ -91,7 +172,22 @@ async fn phone_start(
     ))
 }
 
-async fn email_start(
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/email/start",
+    request_body = tapin_api::wire::EmailStart,
+    responses(
+        (status = 200, description = "A code was sent", body = tapin_api::wire::CodeSent),
+        (status = 400, description = "The address is not right", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 409, description = "The limit is reached", body = tapin_api::wire::ErrorBody),
+        (status = 429, description = "Too many codes sent to this address, by this user or from this client; see Retry-After", body = tapin_api::wire::ErrorBody),
+        (status = 502, description = "The code could not be sent", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn email_start(
     State(s): State<AppState>,
     h: HeaderMap,
     Client(client): Client,
@@ -103,7 +199,21 @@ async fn email_start(
     ))
 }
 
-async fn verify(
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/verify",
+    request_body = tapin_api::wire::CodeFinish,
+    responses(
+        (status = 201, description = "Registered", body = tapin_api::wire::Method),
+        (status = 400, description = "The code is not right (tries_left says how many tries remain)", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 409, description = "The limit is reached", body = tapin_api::wire::ErrorBody),
+        (status = 410, description = "The code expired or ran out of tries", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn verify(
     State(s): State<AppState>,
     h: HeaderMap,
     ApiJson(body): ApiJson<CodeFinish>,
@@ -113,7 +223,21 @@ async fn verify(
     Ok((StatusCode::CREATED, json(method)).into_response())
 }
 
-async fn rename(
+#[utoipa::path(
+    patch,
+    path = "/api/v1/methods/{id}",
+    params(("id" = String, Path, description = "The method's id")),
+    request_body = tapin_api::wire::Rename,
+    responses(
+        (status = 200, description = "Renamed", body = tapin_api::wire::Method),
+        (status = 400, description = "The name is not right, or this kind has no name", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 404, description = "No such method on this account", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn rename(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
@@ -125,7 +249,19 @@ async fn rename(
     ))
 }
 
-async fn remove(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/methods/{id}",
+    params(("id" = String, Path, description = "The method's id")),
+    responses(
+        (status = 204, description = "Deleted; the default moved to the strongest method left"),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 404, description = "No such method on this account", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn remove(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
@@ -135,7 +271,19 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn make_default(
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/{id}/default",
+    params(("id" = String, Path, description = "The method's id")),
+    responses(
+        (status = 200, description = "The new default", body = tapin_api::wire::Method),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 404, description = "No such method on this account", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn make_default(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
@@ -146,7 +294,17 @@ async fn make_default(
     ))
 }
 
-async fn sign_out_everywhere(
+#[utoipa::path(
+    post,
+    path = "/api/v1/signout/everywhere",
+    responses(
+        (status = 204, description = "Every session of the user ended, this one too"),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn sign_out_everywhere(
     State(s): State<AppState>,
     h: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -157,11 +315,29 @@ async fn sign_out_everywhere(
     Ok(res)
 }
 
-async fn passkey_start(State(s): State<AppState>) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/signin/passkey/start",
+    responses(
+        (status = 200, description = "Options for navigator.credentials.get", body = tapin_api::wire::PasskeyChallenge)
+    ),
+    tag = "security info"
+)]
+pub(crate) async fn passkey_start(State(s): State<AppState>) -> Result<Response, ApiError> {
     Ok(json(domain(&s, |d| d.start_passkey_sign_in()).await?))
 }
 
-async fn passkey_finish(
+#[utoipa::path(
+    post,
+    path = "/api/v1/signin/passkey/finish",
+    request_body = tapin_api::wire::PasskeySignIn,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = tapin_api::wire::SessionInfo),
+        (status = 400, description = "The response did not verify, the passkey is unknown, or the challenge was used or expired", body = tapin_api::wire::ErrorBody)
+    ),
+    tag = "security info"
+)]
+pub(crate) async fn passkey_finish(
     State(s): State<AppState>,
     ApiJson(body): ApiJson<PasskeySignIn>,
 ) -> Result<Response, ApiError> {

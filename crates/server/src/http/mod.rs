@@ -4,6 +4,7 @@ pub mod assets;
 pub mod client;
 pub mod error;
 pub mod methods;
+pub mod openapi;
 pub mod security;
 pub mod serve;
 
@@ -23,7 +24,7 @@ use error::ApiError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tapin_api::wire::{ErrorCode, PassSignIn, SessionInfo};
+use tapin_api::wire::{ErrorBody, ErrorCode, PassSignIn, SessionInfo};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -32,7 +33,6 @@ use tower_http::timeout::TimeoutLayer;
 pub const SESSION_COOKIE: &str = "__Host-tapin";
 /// Large enough for any form tapin has; anything bigger is refused unread.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
-const OPENAPI: &str = include_str!("../../openapi.json");
 
 #[derive(Clone, Default)]
 pub struct HttpConfig {
@@ -246,7 +246,21 @@ pub(crate) fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
     }
 }
 
-async fn sign_in_with_pass(
+#[utoipa::path(
+    post,
+    path = "/api/v1/signin/pass",
+    request_body = PassSignIn,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SessionInfo),
+        (status = 400, description = "The account name or pass is not of the right shape (field says which)", body = ErrorBody),
+        (status = 401, description = "Wrong pass, unknown account or no pass (one answer for all); or the pass expired, is not valid yet, or was used", body = ErrorBody),
+        (status = 403, description = "Blocked by the Temporary Access Pass policy, or a foreign Origin", body = ErrorBody),
+        (status = 429, description = "Too many attempts; retry_at and Retry-After say when", body = ErrorBody),
+        (status = 503, description = "At capacity; try again after Retry-After seconds", body = ErrorBody),
+    ),
+    tag = "sign-in"
+)]
+pub(crate) async fn sign_in_with_pass(
     State(state): State<AppState>,
     Client(client): Client,
     ApiJson(body): ApiJson<PassSignIn>,
@@ -274,7 +288,20 @@ pub(crate) fn signed_in_response(signed_in: crate::domain::SignedIn) -> Response
     no_store(res)
 }
 
-async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/session",
+    responses(
+        (status = 200, description = "The signed-in session", body = SessionInfo),
+        (status = 401, description = "Not signed in, or the session ended", body = ErrorBody),
+    ),
+    security(("session" = [])),
+    tag = "sign-in"
+)]
+pub(crate) async fn session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let token = session_token(&headers).ok_or(ApiError::from(Error::NotSignedIn))?;
     let info: SessionInfo = domain(&state, move |t| t.session(&token)).await?;
     let mut res = Json(info).into_response();
@@ -283,7 +310,16 @@ async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     Ok(res)
 }
 
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/signout",
+    responses((status = 204, description = "Signed out (also when no session was there)")),
+    tag = "sign-in"
+)]
+pub(crate) async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = session_token(&headers) {
         domain(&state, move |t| t.sign_out(&token)).await?;
     }
@@ -292,8 +328,16 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     Ok(res)
 }
 
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object)),
+    tag = "meta"
+)]
+pub(crate) async fn openapi() -> Response {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| openapi::document().to_json().unwrap_or_default());
+    ([(header::CONTENT_TYPE, "application/json")], doc.as_str()).into_response()
 }
 
 /// Routes of the second, lazily loaded bundle (security info and passkey sign-in).

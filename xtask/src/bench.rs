@@ -1,0 +1,272 @@
+//! `cargo xtask bench overload`: tapin's pass sign-in under a flood, measured
+//! against the bound Argon2id sets on this machine in the same run.
+//!
+//! These machines are noisy, so every figure is printed beside a baseline
+//! from the same run: throughput as a share of cores ÷ hash time, not as
+//! requests per second alone.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+const UPN: &str = "bench@tapin.example";
+/// Every request is answered within this, or it counts as timed out.
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+pub fn overload(root: &Path, tapin: &Path, seconds: u64) -> Result {
+    let dir = std::env::temp_dir().join(format!("tapin-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dist")).map_err(|e| e.to_string())?;
+    let db = dir.join("bench.db");
+    let cli = |args: &[&str]| -> Result<String> {
+        let out = Command::new(tapin)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .current_dir(root)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "tapin {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    cli(&[
+        "policy",
+        "set",
+        "--enabled",
+        "true",
+        "--max-lifetime",
+        "43200",
+    ])?;
+    cli(&["user", "add", UPN, "--name", "Bench"])?;
+    let issued = cli(&["tap", "issue", UPN, "--lifetime", "600", "--json"])?;
+    let pass = serde_json::from_str::<serde_json::Value>(&issued).map_err(|e| e.to_string())?
+        ["temporaryAccessPass"]
+        .as_str()
+        .ok_or("no pass issued")?
+        .to_string();
+
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let calibrated = cli(&["calibrate", "--rounds", "30"])?;
+    let hash_ms: f64 = calibrated
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .ok_or("calibrate printed nothing")?;
+    let bound = cores as f64 * 1000.0 / hash_ms;
+
+    let mut server = Server::start(tapin, &db, &dir.join("dist"))?;
+    let body = serde_json::json!({"upn": UPN, "pass": pass}).to_string();
+
+    // One client, one request at a time: the latency-bound rate.
+    let single = flood(&server.addr, &body, 1, Duration::from_secs(seconds.min(10)));
+    // Ten times the pool: the queue fills and the rest are refused at once.
+    let clients = 10 * cores;
+    let crowd = flood(&server.addr, &body, clients, Duration::from_secs(seconds));
+    let peak_rss_kib = server.peak_rss_kib();
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let pct = |rate: f64| 100.0 * rate / bound;
+    println!("overload: pass sign-in, {cores} cores, Argon2id {hash_ms:.1} ms per check");
+    println!(
+        "  {:<34} {:>10} {:>12} {:>9} {:>9} {:>8} {:>9}",
+        "", "answered/s", "% of bound", "p50 ms", "p99 ms", "503 %", "timeouts"
+    );
+    println!(
+        "  {:<34} {:>10.1} {:>12} {:>9} {:>9} {:>8} {:>9}",
+        "bound (cores / hash time)", bound, "100.0", "-", "-", "-", "-"
+    );
+    for (name, r) in [
+        ("1 client".to_string(), &single),
+        (format!("{clients} clients (10 x pool)"), &crowd),
+    ] {
+        println!(
+            "  {:<34} {:>10.1} {:>12.1} {:>9.1} {:>9.1} {:>8.1} {:>9}",
+            name,
+            r.rate(),
+            pct(r.rate()),
+            r.percentile(0.50),
+            r.percentile(0.99),
+            r.overloaded_share(),
+            r.timeouts
+        );
+    }
+    let rss_mib = peak_rss_kib as f64 / 1024.0;
+    println!("  server peak RSS: {rss_mib:.1} MiB");
+    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+    println!(
+        "  targets: throughput >= 85% of bound: {}; peak RSS < 300 MiB: {}; no timeouts: {}",
+        verdict(pct(crowd.rate()) >= 85.0),
+        verdict(rss_mib < 300.0),
+        verdict(crowd.timeouts == 0 && single.timeouts == 0)
+    );
+    Ok(())
+}
+
+#[derive(Default)]
+struct Results {
+    /// Latencies of answered requests (not 503), in ms.
+    latencies: Vec<f64>,
+    overloaded: usize,
+    timeouts: usize,
+    other: usize,
+    elapsed: Duration,
+}
+
+impl Results {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn overloaded_share(&self) -> f64 {
+        let all = self.latencies.len() + self.overloaded + self.timeouts + self.other;
+        100.0 * self.overloaded as f64 / all.max(1) as f64
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let mut v = self.latencies.clone();
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[((v.len() as f64 - 1.0) * p).round() as usize]
+    }
+}
+
+fn flood(addr: &str, body: &str, clients: usize, duration: Duration) -> Results {
+    let results = Arc::new(Mutex::new(Results::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|_| {
+            let (addr, body, results, stop) = (
+                addr.to_string(),
+                body.to_string(),
+                results.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let sent = Instant::now();
+                    let status = post(&addr, "/api/v1/signin/pass", &body);
+                    let ms = sent.elapsed().as_secs_f64() * 1000.0;
+                    let mut r = results.lock().unwrap();
+                    match status {
+                        Some(503) => {
+                            r.overloaded += 1;
+                            drop(r);
+                            // A client told to come back does not hammer.
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        Some(200) => r.latencies.push(ms),
+                        Some(_) => r.other += 1,
+                        None => r.timeouts += 1,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        let _ = h.join();
+    }
+    let mut r = std::mem::take(&mut *results.lock().unwrap());
+    r.elapsed = started.elapsed();
+    r
+}
+
+/// One HTTP/1.1 POST on a fresh connection; the status, or `None` when no
+/// answer came within `ANSWER_WITHIN`.
+fn post(addr: &str, path: &str, body: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(ANSWER_WITHIN)).ok()?;
+    stream.set_write_timeout(Some(ANSWER_WITHIN)).ok()?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut head = [0u8; 16];
+    let mut got = 0;
+    while got < 12 {
+        let n = stream.read(&mut head[got..]).ok()?;
+        if n == 0 {
+            return None;
+        }
+        got += n;
+    }
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(tapin: &Path, db: &Path, dist: &Path) -> Result<Self> {
+        let mut child = Command::new(tapin)
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
+            .arg(dist)
+            .env("TAPIN_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", tapin.display()))?;
+        let mut out = child.stdout.take().ok_or("no stdout")?;
+        let mut seen = String::new();
+        let mut buf = [0u8; 256];
+        let addr = loop {
+            let n = out.read(&mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err(format!("tapin exited before listening: {seen}"));
+            }
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
+                let url = line.rsplit("http://").next().unwrap_or_default().trim();
+                break url.replace("localhost", "127.0.0.1");
+            }
+        };
+        Ok(Self { child, addr })
+    }
+
+    /// The server's peak resident set (VmHWM), in KiB.
+    fn peak_rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn server_binary(root: &Path) -> PathBuf {
+    root.join("target/server/tapin")
+}
