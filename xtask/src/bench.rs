@@ -58,11 +58,16 @@ pub fn overload(root: &Path, tapin: &Path, seconds: u64) -> Result {
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let calibrated = cli(&["calibrate", "--rounds", "30"])?;
-    let hash_ms: f64 = calibrated
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .ok_or("calibrate printed nothing")?;
+    let figure = |name: &str| -> Result<f64> {
+        calibrated
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .ok_or_else(|| format!("calibrate printed no {name}"))
+    };
+    let hash_alone_ms = figure("argon2id_ms ")?;
+    // Under load every core hashes at once, and they share memory bandwidth:
+    // the bound is what the machine's cores hash together.
+    let hash_ms = figure("argon2id_ms_all_cores ")?;
     let bound = cores as f64 * 1000.0 / hash_ms;
 
     let mut server = Server::start(tapin, &db, &dir.join("dist"))?;
@@ -78,7 +83,9 @@ pub fn overload(root: &Path, tapin: &Path, seconds: u64) -> Result {
     let _ = std::fs::remove_dir_all(&dir);
 
     let pct = |rate: f64| 100.0 * rate / bound;
-    println!("overload: pass sign-in, {cores} cores, Argon2id {hash_ms:.1} ms per check");
+    println!(
+        "overload: pass sign-in, {cores} cores; Argon2id {hash_alone_ms:.1} ms per check alone, {hash_ms:.1} ms with every core checking"
+    );
     println!(
         "  {:<34} {:>10} {:>12} {:>9} {:>9} {:>8} {:>9}",
         "", "answered/s", "% of bound", "p50 ms", "p99 ms", "503 %", "timeouts"

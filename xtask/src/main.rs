@@ -4,6 +4,7 @@
 //! cargo xtask setup | build | run | test | size
 
 mod bench;
+mod contract;
 mod strings;
 
 use std::path::{Path, PathBuf};
@@ -101,6 +102,7 @@ fn setup() -> Result {
         // No --locked: its lockfile pins a crate version the registry no longer serves.
         run(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
     }
+    contract::setup(&root())?;
     let e2e = root().join("tests/e2e");
     let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = modified(e2e.join("node_modules/.package-lock.json"));
@@ -233,6 +235,7 @@ fn test() -> Result {
         "-p",
         "xtask",
     ]))?;
+    contract::run(&root(), &root().join("target/debug/tapin"))?;
     step("test: browser (Playwright, Debian Chromium)");
     let e2e = root().join("tests/e2e");
     let files: Vec<String> = std::fs::read_dir(&e2e)

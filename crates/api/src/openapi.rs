@@ -1,7 +1,7 @@
 //! Schemas the derive cannot say by itself: fields that take only some
 //! values of a shared enum.
 
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 
 fn one_of(values: &[&str], description: &str) -> RefOr<Schema> {
@@ -25,5 +25,60 @@ pub fn phone_kind() -> RefOr<Schema> {
     one_of(
         &["phone", "alternate_phone", "office_phone"],
         "Which phone slot the number goes in.",
+    )
+}
+
+/// Canonical unpadded base64url, as WebAuthn's binary fields travel.
+const BASE64URL: &str =
+    "^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$";
+
+fn string(pattern: Option<&str>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(pattern)
+}
+
+fn credential(response: &[&str], optional: &[&str], description: &str) -> RefOr<Schema> {
+    let mut body = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Object))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for field in response {
+        body = body
+            .property(*field, string(Some(BASE64URL)))
+            .required(*field);
+    }
+    for field in optional {
+        body = body.property(*field, string(Some(BASE64URL)));
+    }
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Object))
+        .description(Some(description))
+        .property("id", string(Some("^[A-Za-z0-9_-]+$")))
+        .property("rawId", string(Some(BASE64URL)))
+        .property("response", body)
+        .property("type", string(None).enum_values(Some(["public-key"])))
+        .required("id")
+        .required("rawId")
+        .required("response")
+        .required("type")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .into()
+}
+
+/// What `navigator.credentials.create` returned, base64url-encoded.
+pub fn registration_credential() -> RefOr<Schema> {
+    credential(
+        &["attestationObject", "clientDataJSON"],
+        &[],
+        "The PublicKeyCredential navigator.credentials.create returned, binary fields base64url-encoded.",
+    )
+}
+
+/// What `navigator.credentials.get` returned, base64url-encoded.
+pub fn assertion_credential() -> RefOr<Schema> {
+    credential(
+        &["authenticatorData", "clientDataJSON", "signature"],
+        &["userHandle"],
+        "The PublicKeyCredential navigator.credentials.get returned, binary fields base64url-encoded.",
     )
 }

@@ -108,14 +108,20 @@ fn err(field: &'static str, code: ValidationCode) -> ValidationError {
 /// Trims and lower-cases an account name and checks it has the shape
 /// `local@domain.tld`. Returns the form the server stores and compares.
 pub fn normalize_upn(input: &str) -> Result<String, ValidationError> {
-    let upn = input.trim().to_lowercase();
-    if upn.is_empty() {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
         return Err(err("upn", ValidationCode::Empty));
     }
-    if upn.chars().count() > UPN_MAX_LEN {
+    if trimmed.chars().count() > UPN_MAX_LEN {
         return Err(err("upn", ValidationCode::TooLong));
     }
     let shape = || err("upn", ValidationCode::UpnShape);
+    // Checked before lower-casing: some non-ASCII letters (the Kelvin sign K)
+    // lower-case to ASCII ones, and must not name someone else's account.
+    if !trimmed.is_ascii() {
+        return Err(shape());
+    }
+    let upn = trimmed.to_ascii_lowercase();
     let (local, domain) = upn.split_once('@').ok_or_else(shape)?;
     let local_ok = !local.is_empty()
         && local.len() <= 64
@@ -263,6 +269,19 @@ pub fn validate_pass_length(length: u32) -> Result<u32, ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_letter_that_lower_cases_to_ascii_does_not_make_an_account_name() {
+        // U+212A KELVIN SIGN lower-cases to an ASCII k.
+        assert_eq!(
+            normalize_upn("ada\u{212A}@contoso.com").unwrap_err().code,
+            ValidationCode::UpnShape
+        );
+        assert_eq!(
+            normalize_upn(" AdaK@Contoso.com ").unwrap(),
+            "adak@contoso.com"
+        );
+    }
 
     #[test]
     fn phone_numbers_become_e164_and_bad_ones_say_why() {

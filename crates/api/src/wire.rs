@@ -172,7 +172,7 @@ pub struct WebauthnFinish {
         )
     )]
     pub name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::registration_credential))]
     pub credential: webauthn_rs_proto::RegisterPublicKeyCredential,
 }
 
@@ -193,7 +193,7 @@ pub struct PasskeyChallenge {
 pub struct PasskeySignIn {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub id: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::assertion_credential))]
     pub credential: webauthn_rs_proto::PublicKeyCredential,
 }
 

@@ -1,35 +1,41 @@
-//! The bounded pool that expensive work (Argon2id pass checks) runs on: a
-//! fixed set of threads behind a fixed-length queue. A request that finds
-//! the queue full is refused at once instead of waiting, so a flood costs
-//! the server neither memory nor the latency of everyone already queued.
+//! The bounded pool that pass checks (Argon2id) run on: a fixed set of
+//! threads, and a fixed number of requests admitted to use them. A request
+//! that finds every place taken is refused at once, before any other work,
+//! so a flood costs the server neither memory nor the latency of everyone
+//! already admitted.
 //!
-//! Why not `spawn_blocking` behind a semaphore: each Argon2id check takes
-//! 19 MiB, and glibc keeps such blocks in per-thread arenas; tokio's blocking
-//! pool spreads the work over up to 512 threads, and the measured resident
-//! memory under a flood grew to 7.9 GB. A few long-lived threads keep it at
-//! a few of those blocks.
+//! Only the hash runs on the pool's threads; an admitted request's database
+//! work runs beside it, so the threads hash without pause. Why not
+//! `spawn_blocking` behind a semaphore: each check takes 19 MiB, and glibc
+//! keeps such blocks in per-thread arenas; tokio's blocking pool spreads the
+//! work over up to 512 threads, and resident memory under a flood grew to
+//! 7.9 GB. A few long-lived threads keep it at a few of those blocks.
 
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use crate::domain::pass::{code_matches, PassCheck};
+use crate::domain::{Error, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The queue was full: try again shortly.
+/// Every place is taken: try again shortly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overloaded;
 
 pub struct HashPool {
-    queue: SyncSender<Job>,
+    jobs: Mutex<Sender<Job>>,
+    admitted: Arc<AtomicUsize>,
     workers: usize,
     capacity: usize,
 }
 
 impl HashPool {
-    /// `workers` threads, and up to `queue` jobs waiting for one.
+    /// `workers` threads; up to `queue` admitted requests wait for one.
     pub fn new(workers: usize, queue: usize) -> std::io::Result<Self> {
         let workers = workers.max(1);
-        // The channel holds what waits; each worker holds one it is running.
-        let (tx, rx) = sync_channel::<Job>(queue);
+        // Unbounded here, bounded by admission: never more than `capacity` jobs.
+        let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..workers {
             let rx = rx.clone();
@@ -48,96 +54,104 @@ impl HashPool {
                 })?;
         }
         Ok(Self {
-            queue: tx,
+            jobs: Mutex::new(tx),
+            admitted: Arc::new(AtomicUsize::new(0)),
             workers,
-            capacity: queue,
+            capacity: workers + queue,
         })
-    }
-
-    /// Defaults: one worker per core, four queued jobs per worker.
-    pub fn for_this_machine() -> std::io::Result<Self> {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        Self::new(cores, 4 * cores)
     }
 
     pub fn workers(&self) -> usize {
         self.workers
     }
 
-    pub fn queue_capacity(&self) -> usize {
-        self.capacity
+    /// A place for one request, or `Overloaded` at once when none is free.
+    pub fn admit(self: &Arc<Self>) -> std::result::Result<Ticket, Overloaded> {
+        self.admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.capacity).then_some(n + 1)
+            })
+            .map_err(|_| Overloaded)?;
+        Ok(Ticket { pool: self.clone() })
     }
 
-    /// Runs `work` on the pool, or refuses at once when the queue is full.
-    pub async fn run<T: Send + 'static>(
+    fn run_blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, PoolError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
+    ) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let job: Job = Box::new(move || {
             let _ = tx.send(work());
         });
-        match self.queue.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(PoolError::Overloaded(Overloaded)),
-            Err(TrySendError::Disconnected(_)) => return Err(PoolError::Gone),
-        }
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job);
+        sent.ok()?;
         // A dropped sender means the job panicked.
-        rx.await.map_err(|_| PoolError::Gone)
+        rx.recv().ok()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolError {
-    Overloaded(Overloaded),
-    /// The job panicked or the pool stopped.
-    Gone,
+/// One admitted request's place; given back when dropped.
+pub struct Ticket {
+    pool: Arc<HashPool>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.pool.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Ticket {
+    /// Runs `work` on a pool thread and waits for it (call from a blocking context).
+    pub fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        self.pool.run_blocking(work)
+    }
+}
+
+impl PassCheck for Ticket {
+    fn matches(&self, code: &str, phc: &str) -> Result<bool> {
+        let (code, phc) = (code.to_string(), phc.to_string());
+        self.run(move || code_matches(&code, &phc))
+            .ok_or_else(|| Error::Storage("a pass check failed on its thread".into()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn work_beyond_the_workers_and_the_queue_is_refused_at_once() {
+    #[test]
+    fn requests_beyond_the_workers_and_the_queue_are_refused_until_a_place_is_free() {
         let pool = Arc::new(HashPool::new(1, 2).unwrap());
-        let (release, hold) = std::sync::mpsc::channel::<()>();
-        let hold = Arc::new(Mutex::new(hold));
-        let started = Arc::new(AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..3 {
-            let (pool, hold, started) = (pool.clone(), hold.clone(), started.clone());
-            tasks.push(tokio::spawn(async move {
-                pool.run(move || {
-                    started.fetch_add(1, Ordering::SeqCst);
-                    let _ = hold.lock().unwrap().recv();
-                })
-                .await
-            }));
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        // One running, two waiting: the fourth is refused without waiting.
-        let refused = pool.run(|| ()).await;
-        assert_eq!(refused, Err(PoolError::Overloaded(Overloaded)));
-        assert_eq!(started.load(Ordering::SeqCst), 1);
-        for _ in 0..3 {
-            release.send(()).unwrap();
-        }
-        for t in tasks {
-            assert_eq!(t.await.unwrap(), Ok(()));
-        }
-        assert_eq!(pool.run(|| 7).await, Ok(7));
+        let a = pool.admit().unwrap();
+        let b = pool.admit().unwrap();
+        let c = pool.admit().unwrap();
+        assert!(matches!(pool.admit(), Err(Overloaded)));
+        drop(b);
+        let d = pool.admit().unwrap();
+        assert_eq!(a.run(|| 6 * 7), Some(42));
+        drop((a, c, d));
+        assert!(pool.admit().is_ok());
     }
 
-    #[tokio::test]
-    async fn a_panicking_job_is_reported_and_the_worker_survives() {
-        let pool = HashPool::new(1, 1).unwrap();
-        assert_eq!(
-            pool.run(|| -> u8 { panic!("boom") }).await,
-            Err(PoolError::Gone)
-        );
-        assert_eq!(pool.run(|| 1).await, Ok(1));
+    #[test]
+    fn a_panicking_job_is_reported_and_the_worker_survives() {
+        let pool = Arc::new(HashPool::new(1, 1).unwrap());
+        let t = pool.admit().unwrap();
+        assert_eq!(t.run(|| -> u8 { panic!("boom") }), None);
+        assert_eq!(t.run(|| 1), Some(1));
+    }
+
+    #[test]
+    fn a_pass_is_checked_on_the_pool() {
+        let pool = Arc::new(HashPool::new(2, 0).unwrap());
+        let phc = crate::domain::pass::hash_code("ABCDEFGH").unwrap();
+        let t = pool.admit().unwrap();
+        assert!(t.matches("ABCDEFGH", &phc).unwrap());
+        assert!(!t.matches("ABCDEFGJ", &phc).unwrap());
     }
 }

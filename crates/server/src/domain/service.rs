@@ -3,7 +3,7 @@
 
 use super::delivery::{Delivery, Outbox};
 use super::followup::FollowUps;
-use super::pass::{burn_equal_time, code_matches, generate_code, hash_code};
+use super::pass::{decoy_hash, generate_code, hash_code, CheckHere, PassCheck};
 use super::secrets::Keyring;
 use super::store::{AttemptKeys, AttemptLimits, LockoutCounts, Reservation, SendLimits};
 use super::{
@@ -457,6 +457,18 @@ impl Tapin {
     /// The attempt is counted before the code is hashed, in the statement
     /// that checks the limits, so simultaneous guesses cannot outrun the lockout.
     pub fn sign_in_with_pass(&self, upn: &str, code: &str, client: &str) -> Result<SignedIn> {
+        self.sign_in_with_pass_checked_by(&CheckHere, upn, code, client)
+    }
+
+    /// As `sign_in_with_pass`, with the Argon2id check run by `check` (the
+    /// server's bounded pool); everything else runs on the calling thread.
+    pub fn sign_in_with_pass_checked_by(
+        &self,
+        check: &dyn PassCheck,
+        upn: &str,
+        code: &str,
+        client: &str,
+    ) -> Result<SignedIn> {
         let upn = normalize_upn(upn)?;
         let code = normalize_pass(code)?;
         let now = self.now();
@@ -482,12 +494,18 @@ impl Tapin {
             Some(u) => self.store.pass_of(u.id)?,
             None => None,
         };
+        let phc = pass.as_ref().map_or(decoy_hash(), |p| p.code_hash.as_str());
+        let matched = match check.matches(&code, phc) {
+            Ok(m) => m,
+            Err(e) => {
+                // Not evaluated, so not counted.
+                self.store.attempt_succeeded(attempt, None)?;
+                return Err(e);
+            }
+        };
         let (user, pass) = match (user, pass) {
-            (Some(u), Some(p)) if code_matches(&code, &p.code_hash) => (u, p),
-            (_, pass) => {
-                if pass.is_none() {
-                    burn_equal_time(&code);
-                }
+            (Some(u), Some(p)) if matched => (u, p),
+            _ => {
                 self.store.record_audit(&self.event(
                     &as_self,
                     &upn,
@@ -510,7 +528,7 @@ impl Tapin {
         // The code is right: whatever follows, this attempt was not a guess.
         let forget_attempt = {
             let keys = keys.clone();
-            move |store: &dyn Store| store.attempt_succeeded(attempt, &keys)
+            move |store: &dyn Store| store.attempt_succeeded(attempt, Some(&keys))
         };
 
         let policy = self.policy()?;

@@ -177,8 +177,9 @@ pub trait Store: Send + Sync {
         since: DateTime<Utc>,
         limits: &AttemptLimits,
     ) -> StoreResult<Reservation>;
-    /// The attempt proved the code: it and this pair's earlier failures stop counting.
-    fn attempt_succeeded(&self, id: i64, keys: &AttemptKeys) -> StoreResult<()>;
+    /// The attempt proved the code, or was never evaluated: it stops
+    /// counting, and with `keys` this pair's earlier failures too.
+    fn attempt_succeeded(&self, id: i64, keys: Option<&AttemptKeys>) -> StoreResult<()>;
     fn lockout_counts(&self, account: &str, since: DateTime<Utc>) -> StoreResult<LockoutCounts>;
     /// Forgets every failure against the account; returns how many.
     fn clear_lockout(&self, account: &str, audit: &AuditEvent) -> StoreResult<usize>;

@@ -9,7 +9,7 @@ pub mod security;
 pub mod serve;
 
 use crate::domain::{Error, Tapin};
-use crate::pool::{HashPool, PoolError};
+use crate::pool::{HashPool, Ticket};
 use assets::Assets;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{
@@ -187,18 +187,19 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
-/// Runs domain work that checks a pass (Argon2id) on the bounded pool;
-/// when its queue is full the answer is 503 at once.
+/// Domain work that checks a pass: admitted to the bounded pool first (503
+/// at once when it is full), then run off the async workers, with only the
+/// Argon2id check itself on the pool's threads.
 pub(crate) async fn hashing<T: Send + 'static>(
     state: &AppState,
-    work: impl FnOnce(&Tapin) -> crate::domain::Result<T> + Send + 'static,
+    work: impl FnOnce(&Tapin, &Ticket) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
+    let ticket = state.pool.admit().map_err(|_| ApiError::overloaded())?;
     let tapin = state.tapin.clone();
-    match state.pool.run(move || work(&tapin)).await {
-        Ok(result) => result.map_err(ApiError::from),
-        Err(PoolError::Overloaded(_)) => Err(ApiError::overloaded()),
-        Err(PoolError::Gone) => Err(ApiError::internal()),
-    }
+    tokio::task::spawn_blocking(move || work(&tapin, &ticket))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(ApiError::from)
 }
 
 /// Runs blocking domain work (SQLite) off the async workers.
@@ -265,8 +266,8 @@ pub(crate) async fn sign_in_with_pass(
     Client(client): Client,
     ApiJson(body): ApiJson<PassSignIn>,
 ) -> Result<Response, ApiError> {
-    let signed_in = hashing(&state, move |t| {
-        t.sign_in_with_pass(&body.upn, &body.pass, &client)
+    let signed_in = hashing(&state, move |t, check| {
+        t.sign_in_with_pass_checked_by(check, &body.upn, &body.pass, &client)
     })
     .await?;
     Ok(signed_in_response(signed_in))

@@ -613,16 +613,18 @@ impl Store for SqliteStore {
         Ok(outcome)
     }
 
-    fn attempt_succeeded(&self, id: i64, keys: &AttemptKeys) -> StoreResult<()> {
+    fn attempt_succeeded(&self, id: i64, keys: Option<&AttemptKeys>) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
         tx.execute("DELETE FROM signin_attempts WHERE id = ?1", [id])
             .map_err(backend)?;
-        tx.execute(
-            "DELETE FROM signin_attempts WHERE account = ?1 AND client = ?2",
-            params![keys.account, keys.client],
-        )
-        .map_err(backend)?;
+        if let Some(keys) = keys {
+            tx.execute(
+                "DELETE FROM signin_attempts WHERE account = ?1 AND client = ?2",
+                params![keys.account, keys.client],
+            )
+            .map_err(backend)?;
+        }
         tx.commit().map_err(backend)
     }
 

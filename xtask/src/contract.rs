@@ -1,0 +1,181 @@
+//! The API contract test: schemathesis (from PyPI, in a virtual environment
+//! this creates) against a running tapin, signed in, with every check. Any
+//! finding fails the test command.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+const UPN: &str = "contract@tapin.example";
+
+/// Creates the virtual environment and installs schemathesis when missing.
+pub fn setup(root: &Path) -> Result {
+    let venv = root.join("target/venv");
+    let st = venv.join("bin/st");
+    let have = Command::new(&st)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if have.contains(SCHEMATHESIS_VERSION) {
+        return Ok(());
+    }
+    if !venv.join("bin/pip").exists() {
+        super::run(super::cmd("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    super::run(
+        super::cmd(venv.join("bin/pip").to_str().ok_or("odd path")?).args([
+            "install",
+            "--quiet",
+            &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+        ]),
+    )
+}
+
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(tapin: &Path, db: &Path, dist: &Path) -> Result<Server> {
+    let mut child = Command::new(tapin)
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
+        .arg(dist)
+        // Fuzzing is not an attack: lockout and send limits have their own
+        // tests, and here would only turn answers into 429s.
+        .args(["--pair-lockout", "100", "--client-lockout", "100000"])
+        .args([
+            "--sends-per-destination",
+            "1000",
+            "--sends-per-user",
+            "1000",
+        ])
+        .args(["--sends-per-client", "100000"])
+        .env("TAPIN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", tapin.display()))?;
+    let mut out = child.stdout.take().ok_or("no stdout")?;
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    let url = loop {
+        let n = out.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err(format!("tapin exited before listening: {seen}"));
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
+            let url = line.rsplit("http://").next().unwrap_or_default().trim();
+            break format!("http://{}", url.replace("localhost", "127.0.0.1"));
+        }
+    };
+    Ok(Server { child, url })
+}
+
+/// Signs in with the pass; the session cookie's value.
+fn sign_in(url: &str, pass: &str) -> Result<String> {
+    let addr = url.trim_start_matches("http://");
+    let body = serde_json::json!({"upn": UPN, "pass": pass}).to_string();
+    let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "POST /api/v1/signin/pass HTTP/1.1\r\nHost: {addr}\r\nOrigin: {url}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).map_err(|e| e.to_string())?;
+    raw.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: __Host-tapin="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string)
+        .ok_or_else(|| format!("sign-in for the contract test failed: {raw}"))
+}
+
+pub fn run(root: &Path, tapin: &Path) -> Result {
+    let dir = std::env::temp_dir().join(format!("tapin-contract-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dist")).map_err(|e| e.to_string())?;
+    let db = dir.join("contract.db");
+    let cli = |args: &[&str]| -> Result<String> {
+        let out = Command::new(tapin)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "tapin {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    cli(&[
+        "policy",
+        "set",
+        "--enabled",
+        "true",
+        "--max-lifetime",
+        "43200",
+    ])?;
+    cli(&["user", "add", UPN, "--name", "Contract"])?;
+    let issued = cli(&["tap", "issue", UPN, "--lifetime", "600", "--json"])?;
+    let pass = serde_json::from_str::<serde_json::Value>(&issued).map_err(|e| e.to_string())?
+        ["temporaryAccessPass"]
+        .as_str()
+        .ok_or("no pass issued")?
+        .to_string();
+    let server = start(tapin, &db, &dir.join("dist"))?;
+    let config = root.join("tests/contract/schemathesis.toml");
+    // Signing out ends the session the rest of the run needs, so those two
+    // operations get a session of their own in a second run.
+    let sign_out = ["/api/v1/signout", "/api/v1/signout/everywhere"];
+    let runs: [(&str, Vec<String>); 2] = [
+        (
+            "every operation but signing out",
+            sign_out
+                .iter()
+                .flat_map(|p| ["--exclude-path".to_string(), p.to_string()])
+                .collect(),
+        ),
+        (
+            "signing out",
+            sign_out
+                .iter()
+                .flat_map(|p| ["--include-path".to_string(), p.to_string()])
+                .collect(),
+        ),
+    ];
+    for (what, filter) in runs {
+        super::step(&format!("test: API contract (schemathesis), {what}"));
+        let session = sign_in(&server.url, &pass)?;
+        super::run(
+            super::cmd(root.join("target/venv/bin/st").to_str().ok_or("odd path")?)
+                .arg("--config-file")
+                .arg(&config)
+                .args(["run", &format!("{}/api/v1/openapi.json", server.url)])
+                .args(["--checks", "all", "--workers", "2"])
+                .args(["-H", &format!("Origin: {}", server.url)])
+                .args(filter)
+                .env("TAPIN_SESSION", session),
+        )?;
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
