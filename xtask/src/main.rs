@@ -296,9 +296,12 @@ fn main() -> ExitCode {
         "test" => test(),
         "lint" => lint(),
         "bench" => bench(sub.as_deref()),
+        "contract" => contract::setup(&root())
+            .and_then(|_| run(cmd("cargo").args(["build", "-p", "tapin-server"])))
+            .and_then(|_| contract::run(&root(), &root().join("target/debug/tapin"))),
         "size" => build_app().and_then(|_| size()),
         _ => Err(
-            "usage: cargo xtask setup | build | run | test | size | lint | bench overload".into(),
+            "usage: cargo xtask setup | build | run | test | size | lint | contract | bench overload".into(),
         ),
     };
     match result {

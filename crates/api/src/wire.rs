@@ -160,7 +160,7 @@ pub struct WebauthnRegistration {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebauthnFinish {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
     pub id: String,
     #[cfg_attr(
         feature = "openapi",
@@ -191,7 +191,7 @@ pub struct PasskeyChallenge {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasskeySignIn {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
     pub id: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::assertion_credential))]
     pub credential: webauthn_rs_proto::PublicKeyCredential,
@@ -213,7 +213,7 @@ pub struct TotpRegistration {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TotpFinish {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
     pub id: String,
     #[cfg_attr(
         feature = "openapi",
@@ -285,7 +285,7 @@ pub struct CodeSent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeFinish {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
     pub id: String,
     #[cfg_attr(
         feature = "openapi",

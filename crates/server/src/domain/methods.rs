@@ -114,10 +114,16 @@ pub fn strongest<'a>(methods: impl Iterator<Item = &'a StoredMethod>) -> Option<
     methods.min_by_key(|m| (m.kind, m.created_at))
 }
 
+/// 128 random bits as 32 lower-case hex digits: method and challenge ids.
 pub fn random_id() -> String {
     let mut buf = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut buf);
     hex::encode(buf)
+}
+
+/// Whether `id` has the shape of one `random_id` made.
+pub fn is_issued_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// A uniformly drawn six-digit code.

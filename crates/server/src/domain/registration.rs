@@ -3,8 +3,8 @@
 
 use super::delivery::{Channel, Message};
 use super::methods::{
-    base32, base32_decode, code_hash, equal_time, otpauth_uri, random_id, six_digit_code,
-    strongest, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
+    base32, base32_decode, code_hash, equal_time, is_issued_id, otpauth_uri, random_id,
+    six_digit_code, strongest, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
 };
 use super::secrets::Keyring;
 use super::service::{hash_token, random_hex, session_info, SignedIn};
@@ -171,6 +171,12 @@ impl Tapin {
 
     /// A pending challenge of this user and purpose that has not expired.
     fn live_pending(&self, id: &str, user: Option<&User>, purposes: &[&str]) -> Result<Pending> {
+        if !is_issued_id(id) {
+            return Err(Error::Invalid(
+                "the id is not one tapin issued; use the id the start request returned".into(),
+                Some("id"),
+            ));
+        }
         let pending = self.store.pending(id)?.ok_or(Error::CodeExpired)?;
         let owner_ok = pending.user_id == user.map(|u| u.id);
         if !owner_ok || !purposes.contains(&pending.purpose.as_str()) {
