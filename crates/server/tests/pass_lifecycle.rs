@@ -983,3 +983,85 @@ fn sign_out_everywhere_ends_every_session_of_the_user() {
     assert!(matches!(w.tapin.session(&one), Err(Error::NotSignedIn)));
     assert!(matches!(w.tapin.session(&two), Err(Error::NotSignedIn)));
 }
+
+#[test]
+fn simultaneous_wrong_codes_are_evaluated_at_most_as_often_as_the_code_has_tries() {
+    let w = world();
+    let token = signed_in(&w);
+    let (id, code) = email_code(&w, &token, "ada@example.org");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let guesses: Vec<_> = (0..40)
+        .map(|_| {
+            let (t, token, id) = (w.tapin.clone(), token.clone(), id.clone());
+            std::thread::spawn(move || {
+                t.verify_code(
+                    &token,
+                    CodeFinish {
+                        id,
+                        code: wrong.into(),
+                    },
+                )
+            })
+        })
+        .collect();
+    let evaluated = guesses
+        .into_iter()
+        .map(|g| g.join().unwrap())
+        .filter(|r| matches!(r, Err(Error::CodeInvalid(_))))
+        .count();
+    // Five tries: four answers say how many are left, the fifth ends it.
+    assert_eq!(evaluated, 4);
+    let right = w.tapin.verify_code(&token, CodeFinish { id, code });
+    assert!(matches!(right, Err(Error::CodeExpired)));
+}
+
+#[test]
+fn the_purge_removes_what_has_expired_and_keeps_what_has_not() {
+    let w = world();
+    let token = signed_in(&w);
+    let (id, code) = email_code(&w, &token, "ada@example.org");
+    let _ = w
+        .tapin
+        .sign_in_with_pass("ada@contoso.com", "ZZZZZZZZ", "192.0.2.9");
+    let before = w.tapin.purge().unwrap();
+    assert_eq!(
+        (before.sessions, before.pending, before.attempts),
+        (0, 0, 0)
+    );
+    // An hour later the code has expired, the session has ended with its
+    // pass and the failed attempt is out of the lockout window.
+    w.clock.advance(Duration::minutes(61));
+    let after = w.tapin.purge().unwrap();
+    assert_eq!((after.sessions, after.pending, after.attempts), (1, 1, 1));
+    assert_eq!(
+        after.sends, 0,
+        "a send counts against the daily limit for a day"
+    );
+    assert!(matches!(
+        w.tapin.verify_code(&token, CodeFinish { id, code }),
+        Err(Error::NotSignedIn)
+    ));
+}
+
+#[test]
+fn the_public_origin_is_normalised_or_refused_with_the_reason() {
+    use tapin_server::domain::normalize_origin;
+    assert_eq!(
+        normalize_origin("HTTPS://Tapin.Contoso.COM:443/").unwrap(),
+        "https://tapin.contoso.com"
+    );
+    assert_eq!(
+        normalize_origin("http://localhost:8080").unwrap(),
+        "http://localhost:8080"
+    );
+    for bad in [
+        "tapin.contoso.com",
+        "ftp://tapin.contoso.com",
+        "https://tapin.contoso.com/portal",
+        "https://user:pw@tapin.contoso.com",
+        "https://tapin.contoso.com/?a=b",
+    ] {
+        let err = normalize_origin(bad).unwrap_err().to_string();
+        assert!(err.contains(bad), "{bad}: {err}");
+    }
+}

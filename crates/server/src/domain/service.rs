@@ -656,6 +656,7 @@ impl Tapin {
             .max(limits.per_client.1);
         Ok(self.store.purge(
             now,
+            now - self.settings.session_idle,
             now - self.settings.lockout_window,
             now - longest_send_window,
         )?)

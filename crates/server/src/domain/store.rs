@@ -197,11 +197,13 @@ pub trait Store: Send + Sync {
     /// Ends every session of the user.
     fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()>;
 
-    /// Removes what has expired: sessions, challenges and codes, and
-    /// attempts and sends older than the longest window that counts them.
+    /// Removes what has expired: sessions (ended or idle since
+    /// `idle_before`), challenges and codes, and attempts and sends older
+    /// than the longest window that counts them.
     fn purge(
         &self,
         now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
         attempts_before: DateTime<Utc>,
         sends_before: DateTime<Utc>,
     ) -> StoreResult<Purged>;

@@ -718,6 +718,7 @@ impl Store for SqliteStore {
     fn purge(
         &self,
         now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
         attempts_before: DateTime<Utc>,
         sends_before: DateTime<Utc>,
     ) -> StoreResult<Purged> {
@@ -725,7 +726,10 @@ impl Store for SqliteStore {
         let tx = conn.transaction().map_err(backend)?;
         let purged = Purged {
             sessions: tx
-                .execute("DELETE FROM sessions WHERE expires_at <= ?1", [ms(now)])
+                .execute(
+                    "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2",
+                    params![ms(now), ms(idle_before)],
+                )
                 .map_err(backend)?,
             pending: tx
                 .execute("DELETE FROM pending WHERE expires_at <= ?1", [ms(now)])

@@ -1,0 +1,137 @@
+//! The `tapin` binary as an operator runs it: the secret key file, its
+//! rotation, and a server that does not wait forever for a slow client.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tapin_server::domain::{Actor, IssueOptions, Keyring, Settings, SystemClock, Tapin};
+use tapin_server::storage::SqliteStore;
+
+fn tapin(db: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_key_file_is_private_and_rotation_reseals_every_seed_with_a_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tapin.db");
+    let key_file = dir.path().join("tapin.db.key");
+    tapin(&db, &["policy", "set", "--enabled", "true"]);
+    tapin(&db, &["user", "add", "ada@contoso.com", "--name", "Ada"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only its owner reads the key file");
+    }
+    let old = Keyring::parse(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+
+    // Register an authenticator app through the domain, sealed with the file's key.
+    let t = Tapin::new(
+        Arc::new(SqliteStore::open(&db).unwrap()),
+        Arc::new(SystemClock),
+        Settings::default(),
+    )
+    .with_keyring(old.clone());
+    let pass = t
+        .issue_pass(&Actor::Operator, "ada@contoso.com", IssueOptions::default())
+        .unwrap()
+        .temporary_access_pass;
+    let token = t
+        .sign_in_with_pass("ada@contoso.com", &pass, "192.0.2.1")
+        .unwrap()
+        .token;
+    let reg = t.start_totp(&token).unwrap();
+    let seed = tapin_server::domain::methods::base32_decode(&reg.secret).unwrap();
+    let code = tapin_server::domain::methods::hotp(&seed, (t.now().timestamp() / 30) as u64);
+    t.finish_totp(
+        &token,
+        tapin_api::wire::TotpFinish {
+            id: reg.id,
+            name: "Phone".into(),
+            code,
+        },
+    )
+    .unwrap();
+    drop(t);
+    let stored = || -> String {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT secret FROM methods", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = stored();
+    assert_eq!(old.open(&before).unwrap(), reg.secret);
+
+    let said = tapin(&db, &["secrets", "rotate"]);
+    assert!(said.contains("re-encrypted 1 secrets"), "{said}");
+    let new = Keyring::parse(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let after = stored();
+    assert_ne!(before, after);
+    assert_eq!(new.open(&after).unwrap(), reg.secret);
+    assert!(old.open(&after).is_err(), "the old key no longer opens it");
+    assert!(
+        new.open(&before).is_err(),
+        "the old key is gone from the file"
+    );
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tapin.db");
+    std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tapin"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
+        .arg(dir.path().join("dist"))
+        .env("TAPIN_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    let addr = loop {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "tapin did not start: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
+            break line
+                .rsplit("http://")
+                .next()
+                .unwrap()
+                .trim()
+                .replace("localhost", "127.0.0.1");
+        }
+    };
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /api/v1/session HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        waited < Duration::from_secs(20),
+        "the half-sent request held its connection for {waited:?}"
+    );
+}
