@@ -5,10 +5,10 @@
 //! from the same run: throughput as a share of cores ÷ hash time, not as
 //! requests per second alone.
 
+use crate::server::{self, Server};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,42 +19,11 @@ const UPN: &str = "bench@tapin.example";
 /// Every request is answered within this, or it counts as timed out.
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
-pub fn overload(root: &Path, tapin: &Path, seconds: u64) -> Result {
-    let dir = std::env::temp_dir().join(format!("tapin-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("dist")).map_err(|e| e.to_string())?;
+pub fn overload(tapin: &Path, seconds: u64) -> Result {
+    let dir = server::scratch("bench")?;
     let db = dir.join("bench.db");
-    let cli = |args: &[&str]| -> Result<String> {
-        let out = Command::new(tapin)
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .current_dir(root)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "tapin {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    cli(&[
-        "policy",
-        "set",
-        "--enabled",
-        "true",
-        "--max-lifetime",
-        "43200",
-    ])?;
-    cli(&["user", "add", UPN, "--name", "Bench"])?;
-    let issued = cli(&["tap", "issue", UPN, "--lifetime", "600", "--json"])?;
-    let pass = serde_json::from_str::<serde_json::Value>(&issued).map_err(|e| e.to_string())?
-        ["temporaryAccessPass"]
-        .as_str()
-        .ok_or("no pass issued")?
-        .to_string();
+    let pass = server::seed(tapin, &db, UPN)?;
+    let cli = |args: &[&str]| server::cli(tapin, &db, args);
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let calibrated = cli(&["calibrate", "--rounds", "30"])?;
@@ -70,7 +39,7 @@ pub fn overload(root: &Path, tapin: &Path, seconds: u64) -> Result {
     let hash_ms = figure("argon2id_ms_all_cores ")?;
     let bound = cores as f64 * 1000.0 / hash_ms;
 
-    let mut server = Server::start(tapin, &db, &dir.join("dist"))?;
+    let server = Server::start(tapin, &db, &dir.join("dist"), &[])?;
     let body = serde_json::json!({"upn": UPN, "pass": pass}).to_string();
 
     // One client, one request at a time: the latency-bound rate.
@@ -79,7 +48,7 @@ pub fn overload(root: &Path, tapin: &Path, seconds: u64) -> Result {
     let clients = 10 * cores;
     let crowd = flood(&server.addr, &body, clients, Duration::from_secs(seconds));
     let peak_rss_kib = server.peak_rss_kib();
-    server.stop();
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 
     let pct = |rate: f64| 100.0 * rate / bound;
@@ -217,61 +186,6 @@ fn post(addr: &str, path: &str, body: &str) -> Option<u16> {
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
-}
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(tapin: &Path, db: &Path, dist: &Path) -> Result<Self> {
-        let mut child = Command::new(tapin)
-            .arg("--db")
-            .arg(db)
-            .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
-            .arg(dist)
-            .env("TAPIN_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", tapin.display()))?;
-        let mut out = child.stdout.take().ok_or("no stdout")?;
-        let mut seen = String::new();
-        let mut buf = [0u8; 256];
-        let addr = loop {
-            let n = out.read(&mut buf).map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err(format!("tapin exited before listening: {seen}"));
-            }
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
-                let url = line.rsplit("http://").next().unwrap_or_default().trim();
-                break url.replace("localhost", "127.0.0.1");
-            }
-        };
-        Ok(Self { child, addr })
-    }
-
-    /// The server's peak resident set (VmHWM), in KiB.
-    fn peak_rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|v| v.parse().ok())
-            })
-            .unwrap_or(0)
-    }
-
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
 }
 
 pub fn server_binary(root: &Path) -> PathBuf {

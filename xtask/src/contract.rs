@@ -2,10 +2,11 @@
 //! this creates) against a running tapin, signed in, with every check. Any
 //! finding fails the test command.
 
+use crate::server::{self, Server};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -36,54 +37,20 @@ pub fn setup(root: &Path) -> Result {
     )
 }
 
-struct Server {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(tapin: &Path, db: &Path, dist: &Path) -> Result<Server> {
-    let mut child = Command::new(tapin)
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
-        .arg(dist)
-        // Fuzzing is not an attack: lockout and send limits have their own
-        // tests, and here would only turn answers into 429s.
-        .args(["--pair-lockout", "100", "--client-lockout", "100000"])
-        .args([
-            "--sends-per-destination",
-            "1000",
-            "--sends-per-user",
-            "1000",
-        ])
-        .args(["--sends-per-client", "100000"])
-        .env("TAPIN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", tapin.display()))?;
-    let mut out = child.stdout.take().ok_or("no stdout")?;
-    let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    let url = loop {
-        let n = out.read(&mut buf).map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err(format!("tapin exited before listening: {seen}"));
-        }
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
-            let url = line.rsplit("http://").next().unwrap_or_default().trim();
-            break format!("http://{}", url.replace("localhost", "127.0.0.1"));
-        }
-    };
-    Ok(Server { child, url })
-}
+const SERVE_ARGS: &[&str] = &[
+    // Fuzzing is not an attack: lockout and send limits have their own
+    // tests, and here would only turn answers into 429s.
+    "--pair-lockout",
+    "100",
+    "--client-lockout",
+    "100000",
+    "--sends-per-destination",
+    "1000",
+    "--sends-per-user",
+    "1000",
+    "--sends-per-client",
+    "100000",
+];
 
 /// Signs in with the pass; the session cookie's value.
 fn sign_in(url: &str, pass: &str) -> Result<String> {
@@ -106,41 +73,11 @@ fn sign_in(url: &str, pass: &str) -> Result<String> {
 }
 
 pub fn run(root: &Path, tapin: &Path) -> Result {
-    let dir = std::env::temp_dir().join(format!("tapin-contract-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("dist")).map_err(|e| e.to_string())?;
+    let dir = server::scratch("contract")?;
     let db = dir.join("contract.db");
-    let cli = |args: &[&str]| -> Result<String> {
-        let out = Command::new(tapin)
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "tapin {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    cli(&[
-        "policy",
-        "set",
-        "--enabled",
-        "true",
-        "--max-lifetime",
-        "43200",
-    ])?;
-    cli(&["user", "add", UPN, "--name", "Contract"])?;
-    let issued = cli(&["tap", "issue", UPN, "--lifetime", "600", "--json"])?;
-    let pass = serde_json::from_str::<serde_json::Value>(&issued).map_err(|e| e.to_string())?
-        ["temporaryAccessPass"]
-        .as_str()
-        .ok_or("no pass issued")?
-        .to_string();
-    let server = start(tapin, &db, &dir.join("dist"))?;
+    let pass = server::seed(tapin, &db, UPN)?;
+    let server = Server::start(tapin, &db, &dir.join("dist"), SERVE_ARGS)?;
+    let url = server.url();
     let config = root.join("tests/contract/schemathesis.toml");
     // Signing out ends the session the rest of the run needs, so those two
     // operations get a session of their own in a second run.
@@ -163,14 +100,14 @@ pub fn run(root: &Path, tapin: &Path) -> Result {
     ];
     for (what, filter) in runs {
         super::step(&format!("test: API contract (schemathesis), {what}"));
-        let session = sign_in(&server.url, &pass)?;
+        let session = sign_in(&url, &pass)?;
         super::run(
             super::cmd(root.join("target/venv/bin/st").to_str().ok_or("odd path")?)
                 .arg("--config-file")
                 .arg(&config)
-                .args(["run", &format!("{}/api/v1/openapi.json", server.url)])
+                .args(["run", &format!("{url}/api/v1/openapi.json")])
                 .args(["--checks", "all", "--workers", "2"])
-                .args(["-H", &format!("Origin: {}", server.url)])
+                .args(["-H", &format!("Origin: {url}")])
                 .args(filter)
                 .env("TAPIN_SESSION", session),
         )?;

@@ -5,6 +5,7 @@
 
 mod bench;
 mod contract;
+mod server;
 mod strings;
 
 use std::path::{Path, PathBuf};
@@ -280,7 +281,7 @@ fn bench(which: Option<&str>) -> Result {
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(30);
-            bench::overload(&root(), &bench::server_binary(&root()), seconds)
+            bench::overload(&bench::server_binary(&root()), seconds)
         }
         _ => Err("usage: cargo xtask bench overload".into()),
     }

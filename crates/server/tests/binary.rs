@@ -1,9 +1,12 @@
 //! The `tapin` binary as an operator runs it: the secret key file, its
 //! rotation, and a server that does not wait forever for a slow client.
 
+mod common;
+
+use common::Running;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tapin_server::domain::{Actor, IssueOptions, Keyring, Settings, SystemClock, Tapin};
@@ -94,31 +97,8 @@ fn a_client_that_never_finishes_its_headers_is_disconnected() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tapin.db");
     std::fs::create_dir_all(dir.path().join("dist")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tapin"))
-        .arg("--db")
-        .arg(&db)
-        .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
-        .arg(dir.path().join("dist"))
-        .env("TAPIN_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    let addr = loop {
-        let n = out.read(&mut buf).unwrap();
-        assert!(n > 0, "tapin did not start: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
-            break line
-                .rsplit("http://")
-                .next()
-                .unwrap()
-                .trim()
-                .replace("localhost", "127.0.0.1");
-        }
-    };
+    let server = Running::start(&db, &dir.path().join("dist"), &[]);
+    let addr = server.addr.clone();
     let mut slow = TcpStream::connect(&addr).unwrap();
     slow.write_all(b"GET /api/v1/session HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
@@ -128,8 +108,7 @@ fn a_client_that_never_finishes_its_headers_is_disconnected() {
     let mut rest = Vec::new();
     let _ = slow.read_to_end(&mut rest);
     let waited = started.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     assert!(
         waited < Duration::from_secs(20),
         "the half-sent request held its connection for {waited:?}"

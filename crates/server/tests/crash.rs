@@ -3,11 +3,13 @@
 //! After every kill the database must be intact and nothing half done:
 //! no pass both spent and unspent, no method without its audit event.
 
+mod common;
+
+use common::Running;
 use rand::{Rng, SeedableRng};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 use tapin_server::domain::{
@@ -96,36 +98,6 @@ fn sign_in_and_register(addr: &str, upn: &str, pass: &str) -> usize {
     2
 }
 
-fn start_server(db: &Path, dist: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tapin"))
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
-        .arg(dist)
-        .env("TAPIN_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    loop {
-        let n = out.read(&mut buf).unwrap();
-        assert!(n > 0, "tapin did not start after a kill: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
-            let addr = line
-                .rsplit("http://")
-                .next()
-                .unwrap()
-                .trim()
-                .replace("localhost", "127.0.0.1");
-            return (child, addr);
-        }
-    }
-}
-
 fn assert_consistent(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let check: String = conn
@@ -183,7 +155,7 @@ fn sigkill_at_random_moments_leaves_nothing_half_done() {
     let seed: u64 = std::env::var("TAPIN_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::random());
+        .unwrap_or_else(rand::random);
     eprintln!("crash test seed {seed} (TAPIN_CRASH_SEED to repeat)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     {
@@ -236,7 +208,8 @@ fn sigkill_at_random_moments_leaves_nothing_half_done() {
                 })
                 .collect()
         };
-        let (mut child, addr) = start_server(&db, &dist);
+        let mut server = Running::start(&db, &dist, &[]);
+        let addr = server.addr.clone();
         let client = std::thread::spawn(move || {
             passes
                 .iter()
@@ -244,11 +217,9 @@ fn sigkill_at_random_moments_leaves_nothing_half_done() {
                 .sum::<usize>()
         });
         std::thread::sleep(Duration::from_millis(rng.gen_range(0..150)));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+        if server.kill() {
             kills += 1;
         }
-        child.wait().unwrap();
         attempted += client.join().unwrap();
         assert_consistent(&db);
     }

@@ -1,0 +1,59 @@
+//! Starting the real `tapin` binary for a test, and stopping it.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A `tapin serve` on a free loopback port; killed when dropped.
+pub struct Running {
+    child: Child,
+    pub addr: String,
+}
+
+impl Running {
+    pub fn start(db: &Path, dist: &Path, extra: &[&str]) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_tapin"))
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
+            .arg(dist)
+            .args(extra)
+            .env("TAPIN_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tapin starts");
+        // From here on, dropping it (a panic included) stops the process.
+        let mut running = Self {
+            child,
+            addr: String::new(),
+        };
+        let mut out = running.child.stdout.take().expect("stdout is piped");
+        let mut seen = String::new();
+        let mut buf = [0u8; 256];
+        loop {
+            let n = out.read(&mut buf).unwrap_or(0);
+            assert!(n > 0, "tapin did not start: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
+                let addr = line.rsplit("http://").next().unwrap_or_default().trim();
+                running.addr = addr.replace("localhost", "127.0.0.1");
+                return running;
+            }
+        }
+    }
+
+    /// SIGKILL, unless it has already exited; true when it was killed.
+    pub fn kill(&mut self) -> bool {
+        let running = matches!(self.child.try_wait(), Ok(None));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
