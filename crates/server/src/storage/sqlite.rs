@@ -268,6 +268,24 @@ impl SqliteStore {
         })
     }
 
+    /// One changing statement and, when it changed a row, its audit event,
+    /// in one transaction; whether it changed anything.
+    fn change_audited(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        if tx.execute(sql, params).map_err(backend)? == 0 {
+            return Ok(false);
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a transaction half applied
         // (it rolls back on drop), so the connection is still good to use.
@@ -521,20 +539,11 @@ impl Store for SqliteStore {
         id: &str,
         audit: &AuditEvent,
     ) -> StoreResult<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        let n = tx
-            .execute(
-                "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2",
-                params![user_id, id],
-            )
-            .map_err(backend)?;
-        if n == 0 {
-            return Ok(false);
-        }
-        insert_audit(&tx, audit)?;
-        tx.commit().map_err(backend)?;
-        Ok(true)
+        self.change_audited(
+            "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2",
+            params![user_id, id],
+            audit,
+        )
     }
 
     fn reserve_attempt(
@@ -865,20 +874,11 @@ impl Store for SqliteStore {
         name: &str,
         audit: &AuditEvent,
     ) -> StoreResult<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        let n = tx
-            .execute(
-                "UPDATE methods SET name = ?3 WHERE user_id = ?1 AND id = ?2",
-                params![user_id, id, name],
-            )
-            .map_err(backend)?;
-        if n != 1 {
-            return Ok(false);
-        }
-        insert_audit(&tx, audit)?;
-        tx.commit().map_err(backend)?;
-        Ok(true)
+        self.change_audited(
+            "UPDATE methods SET name = ?3 WHERE user_id = ?1 AND id = ?2",
+            params![user_id, id, name],
+            audit,
+        )
     }
 
     fn delete_method(
