@@ -8,7 +8,10 @@
     failed = true;
     var loading = document.getElementById("boot-loading");
     var blocked = document.getElementById("boot-blocked");
+    var account = document.getElementById("boot-account");
     if (loading) loading.hidden = true;
+    // Without the app there is no next step to go to.
+    if (account) account.hidden = true;
     if (blocked) {
       blocked.hidden = false;
       blocked.setAttribute("role", "alert");
@@ -34,18 +37,68 @@
     return "en";
   }
   var lang = pick();
+  // The pre-rendered account step: shown on the first step only (any other
+  // route waits for the app), marks the language in use, and holds on to a
+  // "Next" pressed before the app has started; the app takes it from there.
+  whenReady(function () {
+    var account = document.getElementById("boot-account");
+    var loading = document.getElementById("boot-loading");
+    var links = document.querySelectorAll("#boot-header .languages a");
+    for (var i = 0; i < links.length; i++) {
+      if (links[i].getAttribute("lang") === lang) links[i].setAttribute("aria-current", "true");
+    }
+    if (!account) return;
+    if (location.pathname !== "/") {
+      account.hidden = true;
+      if (loading) loading.hidden = false;
+      return;
+    }
+    var form = document.getElementById("boot-form");
+    if (!form) return;
+    var carryOn = function () {
+      form.setAttribute("data-continue", "");
+      if (loading) loading.hidden = false;
+    };
+    // "Next" pressed before this script ran submitted the form the plain
+    // way (?username=...): take the name back and carry on from there.
+    var sent = /[?&]username=([^&]*)/.exec(location.search);
+    if (sent) {
+      var field = document.getElementById("upn");
+      if (field) field.value = decodeURIComponent(sent[1].replace(/\+/g, " "));
+      history.replaceState(null, "", location.pathname);
+      carryOn();
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      carryOn();
+    });
+  });
+  // The chosen language's sentences: the app takes this download over when
+  // it starts, so the catalog is fetched once, early, and only for one language.
+  var catalog = fetch("/locales/" + lang + ".json").then(function (r) {
+    if (!r.ok) throw new Error("no catalog");
+    return r.text();
+  });
+  catalog.catch(function () { /* the app fetches it again itself */ });
+  window.tapinCatalog = { lang: lang, text: catalog };
   if (lang !== "en") {
     document.documentElement.lang = lang;
     document.documentElement.dir = lang === "ar" ? "rtl" : "ltr";
-    fetch("/locales/" + lang + ".json").then(function (r) { return r.json(); }).then(function (strings) {
+    catalog.then(function (text) {
+      var strings = JSON.parse(text);
       whenReady(function () {
-        var nodes = document.querySelectorAll("#boot [data-i18n]");
+        var nodes = document.querySelectorAll("#boot [data-i18n], #boot-header [data-i18n]");
         for (var i = 0; i < nodes.length; i++) {
           var text = strings[nodes[i].getAttribute("data-i18n")];
           if (text) nodes[i].textContent = text;
         }
+        var labelled = document.querySelectorAll("[data-i18n-label]");
+        for (var j = 0; j < labelled.length; j++) {
+          var label = strings[labelled[j].getAttribute("data-i18n-label")];
+          if (label) labelled[j].setAttribute("aria-label", label);
+        }
       });
-    }).catch(function () { /* the English note stays */ });
+    }).catch(function () { /* the English page stays */ });
   }
   if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
     whenReady(explain);

@@ -1,36 +1,63 @@
 //! The user's language: picked once per page from `?lng=xx`, then the
 //! language chosen earlier in this tab, then the browser's preferences.
-//! Every sentence comes from `locales/<lang>.json`; a key missing from a
-//! translation falls back to English (the lint in `cargo xtask test` keeps
-//! the files complete, so that is a safety net, not a plan).
+//! Every sentence comes from `locales/<lang>.json`, and only the chosen
+//! language's file is downloaded (the page's own script starts that download
+//! before the app arrives). The lint in `cargo xtask test` keeps every file
+//! complete; a key that is missing anyway shows as itself.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The languages tapin speaks; the first is the fallback.
 pub const LANGUAGES: [&str; 3] = ["en", "de", "ar"];
-const FILES: [&str; 3] = [
-    include_str!("../locales/en.json"),
-    include_str!("../locales/de.json"),
-    include_str!("../locales/ar.json"),
-];
 const STORAGE_KEY: &str = "tapin.lng";
 
 type Catalog = HashMap<String, &'static str>;
 
 struct Chosen {
     lang: &'static str,
+    /// The browser's own tag for that language (`en-GB`, `de-AT`), for dates.
+    locale: String,
     strings: Catalog,
-    fallback: Catalog,
 }
 
 static CHOSEN: OnceLock<Chosen> = OnceLock::new();
 
-fn parse(index: usize) -> Catalog {
-    let map: HashMap<String, String> = serde_json::from_str(FILES[index]).unwrap_or_default();
+fn parse(text: &str) -> Catalog {
+    let map: HashMap<String, String> = serde_json::from_str(text).unwrap_or_default();
     map.into_iter()
         .map(|(k, v)| (k, &*Box::leak(v.into_boxed_str())))
         .collect()
+}
+
+/// The catalog's text: from the download the page's script started
+/// (`window.tapinCatalog = {lang, text}`), or fetched here.
+async fn catalog_text(lang: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window()?;
+    let started = js_sys::Reflect::get(&window, &"tapinCatalog".into()).ok();
+    let same_lang = started
+        .as_ref()
+        .and_then(|s| js_sys::Reflect::get(s, &"lang".into()).ok())
+        .and_then(|l| l.as_string())
+        .is_some_and(|l| l == lang);
+    if same_lang {
+        let promise = started
+            .and_then(|s| js_sys::Reflect::get(&s, &"text".into()).ok())
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+        if let Some(promise) = promise {
+            if let Ok(text) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                if let Some(text) = text.as_string() {
+                    return Some(text);
+                }
+            }
+        }
+    }
+    let res = gloo_net::http::Request::get(&format!("/locales/{lang}.json"))
+        .send()
+        .await
+        .ok()?;
+    res.text().await.ok()
 }
 
 /// The supported language for a requested tag (`de-AT` → `de`), if any.
@@ -74,14 +101,24 @@ fn from_page() -> &'static str {
     lang
 }
 
-/// Picks the language and mirrors the page for right-to-left ones.
-pub fn init() {
+/// Picks the language, loads its sentences and mirrors the page for
+/// right-to-left ones.
+pub async fn init() {
     let lang = from_page();
-    let index = LANGUAGES.iter().position(|l| *l == lang).unwrap_or(0);
+    let text = catalog_text(lang).await.unwrap_or_default();
+    let browser: Vec<String> = web_sys::window()
+        .map(|w| {
+            w.navigator()
+                .languages()
+                .iter()
+                .filter_map(|v| v.as_string())
+                .collect()
+        })
+        .unwrap_or_default();
     let _ = CHOSEN.set(Chosen {
         lang,
-        strings: parse(index),
-        fallback: if index == 0 { HashMap::new() } else { parse(0) },
+        locale: regional(lang, &browser),
+        strings: parse(&text),
     });
     if let Some(html) = web_sys::window()
         .and_then(|w| w.document())
@@ -96,9 +133,24 @@ pub fn is_rtl(lang: &str) -> bool {
     lang == "ar"
 }
 
-/// The chosen language's tag, for dates and numbers.
+/// The chosen language's tag.
 pub fn lang() -> &'static str {
     CHOSEN.get().map_or(LANGUAGES[0], |c| c.lang)
+}
+
+/// The browser's first tag in `lang` (`en-GB` for English in Britain), so
+/// dates follow the region too; `lang` itself when the browser has none.
+pub fn regional(lang: &str, browser: &[String]) -> String {
+    browser
+        .iter()
+        .find(|tag| supported(tag) == Some(lang) && tag.len() > lang.len())
+        .cloned()
+        .unwrap_or_else(|| lang.to_string())
+}
+
+/// The locale dates and numbers are written in.
+pub fn locale() -> &'static str {
+    CHOSEN.get().map_or(LANGUAGES[0], |c| c.locale.as_str())
 }
 
 /// The sentence for `key` in the user's language.
@@ -106,12 +158,7 @@ pub fn t(key: &'static str) -> &'static str {
     let Some(chosen) = CHOSEN.get() else {
         return key;
     };
-    chosen
-        .strings
-        .get(key)
-        .or_else(|| chosen.fallback.get(key))
-        .copied()
-        .unwrap_or(key)
+    chosen.strings.get(key).copied().unwrap_or(key)
 }
 
 /// `t(key)` with each `{name}` replaced by its value.

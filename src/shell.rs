@@ -25,14 +25,58 @@ impl Account {
     }
 }
 
-/// Takes the page over from the static "loading" note (which, if
-/// WebAssembly is blocked, explains why) and mounts `app`.
+/// What the pre-rendered account step held when the app took over: the
+/// account name typed so far, whether its field had the focus, and whether
+/// "Next" was already pressed.
+#[derive(Clone, Default, PartialEq, Debug)]
+pub struct Takeover {
+    pub upn: String,
+    pub focused: bool,
+    pub continued: bool,
+}
+
+thread_local! {
+    static TAKEOVER: std::cell::RefCell<Option<Takeover>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The pre-rendered step's state, once (the first step to ask gets it).
+pub fn take_takeover() -> Option<Takeover> {
+    TAKEOVER.with(|t| t.borrow_mut().take())
+}
+
+fn read_takeover(doc: &web_sys::Document) -> Option<Takeover> {
+    use wasm_bindgen::JsCast;
+    let input = doc
+        .get_element_by_id("upn")?
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .ok()?;
+    let focused = doc.active_element().is_some_and(|a| a.id() == "upn");
+    let continued = doc
+        .get_element_by_id("boot-form")
+        .is_some_and(|f| f.has_attribute("data-continue"));
+    Some(Takeover {
+        upn: input.value(),
+        focused,
+        continued,
+    })
+}
+
+/// Takes the page over from the pre-rendered account step or the static
+/// "loading" note (which, if WebAssembly is blocked, explains why) and
+/// mounts `app`, in one go so nothing flickers.
 pub fn mount<V: IntoView + 'static>(app: impl FnOnce() -> V + 'static) {
-    crate::i18n::init();
-    if let Some(boot) = document().get_element_by_id("boot") {
-        boot.remove();
-    }
-    leptos::mount::mount_to_body(app);
+    wasm_bindgen_futures::spawn_local(async move {
+        crate::i18n::init().await;
+        let doc = document();
+        let takeover = read_takeover(&doc);
+        TAKEOVER.with(|t| *t.borrow_mut() = takeover);
+        for id in ["boot-header", "boot"] {
+            if let Some(el) = doc.get_element_by_id(id) {
+                el.remove();
+            }
+        }
+        leptos::mount::mount_to_body(app);
+    });
 }
 
 /// The header, the progress indicator and the step's card, with the

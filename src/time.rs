@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
 
-/// E.g. "Sun, Nov 22, 3:05 PM GMT+1".
+/// E.g. "Sun, Nov 22, 3:05 PM GMT+1", or "Sun 22 Nov, 15:05 CET" in en-GB.
 pub fn local(t: DateTime<Utc>) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64));
     let options = js_sys::Object::new();
@@ -18,6 +18,8 @@ pub fn local(t: DateTime<Utc>) -> String {
     ] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
-    // The chosen language's conventions, the browser's time zone.
-    date.to_locale_string(crate::i18n::lang(), &options).into()
+    // The chosen language as the browser's region writes it (en-GB, de-AT),
+    // in the browser's time zone.
+    date.to_locale_string(crate::i18n::locale(), &options)
+        .into()
 }

@@ -25,7 +25,7 @@ pub fn PasskeySignIn() -> impl IntoView {
                 let challenge = api::start_passkey_sign_in()
                     .await
                     .map_err(|f| text::method_failure(&f))?;
-                let credential = webauthn::get(challenge.options)
+                let credential = webauthn::get_credential(challenge.options)
                     .await
                     .map_err(text::browser_refusal)?;
                 api::finish_passkey_sign_in(Finish {

@@ -1,7 +1,7 @@
 //! Step 1: the account name, checked as it is typed with the shared rules.
 
 use crate::nav::use_nav;
-use crate::shell::{focus_on_mount, Account};
+use crate::shell::{focus_on_mount, take_takeover, Account};
 use crate::text;
 use leptos::prelude::*;
 use tapin_api::normalize_upn;
@@ -9,7 +9,15 @@ use tapin_api::normalize_upn;
 #[component]
 pub fn AccountStep() -> impl IntoView {
     let account = expect_context::<Account>();
-    let value = RwSignal::new(account.0.get_untracked());
+    // Typed into the page before the app started: that wins over a name
+    // remembered from earlier.
+    let takeover = take_takeover().unwrap_or_default();
+    let initial = if takeover.upn.is_empty() {
+        account.0.get_untracked()
+    } else {
+        takeover.upn.clone()
+    };
+    let value = RwSignal::new(initial);
     let touched = RwSignal::new(false);
     let error = move || {
         touched
@@ -22,11 +30,9 @@ pub fn AccountStep() -> impl IntoView {
             .flatten()
     };
     let heading = NodeRef::<leptos::html::H1>::new();
-    focus_on_mount(heading);
     let nav = use_nav();
     let input = NodeRef::<leptos::html::Input>::new();
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let go_on = move || {
         touched.set(true);
         match normalize_upn(&value.get_untracked()) {
             Ok(upn) => {
@@ -40,6 +46,25 @@ pub fn AccountStep() -> impl IntoView {
             }
         }
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        go_on();
+    };
+    if takeover.continued {
+        // "Next" was pressed before the app arrived: carry on from there.
+        Effect::new(move |_| go_on());
+    } else if takeover.focused {
+        // Someone is typing: keep the cursor where they are.
+        Effect::new(move |_| {
+            if let Some(i) = input.get() {
+                let _ = i.focus();
+                let end = value.get_untracked().len() as u32;
+                let _ = i.set_selection_range(end, end);
+            }
+        });
+    } else {
+        focus_on_mount(heading);
+    }
     view! {
         <h1 tabindex="-1" node_ref=heading>{text::ACCOUNT_HEADING()}</h1>
         <p>{text::ACCOUNT_INTRO()}</p>

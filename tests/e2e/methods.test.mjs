@@ -63,6 +63,31 @@ test('one-time pass, then a passkey and a security key; signed out, the passkey 
   assert.match(audit, /pass_sign_in[\s\S]*method_added[\s\S]*method_added[\s\S]*passkey_sign_in/);
 });
 
+test('a browser without WebAuthn\'s JSON helpers still registers a passkey and signs in with it', async (t) => {
+  const { server, page, context } = await fresh(t);
+  // As in browsers from before PublicKeyCredential.parse*FromJSON and toJSON().
+  await context.addInitScript(() => {
+    delete PublicKeyCredential.parseCreationOptionsFromJSON;
+    delete PublicKeyCredential.parseRequestOptionsFromJSON;
+    delete PublicKeyCredential.prototype.toJSON;
+  });
+  const keys = await authenticators(context, page);
+  await signIn(page, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await securityInfo(page);
+  assert.equal(await page.evaluate(() => typeof PublicKeyCredential.parseCreationOptionsFromJSON), 'undefined');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Old laptop');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.success').getByText('Passkey “Old laptop” was added.').waitFor();
+  assert.equal((await keys.platform()).length, 1);
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  await page.getByRole('link', { name: 'Sign in with a passkey' }).click();
+  await page.getByRole('button', { name: 'Use my passkey' }).click();
+  await securityInfo(page);
+  await page.getByText('Ada Lovelace').waitFor();
+});
+
 test('after the passwordless window the app has closed passkeys, and the API refuses them', async (t) => {
   const { server, page } = await fresh(t, ['--passwordless-window-seconds', '3']);
   const code = issue(server.db, ADA, '--one-time').temporaryAccessPass;

@@ -1,7 +1,7 @@
 // Pass sign-in end to end in Chromium: the happy path and every outcome's message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, cli, issue, browser, signIn, freshFor } from './helpers.mjs';
+import { startServer, cli, issue, browser, signIn, freshFor, seed } from './helpers.mjs';
 
 let chrome;
 before(async () => { chrome = await browser(); });
@@ -20,6 +20,43 @@ test('a pass issued with the CLI signs the user in to security info, which survi
   await page.reload();
   await page.getByText('Ada Lovelace').waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
+});
+
+/** Holds every request for the app's WebAssembly until `release()` is called. */
+async function holdWasm(page) {
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  await page.route('**/*.wasm', async (route) => { await held; await route.continue(); });
+  return release;
+}
+
+test('the account step works before the app has loaded, and a Next pressed early is carried out', async (t) => {
+  const { server, page } = await fresh(t);
+  const release = await holdWasm(page);
+  await page.goto(server.url);
+  await page.getByLabel('Account name').fill('ada@contoso.com');
+  await page.getByRole('button', { name: 'Next' }).click();
+  // Still the page as served: nothing typed has gone anywhere yet.
+  assert.equal(await page.locator('#boot-form[data-continue]').count(), 1);
+  assert.equal(await page.getByLabel('Account name').inputValue(), 'ada@contoso.com');
+  release();
+  await page.getByRole('heading', { name: 'Enter your Temporary Access Pass' }).waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  assert.equal(await page.getByLabel('Account name').inputValue(), 'ada@contoso.com');
+});
+
+test('someone still typing when the app arrives keeps their text and their cursor', async (t) => {
+  const { server, page } = await fresh(t);
+  const release = await holdWasm(page);
+  await page.goto(`${server.url}/?lng=de`);
+  await page.getByLabel('Kontoname').waitFor();
+  await page.getByLabel('Kontoname').pressSequentially('ada@con');
+  release();
+  await page.locator('#boot').waitFor({ state: 'detached' });
+  await page.keyboard.type('toso.com');
+  assert.equal(await page.getByLabel('Kontoname').inputValue(), 'ada@contoso.com');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'upn');
 });
 
 test('a pasted pass with dashes, spaces and lower case still signs in', async (t) => {
@@ -121,6 +158,27 @@ test('a used one-time pass says when it was used', async (t) => {
   await signIn(page, server.url, 'ada@contoso.com', code);
   await page.locator('#signin-error').waitFor();
   assert.match(await page.locator('#signin-error').innerText(), /already used on .+/);
+});
+
+test('times are written the way the browser\'s region writes them, with the time zone', async (t) => {
+  const server = await startServer();
+  seed(server.db);
+  const context = await chrome.newContext({ locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+  const page = await context.newPage();
+  t.after(async () => { await context.close(); server.stop(); });
+  const code = issue(server.db, 'ada@contoso.com', '--one-time').temporaryAccessPass;
+  const first = await fetch(`${server.url}/api/v1/signin/pass`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: server.url },
+    body: JSON.stringify({ upn: 'ada@contoso.com', pass: code }),
+  });
+  assert.equal(first.status, 200);
+  await signIn(page, server.url, 'ada@contoso.com', code);
+  await page.locator('#signin-error').waitFor();
+  const said = await page.locator('#signin-error').innerText();
+  // en-GB: day before month, 24-hour clock; and the zone is named.
+  assert.match(said, /\b\d{1,2} [A-Z][a-z]{2},? \d{2}:\d{2}\b/);
+  assert.doesNotMatch(said, /\b(AM|PM)\b/);
+  assert.match(said, /CET|CEST|GMT\+[12]/);
 });
 
 test('too many wrong passes lock the account and say when to retry', async (t) => {

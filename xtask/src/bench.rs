@@ -191,3 +191,128 @@ fn post(addr: &str, path: &str, body: &str) -> Option<u16> {
 pub fn server_binary(root: &Path) -> PathBuf {
     root.join("target/server/tapin")
 }
+
+/// `cargo xtask bench load`: the first step on a mobile profile in Chromium,
+/// the app's page against a static page with the same form, same server,
+/// same run; and the bundles' sizes.
+pub fn load(root: &Path, tapin: &Path, runs: u32) -> Result {
+    let dir = server::scratch("load")?;
+    let dist = dir.join("dist");
+    for entry in std::fs::read_dir(root.join("dist")).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        copy_tree(&entry.path(), &dist.join(entry.file_name()))?;
+    }
+    // The baseline: the served page with every script and preload taken out.
+    let page = std::fs::read_to_string(dist.join("index.html")).map_err(|e| e.to_string())?;
+    std::fs::write(dist.join("baseline.html"), without_scripts(&page))
+        .map_err(|e| e.to_string())?;
+    let db = dir.join("load.db");
+    server::seed(tapin, &db, UPN)?;
+    let server = Server::start(tapin, &db, &dist, &[])?;
+    let out = std::process::Command::new("node")
+        .arg("load.bench.mjs")
+        .arg(server.url())
+        .arg(runs.to_string())
+        .current_dir(root.join("tests/e2e"))
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    drop(server);
+    if !out.status.success() {
+        return Err(format!(
+            "load bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let figures: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let sizes = server::cli(
+        tapin,
+        &db,
+        &["assets", "--dist", dist.to_str().ok_or("odd path")?],
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let ms = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "load: time to a usable account step, median of {runs}, Chromium with 4x CPU slowdown, 150 ms RTT, 1.6 Mbps"
+    );
+    println!("  {:<40} {:>10}", "", "ms");
+    println!(
+        "  {:<40} {:>10.0}",
+        "static page, same form (baseline)",
+        ms("baseline_ms")
+    );
+    println!("  {:<40} {:>10.0}", "tapin's first step", ms("app_ms"));
+    println!(
+        "  ratio {:.2} (target <= 1.15: {})",
+        ms("ratio"),
+        if ms("ratio") <= 1.15 {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+    for line in sizes
+        .lines()
+        .filter(|l| l.trim_start().starts_with("total") || !l.starts_with(' '))
+    {
+        println!("  {}", line.trim_end());
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+        for entry in std::fs::read_dir(from).map_err(|e| e.to_string())? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(from, to)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The page without `<script>` elements and `<link rel=preload|modulepreload>`.
+fn without_scripts(page: &str) -> String {
+    let mut out = String::new();
+    let mut rest = page;
+    loop {
+        let script = rest.find("<script");
+        let link = rest
+            .match_indices("<link")
+            .find(|(i, _)| {
+                let tag = &rest[*i..rest[*i..].find('>').map_or(rest.len(), |e| i + e)];
+                tag.contains("preload")
+            })
+            .map(|(i, _)| i);
+        let Some(at) = [script, link].into_iter().flatten().min() else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = if tail.starts_with("<script") {
+            tail.find("</script>")
+                .map_or(tail.len(), |e| e + "</script>".len())
+        } else {
+            tail.find('>').map_or(tail.len(), |e| e + 1)
+        };
+        rest = &tail[end..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_baseline_page_keeps_the_form_and_loses_every_script() {
+        let page = r#"<head><link rel="stylesheet" href="/a.css"/><script type="module" src="/s.js"></script><link rel="modulepreload" href="/x.js"><link rel="preload" href="/x.wasm" as="fetch"></head><body><form><input id="upn"></form><script src="/b.js" defer></script></body>"#;
+        let out = super::without_scripts(page);
+        assert_eq!(
+            out,
+            r#"<head><link rel="stylesheet" href="/a.css"/></head><body><form><input id="upn"></form></body>"#
+        );
+    }
+}

@@ -210,8 +210,11 @@ fn size() -> Result {
         "assets",
         "--dist",
         "dist",
+        // Ratchets at what the bundles weigh now (issue 13 aims at 90 KB and 120 KB).
         "--budget-bytes",
-        "120000",
+        "108000",
+        "--methods-budget-bytes",
+        "195000",
     ]))
 }
 
@@ -283,7 +286,14 @@ fn bench(which: Option<&str>) -> Result {
                 .unwrap_or(30);
             bench::overload(&bench::server_binary(&root()), seconds)
         }
-        _ => Err("usage: cargo xtask bench overload".into()),
+        Some("load") => {
+            setup()?;
+            build_app()?;
+            step("bench load: build the server (optimised)");
+            run(cmd("cargo").args(["build", "--profile", "server", "-p", "tapin-server"]))?;
+            bench::load(&root(), &bench::server_binary(&root()), 7)
+        }
+        _ => Err("usage: cargo xtask bench overload | load".into()),
     }
 }
 
@@ -302,7 +312,7 @@ fn main() -> ExitCode {
             .and_then(|_| contract::run(&root(), &root().join("target/debug/tapin"))),
         "size" => build_app().and_then(|_| size()),
         _ => Err(
-            "usage: cargo xtask setup | build | run | test | size | lint | contract | bench overload".into(),
+            "usage: cargo xtask setup | build | run | test | size | lint | contract | bench overload | bench load".into(),
         ),
     };
     match result {

@@ -145,14 +145,16 @@ pub struct WebauthnStart {
     pub kind: MethodKind,
 }
 
-/// The options for `navigator.credentials.create`, and the id of the
-/// server-side challenge they belong to.
+/// The options for `navigator.credentials.create` in WebAuthn's JSON form
+/// (`{"publicKey": PublicKeyCredentialCreationOptionsJSON}`), and the id of
+/// the server-side challenge they belong to. Opaque to the app, which hands
+/// them to the browser; the server checks the answer with webauthn-rs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebauthnRegistration {
     pub id: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub options: webauthn_rs_proto::CreationChallengeResponse,
+    pub options: serde_json::Value,
 }
 
 /// `POST /api/v1/methods/webauthn/finish`
@@ -173,7 +175,7 @@ pub struct WebauthnFinish {
     )]
     pub name: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::registration_credential))]
-    pub credential: webauthn_rs_proto::RegisterPublicKeyCredential,
+    pub credential: serde_json::Value,
 }
 
 /// `POST /api/v1/signin/passkey/start` answers with the options for
@@ -183,7 +185,7 @@ pub struct WebauthnFinish {
 pub struct PasskeyChallenge {
     pub id: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub options: webauthn_rs_proto::RequestChallengeResponse,
+    pub options: serde_json::Value,
 }
 
 /// `POST /api/v1/signin/passkey/finish`
@@ -194,7 +196,7 @@ pub struct PasskeySignIn {
     #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
     pub id: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::assertion_credential))]
-    pub credential: webauthn_rs_proto::PublicKeyCredential,
+    pub credential: serde_json::Value,
 }
 
 /// `POST /api/v1/methods/authenticator/start`: the secret to show as a QR code.

@@ -24,7 +24,7 @@ use webauthn_rs::prelude::{
     DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration, SecurityKey,
     SecurityKeyRegistration, Uuid,
 };
-use webauthn_rs_proto::{AuthenticatorAttachment, ResidentKeyRequirement};
+use webauthn_rs_proto::{AuthenticatorAttachment, PublicKeyCredential, ResidentKeyRequirement};
 
 /// How long a WebAuthn ceremony may take between start and finish.
 const CEREMONY_TTL_MINUTES: i64 = 5;
@@ -55,6 +55,16 @@ fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
 
 fn spent() -> Error {
     Error::WebauthnFailed("this request was already used or has expired; start again".into())
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| Error::Storage(format!("options not serialisable: {e}")))
+}
+
+/// The browser's answer in WebAuthn's JSON form, as webauthn-rs reads it.
+fn credential_of<T: for<'de> Deserialize<'de>>(json: &serde_json::Value) -> Result<T> {
+    T::deserialize(json)
+        .map_err(|e| Error::WebauthnFailed(format!("the answer is not a WebAuthn credential: {e}")))
 }
 
 fn wrong_code(tries_left: u32) -> Error {
@@ -300,7 +310,10 @@ impl Tapin {
             }
         }
         let id = self.ceremony(Some(&user), purpose, state)?;
-        Ok(WebauthnRegistration { id, options })
+        Ok(WebauthnRegistration {
+            id,
+            options: to_value(&options)?,
+        })
     }
 
     pub fn finish_webauthn(&self, token: &str, finish: WebauthnFinish) -> Result<Method> {
@@ -318,7 +331,7 @@ impl Tapin {
             from_json::<PasskeyRegistration>(&pending.state).and_then(|state| {
                 let key = self
                     .webauthn
-                    .finish_passkey_registration(&finish.credential, &state)
+                    .finish_passkey_registration(&credential_of(&finish.credential)?, &state)
                     .map_err(webauthn_error)?;
                 Ok((
                     MethodKind::Passkey,
@@ -330,7 +343,7 @@ impl Tapin {
             from_json::<SecurityKeyRegistration>(&pending.state).and_then(|state| {
                 let key = self
                     .webauthn
-                    .finish_securitykey_registration(&finish.credential, &state)
+                    .finish_securitykey_registration(&credential_of(&finish.credential)?, &state)
                     .map_err(webauthn_error)?;
                 Ok((
                     MethodKind::SecurityKey,
@@ -365,7 +378,10 @@ impl Tapin {
             .map_err(webauthn_error)?;
         let state = to_json::<DiscoverableAuthentication>(&state)?;
         let id = self.ceremony(None, PURPOSE_SIGN_IN, state)?;
-        Ok(PasskeyChallenge { id, options })
+        Ok(PasskeyChallenge {
+            id,
+            options: to_value(&options)?,
+        })
     }
 
     pub fn finish_passkey_sign_in(&self, finish: PasskeySignIn) -> Result<SignedIn> {
@@ -374,9 +390,10 @@ impl Tapin {
             .map_err(|_| spent())?;
         self.store.take_pending(&pending.id)?.ok_or_else(spent)?;
         let state: DiscoverableAuthentication = from_json(&pending.state)?;
+        let credential: PublicKeyCredential = credential_of(&finish.credential)?;
         let (handle, _) = self
             .webauthn
-            .identify_discoverable_authentication(&finish.credential)
+            .identify_discoverable_authentication(&credential)
             .map_err(webauthn_error)?;
         let unknown = || Error::WebauthnFailed("this passkey is not registered with tapin".into());
         let user = self
@@ -396,7 +413,7 @@ impl Tapin {
         let discoverable: Vec<DiscoverableKey> = keys.iter().map(|(_, k)| k.into()).collect();
         let result = self
             .webauthn
-            .finish_discoverable_authentication(&finish.credential, state, &discoverable)
+            .finish_discoverable_authentication(&credential, state, &discoverable)
             .map_err(webauthn_error)?;
         let now = self.now();
         let (method, mut key) = keys
