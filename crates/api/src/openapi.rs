@@ -82,3 +82,28 @@ pub fn assertion_credential() -> RefOr<Schema> {
         "The PublicKeyCredential navigator.credentials.get returned, binary fields base64url-encoded.",
     )
 }
+
+/// An account name in its canonical form (the server also forgives case and
+/// surrounding spaces).
+pub fn account_name() -> RefOr<Schema> {
+    string(Some(
+        "^[a-z0-9_%+'-]{1,40}(\\.[a-z0-9_%+'-]{1,20})?@[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?){1,2}$",
+    ))
+    .max_length(Some(crate::validate::UPN_MAX_LEN))
+    .examples(["ada@contoso.com"])
+    .into()
+}
+
+/// The id a start request returned: 128 random bits as hex.
+pub fn issued_id() -> RefOr<Schema> {
+    string(Some("^[0-9a-f]{32}$")).into()
+}
+
+/// What a user calls a passkey, security key or authenticator app.
+pub fn method_name() -> RefOr<Schema> {
+    string(Some("^[A-Za-z0-9]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?$"))
+        .min_length(Some(1))
+        .max_length(Some(crate::validate::METHOD_NAME_MAX_LEN))
+        .examples(["Work laptop"])
+        .into()
+}

@@ -8,14 +8,7 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PassSignIn {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            pattern = r"^[a-z0-9_%+'-]{1,40}(\.[a-z0-9_%+'-]{1,20})?@[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?){1,2}$",
-            max_length = 113,
-            example = "ada@contoso.com"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_name))]
     pub upn: String,
     #[cfg_attr(
         feature = "openapi",
@@ -162,17 +155,9 @@ pub struct WebauthnRegistration {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebauthnFinish {
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::issued_id))]
     pub id: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 64,
-            pattern = r"^[A-Za-z0-9]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?$",
-            example = "Work laptop"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::method_name))]
     pub name: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::registration_credential))]
     pub credential: serde_json::Value,
@@ -193,7 +178,7 @@ pub struct PasskeyChallenge {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasskeySignIn {
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::issued_id))]
     pub id: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::assertion_credential))]
     pub credential: serde_json::Value,
@@ -215,17 +200,9 @@ pub struct TotpRegistration {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TotpFinish {
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::issued_id))]
     pub id: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 64,
-            pattern = r"^[A-Za-z0-9]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?$",
-            example = "Work laptop"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::method_name))]
     pub name: String,
     #[cfg_attr(
         feature = "openapi",
@@ -262,14 +239,7 @@ pub struct PhoneStart {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EmailStart {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            pattern = r"^[a-z0-9_%+'-]{1,40}(\.[a-z0-9_%+'-]{1,20})?@[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?){1,2}$",
-            max_length = 113,
-            example = "ada@example.org"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_name))]
     pub address: String,
 }
 
@@ -287,7 +257,7 @@ pub struct CodeSent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeFinish {
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9a-f]{32}$"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::issued_id))]
     pub id: String,
     #[cfg_attr(
         feature = "openapi",
@@ -301,15 +271,7 @@ pub struct CodeFinish {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rename {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 64,
-            pattern = r"^[A-Za-z0-9]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?$",
-            example = "Work laptop"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::method_name))]
     pub name: String,
 }
 
