@@ -82,6 +82,12 @@ enum Command {
     /// Manage the secret key file.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// A consistent copy of the database, taken while tapin keeps serving.
+    /// To restore, stop tapin and put the copy in the database's place.
+    Backup {
+        /// The new file to write (it must not exist yet).
+        file: PathBuf,
+    },
     /// How long one pass check (Argon2id) takes on this machine, alone and
     /// with every core checking at once (as under load).
     Calibrate {
@@ -214,6 +220,15 @@ struct ServeArgs {
     /// The sender address of email.
     #[arg(long, default_value = "tapin <no-reply@tapin.invalid>")]
     mail_from: String,
+    /// `json` writes one JSON object per log line, for log collectors.
+    #[arg(long, value_enum, default_value = "text", env = "TAPIN_LOG_FORMAT")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -636,6 +651,16 @@ pub fn main() -> ExitCode {
         Command::Session(cmd) => open().and_then(|t| session(&t, cmd)),
         Command::Secrets(SecretsCommand::Rotate) => rotate_secrets(db, &keys),
         Command::Calibrate { rounds } => calibrate(rounds),
+        Command::Backup { file } => open().and_then(|t| {
+            t.backup(&file)?;
+            println!(
+                "wrote a copy of {} to {}; the secret key file ({}) is not in it: back it up too",
+                db.display(),
+                file.display(),
+                keys.display()
+            );
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -914,13 +939,16 @@ fn seed_demo(t: &Tapin) -> Result<crate::domain::IssuedPass, Error> {
 }
 
 fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error> {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TAPIN_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let hour = Duration::hours(1);
     let settings = Settings {
         lockout: AttemptLimits {

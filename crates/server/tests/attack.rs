@@ -498,3 +498,25 @@ async fn a_body_over_the_limit_is_refused_on_every_route() {
         assert_eq!(a.json["code"], "payload_too_large", "{path}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_readiness_answer_for_load_balancers() {
+    let s = server(&[], 8);
+    let health = call(&s.app, "GET", "/healthz", "192.0.2.1", &[], None).await;
+    assert_eq!(
+        (health.status, health.json["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let ready = call(&s.app, "GET", "/readyz", "192.0.2.1", &[], None).await;
+    assert_eq!(
+        (ready.status, ready.json["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+    // A schema this build does not know is not ready.
+    rusqlite::Connection::open(&s.db)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let not_ready = call(&s.app, "GET", "/readyz", "192.0.2.1", &[], None).await;
+    assert_eq!(not_ready.status, StatusCode::SERVICE_UNAVAILABLE);
+}

@@ -114,3 +114,129 @@ fn a_client_that_never_finishes_its_headers_is_disconnected() {
         "the half-sent request held its connection for {waited:?}"
     );
 }
+
+#[test]
+fn a_backup_taken_while_serving_restores_to_a_working_deployment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tapin.db");
+    std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+    tapin(&db, &["policy", "set", "--enabled", "true"]);
+    tapin(&db, &["user", "add", "ada@contoso.com", "--name", "Ada"]);
+    let issued: serde_json::Value =
+        serde_json::from_str(&tapin(&db, &["tap", "issue", "ada@contoso.com", "--json"])).unwrap();
+    let pass = issued["temporaryAccessPass"].as_str().unwrap().to_string();
+    let server = Running::start(&db, &dir.path().join("dist"), &[]);
+    let copy = dir.path().join("copy.db");
+    let said = tapin(&db, &["backup", copy.to_str().unwrap()]);
+    assert!(said.contains("secret key file"), "{said}");
+    drop(server);
+    // A second backup to the same file is refused rather than overwriting it.
+    let again = Command::new(env!("CARGO_BIN_EXE_tapin"))
+        .arg("--db")
+        .arg(&db)
+        .args(["backup", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    // Restored: the copy in the database's place serves the same deployment.
+    let restored = dir.path().join("restored.db");
+    std::fs::copy(&copy, &restored).unwrap();
+    let check: String = rusqlite::Connection::open(&restored)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let t = Tapin::new(
+        Arc::new(SqliteStore::open(&restored).unwrap()),
+        Arc::new(SystemClock),
+        Settings::default(),
+    );
+    assert!(t.ready().is_ok());
+    assert!(t
+        .sign_in_with_pass("ada@contoso.com", &pass, "192.0.2.1")
+        .is_ok());
+}
+
+#[test]
+fn json_logs_are_one_object_a_line_and_carry_no_pass_or_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tapin.db");
+    std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+    tapin(&db, &["policy", "set", "--enabled", "true"]);
+    tapin(&db, &["user", "add", "ada@contoso.com", "--name", "Ada"]);
+    let issued: serde_json::Value =
+        serde_json::from_str(&tapin(&db, &["tap", "issue", "ada@contoso.com", "--json"])).unwrap();
+    let pass = issued["temporaryAccessPass"].as_str().unwrap().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tapin"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--dist",
+        ])
+        .arg(dir.path().join("dist"))
+        .env("TAPIN_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("listening on http://") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "tapin did not start");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let addr = seen
+        .lines()
+        .find(|l| l.contains("listening on http://"))
+        .unwrap()
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .replace("localhost", "127.0.0.1");
+    let body = serde_json::json!({"upn": "ada@contoso.com", "pass": pass}).to_string();
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /api/v1/signin/pass HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let token = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: __Host-tapin="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string();
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines.iter().any(|l| l.contains("/api/v1/signin/pass")),
+        "{logs}"
+    );
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON object per line");
+        assert!(v.is_object());
+        assert!(!line.contains(&pass), "the pass reached the log");
+        assert!(!line.contains(&token), "the session token reached the log");
+    }
+}

@@ -188,6 +188,22 @@ impl Tapin {
         Ok(self.store.is_empty()?)
     }
 
+    /// Whether requests can be served: the database answers, its schema is current.
+    pub fn ready(&self) -> Result<()> {
+        Ok(self.store.ready()?)
+    }
+
+    /// Writes a consistent copy of the database to `path`, which must not exist yet.
+    pub fn backup(&self, path: &std::path::Path) -> Result<()> {
+        if path.exists() {
+            return Err(Error::Conflict(format!(
+                "{} exists already; choose a new file",
+                path.display()
+            )));
+        }
+        Ok(self.store.backup_to(path)?)
+    }
+
     // ---- users -------------------------------------------------------------
 
     pub fn add_user(&self, new: NewUser) -> Result<User> {

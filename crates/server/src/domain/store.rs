@@ -134,6 +134,10 @@ pub struct Purged {
 
 pub trait Store: Send + Sync {
     fn is_empty(&self) -> StoreResult<bool>;
+    /// Whether the database answers and its schema is the one this build knows.
+    fn ready(&self) -> StoreResult<()>;
+    /// A consistent copy of the whole database at `path`, taken online.
+    fn backup_to(&self, path: &std::path::Path) -> StoreResult<()>;
     fn insert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<User>;
     fn user_by_upn(&self, upn: &str) -> StoreResult<Option<User>>;
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;

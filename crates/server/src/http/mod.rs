@@ -80,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/session", get(session))
         .route("/api/v1/signout", post(sign_out))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(methods::routes());
     api.fallback(static_or_app)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
@@ -327,6 +329,39 @@ pub(crate) async fn sign_out(
     let mut res = StatusCode::NO_CONTENT.into_response();
     set_cookie(&mut res, "", 0);
     Ok(res)
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    responses((status = 200, description = "The process is up", body = Object)),
+    tag = "operations"
+)]
+pub(crate) async fn healthz() -> Response {
+    no_store(Json(serde_json::json!({"status": "ok"})).into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    responses(
+        (status = 200, description = "The database answers and its schema is current", body = Object),
+        (status = 503, description = "Not ready; `message` says why", body = ErrorBody),
+    ),
+    tag = "operations"
+)]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    match domain(&state, |t| t.ready()).await {
+        Ok(()) => no_store(Json(serde_json::json!({"status": "ready"})).into_response()),
+        Err(_) => no_store(
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Internal,
+                "Not ready: the database does not answer or its schema is not current.",
+            )
+            .into_response(),
+        ),
+    }
 }
 
 #[utoipa::path(

@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::session,
         super::sign_out,
         super::openapi,
+        super::healthz,
+        super::readyz,
         super::methods::list,
         super::methods::webauthn_start,
         super::methods::webauthn_finish,

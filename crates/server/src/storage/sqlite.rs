@@ -314,6 +314,28 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 }
 
 impl Store for SqliteStore {
+    fn ready(&self) -> StoreResult<()> {
+        let version: i64 = self
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(backend)?;
+        if version as usize == MIGRATIONS.len() {
+            Ok(())
+        } else {
+            Err(StoreError::Backend(format!(
+                "the database is at schema version {version}, this tapin expects {}",
+                MIGRATIONS.len()
+            )))
+        }
+    }
+
+    fn backup_to(&self, path: &Path) -> StoreResult<()> {
+        // SQLite's online backup: a consistent snapshot while others keep writing.
+        self.conn()
+            .backup(rusqlite::MAIN_DB, path, None)
+            .map_err(backend)
+    }
+
     fn is_empty(&self) -> StoreResult<bool> {
         let n: i64 = self
             .conn()
