@@ -227,11 +227,14 @@ test('authenticator app, phone and email, then rename, default, delete and sign 
   // Default, then delete it: the default moves to the strongest remaining method.
   await page.locator('.method', { hasText: 'Phone' }).filter({ hasNotText: 'app' }).getByRole('button', { name: 'Make default' }).click();
   await page.locator('.success').getByText('Phone is now your default sign-in method.').waitFor();
+  // The list is fetched again after the change: wait for it, then read it.
+  await page.locator('.methods .method-title', { hasText: 'Phone Default' }).waitFor();
   assert.deepEqual(await methodTitles(page), ['Authenticator app “Work phone app”', 'Phone Default', 'Email']);
   const phone = page.locator('.method', { hasText: 'Phone Default' });
   await phone.getByRole('button', { name: 'Delete' }).click();
   await phone.getByRole('button', { name: 'Yes, delete it' }).click();
   await page.locator('.success').getByText('Phone was deleted.').waitFor();
+  await page.locator('.methods .method-title', { hasText: 'Work phone app” Default' }).waitFor();
   assert.deepEqual(await methodTitles(page), ['Authenticator app “Work phone app” Default', 'Email']);
 
   // The email address heard about the removal, by SMTP.

@@ -109,7 +109,9 @@ pub fn run(root: &Path, tapin: &Path) -> Result {
                 .args(["--checks", "all", "--workers", "2"])
                 .args(["-H", &format!("Origin: {url}")])
                 .args(filter)
-                .env("TAPIN_SESSION", session),
+                .env("TAPIN_SESSION", session)
+                // Its cache of findings stays in the build folder, not the checkout.
+                .current_dir(root.join("target")),
         )?;
     }
     drop(server);
