@@ -168,40 +168,8 @@ fn json_logs_are_one_object_a_line_and_carry_no_pass_or_cookie() {
     let issued: serde_json::Value =
         serde_json::from_str(&tapin(&db, &["tap", "issue", "ada@contoso.com", "--json"])).unwrap();
     let pass = issued["temporaryAccessPass"].as_str().unwrap().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tapin"))
-        .arg("--db")
-        .arg(&db)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--dist",
-        ])
-        .arg(dir.path().join("dist"))
-        .env("TAPIN_LOG", "debug")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    while !seen.contains("listening on http://") {
-        let n = out.read(&mut buf).unwrap();
-        assert!(n > 0, "tapin did not start");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    let addr = seen
-        .lines()
-        .find(|l| l.contains("listening on http://"))
-        .unwrap()
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim()
-        .replace("localhost", "127.0.0.1");
+    let server = Running::start_logging(&db, &dir.path().join("dist"), &["--log-format", "json"]);
+    let addr = server.addr.clone();
     let body = serde_json::json!({"upn": "ada@contoso.com", "pass": pass}).to_string();
     let mut s = TcpStream::connect(&addr).unwrap();
     write!(
@@ -219,15 +187,7 @@ fn json_logs_are_one_object_a_line_and_carry_no_pass_or_cookie() {
         .and_then(|c| c.split(';').next())
         .unwrap()
         .to_string();
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    let logs = server.logs();
     let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(
         lines.iter().any(|l| l.contains("/api/v1/signin/pass")),

@@ -12,15 +12,40 @@ pub struct Running {
 
 impl Running {
     pub fn start(db: &Path, dist: &Path, extra: &[&str]) -> Self {
+        Self::spawn(db, dist, extra, false)
+    }
+
+    /// As `start`, logging everything (debug) to a pipe that `logs` reads.
+    #[allow(dead_code)] // not every test file reads logs
+    pub fn start_logging(db: &Path, dist: &Path, extra: &[&str]) -> Self {
+        Self::spawn(db, dist, extra, true)
+    }
+
+    /// Stops the server and returns everything it logged.
+    #[allow(dead_code)]
+    pub fn logs(mut self) -> String {
+        self.kill();
+        let mut logs = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut logs);
+        }
+        logs
+    }
+
+    fn spawn(db: &Path, dist: &Path, extra: &[&str], logging: bool) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_tapin"))
             .arg("--db")
             .arg(db)
             .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
             .arg(dist)
             .args(extra)
-            .env("TAPIN_LOG", "error")
+            .env("TAPIN_LOG", if logging { "debug" } else { "error" })
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(if logging {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("tapin starts");
         // From here on, dropping it (a panic included) stops the process.

@@ -1,0 +1,183 @@
+//! The `tapin` command line: run the server, and administer users, the
+//! policy and passes against the same database. One file per command group.
+
+mod admin;
+mod keys;
+mod reports;
+mod serve;
+
+use admin::*;
+use keys::*;
+use reports::*;
+use serve::*;
+
+use crate::domain::store::{AttemptLimits, SendLimits};
+use crate::domain::{
+    Actor, AdminRole, AuditFilter, Error, IssueOptions, Keyring, NewUser, PolicyChange, Role,
+    Settings, SystemClock, Tapin, Target,
+};
+use crate::http::{self, assets::Assets, AppState, HttpConfig};
+use crate::storage::SqliteStore;
+use chrono::{DateTime, Duration};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub const DEMO_UPN: &str = "demo@tapin.example";
+
+#[derive(Parser)]
+#[command(
+    name = "tapin",
+    version,
+    about = "Self-service sign-in with a Temporary Access Pass"
+)]
+struct Cli {
+    /// The SQLite database file (created and migrated when missing).
+    #[arg(long, global = true, env = "TAPIN_DB", default_value = "tapin.db")]
+    db: PathBuf,
+    /// The file of keys that seal authenticator seeds and key code hashes;
+    /// created (0600) on first start when missing. Default: the database
+    /// path with `.key` appended.
+    #[arg(long, global = true, env = "TAPIN_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the app and the API.
+    Serve(ServeArgs),
+    /// Add and list users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Show or edit the Temporary Access Pass policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Issue, show and revoke Temporary Access Passes.
+    #[command(subcommand)]
+    Tap(TapCommand),
+    /// Messages waiting in the outbox (codes and notifications, newest last).
+    Outbox {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail: sign-ins and failed ones, lockouts, refused sends,
+    /// method changes and every administrator action, oldest first.
+    Audit {
+        /// Only events about this account name.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only events of this kind (e.g. sign_in_failed, locked_out, pass_issued).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only events at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or clear the failed sign-in attempts that lock an account.
+    #[command(subcommand)]
+    Lockout(LockoutCommand),
+    /// List or end a user's sessions.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Manage the secret key file.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// A consistent copy of the database, taken while tapin keeps serving.
+    /// To restore, stop tapin and put the copy in the database's place.
+    Backup {
+        /// The new file to write (it must not exist yet).
+        file: PathBuf,
+    },
+    /// How long one pass check (Argon2id) takes on this machine, alone and
+    /// with every core checking at once (as under load).
+    Calibrate {
+        #[arg(long, default_value_t = 20)]
+        rounds: u32,
+    },
+    /// Print the built app's files with their raw, gzip and brotli sizes.
+    Assets {
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+        /// Fail when the brotli-compressed first load is larger than this many bytes.
+        #[arg(long)]
+        budget_bytes: Option<usize>,
+        /// Fail when the brotli-compressed security-info bundle is larger than this many bytes.
+        #[arg(long)]
+        methods_budget_bytes: Option<usize>,
+    },
+}
+
+fn open(db: &std::path::Path, keys: &Path, settings: Settings) -> Result<Tapin, Error> {
+    let store = SqliteStore::open(db).map_err(Error::from)?;
+    let keyring = load_or_create_keys(keys)?;
+    Ok(Tapin::new(Arc::new(store), Arc::new(SystemClock), settings).with_keyring(keyring))
+}
+
+fn print_json<T: serde::Serialize>(v: &T) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let keys = key_path(&cli.secret_key_file, &cli.db);
+    let db = cli.db.as_path();
+    let open = || open(db, &keys, Settings::default());
+    let result = match cli.command {
+        Command::Serve(args) => serve(db, &keys, args),
+        Command::Assets {
+            dist,
+            budget_bytes,
+            methods_budget_bytes,
+        } => assets(&dist, budget_bytes, methods_budget_bytes),
+        Command::User(cmd) => open().and_then(|t| user(&t, cmd)),
+        Command::Policy(cmd) => open().and_then(|t| policy(&t, cmd)),
+        Command::Tap(cmd) => open().and_then(|t| tap(&t, cmd)),
+        Command::Outbox { json } => open().and_then(|t| outbox(&t, json)),
+        Command::Audit {
+            user,
+            kind,
+            since,
+            until,
+            json,
+        } => open().and_then(|t| {
+            let filter = AuditFilter {
+                upn: user,
+                event: kind,
+                since: rfc3339("since", since)?,
+                until: rfc3339("until", until)?,
+            };
+            audit(&t, filter, json)
+        }),
+        Command::Lockout(cmd) => open().and_then(|t| lockout(&t, cmd)),
+        Command::Session(cmd) => open().and_then(|t| session(&t, cmd)),
+        Command::Secrets(SecretsCommand::Rotate) => rotate_secrets(db, &keys),
+        Command::Calibrate { rounds } => calibrate(rounds),
+        Command::Backup { file } => open().and_then(|t| {
+            t.backup(&file)?;
+            println!(
+                "wrote a copy of {} to {}; the secret key file ({}) is not in it: back it up too",
+                db.display(),
+                file.display(),
+                keys.display()
+            );
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Read-only commands: the outbox, the audit trail, the built app's sizes
+//! and how long a pass check takes here.
+
+use super::*;
+
+pub(super) fn outbox(t: &Tapin, json: bool) -> Result<(), Error> {
+    let entries = t.outbox()?;
+    if json {
+        let rows: Vec<_> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "at": e.at, "channel": e.message.channel.as_str(), "to": e.message.to,
+                    "subject": e.message.subject, "body": e.message.body,
+                })
+            })
+            .collect();
+        print_json(&rows);
+        return Ok(());
+    }
+    if entries.is_empty() {
+        println!("the outbox is empty");
+    }
+    for e in entries {
+        println!(
+            "{}  {} to {}: {}\n  {}",
+            e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            e.message.channel.as_str(),
+            e.message.to,
+            e.message.subject,
+            e.message.body.replace('\n', "\n  ")
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn rfc3339(
+    flag: &'static str,
+    value: Option<String>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(&v)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|e| {
+                    Error::Invalid(
+                        format!("--{flag} must be RFC 3339, like 2026-11-23T09:00:00Z ({e})"),
+                        Some(flag),
+                    )
+                })
+        })
+        .transpose()
+}
+
+pub(super) fn audit(t: &Tapin, filter: AuditFilter, json: bool) -> Result<(), Error> {
+    let events = t.audit_events(filter)?;
+    for e in events {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "at": e.at, "upn": e.upn, "event": e.event, "detail": e.detail,
+                    "actor": e.actor, "client": e.client,
+                })
+            );
+        } else {
+            println!(
+                "{}  {:<28} {:<22} {:<28} {:<16} {}",
+                e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                e.upn,
+                e.event,
+                e.actor,
+                e.client,
+                e.detail
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn assets(
+    dist: &std::path::Path,
+    budget_bytes: Option<usize>,
+    methods_budget_bytes: Option<usize>,
+) -> Result<(), Error> {
+    let assets = Assets::load(dist)
+        .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dist.display())))?;
+    let row = |name: &str, raw: usize, gz: usize, br: usize| {
+        println!("{name:<44} {raw:>10} {gz:>10} {br:>10}");
+    };
+    let mut problems = Vec::new();
+    for (page, title, budget) in [
+        (
+            "/index.html",
+            "first load (/ : account and pass steps)",
+            budget_bytes,
+        ),
+        (
+            "/methods.html",
+            "security info (/security-info, /passkey)",
+            methods_budget_bytes,
+        ),
+    ] {
+        let mut files = assets.load_of(page);
+        if files.is_empty() {
+            continue;
+        }
+        // The page's script fetches the chosen language's sentences at
+        // start: counted here as English, the catalog most people get.
+        files.extend(assets.get("/locales/en.json"));
+        println!("{title}");
+        println!(
+            "  {:<42} {:>10} {:>10} {:>10}",
+            "asset", "raw", "gzip", "brotli"
+        );
+        let (mut raw, mut gz, mut br) = (0, 0, 0);
+        for a in files {
+            row(
+                &format!("  {}", a.path),
+                a.raw.len(),
+                a.gzip.len(),
+                a.brotli.len(),
+            );
+            raw += a.raw.len();
+            gz += a.gzip.len();
+            br += a.brotli.len();
+        }
+        row("  total", raw, gz, br);
+        match budget {
+            Some(budget) if br > budget => problems.push(format!(
+                "{title}: {br} bytes brotli-compressed, over the budget of {budget}"
+            )),
+            Some(budget) => println!("  brotli {br} bytes, within the budget of {budget}"),
+            None => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(problems.join("; ")))
+    }
+}
+
+pub(super) fn calibrate(rounds: u32) -> Result<(), Error> {
+    let rounds = rounds.max(1);
+    let phc = Arc::new(crate::domain::pass::hash_code("CALIBRATE")?);
+    let time = |threads: usize| {
+        let started = std::time::Instant::now();
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let phc = phc.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..rounds {
+                        crate::domain::pass::code_matches("CALIBRATE", &phc);
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            let _ = w.join();
+        }
+        started.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds)
+    };
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    println!("argon2id_ms {:.2}", time(1));
+    println!("argon2id_ms_all_cores {:.2}", time(cores));
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! `tapin serve`: its flags, the demo deployment, the purge thread and the
+//! wiring of store, delivery, hashing pool and HTTP.
+
+use super::*;
+
+#[derive(Args)]
+pub(super) struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The built app (trunk's output).
+    #[arg(long, default_value = "dist")]
+    dist: PathBuf,
+    /// On an empty database create a demo deployment; always issue the demo user a fresh pass.
+    #[arg(long)]
+    demo: bool,
+    /// Failed pass attempts at one account from one client within the window before that pair locks.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pair_lockout: u32,
+    /// Failed pass attempts at one account from anywhere within the window
+    /// before it locks (NIST SP 800-63B allows at most 100).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+    account_lockout: u32,
+    /// Failed pass attempts from one client at any accounts within the window before it locks.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    client_lockout: u32,
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    lockout_window_minutes: u32,
+    /// A reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For or
+    /// Forwarded header names the client. Without it those headers are ignored.
+    #[arg(long = "trusted-proxy")]
+    trusted_proxies: Vec<String>,
+    /// A session unused for this many minutes ends.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    idle_timeout_minutes: u32,
+    /// Threads that check passes (Argon2id, 19 MiB each); default: one per core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    hash_workers: Option<u32>,
+    /// Pass checks that may wait for a thread; beyond it the answer is 503.
+    /// Default: four per thread.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65_536))]
+    hash_queue: Option<u32>,
+    /// Verification codes per destination per hour.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    sends_per_destination: u32,
+    /// Verification codes per user per day.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    sends_per_user: u32,
+    /// Verification codes per client per hour.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    sends_per_client: u32,
+    /// Time to register passwordless methods after a one-time-pass sign-in.
+    /// Keep the default (10 minutes) in production; tests shorten it.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    passwordless_window_seconds: u32,
+    /// The exact origin users reach tapin at, e.g. https://tapin.contoso.com.
+    #[arg(long)]
+    public_origin: Option<String>,
+    /// Send Strict-Transport-Security (when TLS is terminated in front of tapin).
+    #[arg(long)]
+    hsts: bool,
+    /// Send email through this SMTP server: smtp://host:port, smtps://host
+    /// or smtp://host?tls=required, with user:password@ when it needs them.
+    /// Without it, email waits in the outbox.
+    #[arg(long, env = "TAPIN_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Send text and call codes as a JSON POST to this URL (an SMS/voice
+    /// provider or gateway). Without it, they wait in the outbox.
+    #[arg(long, env = "TAPIN_PHONE_WEBHOOK_URL")]
+    phone_webhook_url: Option<String>,
+    /// The sender address of email.
+    #[arg(long, default_value = "tapin <no-reply@tapin.invalid>")]
+    mail_from: String,
+    /// `json` writes one JSON object per log line, for log collectors.
+    #[arg(long, value_enum, default_value = "text", env = "TAPIN_LOG_FORMAT")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(super) enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Creates the demo deployment on an empty database and issues the demo user a fresh pass.
+pub(super) fn seed_demo(t: &Tapin) -> Result<crate::domain::IssuedPass, Error> {
+    if t.is_empty()? {
+        t.set_policy(
+            &Actor::Operator,
+            PolicyChange {
+                enabled: Some(true),
+                ..Default::default()
+            },
+        )?;
+        t.add_user(NewUser {
+            upn: DEMO_UPN.into(),
+            display_name: "Dana Demo".into(),
+            role: Role::Member,
+            admin_roles: vec![],
+            groups: vec!["staff".into()],
+        })?;
+    }
+    t.issue_pass(&Actor::Operator, DEMO_UPN, IssueOptions::default())
+}
+
+pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error> {
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TAPIN_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    let hour = Duration::hours(1);
+    let settings = Settings {
+        lockout: AttemptLimits {
+            per_pair: args.pair_lockout,
+            per_account: args.account_lockout,
+            per_client: args.client_lockout,
+        },
+        lockout_window: Duration::minutes(args.lockout_window_minutes.into()),
+        passwordless_window: Duration::seconds(args.passwordless_window_seconds.into()),
+        session_idle: Duration::minutes(args.idle_timeout_minutes.into()),
+        send_limits: SendLimits {
+            per_destination: (args.sends_per_destination, hour),
+            per_user: (args.sends_per_user, Duration::days(1)),
+            per_client: (args.sends_per_client, hour),
+        },
+        ..Settings::default()
+    };
+    let public_origin = args
+        .public_origin
+        .as_deref()
+        .map(crate::domain::normalize_origin)
+        .transpose()?;
+    let trusted_proxies = http::client::TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| Error::Invalid(e, Some("trusted_proxy")))?;
+    let origin = public_origin
+        .clone()
+        .unwrap_or_else(|| "http://localhost".into());
+    let mut tapin = open(db, keys, settings)?
+        .with_relying_party(crate::domain::service::relying_party(&origin)?);
+    let sealed = tapin.seal_plain_secrets()?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "sealed authenticator seeds stored in plain text by an earlier version"
+        );
+    }
+    let outbox: Arc<dyn crate::domain::Delivery> = Arc::new(crate::domain::Outbox(tapin.store()));
+    let email: Arc<dyn crate::domain::Delivery> = match &args.smtp_url {
+        Some(url) => Arc::new(crate::delivery::Smtp::new(url, &args.mail_from)?),
+        None => outbox.clone(),
+    };
+    let phone: Arc<dyn crate::domain::Delivery> = match &args.phone_webhook_url {
+        Some(url) => Arc::new(crate::delivery::Webhook::new(url)?),
+        None => outbox,
+    };
+    tapin = tapin.with_delivery(Arc::new(crate::delivery::Routed { email, phone }));
+    let demo = if args.demo {
+        Some(seed_demo(&tapin)?)
+    } else {
+        None
+    };
+    let assets = Assets::load(&args.dist)
+        .map_err(|e| Error::invalid(format!("cannot read {}: {e}", args.dist.display())))?;
+    if assets.index().is_none() {
+        tracing::warn!(dist = %args.dist.display(), "no built app found; serving the API only");
+    }
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let workers = args.hash_workers.map_or(cores, |n| n as usize);
+    let queue = args.hash_queue.map_or(4 * workers, |n| n as usize);
+    let pool = crate::pool::HashPool::new(workers, queue)
+        .map_err(|e| Error::Storage(format!("cannot start the hashing threads: {e}")))?;
+    let tapin = Arc::new(tapin);
+    start_purge(tapin.clone());
+    let state = AppState {
+        tapin,
+        assets: Arc::new(assets),
+        config: Arc::new(HttpConfig {
+            public_origin,
+            hsts: args.hsts,
+            trusted_proxies,
+        }),
+        pool: Arc::new(pool),
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::Storage(e.to_string()))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .map_err(|e| Error::invalid(format!("cannot listen on {}: {e}", args.addr)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        let host = if addr.ip().is_loopback() {
+            format!("localhost:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
+        println!("tapin listening on http://{host}");
+        if let Some(issued) = demo {
+            println!("  demo account:          {DEMO_UPN}");
+            println!("  Temporary Access Pass: {}", issued.temporary_access_pass);
+            println!(
+                "  valid for {} minutes from {}",
+                issued.pass.lifetime_in_minutes, issued.pass.start_date_time
+            );
+        }
+        http::serve::serve(
+            listener,
+            http::router(state),
+            http::serve::shutdown_signal(),
+        )
+        .await
+        .map_err(|e| Error::Storage(e.to_string()))
+    })
+}
+
+/// Removes expired rows every minute, so nothing outlives its use.
+pub(super) fn start_purge(tapin: Arc<Tapin>) {
+    let spawned = std::thread::Builder::new()
+        .name("tapin-purge".into())
+        .spawn(move || loop {
+            match tapin.purge() {
+                Ok(p) => tracing::debug!(
+                    sessions = p.sessions,
+                    pending = p.pending,
+                    attempts = p.attempts,
+                    sends = p.sends,
+                    "purged"
+                ),
+                Err(e) => tracing::warn!(error = %e, "purge failed; trying again in a minute"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the purge thread");
+    }
+}
