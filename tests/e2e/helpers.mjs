@@ -89,12 +89,16 @@ export function totp(secretBase32, at = Date.now()) {
 
 /**
  * A real SMTP listener on loopback (enough of RFC 5321 for a client to
- * deliver): every message received lands in `messages`.
+ * deliver): every message received lands in `messages`. `stalled` makes it
+ * a dead server that accepts connections and never answers, until `recover()`.
  */
-export async function smtpListener() {
+export async function smtpListener({ stalled = false } = {}) {
   const messages = [];
   const waiting = [];
+  const held = [];
+  let dead = stalled;
   const server = createServer((socket) => {
+    if (dead) { held.push(socket); socket.on('error', () => {}); return; }
     socket.setEncoding('utf8');
     let buffer = '';
     let data = null;
@@ -134,7 +138,17 @@ export async function smtpListener() {
       while (messages.length < count) await new Promise((ok) => waiting.push(ok));
       return messages[count - 1];
     },
-    close: () => server.close(),
+    /** Resolves with the first message matching `pattern`, waiting for it if need be. */
+    async waitFor(pattern) {
+      for (;;) {
+        const found = messages.find((m) => pattern.test(m));
+        if (found) return found;
+        await new Promise((ok) => waiting.push(ok));
+      }
+    },
+    /** The dead server comes back: it answers new connections from now on. */
+    recover() { dead = false; held.splice(0).forEach((s) => s.destroy()); },
+    close: () => { held.splice(0).forEach((s) => s.destroy()); server.close(); },
   };
 }
 

@@ -275,14 +275,14 @@ test('required registration: a wizard that cannot be finished until a method is 
   await page.getByText('All set.').waitFor();
 });
 
-test('text and call codes go to the phone webhook; a failing webhook is reported and registers nothing', async (t) => {
+test('text and call codes go to the phone webhook; a failing webhook is retried until it accepts', async (t) => {
   const received = [];
   let status = 503;
   const hook = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => { body += d; });
     req.on('end', () => {
-      received.push({ path: req.url, type: req.headers['content-type'], body: JSON.parse(body) });
+      received.push({ path: req.url, type: req.headers['content-type'], status, body: JSON.parse(body) });
       res.writeHead(status).end();
     });
   });
@@ -292,23 +292,65 @@ test('text and call codes go to the phone webhook; a failing webhook is reported
   await signIn(page, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
   await securityInfo(page);
 
+  // The provider is down: the code is accepted for sending, and tried again.
   const start = { kind: 'office_phone', number: '+49 30 1234567', channel: 'call' };
-  const refused = await api(page, 'POST', '/api/v1/methods/phone/start', start);
-  assert.deepEqual([refused.status, refused.body.code], [502, 'delivery_failed']);
-
-  status = 200;
   const sent = await api(page, 'POST', '/api/v1/methods/phone/start', start);
   assert.equal(sent.status, 200);
+  while (received.length < 2) await new Promise((ok) => setTimeout(ok, 50));
+  const waiting = JSON.parse(cli(server.db, 'outbox', '--json'));
+  assert.equal(waiting.length, 1);
+  assert.equal(waiting[0].failed, false);
+  assert.ok(waiting[0].tries >= 1);
+  assert.match(waiting[0].last_error, /503/);
+
+  // It comes back: the next try is accepted and the code leaves the database.
+  status = 200;
+  while (received.at(-1).status !== 200) await new Promise((ok) => setTimeout(ok, 50));
   const call = received.at(-1);
   assert.equal(call.path, '/sms');
   assert.match(call.type, /application\/json/);
   assert.deepEqual([call.body.channel, call.body.to], ['call', '+49301234567']);
   const code = call.body.message.match(/code is (\d{6})/)[1];
-  assert.match(cli(server.db, 'outbox'), /the outbox is empty/, 'nothing went to the outbox');
+  assert.ok(received.every((r) => r.body.message === call.body.message), 'every try carried the same code');
+  for (let i = 0; i < 40 && !/the outbox is empty/.test(cli(server.db, 'outbox')); i++) await new Promise((ok) => setTimeout(ok, 50));
+  assert.match(cli(server.db, 'outbox'), /the outbox is empty/, 'nothing is kept once delivered');
   const wrong = await api(page, 'POST', '/api/v1/methods/verify', { id: sent.body.id, code: code === '123456' ? '654321' : '123456' });
   assert.deepEqual([wrong.status, wrong.body.code, wrong.body.tries_left], [400, 'code_invalid', 4]);
   const done = await api(page, 'POST', '/api/v1/methods/verify', { id: sent.body.id, code });
   assert.deepEqual([done.status, done.body.kind, done.body.detail], [201, 'office_phone', '+49•••••••67']);
   const again = await api(page, 'POST', '/api/v1/methods/verify', { id: sent.body.id, code });
   assert.deepEqual([again.status, again.body.code], [410, 'code_expired']);
+});
+
+test('a dead SMTP server delays nothing the user waits for; the email arrives once it recovers', async (t) => {
+  const smtp = await smtpListener({ stalled: true });
+  t.after(() => smtp.close());
+  const { server, page } = await fresh(t, ['--smtp-url', smtp.url, '--smtp-timeout-seconds', '2']);
+  const timed = async (what, call) => {
+    const started = performance.now();
+    const res = await call();
+    const took = performance.now() - started;
+    assert.ok(took < 1000, `${what} answered in ${Math.round(took)} ms`);
+    return res;
+  };
+  const codeFor = (to) => JSON.parse(cli(server.db, 'outbox', '--json')).findLast((m) => m.to === to).body.match(/code is (\d{6})/)[1];
+  await page.goto(server.url);
+  const signedIn = await timed('pass sign-in', () => api(page, 'POST', '/api/v1/signin/pass', { upn: ADA, pass: issue(server.db, ADA).temporaryAccessPass }));
+  assert.equal(signedIn.status, 200);
+
+  // An email address (its code read from the outbox, since SMTP is dead) ...
+  const mail = await timed('sending an email code', () => api(page, 'POST', '/api/v1/methods/email/start', { address: 'ada.private@example.org' }));
+  assert.equal(mail.status, 200);
+  const added = await timed('verifying it', () => api(page, 'POST', '/api/v1/methods/verify', { id: mail.body.id, code: codeFor('ada.private@example.org') }));
+  assert.equal(added.status, 201);
+  // ... then a phone, which that address hears about.
+  const phone = await timed('sending a text code', () => api(page, 'POST', '/api/v1/methods/phone/start', { kind: 'phone', number: '+44 20 7946 0958', channel: 'text' }));
+  assert.equal(phone.status, 200);
+  const phoneAdded = await timed('adding the phone', () => api(page, 'POST', '/api/v1/methods/verify', { id: phone.body.id, code: codeFor('+442079460958') }));
+  assert.equal(phoneAdded.status, 201);
+  assert.equal(smtp.messages.length, 0, 'the dead server took nothing');
+
+  smtp.recover();
+  const notice = await smtp.waitFor(/was added to your account/);
+  assert.match(notice, /To: ada\.private@example\.org/i);
 });

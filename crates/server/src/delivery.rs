@@ -1,11 +1,10 @@
 //! Real delivery channels for the domain's `Delivery`: email over SMTP
 //! (lettre), routed beside the outbox for text and call.
 
-use crate::domain::{Channel, Delivery, Error, Message};
+use crate::domain::{Delivery, Error, Message};
 use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::{SmtpTransport, Transport};
-use std::sync::Arc;
 
 pub struct Smtp {
     transport: SmtpTransport,
@@ -15,10 +14,10 @@ pub struct Smtp {
 impl Smtp {
     /// `url` as lettre reads it: `smtp://host:port`, `smtps://host`,
     /// `smtp://host?tls=required`, credentials as `user:password@`.
-    pub fn new(url: &str, from: &str) -> Result<Self, Error> {
+    pub fn new(url: &str, from: &str, timeout: std::time::Duration) -> Result<Self, Error> {
         let transport = SmtpTransport::from_url(url)
             .map_err(|e| Error::invalid(format!("cannot use the SMTP URL: {e}")))?
-            .timeout(Some(std::time::Duration::from_secs(15)))
+            .timeout(Some(timeout))
             .build();
         let from = from
             .parse()
@@ -92,20 +91,5 @@ impl Delivery for Webhook {
             .map(|_| ())
             // The error names the host and status, never the message.
             .map_err(|e| format!("webhook: {e}"))
-    }
-}
-
-/// Email one way, text and call another.
-pub struct Routed {
-    pub email: Arc<dyn Delivery>,
-    pub phone: Arc<dyn Delivery>,
-}
-
-impl Delivery for Routed {
-    fn send(&self, message: &Message, at: DateTime<Utc>) -> Result<(), String> {
-        match message.channel {
-            Channel::Email => self.email.send(message, at),
-            Channel::Text | Channel::Call => self.phone.send(message, at),
-        }
     }
 }

@@ -59,7 +59,8 @@ enum Command {
     /// Issue, show and revoke Temporary Access Passes.
     #[command(subcommand)]
     Tap(TapCommand),
-    /// Messages waiting in the outbox (codes and notifications, newest last).
+    /// Messages not yet delivered (newest last): those for a channel with no
+    /// sender configured, and failed ones waiting for their next try.
     Outbox {
         #[arg(long)]
         json: bool,

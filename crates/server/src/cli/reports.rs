@@ -1,4 +1,4 @@
-//! Read-only commands: the outbox, the audit trail, the built app's sizes
+//! Read-only commands: the outbox (what is not yet delivered), the audit trail, the built app's sizes
 //! and how long a pass check takes here.
 
 use super::*;
@@ -12,6 +12,7 @@ pub(super) fn outbox(t: &Tapin, json: bool) -> Result<(), Error> {
                 serde_json::json!({
                     "at": e.at, "channel": e.message.channel.as_str(), "to": e.message.to,
                     "subject": e.message.subject, "body": e.message.body,
+                    "tries": e.tries, "last_error": e.last_error, "failed": e.failed,
                 })
             })
             .collect();
@@ -30,6 +31,10 @@ pub(super) fn outbox(t: &Tapin, json: bool) -> Result<(), Error> {
             e.message.subject,
             e.message.body.replace('\n', "\n  ")
         );
+        if let Some(error) = &e.last_error {
+            let state = if e.failed { "given up" } else { "will retry" };
+            println!("  {} failed tries, {state}: {error}", e.tries);
+        }
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! wiring of store, delivery, hashing pool and HTTP.
 
 use super::*;
+use crate::domain::courier::{Courier, Route};
+use crate::domain::Channel;
 
 #[derive(Args)]
 pub(super) struct ServeArgs {
@@ -67,6 +69,10 @@ pub(super) struct ServeArgs {
     /// provider or gateway). Without it, they wait in the outbox.
     #[arg(long, env = "TAPIN_PHONE_WEBHOOK_URL")]
     phone_webhook_url: Option<String>,
+    /// Seconds to wait for the SMTP server before a try counts as failed
+    /// (and is retried in the background).
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=300))]
+    smtp_timeout_seconds: u32,
     /// The sender address of email.
     #[arg(long, default_value = "tapin <no-reply@tapin.invalid>")]
     mail_from: String,
@@ -140,7 +146,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     let origin = public_origin
         .clone()
         .unwrap_or_else(|| "http://localhost".into());
-    let mut tapin = open(db, keys, settings)?
+    let tapin = open(db, keys, settings)?
         .with_relying_party(crate::domain::service::relying_party(&origin)?);
     let sealed = tapin.seal_plain_secrets()?;
     if sealed > 0 {
@@ -149,16 +155,22 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
             "sealed authenticator seeds stored in plain text by an earlier version"
         );
     }
-    let outbox: Arc<dyn crate::domain::Delivery> = Arc::new(crate::domain::Outbox(tapin.store()));
-    let email: Arc<dyn crate::domain::Delivery> = match &args.smtp_url {
-        Some(url) => Arc::new(crate::delivery::Smtp::new(url, &args.mail_from)?),
-        None => outbox.clone(),
-    };
-    let phone: Arc<dyn crate::domain::Delivery> = match &args.phone_webhook_url {
-        Some(url) => Arc::new(crate::delivery::Webhook::new(url)?),
-        None => outbox,
-    };
-    tapin = tapin.with_delivery(Arc::new(crate::delivery::Routed { email, phone }));
+    let mut routes = Vec::new();
+    if let Some(url) = &args.smtp_url {
+        let timeout = std::time::Duration::from_secs(args.smtp_timeout_seconds.into());
+        routes.push(Route {
+            name: "email",
+            channels: vec![Channel::Email],
+            sender: Arc::new(crate::delivery::Smtp::new(url, &args.mail_from, timeout)?),
+        });
+    }
+    if let Some(url) = &args.phone_webhook_url {
+        routes.push(Route {
+            name: "phone",
+            channels: vec![Channel::Text, Channel::Call],
+            sender: Arc::new(crate::delivery::Webhook::new(url)?),
+        });
+    }
     let demo = if args.demo {
         Some(seed_demo(&tapin)?)
     } else {
@@ -176,6 +188,8 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         .map_err(|e| Error::Storage(format!("cannot start the hashing threads: {e}")))?;
     let tapin = Arc::new(tapin);
     start_purge(tapin.clone());
+    let courier = Courier::start(tapin.store(), tapin.clock(), tapin.wake(), routes)
+        .map_err(|e| Error::Storage(format!("cannot start the delivery threads: {e}")))?;
     let state = AppState {
         tapin,
         assets: Arc::new(assets),
@@ -187,7 +201,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         pool: Arc::new(pool),
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::Storage(e.to_string()))?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .map_err(|e| Error::invalid(format!("cannot listen on {}: {e}", args.addr)))?;
@@ -215,7 +229,10 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         )
         .await
         .map_err(|e| Error::Storage(e.to_string()))
-    })
+    });
+    // In-flight requests are done: send what they wrote, then stop.
+    courier.shutdown();
+    served
 }
 
 /// Removes expired rows every minute, so nothing outlives its use.

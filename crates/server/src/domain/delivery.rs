@@ -1,9 +1,8 @@
 //! How codes and notifications leave tapin (DESIGN.md §5). The domain only
-//! knows this trait; SMTP and webhooks live in `crate::delivery`.
+//! knows this trait; SMTP and webhooks live in `crate::delivery`, and the
+//! courier (`super::courier`) hands them what the outbox holds.
 
-use super::store::Store;
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -36,27 +35,50 @@ pub struct Message {
     pub body: String,
 }
 
+/// A message not yet delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     pub at: DateTime<Utc>,
     pub message: Message,
+    /// Failed tries so far.
+    pub tries: u32,
+    /// Why the last try failed.
+    pub last_error: Option<String>,
+    /// Given up: it would have been useless by the next try.
+    pub failed: bool,
+}
+
+impl OutboxEntry {
+    pub fn new(at: DateTime<Utc>, message: Message) -> Self {
+        Self {
+            at,
+            message,
+            tries: 0,
+            last_error: None,
+            failed: false,
+        }
+    }
+}
+
+/// A message a change writes to the outbox, in its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub at: DateTime<Utc>,
+    pub message: Message,
+    /// After this it is not worth sending (a code that has expired).
+    pub give_up_at: DateTime<Utc>,
+}
+
+/// A message claimed for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub id: i64,
+    pub entry: OutboxEntry,
+    /// After this it is not worth sending (a code that has expired).
+    pub give_up_at: DateTime<Utc>,
 }
 
 pub trait Delivery: Send + Sync {
     /// Hands the message to its channel; an error says why it could not.
     fn send(&self, message: &Message, at: DateTime<Utc>) -> Result<(), String>;
-}
-
-/// The embedded default: messages wait in the database for `tapin outbox`.
-pub struct Outbox(pub Arc<dyn Store>);
-
-impl Delivery for Outbox {
-    fn send(&self, message: &Message, at: DateTime<Utc>) -> Result<(), String> {
-        self.0
-            .push_outbox(&OutboxEntry {
-                at,
-                message: message.clone(),
-            })
-            .map_err(|e| e.to_string())
-    }
 }

@@ -43,8 +43,6 @@ pub enum Error {
     CodeExpired,
     #[error("the passkey or security key response did not verify: {0}")]
     WebauthnFailed(String),
-    #[error("could not send: {0}")]
-    DeliveryFailed(String),
     #[error("storage failed: {0}")]
     Storage(String),
 }

@@ -1,6 +1,7 @@
 //! The rules of tapin in plain Rust: no HTTP, SQL or browser types here.
 
 pub mod clock;
+pub mod courier;
 pub mod delivery;
 pub mod error;
 pub mod followup;
@@ -14,7 +15,7 @@ pub mod service;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use delivery::{Channel, Delivery, Message, Outbox, OutboxEntry};
+pub use delivery::{Channel, Delivery, Message, OutboxEntry, Outgoing, QueuedMessage};
 pub use error::{Error, Result};
 pub use methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 pub use model::{Actor, AdminRole, NewUser, Role, User};

@@ -1,7 +1,7 @@
 //! Security info: registering, listing and managing sign-in methods, signing
 //! in with a passkey, notifications and the audit trail (DESIGN.md §3.4–§5).
 
-use super::delivery::{Channel, Message};
+use super::delivery::{Channel, Message, Outgoing};
 use super::methods::{
     base32, base32_decode, code_hash, equal_time, is_issued_id, otpauth_uri, random_id,
     six_digit_code, strongest, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
@@ -92,8 +92,8 @@ impl Tapin {
     }
 
     /// Tells the user on every channel they registered, except the method the
-    /// change is about. A channel that fails is logged, not fatal: the change
-    /// has happened and is audited either way.
+    /// change is about, through the outbox (retried for a day). Failing to
+    /// write it is logged, not fatal: the change has happened and is audited.
     pub(super) fn notify(&self, user: &User, except: Option<&str>, subject: &str, body: &str) {
         let Ok(methods) = self.store.methods_of(user.id) else {
             return;
@@ -110,8 +110,13 @@ impl Tapin {
                 subject: subject.into(),
                 body: format!("{body}\n\nAccount: {}", user.upn),
             };
-            if let Err(e) = self.delivery.send(&message, self.now()) {
-                tracing::warn!(channel = channel.as_str(), error = %e, "notification not delivered");
+            let outgoing = Outgoing {
+                at: self.now(),
+                message,
+                give_up_at: self.now() + Duration::days(1),
+            };
+            if let Err(e) = self.enqueue(&outgoing) {
+                tracing::warn!(channel = channel.as_str(), error = %e, "notification not written to the outbox");
             }
         }
     }
@@ -210,7 +215,7 @@ impl Tapin {
             code_hash: None,
             tries_left: 1,
             expires_at: self.now() + Duration::minutes(CEREMONY_TTL_MINUTES),
-        })?;
+        }, None)?;
         Ok(id)
     }
 
@@ -462,7 +467,7 @@ impl Tapin {
             code_hash: None,
             tries_left: CODE_TRIES,
             expires_at: self.now() + Duration::minutes(CODE_TTL_MINUTES),
-        })?;
+        }, None)?;
         Ok(TotpRegistration {
             id,
             uri: otpauth_uri("tapin", &user.upn, &secret),
@@ -538,19 +543,25 @@ impl Tapin {
             ),
         };
         let sent_to = super::methods::mask(target.kind, &target.detail);
-        self.store.put_pending(&Pending {
-            id: id.clone(),
-            user_id: Some(user.id),
-            purpose: PURPOSE_CODE.into(),
-            state: to_json(&target)?,
-            code_hash: Some(code_hash(&self.keys.code_mac_key(), &id, &code)),
-            tries_left: CODE_TRIES,
-            expires_at,
-        })?;
-        if let Err(e) = self.delivery.send(&message, self.now()) {
-            self.store.take_pending(&id)?;
-            return Err(Error::DeliveryFailed(e));
-        }
+        // The code and its message are written together; the courier sends
+        // it at once and retries until the code expires.
+        self.store.put_pending(
+            &Pending {
+                id: id.clone(),
+                user_id: Some(user.id),
+                purpose: PURPOSE_CODE.into(),
+                state: to_json(&target)?,
+                code_hash: Some(code_hash(&self.keys.code_mac_key(), &id, &code)),
+                tries_left: CODE_TRIES,
+                expires_at,
+            },
+            Some(&Outgoing {
+                at: self.now(),
+                message,
+                give_up_at: expires_at,
+            }),
+        )?;
+        self.wake.nudge();
         Ok(CodeSent {
             id,
             sent_to,

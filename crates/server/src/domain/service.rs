@@ -1,7 +1,8 @@
 //! The pass lifecycle and pass sign-in: issuing by role, lockout, the
 //! sign-in outcomes of DESIGN.md §3 and the sessions they start.
 
-use super::delivery::{Delivery, Outbox};
+use super::courier::Wake;
+use super::delivery::Outgoing;
 use super::followup::FollowUps;
 use super::pass::{decoy_hash, generate_code, hash_code, CheckHere, PassCheck};
 use super::secrets::Keyring;
@@ -68,7 +69,8 @@ pub struct Tapin {
     clock: Arc<dyn Clock>,
     settings: Settings,
     pub(super) webauthn: webauthn_rs::Webauthn,
-    pub(super) delivery: Arc<dyn Delivery>,
+    /// Nudges this instance's courier when a message is written.
+    pub(super) wake: Arc<Wake>,
     pub(super) keys: Keyring,
     pub(super) followups: FollowUps,
 }
@@ -143,10 +145,11 @@ fn pass_id() -> String {
 }
 
 impl Tapin {
-    /// A tapin serving `http://localhost` and delivering to the outbox.
+    /// A tapin serving `http://localhost`; messages wait in the outbox until
+    /// a courier (`super::courier`) is started with `wake()`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         Self {
-            delivery: Arc::new(Outbox(store.clone())),
+            wake: Arc::new(Wake::default()),
             followups: FollowUps::start(store.clone()),
             store,
             clock,
@@ -171,9 +174,20 @@ impl Tapin {
         self.store.clone()
     }
 
-    pub fn with_delivery(mut self, delivery: Arc<dyn Delivery>) -> Self {
-        self.delivery = delivery;
-        self
+    /// What the courier waits on.
+    pub fn wake(&self) -> Arc<Wake> {
+        self.wake.clone()
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// Writes a message to the outbox and wakes the courier.
+    pub(super) fn enqueue(&self, outgoing: &Outgoing) -> Result<()> {
+        self.store.enqueue(outgoing)?;
+        self.wake.nudge();
+        Ok(())
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -661,7 +675,8 @@ impl Tapin {
         Ok(self.store.delete_session(&hash_token(token))?)
     }
 
-    /// Removes expired sessions, challenges, attempts and sends.
+    /// Removes expired sessions, challenges, attempts and sends, and outbox
+    /// messages older than a week (given up, or never routed).
     pub fn purge(&self) -> Result<super::store::Purged> {
         let now = self.now();
         let limits = &self.settings.send_limits;
@@ -675,6 +690,7 @@ impl Tapin {
             now - self.settings.session_idle,
             now - self.settings.lockout_window,
             now - longest_send_window,
+            now - Duration::days(7),
         )?)
     }
 }

@@ -1,7 +1,7 @@
 //! The storage capability the domain needs, implemented by `crate::storage`.
 //! Every method is one atomic step; nothing half done is ever visible.
 
-use super::delivery::OutboxEntry;
+use super::delivery::{Channel, OutboxEntry, Outgoing, QueuedMessage};
 use super::methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 use super::model::{NewUser, User};
 use super::policy::Policy;
@@ -130,6 +130,7 @@ pub struct Purged {
     pub pending: usize,
     pub attempts: usize,
     pub sends: usize,
+    pub outbox: usize,
 }
 
 pub trait Store: Send + Sync {
@@ -203,13 +204,15 @@ pub trait Store: Send + Sync {
 
     /// Removes what has expired: sessions (ended or idle since
     /// `idle_before`), challenges and codes, and attempts and sends older
-    /// than the longest window that counts them.
+    /// than the longest window that counts them, and outbox messages written
+    /// before `outbox_before` (given up, or waiting for a channel).
     fn purge(
         &self,
         now: DateTime<Utc>,
         idle_before: DateTime<Utc>,
         attempts_before: DateTime<Utc>,
         sends_before: DateTime<Utc>,
+        outbox_before: DateTime<Utc>,
     ) -> StoreResult<Purged>;
 
     /// The user's WebAuthn user handle, created on first use.
@@ -248,7 +251,9 @@ pub trait Store: Send + Sync {
     /// Records a use; `secret` replaces the stored secret (a passkey's counter moved).
     fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()>;
 
-    fn put_pending(&self, pending: &Pending) -> StoreResult<()>;
+    /// Stores a challenge or code and, in the same transaction, the message
+    /// that carries the code.
+    fn put_pending(&self, pending: &Pending, message: Option<&Outgoing>) -> StoreResult<()>;
     fn pending(&self, id: &str) -> StoreResult<Option<Pending>>;
     /// Deletes and returns it: whoever takes it first is the only one to get it.
     fn take_pending(&self, id: &str) -> StoreResult<Option<Pending>>;
@@ -268,8 +273,23 @@ pub trait Store: Send + Sync {
         reseal: &dyn Fn(&str) -> Result<Option<String>, String>,
     ) -> StoreResult<usize>;
 
-    fn push_outbox(&self, entry: &OutboxEntry) -> StoreResult<()>;
+    fn enqueue(&self, message: &Outgoing) -> StoreResult<()>;
+    /// Every message not yet delivered, oldest first.
     fn outbox(&self) -> StoreResult<Vec<OutboxEntry>>;
+    /// In one statement: reserves until `lease_until` up to `limit` messages
+    /// on `channels` that are due at `now` and not reserved by another sender.
+    fn claim_outbox(
+        &self,
+        channels: &[Channel],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedMessage>>;
+    /// Delivered: the message (and the code in it) leaves the database.
+    fn outbox_delivered(&self, id: i64) -> StoreResult<()>;
+    /// A try failed: retried from `next_try` or, without one, given up.
+    fn outbox_failed(&self, id: i64, next_try: Option<DateTime<Utc>>, error: &str)
+        -> StoreResult<()>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -124,10 +124,6 @@ impl From<Error> for ApiError {
                 err
             }
             Error::WebauthnFailed(m) => Self::new(S::BAD_REQUEST, C::WebauthnFailed, format!("Your passkey or security key could not be verified ({m}). Try again.")),
-            Error::DeliveryFailed(m) => {
-                tracing::warn!(error = %m, "delivery failed");
-                Self::new(S::BAD_GATEWAY, C::DeliveryFailed, "The code could not be sent just now. Try again in a minute, or choose another method.")
-            }
             Error::Storage(m) => {
                 tracing::error!(error = %m, "storage failure");
                 Self::internal()

@@ -6,8 +6,8 @@ use crate::domain::store::{
     SendKeys, SendLimits, SessionRecord, Store, StoreError, StoreResult, StoredPass,
 };
 use crate::domain::{
-    AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Pending, Policy,
-    Role, StoredMethod, User,
+    AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
+    Policy, QueuedMessage, Role, StoredMethod, User,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
@@ -126,6 +126,19 @@ ALTER TABLE audit ADD COLUMN actor TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN client TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_event ON audit (event, at);
 CREATE INDEX audit_at ON audit (at);
+"#,
+    // The outbox becomes a queue: delivered rows leave, failed ones wait for
+    // their next try, claimed ones are leased to one sender.
+    r#"
+ALTER TABLE outbox ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_try_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN give_up_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+UPDATE outbox SET give_up_at = at + 86400000;
+CREATE INDEX outbox_due ON outbox (failed, next_try_at);
+CREATE INDEX outbox_at ON outbox (at);
 "#,
 ];
 
@@ -752,6 +765,7 @@ impl Store for SqliteStore {
         idle_before: DateTime<Utc>,
         attempts_before: DateTime<Utc>,
         sends_before: DateTime<Utc>,
+        outbox_before: DateTime<Utc>,
     ) -> StoreResult<Purged> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
@@ -773,6 +787,9 @@ impl Store for SqliteStore {
                 .map_err(backend)?,
             sends: tx
                 .execute("DELETE FROM sends WHERE at <= ?1", [ms(sends_before)])
+                .map_err(backend)?,
+            outbox: tx
+                .execute("DELETE FROM outbox WHERE at < ?1", [ms(outbox_before)])
                 .map_err(backend)?,
         };
         tx.commit().map_err(backend)?;
@@ -966,25 +983,27 @@ impl Store for SqliteStore {
             .map_err(backend)
     }
 
-    fn put_pending(&self, p: &Pending) -> StoreResult<()> {
+    fn put_pending(&self, p: &Pending, message: Option<&Outgoing>) -> StoreResult<()> {
         // Expired ones go in the purge, promptly after they expire.
-        self.conn()
-            .execute(
-                &format!(
-                    "INSERT INTO pending ({PENDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                ),
-                params![
-                    p.id,
-                    p.user_id,
-                    p.purpose,
-                    p.state,
-                    p.code_hash,
-                    p.tries_left,
-                    ms(p.expires_at)
-                ],
-            )
-            .map(|_| ())
-            .map_err(backend)
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            &format!("INSERT INTO pending ({PENDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![
+                p.id,
+                p.user_id,
+                p.purpose,
+                p.state,
+                p.code_hash,
+                p.tries_left,
+                ms(p.expires_at)
+            ],
+        )
+        .map_err(backend)?;
+        if let Some(m) = message {
+            insert_outgoing(&tx, m)?;
+        }
+        tx.commit().map_err(backend)
     }
 
     fn pending(&self, id: &str) -> StoreResult<Option<Pending>> {
@@ -1093,35 +1112,104 @@ impl Store for SqliteStore {
         Ok(changed)
     }
 
-    fn push_outbox(&self, e: &OutboxEntry) -> StoreResult<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO outbox (at, channel, recipient, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![ms(e.at), e.message.channel.as_str(), e.message.to, e.message.subject, e.message.body],
-            )
-            .map(|_| ())
-            .map_err(backend)
+    fn enqueue(&self, m: &Outgoing) -> StoreResult<()> {
+        insert_outgoing(&self.conn(), m)
     }
 
     fn outbox(&self) -> StoreResult<Vec<OutboxEntry>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT at, channel, recipient, subject, body FROM outbox ORDER BY id")
+            .prepare(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"))
             .map_err(backend)?;
         let rows = stmt
-            .query_map([], |r| {
-                let channel: String = r.get(1)?;
-                Ok(OutboxEntry {
-                    at: time(r.get(0)?),
-                    message: Message {
-                        channel: Channel::parse(&channel).unwrap_or(Channel::Email),
-                        to: r.get(2)?,
-                        subject: r.get(3)?,
-                        body: r.get(4)?,
-                    },
-                })
-            })
+            .query_map([], |r| outbox_row(r).map(|q| q.entry))
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
+
+    fn claim_outbox(
+        &self,
+        channels: &[Channel],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedMessage>> {
+        let wanted: String = channels.iter().map(|c| format!(",{}", c.as_str())).collect::<String>() + ",";
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "UPDATE outbox SET claimed_until = ?3 WHERE id IN (
+                    SELECT id FROM outbox
+                    WHERE failed = 0 AND next_try_at <= ?1 AND claimed_until <= ?1
+                      AND instr(?4, ',' || channel || ',') > 0
+                    ORDER BY id LIMIT ?2)
+                 RETURNING {OUTBOX_COLUMNS}"
+            ))
+            .map_err(backend)?;
+        let mut claimed = stmt
+            .query_map(params![ms(now), limit, ms(lease_until), wanted], outbox_row)
+            .map_err(backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+        claimed.sort_by_key(|q| q.id);
+        Ok(claimed)
+    }
+
+    fn outbox_delivered(&self, id: i64) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM outbox WHERE id = ?1", [id])
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn outbox_failed(&self, id: i64, next_try: Option<DateTime<Utc>>, error: &str) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE outbox SET tries = tries + 1, last_error = ?2, claimed_until = 0,
+                    next_try_at = coalesce(?3, next_try_at), failed = (?3 IS NULL)
+                 WHERE id = ?1",
+                params![id, error, next_try.map(ms)],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";
+
+fn outbox_row(r: &Row) -> rusqlite::Result<QueuedMessage> {
+    let channel: String = r.get(2)?;
+    Ok(QueuedMessage {
+        id: r.get(0)?,
+        entry: OutboxEntry {
+            at: time(r.get(1)?),
+            message: Message {
+                channel: Channel::parse(&channel).unwrap_or(Channel::Email),
+                to: r.get(3)?,
+                subject: r.get(4)?,
+                body: r.get(5)?,
+            },
+            tries: r.get(6)?,
+            last_error: r.get(7)?,
+            failed: r.get(8)?,
+        },
+        give_up_at: time(r.get(9)?),
+    })
+}
+
+fn insert_outgoing(conn: &Connection, m: &Outgoing) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO outbox (at, channel, recipient, subject, body, give_up_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            ms(m.at),
+            m.message.channel.as_str(),
+            m.message.to,
+            m.message.subject,
+            m.message.body,
+            ms(m.give_up_at)
+        ],
+    )
+    .map(|_| ())
+    .map_err(backend)
 }
