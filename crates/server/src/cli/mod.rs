@@ -109,6 +109,10 @@ enum Command {
     Assets {
         #[arg(long, default_value = "dist")]
         dist: PathBuf,
+        /// Also write every file raw, gzip- and brotli-compressed under this
+        /// directory, for a release build to embed (TAPIN_EMBED=DIR cargo build).
+        #[arg(long)]
+        pack: Option<PathBuf>,
         /// Fail when the brotli-compressed first load is larger than this many bytes.
         #[arg(long)]
         budget_bytes: Option<usize>,
@@ -136,10 +140,11 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(db, &keys, args),
         Command::Assets {
+            pack,
             dist,
             budget_bytes,
             methods_budget_bytes,
-        } => assets(&dist, budget_bytes, methods_budget_bytes),
+        } => assets(&dist, pack.as_deref(), budget_bytes, methods_budget_bytes),
         Command::User(cmd) => open().and_then(|t| user(&t, cmd)),
         Command::Policy(cmd) => open().and_then(|t| policy(&t, cmd)),
         Command::Tap(cmd) => open().and_then(|t| tap(&t, cmd)),

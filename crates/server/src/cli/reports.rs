@@ -85,11 +85,21 @@ pub(super) fn audit(t: &Tapin, filter: AuditFilter, json: bool) -> Result<(), Er
 
 pub(super) fn assets(
     dist: &std::path::Path,
+    pack: Option<&std::path::Path>,
     budget_bytes: Option<usize>,
     methods_budget_bytes: Option<usize>,
 ) -> Result<(), Error> {
     let assets = Assets::load(dist)
         .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dist.display())))?;
+    if let Some(pack) = pack {
+        if assets.index().is_none() {
+            return Err(Error::invalid(format!("{} holds no built app to pack", dist.display())));
+        }
+        assets
+            .pack(pack)
+            .map_err(|e| Error::invalid(format!("cannot write {}: {e}", pack.display())))?;
+        println!("packed {} into {}", dist.display(), pack.display());
+    }
     let row = |name: &str, raw: usize, gz: usize, br: usize| {
         println!("{name:<44} {raw:>10} {gz:>10} {br:>10}");
     };

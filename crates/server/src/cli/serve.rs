@@ -9,9 +9,10 @@ use crate::domain::Channel;
 pub(super) struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// The built app (trunk's output).
-    #[arg(long, default_value = "dist")]
-    dist: PathBuf,
+    /// Serve the app from this directory (trunk's output), for development.
+    /// Without it: the app embedded in this binary, else ./dist if present.
+    #[arg(long, env = "TAPIN_DIST")]
+    dist: Option<PathBuf>,
     /// On an empty database create a demo deployment; always issue the demo user a fresh pass.
     #[arg(long)]
     demo: bool,
@@ -176,11 +177,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     } else {
         None
     };
-    let assets = Assets::load(&args.dist)
-        .map_err(|e| Error::invalid(format!("cannot read {}: {e}", args.dist.display())))?;
-    if assets.index().is_none() {
-        tracing::warn!(dist = %args.dist.display(), "no built app found; serving the API only");
-    }
+    let assets = load_assets(args.dist.as_deref())?;
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let workers = args.hash_workers.map_or(cores, |n| n as usize);
     let queue = args.hash_queue.map_or(4 * workers, |n| n as usize);
@@ -255,4 +252,26 @@ pub(super) fn start_purge(tapin: Arc<Tapin>) {
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start the purge thread");
     }
+}
+
+/// `--dist` when given; otherwise what this binary embeds; otherwise ./dist.
+fn load_assets(dist: Option<&Path>) -> Result<Assets, Error> {
+    let read = |dir: &Path| {
+        Assets::load(dir).map_err(|e| Error::invalid(format!("cannot read {}: {e}", dir.display())))
+    };
+    let assets = match dist {
+        Some(dir) => read(dir)?,
+        None => {
+            let embedded = Assets::embedded();
+            if embedded.is_empty() {
+                read(Path::new("dist"))?
+            } else {
+                embedded
+            }
+        }
+    };
+    if assets.index().is_none() {
+        tracing::warn!("no built app found (neither embedded nor in --dist); serving the API only");
+    }
+    Ok(assets)
 }

@@ -1,19 +1,55 @@
-//! The built web app, loaded once at start and held pre-compressed (brotli
-//! and gzip) so every response is served compressed without per-request work.
+//! The built web app, held pre-compressed (brotli and gzip) so every
+//! response is served compressed without per-request work: embedded in the
+//! release binary (compressed once, by `tapin assets --pack`, before the
+//! build), or read and compressed at start from `--dist` in development.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
 pub struct Asset {
     pub path: String,
     pub mime: &'static str,
-    pub raw: Vec<u8>,
-    pub gzip: Vec<u8>,
-    pub brotli: Vec<u8>,
+    pub raw: Bytes,
+    pub gzip: Bytes,
+    pub brotli: Bytes,
+    /// A strong validator of the content, for revalidated files.
+    pub etag: HeaderValue,
+    /// The name carries a content hash: it may be cached for a year.
+    pub immutable: bool,
+}
+
+impl Asset {
+    fn new(path: String, raw: Bytes, gzip: Bytes, brotli: Bytes) -> Self {
+        let digest = Sha256::digest(&raw);
+        let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12])))
+            .expect("hex is a valid header value");
+        Self {
+            mime: mime(&path),
+            immutable: is_hashed(&path),
+            etag,
+            raw,
+            gzip,
+            brotli,
+            path,
+        }
+    }
+}
+
+/// Trunk's and our build's names carry a hex content hash
+/// (`tapin-app-6397b64adfb68052_bg.wasm`); pages and catalogs do not.
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split(['-', '_', '.'])
+        .any(|part| part.len() >= 12 && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[derive(Default)]
@@ -61,6 +97,50 @@ impl Assets {
             load_dir(dir, dir, &mut files)?;
         }
         Ok(Self { files })
+    }
+
+    /// The app embedded in this binary (empty when it was built without one).
+    pub fn embedded() -> Self {
+        let files = embedded::EMBEDDED
+            .iter()
+            .map(|(path, raw, gz, br)| {
+                let asset = Asset::new(
+                    path.to_string(),
+                    Bytes::from_static(raw),
+                    Bytes::from_static(gz),
+                    Bytes::from_static(br),
+                );
+                (asset.path.clone(), asset)
+            })
+            .collect();
+        Self { files }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Writes every file as `<path>.raw`, `.gz` and `.br` under `dir`, for
+    /// the release build to embed (`TAPIN_EMBED=dir`).
+    pub fn pack(&self, dir: &Path) -> std::io::Result<()> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        for a in self.files.values() {
+            let base = dir.join(a.path.trim_start_matches('/'));
+            if let Some(parent) = base.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let with = |ext: &str| {
+                let mut name = base.clone().into_os_string();
+                name.push(ext);
+                std::path::PathBuf::from(name)
+            };
+            std::fs::write(with(".raw"), &a.raw)?;
+            std::fs::write(with(".gz"), &a.gzip)?;
+            std::fs::write(with(".br"), &a.brotli)?;
+        }
+        Ok(())
     }
 
     pub fn get(&self, path: &str) -> Option<&Asset> {
@@ -114,24 +194,32 @@ fn load_dir(root: &Path, dir: &Path, files: &mut BTreeMap<String, Asset>) -> std
             .replace('\\', "/");
         let url = format!("/{rel}");
         let raw = std::fs::read(&path)?;
-        files.insert(
-            url.clone(),
-            Asset {
-                mime: mime(&url),
-                gzip: gzip(&raw),
-                brotli: brotli(&raw),
-                raw,
-                path: url,
-            },
-        );
+        let (gz, br) = (gzip(&raw), brotli(&raw));
+        let asset = Asset::new(url.clone(), Bytes::from(raw), Bytes::from(gz), Bytes::from(br));
+        files.insert(url, asset);
     }
     Ok(())
 }
 
 /// Serves an asset in the best encoding the client accepts. Hashed file
-/// names never change content, so they may be cached for a year; the page
-/// itself is revalidated every time.
+/// names never change content, so they may be cached for a year; pages and
+/// language catalogs are revalidated every time (304 when unchanged).
 pub fn respond(asset: &Asset, request: &HeaderMap) -> Response {
+    let cache = if asset.immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let unchanged = super::header_items(request, header::IF_NONE_MATCH, ',')
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == asset.etag);
+    if unchanged {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        let h = res.headers_mut();
+        h.insert(header::ETAG, asset.etag.clone());
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        return res;
+    }
     let accepts = |enc: &str| {
         super::header_items(request, header::ACCEPT_ENCODING, ',').any(|part| {
             let mut it = part.split(';');
@@ -150,14 +238,29 @@ pub fn respond(asset: &Asset, request: &HeaderMap) -> Response {
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.mime));
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(header::ETAG, asset.etag.clone());
     if let Some(enc) = encoding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
-    let cache = if asset.path.ends_with(".html") {
-        "no-cache"
-    } else {
-        "public, max-age=31536000, immutable"
-    };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed;
+
+    #[test]
+    fn only_names_with_a_content_hash_are_immutable() {
+        for hashed in [
+            "/tapin-app-6397b64adfb68052_bg.wasm",
+            "/boot-ddb4e74c5035806.js",
+            "/main-d35c57f03d67c4b6.css",
+        ] {
+            assert!(is_hashed(hashed), "{hashed}");
+        }
+        for revalidated in ["/index.html", "/methods.html", "/locales/en.json", "/favicon.ico"] {
+            assert!(!is_hashed(revalidated), "{revalidated}");
+        }
+    }
 }
