@@ -7,6 +7,7 @@ mod bench;
 mod contract;
 mod server;
 mod strings;
+mod table;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -18,6 +19,7 @@ const APT_PACKAGES: &[&str] = &[
     "chromium-driver",
     "libssl-dev",
     "pkg-config",
+    "wrk",
 ];
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -307,7 +309,24 @@ fn bench(which: Option<&str>) -> Result {
             build_release()?;
             bench::load(&root(), &bench::server_binary(&root()), 7)
         }
-        _ => Err("usage: cargo xtask bench overload | load".into()),
+        None => {
+            if !pack_dir().exists() {
+                setup()?;
+                build_app()?;
+                size()?;
+            }
+            build_release()?;
+            run(cmd("cargo")
+                .args(["build", "--profile", "server", "-p", "tapin-server", "--example", "hello"])
+                .env("TAPIN_EMBED", pack_dir()))?;
+            step("bench: the table");
+            table::table(
+                &bench::server_binary(&root()),
+                &root().join("target/server/examples/hello"),
+                None,
+            )
+        }
+        _ => Err("usage: cargo xtask bench [overload | load]".into()),
     }
 }
 
@@ -326,7 +345,7 @@ fn main() -> ExitCode {
             .and_then(|_| contract::run(&root(), &root().join("target/debug/tapin"))),
         "size" => build_app().and_then(|_| size()),
         _ => Err(
-            "usage: cargo xtask setup | build | run | test | size | lint | contract | bench overload | bench load".into(),
+            "usage: cargo xtask setup | build | run | test | size | lint | contract | bench [overload | load]".into(),
         ),
     };
     match result {

@@ -650,15 +650,14 @@ impl Tapin {
     pub(super) fn live_session(&self, token: &str) -> Result<(User, SessionRecord)> {
         let now = self.now();
         let hash = hash_token(token);
-        let record = self.store.session(&hash)?.ok_or(Error::NotSignedIn)?;
+        let (record, user) = self
+            .store
+            .session_with_user(&hash)?
+            .ok_or(Error::NotSignedIn)?;
         if !self.is_live(&record, now) {
             self.store.delete_session(&hash)?;
             return Err(Error::NotSignedIn);
         }
-        let user = self
-            .store
-            .user_by_id(record.user_id)?
-            .ok_or(Error::NotSignedIn)?;
         // One write a minute at most per session is enough for a 15-minute idle limit.
         if now - record.last_seen_at >= Duration::minutes(1) {
             self.store.touch_session(&hash, now)?;

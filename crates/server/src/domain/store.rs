@@ -164,6 +164,8 @@ pub trait Store: Send + Sync {
         consume_pass: Option<&str>,
     ) -> StoreResult<bool>;
     fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>>;
+    /// The session and its user, read together.
+    fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>>;
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     /// Records activity on a session (for the idle timeout).
     fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;

@@ -1,7 +1,7 @@
 //! Security info over HTTP: methods, passkey sign-in, sign out everywhere.
 
 use super::error::ApiError;
-use super::{domain, no_store, session_token, set_cookie, ApiJson, AppState, Client};
+use super::{domain, no_store, read_mostly, session_token, set_cookie, ApiJson, AppState, Client};
 use crate::domain::Error;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -50,7 +50,7 @@ fn json<T: serde::Serialize>(v: T) -> Response {
 )]
 pub(crate) async fn list(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
     let t = token(&h)?;
-    Ok(json(domain(&s, move |d| d.security_info(&t)).await?))
+    Ok(json(read_mostly(&s, |d| d.security_info(&t))?))
 }
 
 #[utoipa::path(

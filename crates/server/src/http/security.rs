@@ -1,18 +1,16 @@
 //! Headers every response carries, and the Origin check on state-changing requests.
 
 use super::error::ApiError;
-use super::AppState;
+use super::{AppState, HttpConfig};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tapin_api::wire::ErrorCode;
 
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
+pub fn headers(config: &HttpConfig, h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -30,13 +28,12 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
-    if state.config.hsts {
+    if config.hsts {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         );
     }
-    res
 }
 
 /// Refuses a state-changing request whose Origin is missing or not ours; with

@@ -1,5 +1,7 @@
 //! The SQLite store: one file, migrated at open, WAL so the command line and
-//! a running server can share it.
+//! a running server can share it. One connection writes (behind a mutex:
+//! SQLite has one writer anyway); a pool of read-only connections answers
+//! reads, so they never queue behind a write and its fsync.
 
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
@@ -10,7 +12,8 @@ use crate::domain::{
     Policy, QueuedMessage, Role, StoredMethod, User,
 };
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use tapin_api::wire::MethodKind;
@@ -144,7 +147,10 @@ CREATE INDEX outbox_at ON outbox (at);
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
 }
+
+type Reader = r2d2::PooledConnection<SqliteConnectionManager>;
 
 fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -163,13 +169,18 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 }
 
 fn user_row(row: &Row) -> rusqlite::Result<User> {
-    let role: String = row.get(3)?;
-    let admin_roles: String = row.get(4)?;
-    let groups: String = row.get(5)?;
+    user_at(row, 0)
+}
+
+/// A user from `USER_COLUMNS` starting at column `at`.
+fn user_at(row: &Row, at: usize) -> rusqlite::Result<User> {
+    let role: String = row.get(at + 3)?;
+    let admin_roles: String = row.get(at + 4)?;
+    let groups: String = row.get(at + 5)?;
     Ok(User {
-        id: row.get(0)?,
-        upn: row.get(1)?,
-        display_name: row.get(2)?,
+        id: row.get(at)?,
+        upn: row.get(at + 1)?,
+        display_name: row.get(at + 2)?,
         role: if role == "admin" {
             Role::Admin
         } else {
@@ -177,7 +188,7 @@ fn user_row(row: &Row) -> rusqlite::Result<User> {
         },
         admin_roles: serde_json::from_str::<Vec<AdminRole>>(&admin_roles).unwrap_or_default(),
         groups: serde_json::from_str(&groups).unwrap_or_default(),
-        created_at: time(row.get(6)?),
+        created_at: time(row.get(at + 6)?),
     })
 }
 
@@ -276,9 +287,46 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(backend)?;
         migrate(&mut conn)?;
+        // Read-only, checked out per call; WAL gives each read a consistent
+        // snapshot of what was committed when it began.
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c| {
+                c.busy_timeout(std::time::Duration::from_secs(10))?;
+                c.pragma_update(None, "query_only", true)
+            });
+        let cores = std::thread::available_parallelism().map_or(2, usize::from) as u32;
+        let readers = r2d2::Pool::builder()
+            .max_size((2 * cores).max(4))
+            .min_idle(Some(1))
+            // A broken file shows in the query itself; a test query on every
+            // checkout would double the cost of each read.
+            .test_on_check_out(false)
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| StoreError::Backend(format!("cannot open read connections: {e}")))?;
         Ok(Self {
             conn: Mutex::new(conn),
+            readers,
         })
+    }
+
+    fn read(&self) -> StoreResult<Reader> {
+        self.readers
+            .get()
+            .map_err(|e| StoreError::Backend(format!("no read connection: {e}")))
+    }
+
+    /// One row (or none) from a read connection, through its statement cache.
+    fn read_row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnOnce(&Row) -> rusqlite::Result<T>,
+    ) -> StoreResult<Option<T>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        stmt.query_row(params, row).optional().map_err(backend)
     }
 
     /// One changing statement and, when it changed a row, its audit event,
@@ -350,11 +398,8 @@ impl Store for SqliteStore {
     }
 
     fn is_empty(&self) -> StoreResult<bool> {
-        let n: i64 = self
-            .conn()
-            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
-            .map_err(backend)?;
-        Ok(n == 0)
+        let n: Option<i64> = self.read_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+        Ok(n.unwrap_or(0) == 0)
     }
 
     fn insert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<User> {
@@ -381,44 +426,33 @@ impl Store for SqliteStore {
     }
 
     fn user_by_upn(&self, upn: &str) -> StoreResult<Option<User>> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE upn = ?1"),
-                [upn],
-                user_row,
-            )
-            .optional()
-            .map_err(backend)
+        self.read_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE upn = ?1"),
+            [upn],
+            user_row,
+        )
     }
 
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-                [id],
-                user_row,
-            )
-            .optional()
-            .map_err(backend)
+        self.read_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+            [id],
+            user_row,
+        )
     }
 
     fn users(&self) -> StoreResult<Vec<User>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn
-            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY upn"))
+            .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY upn"))
             .map_err(backend)?;
         let rows = stmt.query_map([], user_row).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn policy(&self) -> StoreResult<Option<Policy>> {
-        let value: Option<String> = self
-            .conn()
-            .query_row("SELECT value FROM settings WHERE key = 'policy'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(backend)?;
+        let value: Option<String> =
+            self.read_row("SELECT value FROM settings WHERE key = 'policy'", [], |r| r.get(0))?;
         value
             .map(|v| {
                 serde_json::from_str(&v)
@@ -462,7 +496,7 @@ impl Store for SqliteStore {
     }
 
     fn pass_of(&self, user_id: i64) -> StoreResult<Option<StoredPass>> {
-        self.conn()
+        self.read()?
             .query_row(
                 &format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = ?1"),
                 [user_id],
@@ -529,15 +563,23 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
+    fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
+        // One read, one snapshot: the session and its user together.
+        self.read_row(
+            "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at,
+                    u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+            [token_hash],
+            |r| Ok((session_row(r)?, user_at(r, 8)?)),
+        )
+    }
+
     fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"),
-                [token_hash],
-                session_row,
-            )
-            .optional()
-            .map_err(backend)
+        self.read_row(
+            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"),
+            [token_hash],
+            session_row,
+        )
     }
 
     fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -558,9 +600,9 @@ impl Store for SqliteStore {
     }
 
     fn sessions_of(&self, user_id: i64) -> StoreResult<Vec<SessionRecord>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY created_at, id"
             ))
             .map_err(backend)?;
@@ -673,9 +715,9 @@ impl Store for SqliteStore {
     }
 
     fn lockout_counts(&self, account: &str, since: DateTime<Utc>) -> StoreResult<LockoutCounts> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn
-            .prepare(
+            .prepare_cached(
                 "SELECT client, COUNT(*) AS n FROM signin_attempts WHERE account = ?1 AND at >= ?2
                  GROUP BY client ORDER BY n DESC, client",
             )
@@ -821,7 +863,7 @@ impl Store for SqliteStore {
     }
 
     fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>> {
-        self.conn()
+        self.read()?
             .query_row(
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE webauthn_handle = ?1"),
                 [handle],
@@ -832,9 +874,9 @@ impl Store for SqliteStore {
     }
 
     fn methods_of(&self, user_id: i64) -> StoreResult<Vec<StoredMethod>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {METHOD_COLUMNS} FROM methods WHERE user_id = ?1 ORDER BY created_at, id"
             ))
             .map_err(backend)?;
@@ -1007,7 +1049,7 @@ impl Store for SqliteStore {
     }
 
     fn pending(&self, id: &str) -> StoreResult<Option<Pending>> {
-        self.conn()
+        self.read()?
             .query_row(
                 &format!("SELECT {PENDING_COLUMNS} FROM pending WHERE id = ?1"),
                 [id],
@@ -1044,9 +1086,9 @@ impl Store for SqliteStore {
     }
 
     fn audit_events(&self, f: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn
-            .prepare(
+            .prepare_cached(
                 "SELECT at, upn, event, detail, actor, client FROM audit
                  WHERE (?1 IS NULL OR upn = ?1) AND (?2 IS NULL OR event = ?2)
                    AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
@@ -1117,9 +1159,9 @@ impl Store for SqliteStore {
     }
 
     fn outbox(&self) -> StoreResult<Vec<OutboxEntry>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn
-            .prepare(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"))
+            .prepare_cached(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"))
             .map_err(backend)?;
         let rows = stmt
             .query_map([], |r| outbox_row(r).map(|q| q.entry))
