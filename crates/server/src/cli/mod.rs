@@ -2,6 +2,7 @@
 //! policy and passes against the same database. One file per command group.
 
 mod admin;
+mod config;
 mod keys;
 mod reports;
 mod serve;
@@ -42,6 +43,10 @@ struct Cli {
     /// path with `.key` appended.
     #[arg(long, global = true, env = "TAPIN_SECRET_KEY_FILE")]
     secret_key_file: Option<PathBuf>,
+    /// A TOML file of settings, keyed by the long flags' names with `_` for
+    /// `-`; TAPIN_* environment variables override it, flags override both.
+    #[arg(long, global = true, env = "TAPIN_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +55,9 @@ struct Cli {
 enum Command {
     /// Serve the app and the API.
     Serve(ServeArgs),
+    /// Check a configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Add and list users.
     #[command(subcommand)]
     User(UserCommand),
@@ -122,6 +130,12 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Report every problem in the file (--config or TAPIN_CONFIG) at once.
+    Check,
+}
+
 fn open(db: &std::path::Path, keys: &Path, settings: Settings) -> Result<Tapin, Error> {
     let store = SqliteStore::open(db).map_err(Error::from)?;
     let keyring = load_or_create_keys(keys)?;
@@ -133,12 +147,35 @@ fn print_json<T: serde::Serialize>(v: &T) {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let (Some(path), false) = (&cli.config, matches!(cli.command, Command::Config(_))) {
+        if let Err(e) = config::apply(path) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        // Again, now that the file's settings are in the environment.
+        cli = Cli::parse();
+    }
     let keys = key_path(&cli.secret_key_file, &cli.db);
     let db = cli.db.as_path();
     let open = || open(db, &keys, Settings::default());
     let result = match cli.command {
         Command::Serve(args) => serve(db, &keys, args),
+        Command::Config(ConfigCommand::Check) => match &cli.config {
+            None => Err(Error::invalid("name the file: tapin --config FILE config check")),
+            Some(path) => {
+                let problems = config::check(path);
+                if problems.is_empty() {
+                    println!("{}: no problems found", path.display());
+                    Ok(())
+                } else {
+                    for p in &problems {
+                        println!("{}: {p}", path.display());
+                    }
+                    Err(Error::invalid(format!("{} problems in {}", problems.len(), path.display())))
+                }
+            }
+        },
         Command::Assets {
             pack,
             dist,

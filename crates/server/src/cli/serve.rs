@@ -7,59 +7,59 @@ use crate::domain::Channel;
 
 #[derive(Args)]
 pub(super) struct ServeArgs {
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "TAPIN_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
     /// Serve the app from this directory (trunk's output), for development.
     /// Without it: the app embedded in this binary, else ./dist if present.
     #[arg(long, env = "TAPIN_DIST")]
     dist: Option<PathBuf>,
     /// On an empty database create a demo deployment; always issue the demo user a fresh pass.
-    #[arg(long)]
+    #[arg(long, env = "TAPIN_DEMO")]
     demo: bool,
     /// Failed pass attempts at one account from one client within the window before that pair locks.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, env = "TAPIN_PAIR_LOCKOUT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
     pair_lockout: u32,
     /// Failed pass attempts at one account from anywhere within the window
     /// before it locks (NIST SP 800-63B allows at most 100).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, env = "TAPIN_ACCOUNT_LOCKOUT", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
     account_lockout: u32,
     /// Failed pass attempts from one client at any accounts within the window before it locks.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, env = "TAPIN_CLIENT_LOCKOUT", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     client_lockout: u32,
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    #[arg(long, env = "TAPIN_LOCKOUT_WINDOW_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
     lockout_window_minutes: u32,
     /// A reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For or
     /// Forwarded header names the client. Without it those headers are ignored.
-    #[arg(long = "trusted-proxy")]
+    #[arg(long = "trusted-proxy", env = "TAPIN_TRUSTED_PROXY", value_delimiter = ',')]
     trusted_proxies: Vec<String>,
     /// A session unused for this many minutes ends.
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    #[arg(long, env = "TAPIN_IDLE_TIMEOUT_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
     idle_timeout_minutes: u32,
     /// Threads that check passes (Argon2id, 19 MiB each); default: one per core.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, env = "TAPIN_HASH_WORKERS", value_parser = clap::value_parser!(u32).range(1..=256))]
     hash_workers: Option<u32>,
     /// Pass checks that may wait for a thread; beyond it the answer is 503.
     /// Default: four per thread.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65_536))]
+    #[arg(long, env = "TAPIN_HASH_QUEUE", value_parser = clap::value_parser!(u32).range(0..=65_536))]
     hash_queue: Option<u32>,
     /// Verification codes per destination per hour.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, env = "TAPIN_SENDS_PER_DESTINATION", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     sends_per_destination: u32,
     /// Verification codes per user per day.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, env = "TAPIN_SENDS_PER_USER", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     sends_per_user: u32,
     /// Verification codes per client per hour.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, env = "TAPIN_SENDS_PER_CLIENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     sends_per_client: u32,
     /// Time to register passwordless methods after a one-time-pass sign-in.
     /// Keep the default (10 minutes) in production; tests shorten it.
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    #[arg(long, env = "TAPIN_PASSWORDLESS_WINDOW_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=3600))]
     passwordless_window_seconds: u32,
     /// The exact origin users reach tapin at, e.g. https://tapin.contoso.com.
-    #[arg(long)]
+    #[arg(long, env = "TAPIN_PUBLIC_ORIGIN")]
     public_origin: Option<String>,
     /// Send Strict-Transport-Security (when TLS is terminated in front of tapin).
-    #[arg(long)]
+    #[arg(long, env = "TAPIN_HSTS")]
     hsts: bool,
     /// Send email through this SMTP server: smtp://host:port, smtps://host
     /// or smtp://host?tls=required, with user:password@ when it needs them.
@@ -72,11 +72,14 @@ pub(super) struct ServeArgs {
     phone_webhook_url: Option<String>,
     /// Seconds to wait for the SMTP server before a try counts as failed
     /// (and is retried in the background).
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=300))]
+    #[arg(long, env = "TAPIN_SMTP_TIMEOUT_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=300))]
     smtp_timeout_seconds: u32,
     /// The sender address of email.
-    #[arg(long, default_value = "tapin <no-reply@tapin.invalid>")]
+    #[arg(long, env = "TAPIN_MAIL_FROM", default_value = "tapin <no-reply@tapin.invalid>")]
     mail_from: String,
+    /// Serve Prometheus metrics at http://ADDR/metrics (keep it off the public network).
+    #[arg(long, env = "TAPIN_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
     /// `json` writes one JSON object per log line, for log collectors.
     #[arg(long, value_enum, default_value = "text", env = "TAPIN_LOG_FORMAT")]
     log_format: LogFormat,
@@ -109,7 +112,42 @@ pub(super) fn seed_demo(t: &Tapin) -> Result<crate::domain::IssuedPass, Error> {
     t.issue_pass(&Actor::Operator, DEMO_UPN, IssueOptions::default())
 }
 
+/// Everything wrong with these settings beyond each value's own type, all
+/// at once (for `tapin config check` and before `serve` starts).
+pub(super) fn problems(args: &ServeArgs) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(origin) = &args.public_origin {
+        if let Err(e) = crate::domain::normalize_origin(origin) {
+            problems.push(format!("`public_origin`: {e}"));
+        }
+    }
+    if let Err(e) = http::client::TrustedProxies::parse(&args.trusted_proxies) {
+        problems.push(format!("`trusted_proxy`: {e}"));
+    }
+    if let Some(url) = &args.smtp_url {
+        let timeout = std::time::Duration::from_secs(args.smtp_timeout_seconds.into());
+        if let Err(e) = crate::delivery::Smtp::new(url, &args.mail_from, timeout) {
+            problems.push(format!("`smtp_url`/`mail_from`: {e}"));
+        }
+    }
+    if let Some(url) = &args.phone_webhook_url {
+        if let Err(e) = crate::delivery::Webhook::new(url) {
+            problems.push(format!("`phone_webhook_url`: {e}"));
+        }
+    }
+    if let Some(dir) = &args.dist {
+        if !dir.is_dir() {
+            problems.push(format!("`dist`: {} is not a directory", dir.display()));
+        }
+    }
+    problems
+}
+
 pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error> {
+    let problems = problems(&args);
+    if !problems.is_empty() {
+        return Err(Error::invalid(problems.join("; ")));
+    }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TAPIN_LOG")

@@ -12,13 +12,19 @@ pub struct Running {
 
 impl Running {
     pub fn start(db: &Path, dist: &Path, extra: &[&str]) -> Self {
-        Self::spawn(db, dist, extra, false)
+        Self::spawn(db, dist, extra, false, &[])
+    }
+
+    /// As `start`, with these environment variables set.
+    #[allow(dead_code)]
+    pub fn start_with_env(db: &Path, dist: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(db, dist, extra, false, env)
     }
 
     /// As `start`, logging everything (debug) to a pipe that `logs` reads.
     #[allow(dead_code)] // not every test file reads logs
     pub fn start_logging(db: &Path, dist: &Path, extra: &[&str]) -> Self {
-        Self::spawn(db, dist, extra, true)
+        Self::spawn(db, dist, extra, true, &[])
     }
 
     /// Stops the server and returns everything it logged.
@@ -32,7 +38,7 @@ impl Running {
         logs
     }
 
-    fn spawn(db: &Path, dist: &Path, extra: &[&str], logging: bool) -> Self {
+    fn spawn(db: &Path, dist: &Path, extra: &[&str], logging: bool, env: &[(&str, &str)]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_tapin"))
             .arg("--db")
             .arg(db)
@@ -40,6 +46,7 @@ impl Running {
             .arg(dist)
             .args(extra)
             .env("TAPIN_LOG", if logging { "debug" } else { "error" })
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(if logging {
                 Stdio::piped()
