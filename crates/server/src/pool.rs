@@ -65,6 +65,11 @@ impl HashPool {
         self.workers
     }
 
+    /// Requests admitted now: hashing or waiting for a thread.
+    pub fn admitted(&self) -> usize {
+        self.admitted.load(Ordering::Acquire)
+    }
+
     /// A place for one request, or `Overloaded` at once when none is free.
     pub fn admit(self: &Arc<Self>) -> std::result::Result<Ticket, Overloaded> {
         self.admitted

@@ -235,6 +235,13 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         }),
         pool: Arc::new(pool),
     };
+    let metrics = match args.metrics_addr {
+        Some(addr) => Some((
+            addr,
+            http::metrics::install().map_err(|e| Error::invalid(format!("cannot record metrics: {e}")))?,
+        )),
+        None => None,
+    };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::Storage(e.to_string()))?;
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -248,6 +255,18 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         } else {
             addr.to_string()
         };
+        if let Some((addr, handle)) = metrics {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Error::invalid(format!("cannot listen on {addr} for metrics: {e}")))?;
+            let metrics_state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = http::metrics::serve(listener, handle, metrics_state).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+            println!("metrics on http://{addr}/metrics");
+        }
         println!("tapin listening on http://{host}");
         if let Some(issued) = demo {
             println!("  demo account:          {DEMO_UPN}");
@@ -259,7 +278,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         }
         http::serve::serve(
             listener,
-            http::router(state),
+            http::router(state.clone()),
             http::serve::shutdown_signal(),
         )
         .await

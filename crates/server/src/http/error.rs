@@ -14,6 +14,14 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The stable code, as the API writes it (`pass_invalid`).
+    pub fn code_str(&self) -> String {
+        serde_json::to_value(self.body.code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into())
+    }
+
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,

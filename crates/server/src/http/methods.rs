@@ -341,6 +341,7 @@ pub(crate) async fn passkey_finish(
     State(s): State<AppState>,
     ApiJson(body): ApiJson<PasskeySignIn>,
 ) -> Result<Response, ApiError> {
-    let signed_in = domain(&s, move |d| d.finish_passkey_sign_in(body)).await?;
-    Ok(super::signed_in_response(signed_in))
+    let signed_in = domain(&s, move |d| d.finish_passkey_sign_in(body)).await;
+    super::metrics::sign_in("passkey", &signed_in);
+    Ok(super::signed_in_response(signed_in?))
 }

@@ -1,6 +1,7 @@
 //! The JSON API and the app's files over HTTP: parse, call the domain, map errors.
 
 pub mod assets;
+pub mod metrics;
 pub mod client;
 pub mod error;
 pub mod methods;
@@ -115,11 +116,21 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// layers' bare answers, the security headers, and one log line.
 async fn edge(State(state): State<AppState>, req: Request, next: axum::middleware::Next) -> Response {
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    // The route's pattern, not the path: ids in paths would make a series each.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("app", |m| m.as_str())
+        .to_string();
     let started = Instant::now();
     let mut res = bare_errors_as_json(next.run(req).await);
     security::headers(&state.config, res.headers_mut());
+    let elapsed = started.elapsed();
+    let status = res.status().as_u16();
+    ::metrics::counter!(metrics::REQUESTS, "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).increment(1);
+    ::metrics::histogram!(metrics::LATENCY, "route" => route).record(elapsed.as_secs_f64());
     // The method, path and outcome only: never bodies, query strings or cookies.
-    tracing::info!(%method, %path, status = res.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    tracing::info!(%method, %path, status, ms = elapsed.as_millis() as u64, "request");
     res
 }
 
@@ -282,8 +293,9 @@ pub(crate) async fn sign_in_with_pass(
     let signed_in = hashing(&state, move |t, check| {
         t.sign_in_with_pass_checked_by(check, &body.upn, &body.pass, &client)
     })
-    .await?;
-    Ok(signed_in_response(signed_in))
+    .await;
+    metrics::sign_in("pass", &signed_in);
+    Ok(signed_in_response(signed_in?))
 }
 
 pub(crate) fn no_store(mut res: Response) -> Response {
