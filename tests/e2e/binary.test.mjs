@@ -84,4 +84,6 @@ test('the API answers: the printed demo pass signs in', async () => {
   });
   assert.equal(res.status, 200);
   assert.equal((await fetch(`${url}/readyz`)).status, 200);
+  // The container's health check.
+  assert.match(execFileSync(join(dir, 'tapin'), ['probe', `${url}/readyz`], { encoding: 'utf8' }), /200/);
 });

@@ -73,14 +73,7 @@ fn step(name: &str) {
 
 /// Installs only what is missing, so a warm machine starts in seconds.
 fn setup() -> Result {
-    step("setup: toolchain and browser");
-    let targets = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !targets
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
-        run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
-    }
+    step("setup: browser and test tools");
     let missing: Vec<&str> = APT_PACKAGES
         .iter()
         .copied()
@@ -95,6 +88,21 @@ fn setup() -> Result {
             .args(["install", "-y", "--no-install-recommends"])
             .args(&missing))?;
     }
+    setup_build()?;
+    contract::setup(&root())
+}
+
+/// What building the app needs: the wasm target, trunk, the wasm-bindgen
+/// CLI matching Cargo.lock, and npm's binaryen (with the test packages).
+fn setup_build() -> Result {
+    step("setup: the app's toolchain");
+    let targets = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
     let trunk = output(cmd("trunk").arg("--version")).unwrap_or_default();
     if !trunk.contains(TRUNK_VERSION) {
         run(cmd("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
@@ -105,7 +113,6 @@ fn setup() -> Result {
         // No --locked: its lockfile pins a crate version the registry no longer serves.
         run(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
     }
-    contract::setup(&root())?;
     let e2e = root().join("tests/e2e");
     let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = modified(e2e.join("node_modules/.package-lock.json"));
@@ -344,8 +351,12 @@ fn main() -> ExitCode {
             .and_then(|_| run(cmd("cargo").args(["build", "-p", "tapin-server"])))
             .and_then(|_| contract::run(&root(), &root().join("target/debug/tapin"))),
         "size" => build_app().and_then(|_| size()),
+        "dist" => setup_build()
+            .and_then(|_| build_app())
+            .and_then(|_| size())
+            .and_then(|_| build_release()),
         _ => Err(
-            "usage: cargo xtask setup | build | run | test | size | lint | contract | bench [overload | load]".into(),
+            "usage: cargo xtask setup | build | dist | run | test | size | lint | contract | bench [overload | load]".into(),
         ),
     };
     match result {

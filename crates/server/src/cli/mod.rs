@@ -107,6 +107,9 @@ enum Command {
         /// The new file to write (it must not exist yet).
         file: PathBuf,
     },
+    /// Exit 0 when URL answers 2xx within 3 seconds (a container health
+    /// check: `tapin probe http://127.0.0.1:8080/readyz`), 1 otherwise.
+    Probe { url: String },
     /// How long one pass check (Argon2id) takes on this machine, alone and
     /// with every core checking at once (as under load).
     Calibrate {
@@ -205,6 +208,7 @@ pub fn main() -> ExitCode {
         Command::Session(cmd) => open().and_then(|t| session(&t, cmd)),
         Command::Secrets(SecretsCommand::Rotate) => rotate_secrets(db, &keys),
         Command::Calibrate { rounds } => calibrate(rounds),
+        Command::Probe { url } => probe(&url),
         Command::Backup { file } => open().and_then(|t| {
             t.backup(&file)?;
             println!(

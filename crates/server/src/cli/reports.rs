@@ -156,6 +156,20 @@ pub(super) fn assets(
     }
 }
 
+pub(super) fn probe(url: &str) -> Result<(), Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(3)))
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(res) => {
+            println!("{url}: {}", res.status());
+            Ok(())
+        }
+        Err(e) => Err(Error::invalid(format!("{url}: {e}"))),
+    }
+}
+
 pub(super) fn calibrate(rounds: u32) -> Result<(), Error> {
     let rounds = rounds.max(1);
     let phc = Arc::new(crate::domain::pass::hash_code("CALIBRATE")?);
