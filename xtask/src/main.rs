@@ -6,6 +6,7 @@
 mod bench;
 mod contract;
 mod server;
+mod services;
 mod strings;
 mod table;
 
@@ -18,7 +19,9 @@ const APT_PACKAGES: &[&str] = &[
     "chromium",
     "chromium-driver",
     "libssl-dev",
+    "nginx-light",
     "pkg-config",
+    "postgresql",
     "wrk",
 ];
 
@@ -265,6 +268,7 @@ fn test() -> Result {
         "-p",
         "xtask",
     ]))?;
+    store_contract()?;
     contract::run(&root(), &root().join("target/debug/tapin"))?;
     build_release()?;
     step("test: browser (Playwright, Debian Chromium)");
@@ -280,6 +284,19 @@ fn test() -> Result {
         .args(&files)
         .env("TAPIN_RELEASE_BINARY", bench::server_binary(&root()))
         .current_dir(&e2e))
+}
+
+/// The store contract: the domain, concurrency and courier suites again,
+/// each test on its own schema of a real PostgreSQL 15.
+fn store_contract() -> Result {
+    step("test: the store contract on PostgreSQL 15");
+    let pg = services::Postgres::start()?;
+    run(cmd("cargo")
+        .args([
+            "test", "-p", "tapin-server", "--test", "pass_lifecycle", "--test", "attack",
+            "--test", "courier", "--test", "storage",
+        ])
+        .env("TAPIN_TEST_POSTGRES", &pg.url))
 }
 
 fn serve() -> Result {
@@ -347,6 +364,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "lint" => lint(),
         "bench" => bench(sub.as_deref()),
+        "store-contract" => store_contract(),
         "contract" => contract::setup(&root())
             .and_then(|_| run(cmd("cargo").args(["build", "-p", "tapin-server"])))
             .and_then(|_| contract::run(&root(), &root().join("target/debug/tapin"))),

@@ -143,8 +143,11 @@ pub fn table(tapin: &Path, hello: &Path, postgres: Option<&str>) -> Result {
 
     println!("\nbench: one run on this machine ({cores} cores); baselines from the same run");
     println!(
-        "  {:<44} {:>12} {:>16} {:>8}  {}",
-        "", "tapin", "baseline", "ratio", "target"
+        "  {:<44} {:>12} {:>16} {:>8}  target",
+        String::new(),
+        "tapin",
+        "baseline",
+        "ratio"
     );
     for r in rows {
         println!(

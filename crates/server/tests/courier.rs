@@ -2,6 +2,8 @@
 //! background, retried with doubling waits, given up once useless, and
 //! never sent twice when several instances share one outbox.
 
+mod common;
+
 use chrono::{Duration, TimeZone, Utc};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,7 +11,6 @@ use tapin_server::domain::courier::{Courier, Route, Wake};
 use tapin_server::domain::{
     Channel, Clock, Delivery, ManualClock, Message, Outgoing, Store, SystemClock,
 };
-use tapin_server::storage::SqliteStore;
 
 /// A channel that fails its first `failures` tries and records what it accepted.
 struct Flaky {
@@ -74,7 +75,7 @@ fn until(what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn a_failing_channel_is_retried_until_it_accepts_and_the_message_then_leaves_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    let store: Arc<dyn Store> = common::store_at(&dir.path().join("t.db"));
     let smtp = Flaky::new(2);
     let wake = Arc::new(Wake::default());
     let courier =
@@ -94,7 +95,7 @@ fn a_failing_channel_is_retried_until_it_accepts_and_the_message_then_leaves_the
 #[test]
 fn a_message_is_given_up_once_the_next_try_would_be_too_late_and_the_reason_is_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    let store: Arc<dyn Store> = common::store_at(&dir.path().join("t.db"));
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()));
     let smtp = Flaky::new(u32::MAX);
     let wake = Arc::new(Wake::default());
@@ -124,8 +125,8 @@ fn two_instances_on_one_outbox_deliver_every_message_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     // Two stores on one file: two processes' worth of connections.
-    let one: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
-    let two: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let one: Arc<dyn Store> = common::store_at(&path);
+    let two: Arc<dyn Store> = common::store_at(&path);
     let smtp = Flaky::new(0);
     let couriers: Vec<Courier> = [one.clone(), two]
         .into_iter()
@@ -154,7 +155,7 @@ fn two_instances_on_one_outbox_deliver_every_message_exactly_once() {
 #[test]
 fn a_channel_without_a_sender_keeps_its_messages_for_the_outbox_command() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    let store: Arc<dyn Store> = common::store_at(&dir.path().join("t.db"));
     let smtp = Flaky::new(0);
     let wake = Arc::new(Wake::default());
     let courier = Courier::start(store.clone(), Arc::new(SystemClock), wake.clone(), route(smtp.clone())).unwrap();

@@ -1,12 +1,13 @@
 //! The pass domain against a real SQLite file, with time moved by a manual clock.
 
+mod common;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 use tapin_server::domain::{
     Actor, AdminRole, AuditFilter, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Role,
     Settings, Tapin, Target, Usability,
 };
-use tapin_server::storage::SqliteStore;
 
 struct World {
     tapin: Arc<Tapin>,
@@ -20,7 +21,7 @@ fn start() -> DateTime<Utc> {
 
 fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("tapin.db")).unwrap());
+    let store = common::store_at(&dir.path().join("tapin.db"));
     let clock = Arc::new(ManualClock::new(start()));
     let tapin = Arc::new(Tapin::new(store, clock.clone(), Settings::default()));
     tapin
@@ -260,7 +261,7 @@ fn one_time_pass_is_consumed_once_across_two_stores_on_one_file() {
         },
     );
     let other = Arc::new(Tapin::new(
-        Arc::new(SqliteStore::open(&w.dir.path().join("tapin.db")).unwrap()),
+        common::store_at(&w.dir.path().join("tapin.db")),
         w.clock.clone(),
         Settings::default(),
     ));
@@ -453,7 +454,7 @@ fn unknown_accounts_lock_too_so_lockout_reveals_nothing() {
 #[test]
 fn one_client_address_spraying_many_accounts_is_locked() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    let store = common::store_at(&dir.path().join("t.db"));
     let mut settings = Settings::default();
     settings.lockout.per_client = 5;
     let t = Tapin::new(store, Arc::new(ManualClock::new(start())), settings);
@@ -624,6 +625,18 @@ fn the_code_is_never_stored_and_never_shown_again() {
     )
     .unwrap();
     assert!(!view.contains(&code));
+    if let Some(url) = common::postgres_url_for(&w.dir.path().join("tapin.db")) {
+        // Every row of every table, as text.
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        for table in ["passes", "audit", "sessions", "settings", "users", "outbox"] {
+            let rows: String = c
+                .query_one(&format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"), &[])
+                .unwrap()
+                .get(0);
+            assert!(!rows.contains(&code), "{table} holds the code");
+        }
+        return;
+    }
     let mut bytes = std::fs::read(w.dir.path().join("tapin.db")).unwrap();
     if let Ok(wal) = std::fs::read(w.dir.path().join("tapin.db-wal")) {
         bytes.extend(wal);

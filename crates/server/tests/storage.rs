@@ -1,15 +1,15 @@
 //! The store as a deployment leans on it, beyond what the domain tests show.
 
+mod common;
+
 use chrono::{Duration, Utc};
-use std::sync::Arc;
 use std::time::Instant;
-use tapin_server::domain::{NewUser, Pending, Role, Store};
-use tapin_server::storage::SqliteStore;
+use tapin_server::domain::{NewUser, Pending, Role};
 
 #[test]
 fn reads_do_not_queue_behind_a_write_in_progress() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    let store = common::store_at(&dir.path().join("t.db"));
     store
         .insert_user(
             &NewUser {

@@ -18,7 +18,6 @@ use crate::domain::{
     Settings, SystemClock, Tapin, Target,
 };
 use crate::http::{self, assets::Assets, AppState, HttpConfig};
-use crate::storage::SqliteStore;
 use chrono::{DateTime, Duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -35,7 +34,9 @@ pub const DEMO_UPN: &str = "demo@tapin.example";
     about = "Self-service sign-in with a Temporary Access Pass"
 )]
 struct Cli {
-    /// The SQLite database file (created and migrated when missing).
+    /// The SQLite database file (created and migrated when missing), or a
+    /// PostgreSQL database as postgres://user[:password]@host[:port]/name
+    /// (migrated on start), which several instances may share.
     #[arg(long, global = true, env = "TAPIN_DB", default_value = "tapin.db")]
     db: PathBuf,
     /// The file of keys that seal authenticator seeds and key code hashes;
@@ -140,9 +141,9 @@ enum ConfigCommand {
 }
 
 fn open(db: &std::path::Path, keys: &Path, settings: Settings) -> Result<Tapin, Error> {
-    let store = SqliteStore::open(db).map_err(Error::from)?;
+    let store = crate::storage::open(&db.to_string_lossy()).map_err(Error::from)?;
     let keyring = load_or_create_keys(keys)?;
-    Ok(Tapin::new(Arc::new(store), Arc::new(SystemClock), settings).with_keyring(keyring))
+    Ok(Tapin::new(store, Arc::new(SystemClock), settings).with_keyring(keyring))
 }
 
 fn print_json<T: serde::Serialize>(v: &T) {
@@ -158,6 +159,10 @@ pub fn main() -> ExitCode {
         }
         // Again, now that the file's settings are in the environment.
         cli = Cli::parse();
+    }
+    if crate::storage::is_postgres(&cli.db.to_string_lossy()) && cli.secret_key_file.is_none() {
+        eprintln!("error: with PostgreSQL, give --secret-key-file (TAPIN_SECRET_KEY_FILE): the same key file on every instance");
+        return ExitCode::from(2);
     }
     let keys = key_path(&cli.secret_key_file, &cli.db);
     let db = cli.db.as_path();

@@ -222,6 +222,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     let pool = crate::pool::HashPool::new(workers, queue)
         .map_err(|e| Error::Storage(format!("cannot start the hashing threads: {e}")))?;
     let tapin = Arc::new(tapin);
+    let tapin_store_in_place = tapin.store().reads_in_place();
     start_purge(tapin.clone());
     let courier = Courier::start(tapin.store(), tapin.clock(), tapin.wake(), routes)
         .map_err(|e| Error::Storage(format!("cannot start the delivery threads: {e}")))?;
@@ -234,6 +235,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
             trusted_proxies,
         }),
         pool: Arc::new(pool),
+        in_place: tapin_store_in_place,
     };
     let metrics = match args.metrics_addr {
         Some(addr) => Some((

@@ -137,6 +137,12 @@ pub trait Store: Send + Sync {
     fn is_empty(&self) -> StoreResult<bool>;
     /// Whether the database answers and its schema is the one this build knows.
     fn ready(&self) -> StoreResult<()>;
+    /// Whether a read takes microseconds and never waits on the network
+    /// (an embedded database): the HTTP layer may then run it in place
+    /// instead of on a blocking thread.
+    fn reads_in_place(&self) -> bool {
+        false
+    }
     /// A consistent copy of the whole database at `path`, taken online.
     fn backup_to(&self, path: &std::path::Path) -> StoreResult<()>;
     fn insert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<User>;

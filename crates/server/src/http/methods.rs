@@ -50,7 +50,7 @@ fn json<T: serde::Serialize>(v: T) -> Response {
 )]
 pub(crate) async fn list(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
     let t = token(&h)?;
-    Ok(json(read_mostly(&s, |d| d.security_info(&t))?))
+    Ok(json(read_mostly(&s, move |d| d.security_info(&t)).await?))
 }
 
 #[utoipa::path(

@@ -52,6 +52,8 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// Where pass checks (Argon2id) run, bounded.
     pub pool: Arc<HashPool>,
+    /// The store's reads may run on the async workers (`Store::reads_in_place`).
+    pub in_place: bool,
 }
 
 /// The client a request comes from, as lockout and send limits count it.
@@ -226,16 +228,21 @@ pub(crate) async fn domain<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-/// Domain work that only reads (through the store's read connections, a
-/// few microseconds each) runs in place on the async worker: handing it to
-/// the blocking pool costs two thread wake-ups, which `cargo xtask bench`
-/// showed were most of an authenticated GET's time. Its one possible write
-/// (recording session activity, at most once a minute) is a single row.
-pub(crate) fn read_mostly<T>(
+/// Domain work that only reads. On an embedded store (SQLite's read
+/// connections, a few microseconds each) it runs in place on the async
+/// worker: handing it to the blocking pool costs two thread wake-ups, which
+/// `cargo xtask bench` showed were most of an authenticated GET's time. Its
+/// one possible write (session activity, at most once a minute) is a
+/// single row. A networked store goes to a blocking thread as usual.
+pub(crate) async fn read_mostly<T: Send + 'static>(
     state: &AppState,
-    work: impl FnOnce(&Tapin) -> crate::domain::Result<T>,
+    work: impl FnOnce(&Tapin) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    work(&state.tapin).map_err(ApiError::from)
+    if state.in_place {
+        work(&state.tapin).map_err(ApiError::from)
+    } else {
+        domain(state, work).await
+    }
 }
 
 /// The trimmed items of every `name` header, split on `separator`.
@@ -329,7 +336,7 @@ pub(crate) async fn session(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let token = session_token(&headers).ok_or(ApiError::from(Error::NotSignedIn))?;
-    let info: SessionInfo = read_mostly(&state, |t| t.session(&token))?;
+    let info: SessionInfo = read_mostly(&state, move |t| t.session(&token)).await?;
     let mut res = Json(info).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -375,6 +375,10 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 }
 
 impl Store for SqliteStore {
+    fn reads_in_place(&self) -> bool {
+        true
+    }
+
     fn ready(&self) -> StoreResult<()> {
         let version: i64 = self
             .conn()

@@ -11,6 +11,7 @@ pub struct Running {
 }
 
 impl Running {
+    #[allow(dead_code)]
     pub fn start(db: &Path, dist: &Path, extra: &[&str]) -> Self {
         Self::spawn(db, dist, extra, false, &[])
     }
@@ -87,5 +88,41 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Whether the store contract runs against PostgreSQL this time
+/// (`TAPIN_TEST_POSTGRES=postgres://…`, set by `cargo xtask test`).
+#[allow(dead_code)]
+pub fn on_postgres() -> bool {
+    std::env::var("TAPIN_TEST_POSTGRES").is_ok_and(|u| !u.is_empty())
+}
+
+/// With `TAPIN_TEST_POSTGRES`, the URL of a PostgreSQL schema of its own
+/// named after `path` (created when missing).
+#[allow(dead_code)]
+pub fn postgres_url_for(path: &Path) -> Option<String> {
+    let url = std::env::var("TAPIN_TEST_POSTGRES").ok().filter(|u| !u.is_empty())?;
+    let hash = path
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    let schema = format!("t{hash:016x}");
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL answers");
+    admin
+        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options=-csearch_path%3D{schema}"))
+}
+
+/// The store a test runs on: the SQLite file `path`, or, with
+/// `TAPIN_TEST_POSTGRES`, a PostgreSQL schema of its own named after
+/// `path` (so opening the same path twice is two instances on one database).
+#[allow(dead_code)]
+pub fn store_at(path: &Path) -> std::sync::Arc<dyn tapin_server::domain::Store> {
+    match postgres_url_for(path) {
+        Some(url) => std::sync::Arc::new(tapin_server::storage::PgStore::open(&url).unwrap()),
+        None => std::sync::Arc::new(tapin_server::storage::SqliteStore::open(path).unwrap()),
     }
 }
