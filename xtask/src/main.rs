@@ -268,7 +268,8 @@ fn test() -> Result {
         "-p",
         "xtask",
     ]))?;
-    store_contract()?;
+    let pg = services::Postgres::start()?;
+    store_contract(&pg)?;
     contract::run(&root(), &root().join("target/debug/tapin"))?;
     build_release()?;
     step("test: browser (Playwright, Debian Chromium)");
@@ -283,14 +284,14 @@ fn test() -> Result {
         .arg("--test-concurrency=1")
         .args(&files)
         .env("TAPIN_RELEASE_BINARY", bench::server_binary(&root()))
+        .env("TAPIN_E2E_POSTGRES", pg.database("tapin_e2e")?)
         .current_dir(&e2e))
 }
 
 /// The store contract: the domain, concurrency and courier suites again,
 /// each test on its own schema of a real PostgreSQL 15.
-fn store_contract() -> Result {
+fn store_contract(pg: &services::Postgres) -> Result {
     step("test: the store contract on PostgreSQL 15");
-    let pg = services::Postgres::start()?;
     run(cmd("cargo")
         .args([
             "test", "-p", "tapin-server", "--test", "pass_lifecycle", "--test", "attack",
@@ -364,7 +365,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "lint" => lint(),
         "bench" => bench(sub.as_deref()),
-        "store-contract" => store_contract(),
+        "store-contract" => services::Postgres::start().and_then(|pg| store_contract(&pg)),
         "contract" => contract::setup(&root())
             .and_then(|_| run(cmd("cargo").args(["build", "-p", "tapin-server"])))
             .and_then(|_| contract::run(&root(), &root().join("target/debug/tapin"))),

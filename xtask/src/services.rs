@@ -82,6 +82,16 @@ impl Postgres {
         eprintln!("xtask: PostgreSQL 15 on {}", pg.url);
         Ok(pg)
     }
+
+    /// A new, empty database beside `tapin`; its URL.
+    pub fn database(&self, name: &str) -> Result<String> {
+        let port = self.url.rsplit(':').next().and_then(|p| p.split('/').next()).unwrap_or("");
+        as_user(
+            "postgres",
+            &format!("{PG_BIN}/createdb -h 127.0.0.1 -p {port} -U tapin {name}"),
+        )?;
+        Ok(self.url.replace("/tapin", &format!("/{name}")))
+    }
 }
 
 impl Drop for Postgres {

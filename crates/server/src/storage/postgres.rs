@@ -299,6 +299,66 @@ fn insert_outgoing(c: &mut impl GenericClient, m: &Outgoing) -> StoreResult<()> 
     .map_err(backend)
 }
 
+/// One try at reserving: `None` when refused by a count that no longer holds.
+fn try_reserve(
+    tx: &mut postgres::Transaction<'_>,
+    keys: &AttemptKeys,
+    at: DateTime<Utc>,
+    since: DateTime<Utc>,
+    limits: &AttemptLimits,
+) -> StoreResult<Option<Reservation>> {
+    let (pair, account, client) = (
+        i64::from(limits.per_pair),
+        i64::from(limits.per_account),
+        i64::from(limits.per_client),
+    );
+    let inserted = tx
+        .query_opt(
+            "INSERT INTO signin_attempts (account, client, at)
+             SELECT $1, $2, $3 WHERE
+               (SELECT COUNT(*) FROM signin_attempts WHERE account = $1 AND client = $2 AND at >= $4) < $5
+               AND (SELECT COUNT(*) FROM signin_attempts WHERE account = $1 AND at >= $4) < $6
+               AND (SELECT COUNT(*) FROM signin_attempts WHERE client = $2 AND at >= $4) < $7
+             RETURNING id",
+            &[&keys.account, &keys.client, &ms(at), &ms(since), &pair, &account, &client],
+        )
+        .map_err(backend)?
+        .map(|r| r.get::<_, i64>(0));
+    let scopes = [
+        (LockScope::Pair, "account = $1 AND client = $2", pair),
+        (LockScope::Account, "account = $1 AND $2::text IS NOT NULL", account),
+        (LockScope::Client, "client = $2 AND $1::text IS NOT NULL", client),
+    ];
+    for (scope, cond, limit) in scopes {
+        let held: i64 = tx
+            .query_one(
+                &format!("SELECT COUNT(*) FROM signin_attempts WHERE {cond} AND at >= $3"),
+                &[&keys.account, &keys.client, &ms(since)],
+            )
+            .map_err(backend)?
+            .get(0);
+        if held < limit {
+            continue;
+        }
+        if let Some(id) = inserted {
+            // This attempt fills the counter, should it fail.
+            return Ok(Some(Reservation::Reserved { id, reaches: Some(scope) }));
+        }
+        let newest = tx
+            .query_opt(
+                &format!("SELECT at FROM signin_attempts WHERE {cond} AND at >= $3 ORDER BY at DESC LIMIT 1 OFFSET $4"),
+                &[&keys.account, &keys.client, &ms(since), &(limit.max(1) - 1)],
+            )
+            .map_err(backend)?;
+        // Gone meanwhile (a success forgot attempts): try again.
+        return Ok(newest.map(|r| Reservation::Locked {
+            scope,
+            newest_counted: time(r.get(0)),
+        }));
+    }
+    Ok(inserted.map(|id| Reservation::Reserved { id, reaches: None }))
+}
+
 /// Serialises everyone counting `key` until this transaction ends.
 fn lock_key(c: &mut impl GenericClient, key: &str) -> StoreResult<()> {
     c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
@@ -628,65 +688,18 @@ impl Store for PgStore {
         // Account, then client: everyone takes them in this order.
         lock_key(&mut tx, &format!("attempt-account:{}", keys.account))?;
         lock_key(&mut tx, &format!("attempt-client:{}", keys.client))?;
-        let (pair, account, client) = (
-            i64::from(limits.per_pair),
-            i64::from(limits.per_account),
-            i64::from(limits.per_client),
-        );
-        let inserted = tx
-            .query_opt(
-                "INSERT INTO signin_attempts (account, client, at)
-                 SELECT $1, $2, $3 WHERE
-                   (SELECT COUNT(*) FROM signin_attempts WHERE account = $1 AND client = $2 AND at >= $4) < $5
-                   AND (SELECT COUNT(*) FROM signin_attempts WHERE account = $1 AND at >= $4) < $6
-                   AND (SELECT COUNT(*) FROM signin_attempts WHERE client = $2 AND at >= $4) < $7
-                 RETURNING id",
-                &[&keys.account, &keys.client, &ms(at), &ms(since), &pair, &account, &client],
-            )
-            .map_err(backend)?
-            .map(|r| r.get::<_, i64>(0));
-        let scopes = [
-            (LockScope::Pair, "account = $1 AND client = $2", pair),
-            (LockScope::Account, "account = $1 AND $2::text IS NOT NULL", account),
-            (LockScope::Client, "client = $2 AND $1::text IS NOT NULL", client),
-        ];
-        let mut count = |cond: &str| -> StoreResult<i64> {
-            tx.query_one(
-                &format!("SELECT COUNT(*) FROM signin_attempts WHERE {cond} AND at >= $3"),
-                &[&keys.account, &keys.client, &ms(since)],
-            )
-            .map(|r| r.get(0))
-            .map_err(backend)
-        };
-        let outcome = if let Some(id) = inserted {
-            let mut reaches = None;
-            for (scope, cond, limit) in scopes {
-                if count(cond)? >= limit {
-                    reaches = Some(scope);
-                    break;
-                }
+        // The locks keep other attempts out, but a success may delete
+        // attempts meanwhile (READ COMMITTED: each statement sees it), so a
+        // refusal that no count confirms any more is tried again.
+        let mut outcome = None;
+        for _ in 0..3 {
+            outcome = try_reserve(&mut tx, keys, at, since, limits)?;
+            if outcome.is_some() {
+                break;
             }
-            Reservation::Reserved { id, reaches }
-        } else {
-            let mut locked = None;
-            for (scope, cond, limit) in scopes {
-                if count(cond)? >= limit {
-                    let newest: i64 = tx
-                        .query_one(
-                            &format!("SELECT at FROM signin_attempts WHERE {cond} AND at >= $3 ORDER BY at DESC LIMIT 1 OFFSET $4"),
-                            &[&keys.account, &keys.client, &ms(since), &(limit.max(1) - 1)],
-                        )
-                        .map_err(backend)?
-                        .get(0);
-                    locked = Some(Reservation::Locked {
-                        scope,
-                        newest_counted: time(newest),
-                    });
-                    break;
-                }
-            }
-            locked.ok_or_else(|| StoreError::Backend("attempt refused under every limit".into()))?
-        };
+        }
+        let outcome = outcome
+            .ok_or_else(|| StoreError::Backend("attempt refused under every limit".into()))?;
         tx.commit().map_err(backend)?;
         Ok(outcome)
     }
