@@ -90,7 +90,8 @@ impl Postgres {
             "postgres",
             &format!("{PG_BIN}/createdb -h 127.0.0.1 -p {port} -U tapin {name}"),
         )?;
-        Ok(self.url.replace("/tapin", &format!("/{name}")))
+        let base = self.url.strip_suffix("/tapin").ok_or("odd PostgreSQL URL")?;
+        Ok(format!("{base}/{name}"))
     }
 }
 

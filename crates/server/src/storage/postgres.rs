@@ -144,8 +144,12 @@ pub struct PgStore {
     pool: Pool,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+fn backend(e: impl std::fmt::Display + std::error::Error) -> StoreError {
+    // postgres::Error says only "db error"; the server's message is its source.
+    match e.source() {
+        Some(source) => StoreError::Backend(format!("{e}: {source}")),
+        None => StoreError::Backend(e.to_string()),
+    }
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -158,6 +162,13 @@ fn time(ms: i64) -> DateTime<Utc> {
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
+}
+
+fn describe(e: &postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(source) => format!("{e}: {source}"),
+        None => e.to_string(),
+    }
 }
 
 fn is_unique_violation(e: &postgres::Error) -> bool {
@@ -405,7 +416,7 @@ impl PgStore {
             .map_err(|e| StoreError::Backend(format!("the PostgreSQL URL is not valid: {e}")))?;
         let mut first = config
             .connect(NoTls)
-            .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {}", describe(&e))))?;
         migrate(&mut first)?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from) as u32;
         let pool = r2d2::Pool::builder()
