@@ -18,10 +18,18 @@ fn main() {
         println!("cargo:rerun-if-changed={}", dir.display());
         let mut files = Vec::new();
         walk(&dir, &mut files);
-        assert!(!files.is_empty(), "TAPIN_EMBED={} holds no packed app", dir.display());
+        assert!(
+            !files.is_empty(),
+            "TAPIN_EMBED={} holds no packed app",
+            dir.display()
+        );
         files.sort();
         for raw in files {
-            let rel = raw.strip_prefix(&dir).expect("under the pack").to_string_lossy().replace('\\', "/");
+            let rel = raw
+                .strip_prefix(&dir)
+                .expect("under the pack")
+                .to_string_lossy()
+                .replace('\\', "/");
             let url = format!("/{}", rel.trim_end_matches(".raw"));
             let sibling = |ext: &str| raw.with_extension(ext).display().to_string();
             writeln!(

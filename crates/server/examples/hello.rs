@@ -4,7 +4,9 @@
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:0".into());
     let app = axum::Router::new()
         .route("/", axum::routing::get(|| async { "hello" }))
         .route("/healthz", axum::routing::get(|| async { "ok" }));

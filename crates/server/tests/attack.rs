@@ -89,17 +89,19 @@ fn server_on_this_thread(trusted: &[&str], queue: usize) -> Server {
 }
 
 fn issue(s: &Server, one_time: bool) -> String {
-    blocking(|| s.tapin
-        .issue_pass(
-            &Actor::Operator,
-            ADA,
-            IssueOptions {
-                one_time,
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .temporary_access_pass)
+    blocking(|| {
+        s.tapin
+            .issue_pass(
+                &Actor::Operator,
+                ADA,
+                IssueOptions {
+                    one_time,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .temporary_access_pass
+    })
 }
 
 struct Answer {

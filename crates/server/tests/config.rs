@@ -15,7 +15,8 @@ fn tapin(args: &[&str]) -> (bool, String) {
         .env_remove("TAPIN_CONFIG")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -81,8 +82,17 @@ fn evaluated_before_lockout(addr: &str) -> usize {
 fn seeded(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("tapin.db");
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tapin")).arg("--db").arg(&db).args(args).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&["policy", "set", "--enabled", "true"]);
     run(&["user", "add", "ada@contoso.com", "--name", "Ada"]);
@@ -99,24 +109,53 @@ fn flags_override_the_environment_which_overrides_the_file() {
     std::fs::write(&file, "pair_lockout = 2\nclient_lockout = 1000\n").unwrap();
     let config = file.to_str().unwrap();
 
-    let db = seeded(&dir.path().join("a").tap(|p| std::fs::create_dir_all(p).unwrap()));
+    let db = seeded(
+        &dir.path()
+            .join("a")
+            .tap(|p| std::fs::create_dir_all(p).unwrap()),
+    );
     let from_file = Running::start(&db, &dist, &["--config", config]);
-    assert_eq!(evaluated_before_lockout(&from_file.addr), 2, "the file's limit");
+    assert_eq!(
+        evaluated_before_lockout(&from_file.addr),
+        2,
+        "the file's limit"
+    );
     drop(from_file);
 
-    let db = seeded(&dir.path().join("b").tap(|p| std::fs::create_dir_all(p).unwrap()));
-    let from_env = Running::start_with_env(&db, &dist, &["--config", config], &[("TAPIN_PAIR_LOCKOUT", "3")]);
-    assert_eq!(evaluated_before_lockout(&from_env.addr), 3, "the environment over the file");
+    let db = seeded(
+        &dir.path()
+            .join("b")
+            .tap(|p| std::fs::create_dir_all(p).unwrap()),
+    );
+    let from_env = Running::start_with_env(
+        &db,
+        &dist,
+        &["--config", config],
+        &[("TAPIN_PAIR_LOCKOUT", "3")],
+    );
+    assert_eq!(
+        evaluated_before_lockout(&from_env.addr),
+        3,
+        "the environment over the file"
+    );
     drop(from_env);
 
-    let db = seeded(&dir.path().join("c").tap(|p| std::fs::create_dir_all(p).unwrap()));
+    let db = seeded(
+        &dir.path()
+            .join("c")
+            .tap(|p| std::fs::create_dir_all(p).unwrap()),
+    );
     let from_flag = Running::start_with_env(
         &db,
         &dist,
         &["--config", config, "--pair-lockout", "4"],
         &[("TAPIN_PAIR_LOCKOUT", "3")],
     );
-    assert_eq!(evaluated_before_lockout(&from_flag.addr), 4, "the flag over both");
+    assert_eq!(
+        evaluated_before_lockout(&from_flag.addr),
+        4,
+        "the flag over both"
+    );
 }
 
 trait Tap: Sized {

@@ -67,7 +67,10 @@ fn route(sender: Arc<Flaky>) -> Vec<Route> {
 fn until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !done() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
@@ -78,8 +81,13 @@ fn a_failing_channel_is_retried_until_it_accepts_and_the_message_then_leaves_the
     let store: Arc<dyn Store> = common::store_at(&dir.path().join("t.db"));
     let smtp = Flaky::new(2);
     let wake = Arc::new(Wake::default());
-    let courier =
-        Courier::start(store.clone(), Arc::new(SystemClock), wake.clone(), route(smtp.clone())).unwrap();
+    let courier = Courier::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        wake.clone(),
+        route(smtp.clone()),
+    )
+    .unwrap();
     store
         .enqueue(&email("code 123456", Utc::now(), Duration::minutes(10)))
         .unwrap();
@@ -89,24 +97,38 @@ fn a_failing_channel_is_retried_until_it_accepts_and_the_message_then_leaves_the
     courier.shutdown();
     assert_eq!(smtp.accepted(), ["code 123456"]);
     assert_eq!(smtp.tries.load(Ordering::SeqCst), 3);
-    assert!(store.outbox().unwrap().is_empty(), "a delivered code is not kept");
+    assert!(
+        store.outbox().unwrap().is_empty(),
+        "a delivered code is not kept"
+    );
 }
 
 #[test]
 fn a_message_is_given_up_once_the_next_try_would_be_too_late_and_the_reason_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = common::store_at(&dir.path().join("t.db"));
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap(),
+    ));
     let smtp = Flaky::new(u32::MAX);
     let wake = Arc::new(Wake::default());
-    let courier = Courier::start(store.clone(), clock.clone(), wake.clone(), route(smtp.clone())).unwrap();
+    let courier = Courier::start(
+        store.clone(),
+        clock.clone(),
+        wake.clone(),
+        route(smtp.clone()),
+    )
+    .unwrap();
     store
         .enqueue(&email("code 654321", clock.now(), Duration::seconds(3)))
         .unwrap();
     wake.nudge();
     until("the first try", || store.outbox().unwrap()[0].tries == 1);
     let first = store.outbox().unwrap().remove(0);
-    assert!(!first.failed, "1 s later the code is still useful: {first:?}");
+    assert!(
+        !first.failed,
+        "1 s later the code is still useful: {first:?}"
+    );
     // Not due yet: the courier waits for the backoff, not for the poll.
     std::thread::sleep(std::time::Duration::from_millis(700));
     assert_eq!(smtp.tries.load(Ordering::SeqCst), 1);
@@ -115,7 +137,10 @@ fn a_message_is_given_up_once_the_next_try_would_be_too_late_and_the_reason_is_k
     until("the second try", || store.outbox().unwrap()[0].tries == 2);
     courier.shutdown();
     let given_up = store.outbox().unwrap().remove(0);
-    assert!(given_up.failed, "the next try (2 s later) would be after the code expired");
+    assert!(
+        given_up.failed,
+        "the next try (2 s later) would be after the code expired"
+    );
     assert_eq!(given_up.last_error.as_deref(), Some("421 try again later"));
     assert_eq!(smtp.tries.load(Ordering::SeqCst), 2);
 }
@@ -131,13 +156,22 @@ fn two_instances_on_one_outbox_deliver_every_message_exactly_once() {
     let couriers: Vec<Courier> = [one.clone(), two]
         .into_iter()
         .map(|store| {
-            Courier::start(store, Arc::new(SystemClock), Arc::new(Wake::default()), route(smtp.clone()))
-                .unwrap()
+            Courier::start(
+                store,
+                Arc::new(SystemClock),
+                Arc::new(Wake::default()),
+                route(smtp.clone()),
+            )
+            .unwrap()
         })
         .collect();
     for i in 0..200 {
-        one.enqueue(&email(&format!("message {i}"), Utc::now(), Duration::minutes(10)))
-            .unwrap();
+        one.enqueue(&email(
+            &format!("message {i}"),
+            Utc::now(),
+            Duration::minutes(10),
+        ))
+        .unwrap();
     }
     until("200 deliveries", || smtp.accepted().len() >= 200);
     std::thread::sleep(std::time::Duration::from_millis(600));
@@ -158,13 +192,23 @@ fn a_channel_without_a_sender_keeps_its_messages_for_the_outbox_command() {
     let store: Arc<dyn Store> = common::store_at(&dir.path().join("t.db"));
     let smtp = Flaky::new(0);
     let wake = Arc::new(Wake::default());
-    let courier = Courier::start(store.clone(), Arc::new(SystemClock), wake.clone(), route(smtp.clone())).unwrap();
+    let courier = Courier::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        wake.clone(),
+        route(smtp.clone()),
+    )
+    .unwrap();
     let mut text = email("text code 111111", Utc::now(), Duration::minutes(10));
     text.message.channel = Channel::Text;
     text.message.to = "+442079460958".into();
     store.enqueue(&text).unwrap();
     store
-        .enqueue(&email("email code 222222", Utc::now(), Duration::minutes(10)))
+        .enqueue(&email(
+            "email code 222222",
+            Utc::now(),
+            Duration::minutes(10),
+        ))
         .unwrap();
     wake.nudge();
     until("the email", || !smtp.accepted().is_empty());

@@ -28,25 +28,51 @@ fn requests_sign_ins_lockouts_and_queues_are_counted_on_the_metrics_address_only
     std::fs::create_dir_all(&dist).unwrap();
     let db = dir.path().join("tapin.db");
     let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tapin")).arg("--db").arg(&db).args(args).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     cli(&["policy", "set", "--enabled", "true"]);
     cli(&["user", "add", "ada@contoso.com", "--name", "Ada"]);
-    let issued: serde_json::Value = serde_json::from_str(&cli(&["tap", "issue", "ada@contoso.com", "--json"])).unwrap();
+    let issued: serde_json::Value =
+        serde_json::from_str(&cli(&["tap", "issue", "ada@contoso.com", "--json"])).unwrap();
     let pass = issued["temporaryAccessPass"].as_str().unwrap().to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let metrics_addr = format!("127.0.0.1:{port}");
-    let server = Running::start(&db, &dist, &["--metrics-addr", &metrics_addr, "--pair-lockout", "2"]);
+    let server = Running::start(
+        &db,
+        &dist,
+        &["--metrics-addr", &metrics_addr, "--pair-lockout", "2"],
+    );
 
     let wrong = r#"{"upn":"ada@contoso.com","pass":"WRNGPASS2345"}"#;
     for _ in 0..3 {
         request(&server.addr, "POST", "/api/v1/signin/pass", wrong);
     }
     let right = format!(r#"{{"upn":"ada@contoso.com","pass":"{pass}"}}"#);
-    assert!(request(&server.addr, "POST", "/api/v1/signin/pass", &right).starts_with("HTTP/1.1 429"), "this pair is locked");
-    request(&server.addr, "GET", "/api/v1/methods/0123456789abcdef0123456789abcdef", "");
+    assert!(
+        request(&server.addr, "POST", "/api/v1/signin/pass", &right).starts_with("HTTP/1.1 429"),
+        "this pair is locked"
+    );
+    request(
+        &server.addr,
+        "GET",
+        "/api/v1/methods/0123456789abcdef0123456789abcdef",
+        "",
+    );
 
     let page = request(&metrics_addr, "GET", "/metrics", "");
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
@@ -61,9 +87,15 @@ fn requests_sign_ins_lockouts_and_queues_are_counted_on_the_metrics_address_only
         assert!(page.contains(line), "missing {line:?} in:\n{page}");
     }
     // Counted per route pattern, never per path (ids would make a series each).
-    assert!(page.contains(r#"route="/api/v1/signin/pass""#) && page.contains(r#"status="429""#), "{page}");
+    assert!(
+        page.contains(r#"route="/api/v1/signin/pass""#) && page.contains(r#"status="429""#),
+        "{page}"
+    );
     assert!(!page.contains("0123456789abcdef"), "no path ids as labels");
 
     let public = request(&server.addr, "GET", "/metrics", "");
-    assert!(!public.contains("tapin_signins_total"), "the public address does not serve metrics");
+    assert!(
+        !public.contains("tapin_signins_total"),
+        "the public address does not serve metrics"
+    );
 }

@@ -630,7 +630,10 @@ fn the_code_is_never_stored_and_never_shown_again() {
         let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         for table in ["passes", "audit", "sessions", "settings", "users", "outbox"] {
             let rows: String = c
-                .query_one(&format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"), &[])
+                .query_one(
+                    &format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"),
+                    &[],
+                )
                 .unwrap()
                 .get(0);
             assert!(!rows.contains(&code), "{table} holds the code");

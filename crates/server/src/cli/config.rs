@@ -38,7 +38,12 @@ fn read(path: &Path) -> (Vec<(String, String)>, Vec<String>) {
     };
     let table: toml::Table = match text.parse() {
         Ok(table) => table,
-        Err(e) => return (vec![], vec![format!("{} is not valid TOML: {e}", path.display())]),
+        Err(e) => {
+            return (
+                vec![],
+                vec![format!("{} is not valid TOML: {e}", path.display())],
+            )
+        }
     };
     let known = settable();
     let mut problems = Vec::new();
@@ -110,12 +115,20 @@ pub(super) fn check(path: &Path) -> Vec<String> {
             continue;
         }
         let args = as_flags(&key, value, is_flag);
-        let argv: Vec<String> = ["tapin", "serve"].iter().map(|s| s.to_string()).chain(args.clone()).collect();
+        let argv: Vec<String> = ["tapin", "serve"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(args.clone())
+            .collect();
         match clean_env(|| <Cli as clap::Parser>::try_parse_from(&argv)) {
             Ok(_) => all.extend(args),
             Err(e) => {
                 let message = e.to_string();
-                let first = message.lines().next().unwrap_or("").trim_start_matches("error: ");
+                let first = message
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
                 problems.push(format!("`{key}`: {first}"));
             }
         }
@@ -136,9 +149,16 @@ pub(super) fn check(path: &Path) -> Vec<String> {
 fn as_flags(key: &str, value: &str, is_flag: bool) -> Vec<String> {
     let flag = format!("--{}", key.replace('_', "-"));
     if is_flag {
-        if value == "true" { vec![flag] } else { vec![] }
+        if value == "true" {
+            vec![flag]
+        } else {
+            vec![]
+        }
     } else if key == "trusted_proxy" {
-        value.split(',').flat_map(|v| [flag.clone(), v.to_string()]).collect()
+        value
+            .split(',')
+            .flat_map(|v| [flag.clone(), v.to_string()])
+            .collect()
     } else {
         vec![flag, value.to_string()]
     }

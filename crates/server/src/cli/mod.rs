@@ -170,7 +170,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(db, &keys, args),
         Command::Config(ConfigCommand::Check) => match &cli.config {
-            None => Err(Error::invalid("name the file: tapin --config FILE config check")),
+            None => Err(Error::invalid(
+                "name the file: tapin --config FILE config check",
+            )),
             Some(path) => {
                 let problems = config::check(path);
                 if problems.is_empty() {
@@ -180,7 +182,11 @@ pub fn main() -> ExitCode {
                     for p in &problems {
                         println!("{}: {p}", path.display());
                     }
-                    Err(Error::invalid(format!("{} problems in {}", problems.len(), path.display())))
+                    Err(Error::invalid(format!(
+                        "{} problems in {}",
+                        problems.len(),
+                        path.display()
+                    )))
                 }
             }
         },

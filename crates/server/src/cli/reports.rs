@@ -93,7 +93,10 @@ pub(super) fn assets(
         .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dist.display())))?;
     if let Some(pack) = pack {
         if assets.index().is_none() {
-            return Err(Error::invalid(format!("{} holds no built app to pack", dist.display())));
+            return Err(Error::invalid(format!(
+                "{} holds no built app to pack",
+                dist.display()
+            )));
         }
         assets
             .pack(pack)

@@ -30,7 +30,11 @@ pub(super) struct ServeArgs {
     lockout_window_minutes: u32,
     /// A reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For or
     /// Forwarded header names the client. Without it those headers are ignored.
-    #[arg(long = "trusted-proxy", env = "TAPIN_TRUSTED_PROXY", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "TAPIN_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
     trusted_proxies: Vec<String>,
     /// A session unused for this many minutes ends.
     #[arg(long, env = "TAPIN_IDLE_TIMEOUT_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
@@ -75,7 +79,11 @@ pub(super) struct ServeArgs {
     #[arg(long, env = "TAPIN_SMTP_TIMEOUT_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=300))]
     smtp_timeout_seconds: u32,
     /// The sender address of email.
-    #[arg(long, env = "TAPIN_MAIL_FROM", default_value = "tapin <no-reply@tapin.invalid>")]
+    #[arg(
+        long,
+        env = "TAPIN_MAIL_FROM",
+        default_value = "tapin <no-reply@tapin.invalid>"
+    )]
     mail_from: String,
     /// Serve Prometheus metrics at http://ADDR/metrics (keep it off the public network).
     #[arg(long, env = "TAPIN_METRICS_ADDR")]
@@ -240,7 +248,8 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     let metrics = match args.metrics_addr {
         Some(addr) => Some((
             addr,
-            http::metrics::install().map_err(|e| Error::invalid(format!("cannot record metrics: {e}")))?,
+            http::metrics::install()
+                .map_err(|e| Error::invalid(format!("cannot record metrics: {e}")))?,
         )),
         None => None,
     };

@@ -81,11 +81,14 @@ impl Courier {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for route in routes {
-            let (store, clock, wake, stop) = (store.clone(), clock.clone(), wake.clone(), stop.clone());
+            let (store, clock, wake, stop) =
+                (store.clone(), clock.clone(), wake.clone(), stop.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("tapin-courier-{}", route.name))
-                    .spawn(move || run_route(&route, store.as_ref(), clock.as_ref(), &wake, &stop))?,
+                    .spawn(move || {
+                        run_route(&route, store.as_ref(), clock.as_ref(), &wake, &stop)
+                    })?,
             );
         }
         Ok(Self {

@@ -207,15 +207,18 @@ impl Tapin {
     /// Stores a WebAuthn ceremony's state server-side; the id goes to the browser.
     fn ceremony(&self, user: Option<&User>, purpose: &str, state: String) -> Result<String> {
         let id = random_id();
-        self.store.put_pending(&Pending {
-            id: id.clone(),
-            user_id: user.map(|u| u.id),
-            purpose: purpose.into(),
-            state,
-            code_hash: None,
-            tries_left: 1,
-            expires_at: self.now() + Duration::minutes(CEREMONY_TTL_MINUTES),
-        }, None)?;
+        self.store.put_pending(
+            &Pending {
+                id: id.clone(),
+                user_id: user.map(|u| u.id),
+                purpose: purpose.into(),
+                state,
+                code_hash: None,
+                tries_left: 1,
+                expires_at: self.now() + Duration::minutes(CEREMONY_TTL_MINUTES),
+            },
+            None,
+        )?;
         Ok(id)
     }
 
@@ -459,15 +462,18 @@ impl Tapin {
         self.check_limit(&user, MethodKind::AuthenticatorApp)?;
         let secret = base32(&totp_seed());
         let id = random_id();
-        self.store.put_pending(&Pending {
-            id: id.clone(),
-            user_id: Some(user.id),
-            purpose: PURPOSE_TOTP.into(),
-            state: self.keys.seal(&secret).map_err(Error::Storage)?,
-            code_hash: None,
-            tries_left: CODE_TRIES,
-            expires_at: self.now() + Duration::minutes(CODE_TTL_MINUTES),
-        }, None)?;
+        self.store.put_pending(
+            &Pending {
+                id: id.clone(),
+                user_id: Some(user.id),
+                purpose: PURPOSE_TOTP.into(),
+                state: self.keys.seal(&secret).map_err(Error::Storage)?,
+                code_hash: None,
+                tries_left: CODE_TRIES,
+                expires_at: self.now() + Duration::minutes(CODE_TTL_MINUTES),
+            },
+            None,
+        )?;
         Ok(TotpRegistration {
             id,
             uri: otpauth_uri("tapin", &user.upn, &secret),

@@ -544,7 +544,8 @@ impl Tapin {
                     client,
                 ))?;
                 if let Some(scope) = locks_next {
-                    metrics::counter!("tapin_lockouts_total", "scope" => scope.as_str()).increment(1);
+                    metrics::counter!("tapin_lockouts_total", "scope" => scope.as_str())
+                        .increment(1);
                     self.store.record_audit(&self.event(
                         &as_self,
                         &upn,

@@ -133,34 +133,70 @@ pub struct Purged {
     pub outbox: usize,
 }
 
-pub trait Store: Send + Sync {
+/// Everything the domain needs from storage, as small capabilities a
+/// backend implements one by one (SQLite and PostgreSQL in `crate::storage`).
+/// Each method is one atomic step: a change and its audit event commit
+/// together, and every limit is checked in the step that records it.
+pub trait Store:
+    Users + Policies + Passes + Sessions + Limits + Methods + Challenges + Audit + Outbox + Upkeep
+{
+}
+
+impl<
+        T: Users
+            + Policies
+            + Passes
+            + Sessions
+            + Limits
+            + Methods
+            + Challenges
+            + Audit
+            + Outbox
+            + Upkeep,
+    > Store for T
+{
+}
+
+/// People and their WebAuthn user handles.
+pub trait Users: Send + Sync {
     fn is_empty(&self) -> StoreResult<bool>;
-    /// Whether the database answers and its schema is the one this build knows.
-    fn ready(&self) -> StoreResult<()>;
-    /// Whether a read takes microseconds and never waits on the network
-    /// (an embedded database): the HTTP layer may then run it in place
-    /// instead of on a blocking thread.
-    fn reads_in_place(&self) -> bool {
-        false
-    }
-    /// A consistent copy of the whole database at `path`, taken online.
-    fn backup_to(&self, path: &std::path::Path) -> StoreResult<()>;
+
     fn insert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<User>;
+
     fn user_by_upn(&self, upn: &str) -> StoreResult<Option<User>>;
+
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
+
     fn users(&self) -> StoreResult<Vec<User>>;
 
-    fn policy(&self) -> StoreResult<Option<Policy>>;
-    fn save_policy(&self, policy: &Policy, audit: &AuditEvent) -> StoreResult<()>;
+    /// The user's WebAuthn user handle, created on first use.
+    fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String>;
 
+    fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>>;
+}
+
+/// The Temporary Access Pass policy.
+pub trait Policies: Send + Sync {
+    fn policy(&self) -> StoreResult<Option<Policy>>;
+
+    fn save_policy(&self, policy: &Policy, audit: &AuditEvent) -> StoreResult<()>;
+}
+
+/// One pass per user; replacing or deleting it ends the sessions it opened.
+pub trait Passes: Send + Sync {
     /// Stores the user's pass, replacing any earlier one and ending every
     /// session a pass of theirs opened, with its audit event, in one transaction.
     fn replace_pass(&self, pass: &StoredPass, audit: &AuditEvent) -> StoreResult<()>;
+
     fn pass_of(&self, user_id: i64) -> StoreResult<Option<StoredPass>>;
+
     /// Deletes the pass and the sessions it opened; false (and nothing
     /// written) when there was none.
     fn delete_pass(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool>;
+}
 
+/// Signed-in sessions; a one-time pass is spent as one starts.
+pub trait Sessions: Send + Sync {
     /// Starts a session; when `consume_pass` names a one-time pass, marks it
     /// used in the same transaction and starts nothing (returning false) if
     /// another redemption got there first.
@@ -169,18 +205,30 @@ pub trait Store: Send + Sync {
         session: &SessionRecord,
         consume_pass: Option<&str>,
     ) -> StoreResult<bool>;
+
     fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>>;
+
     /// The session and its user, read together.
     fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>>;
+
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
     /// Records activity on a session (for the idle timeout).
     fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;
+
     /// The user's sessions, oldest first.
     fn sessions_of(&self, user_id: i64) -> StoreResult<Vec<SessionRecord>>;
+
     /// Ends one session of the user by its public id (with its audit event).
     fn delete_session_by_id(&self, user_id: i64, id: &str, audit: &AuditEvent)
         -> StoreResult<bool>;
 
+    /// Ends every session of the user.
+    fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()>;
+}
+
+/// Smart lockout and send limits: counted and checked in one step.
+pub trait Limits: Send + Sync {
     /// In one statement: counts the attempts of `keys` since `since` against
     /// `limits` and, when none is reached, records this attempt.
     fn reserve_attempt(
@@ -190,10 +238,13 @@ pub trait Store: Send + Sync {
         since: DateTime<Utc>,
         limits: &AttemptLimits,
     ) -> StoreResult<Reservation>;
+
     /// The attempt proved the code, or was never evaluated: it stops
     /// counting, and with `keys` this pair's earlier failures too.
     fn attempt_succeeded(&self, id: i64, keys: Option<&AttemptKeys>) -> StoreResult<()>;
+
     fn lockout_counts(&self, account: &str, since: DateTime<Utc>) -> StoreResult<LockoutCounts>;
+
     /// Forgets every failure against the account; returns how many.
     fn clear_lockout(&self, account: &str, audit: &AuditEvent) -> StoreResult<usize>;
 
@@ -206,9 +257,115 @@ pub trait Store: Send + Sync {
         at: DateTime<Utc>,
         limits: &SendLimits,
     ) -> StoreResult<Result<(), (DateTime<Utc>, chrono::Duration)>>;
+}
 
-    /// Ends every session of the user.
-    fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()>;
+/// Registered sign-in methods, with the per-kind limits.
+pub trait Methods: Send + Sync {
+    /// The user's methods, strongest kind first, then oldest first.
+    fn methods_of(&self, user_id: i64) -> StoreResult<Vec<StoredMethod>>;
+
+    /// In one transaction: takes `pending_id` (which must still exist), checks
+    /// the user holds fewer than `limit` methods of the kinds in `sharing`,
+    /// and inserts the method, making it the default when it is the first.
+    fn add_method(
+        &self,
+        method: &StoredMethod,
+        sharing: &[MethodKind],
+        limit: usize,
+        pending_id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<AddOutcome>;
+
+    fn rename_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        name: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+
+    /// Deletes a method and, in the same transaction, makes `new_default` the default.
+    fn delete_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        new_default: Option<&str>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+
+    fn set_default_method(&self, user_id: i64, id: &str, audit: &AuditEvent) -> StoreResult<bool>;
+
+    /// Records a use; `secret` replaces the stored secret (a passkey's counter moved).
+    fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()>;
+}
+
+/// Registration and sign-in challenges and the codes sent: each taken once.
+pub trait Challenges: Send + Sync {
+    /// Stores a challenge or code and, in the same transaction, the message
+    /// that carries the code.
+    fn put_pending(&self, pending: &Pending, message: Option<&Outgoing>) -> StoreResult<()>;
+
+    fn pending(&self, id: &str) -> StoreResult<Option<Pending>>;
+
+    /// Deletes and returns it: whoever takes it first is the only one to get it.
+    fn take_pending(&self, id: &str) -> StoreResult<Option<Pending>>;
+
+    /// Spends one try before the code is compared, in one statement:
+    /// `None` when none was left (or it is gone), else the tries still left.
+    fn spend_try(&self, id: &str) -> StoreResult<Option<u32>>;
+}
+
+/// The audit trail.
+pub trait Audit: Send + Sync {
+    fn record_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+
+    /// Oldest first, filtered.
+    fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+}
+
+/// Messages waiting for delivery, claimed by one sender at a time.
+pub trait Outbox: Send + Sync {
+    fn enqueue(&self, message: &Outgoing) -> StoreResult<()>;
+
+    /// Every message not yet delivered, oldest first.
+    fn outbox(&self) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// In one statement: reserves until `lease_until` up to `limit` messages
+    /// on `channels` that are due at `now` and not reserved by another sender.
+    fn claim_outbox(
+        &self,
+        channels: &[Channel],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedMessage>>;
+
+    /// Delivered: the message (and the code in it) leaves the database.
+    fn outbox_delivered(&self, id: i64) -> StoreResult<()>;
+
+    /// A try failed: retried from `next_try` or, without one, given up.
+    fn outbox_failed(
+        &self,
+        id: i64,
+        next_try: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> StoreResult<()>;
+}
+
+/// Readiness, backup, purging and re-sealing: what operators run.
+pub trait Upkeep: Send + Sync {
+    /// Whether the database answers and its schema is the one this build knows.
+    fn ready(&self) -> StoreResult<()>;
+
+    /// Whether a read takes microseconds and never waits on the network
+    /// (an embedded database): the HTTP layer may then run it in place
+    /// instead of on a blocking thread.
+    fn reads_in_place(&self) -> bool {
+        false
+    }
+
+    /// A consistent copy of the whole database at `path`, taken online.
+    fn backup_to(&self, path: &std::path::Path) -> StoreResult<()>;
 
     /// Removes what has expired: sessions (ended or idle since
     /// `idle_before`), challenges and codes, and attempts and sends older
@@ -223,56 +380,6 @@ pub trait Store: Send + Sync {
         outbox_before: DateTime<Utc>,
     ) -> StoreResult<Purged>;
 
-    /// The user's WebAuthn user handle, created on first use.
-    fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String>;
-    fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>>;
-
-    /// The user's methods, strongest kind first, then oldest first.
-    fn methods_of(&self, user_id: i64) -> StoreResult<Vec<StoredMethod>>;
-    /// In one transaction: takes `pending_id` (which must still exist), checks
-    /// the user holds fewer than `limit` methods of the kinds in `sharing`,
-    /// and inserts the method, making it the default when it is the first.
-    fn add_method(
-        &self,
-        method: &StoredMethod,
-        sharing: &[MethodKind],
-        limit: usize,
-        pending_id: &str,
-        audit: &AuditEvent,
-    ) -> StoreResult<AddOutcome>;
-    fn rename_method(
-        &self,
-        user_id: i64,
-        id: &str,
-        name: &str,
-        audit: &AuditEvent,
-    ) -> StoreResult<bool>;
-    /// Deletes a method and, in the same transaction, makes `new_default` the default.
-    fn delete_method(
-        &self,
-        user_id: i64,
-        id: &str,
-        new_default: Option<&str>,
-        audit: &AuditEvent,
-    ) -> StoreResult<bool>;
-    fn set_default_method(&self, user_id: i64, id: &str, audit: &AuditEvent) -> StoreResult<bool>;
-    /// Records a use; `secret` replaces the stored secret (a passkey's counter moved).
-    fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()>;
-
-    /// Stores a challenge or code and, in the same transaction, the message
-    /// that carries the code.
-    fn put_pending(&self, pending: &Pending, message: Option<&Outgoing>) -> StoreResult<()>;
-    fn pending(&self, id: &str) -> StoreResult<Option<Pending>>;
-    /// Deletes and returns it: whoever takes it first is the only one to get it.
-    fn take_pending(&self, id: &str) -> StoreResult<Option<Pending>>;
-    /// Spends one try before the code is compared, in one statement:
-    /// `None` when none was left (or it is gone), else the tries still left.
-    fn spend_try(&self, id: &str) -> StoreResult<Option<u32>>;
-
-    fn record_audit(&self, event: &AuditEvent) -> StoreResult<()>;
-    /// Oldest first, filtered.
-    fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
-
     /// Re-encrypts every sealed secret (authenticator seeds, pending ones
     /// too) with `reseal`, in one transaction; returns how many.
     /// `reseal` answers `None` to leave a value as it is.
@@ -280,24 +387,6 @@ pub trait Store: Send + Sync {
         &self,
         reseal: &dyn Fn(&str) -> Result<Option<String>, String>,
     ) -> StoreResult<usize>;
-
-    fn enqueue(&self, message: &Outgoing) -> StoreResult<()>;
-    /// Every message not yet delivered, oldest first.
-    fn outbox(&self) -> StoreResult<Vec<OutboxEntry>>;
-    /// In one statement: reserves until `lease_until` up to `limit` messages
-    /// on `channels` that are due at `now` and not reserved by another sender.
-    fn claim_outbox(
-        &self,
-        channels: &[Channel],
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<QueuedMessage>>;
-    /// Delivered: the message (and the code in it) leaves the database.
-    fn outbox_delivered(&self, id: i64) -> StoreResult<()>;
-    /// A try failed: retried from `next_try` or, without one, given up.
-    fn outbox_failed(&self, id: i64, next_try: Option<DateTime<Utc>>, error: &str)
-        -> StoreResult<()>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

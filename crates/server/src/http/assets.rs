@@ -195,7 +195,12 @@ fn load_dir(root: &Path, dir: &Path, files: &mut BTreeMap<String, Asset>) -> std
         let url = format!("/{rel}");
         let raw = std::fs::read(&path)?;
         let (gz, br) = (gzip(&raw), brotli(&raw));
-        let asset = Asset::new(url.clone(), Bytes::from(raw), Bytes::from(gz), Bytes::from(br));
+        let asset = Asset::new(
+            url.clone(),
+            Bytes::from(raw),
+            Bytes::from(gz),
+            Bytes::from(br),
+        );
         files.insert(url, asset);
     }
     Ok(())
@@ -259,7 +264,12 @@ mod tests {
         ] {
             assert!(is_hashed(hashed), "{hashed}");
         }
-        for revalidated in ["/index.html", "/methods.html", "/locales/en.json", "/favicon.ico"] {
+        for revalidated in [
+            "/index.html",
+            "/methods.html",
+            "/locales/en.json",
+            "/favicon.ico",
+        ] {
             assert!(!is_hashed(revalidated), "{revalidated}");
         }
     }

@@ -1,10 +1,10 @@
 //! The JSON API and the app's files over HTTP: parse, call the domain, map errors.
 
 pub mod assets;
-pub mod metrics;
 pub mod client;
 pub mod error;
 pub mod methods;
+pub mod metrics;
 pub mod openapi;
 pub mod security;
 pub mod serve;
@@ -116,7 +116,11 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// On the way out of every request: the JSON error shape for the tower
 /// layers' bare answers, the security headers, and one log line.
-async fn edge(State(state): State<AppState>, req: Request, next: axum::middleware::Next) -> Response {
+async fn edge(
+    State(state): State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     // The route's pattern, not the path: ids in paths would make a series each.
     let route = req

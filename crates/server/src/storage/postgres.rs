@@ -10,7 +10,10 @@
 
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
-    SendKeys, SendLimits, SessionRecord, Store, StoreError, StoreResult, StoredPass,
+    SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
+};
+use crate::domain::store::{
+    Audit, Challenges, Limits, Methods, Outbox, Passes, Policies, Sessions, Upkeep, Users,
 };
 use crate::domain::{
     AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
@@ -144,7 +147,7 @@ pub struct PgStore {
     pool: Pool,
 }
 
-fn backend(e: impl std::fmt::Display + std::error::Error) -> StoreError {
+fn backend(e: impl std::error::Error) -> StoreError {
     // postgres::Error says only "db error"; the server's message is its source.
     match e.source() {
         Some(source) => StoreError::Backend(format!("{e}: {source}")),
@@ -337,8 +340,16 @@ fn try_reserve(
         .map(|r| r.get::<_, i64>(0));
     let scopes = [
         (LockScope::Pair, "account = $1 AND client = $2", pair),
-        (LockScope::Account, "account = $1 AND $2::text IS NOT NULL", account),
-        (LockScope::Client, "client = $2 AND $1::text IS NOT NULL", client),
+        (
+            LockScope::Account,
+            "account = $1 AND $2::text IS NOT NULL",
+            account,
+        ),
+        (
+            LockScope::Client,
+            "client = $2 AND $1::text IS NOT NULL",
+            client,
+        ),
     ];
     for (scope, cond, limit) in scopes {
         let held: i64 = tx
@@ -353,7 +364,10 @@ fn try_reserve(
         }
         if let Some(id) = inserted {
             // This attempt fills the counter, should it fail.
-            return Ok(Some(Reservation::Reserved { id, reaches: Some(scope) }));
+            return Ok(Some(Reservation::Reserved {
+                id,
+                reaches: Some(scope),
+            }));
         }
         let newest = tx
             .query_opt(
@@ -372,9 +386,12 @@ fn try_reserve(
 
 /// Serialises everyone counting `key` until this transaction ends.
 fn lock_key(c: &mut impl GenericClient, key: &str) -> StoreResult<()> {
-    c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
-        .map(|_| ())
-        .map_err(backend)
+    c.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&key],
+    )
+    .map(|_| ())
+    .map_err(backend)
 }
 
 fn migrate(c: &mut postgres::Client) -> StoreResult<()> {
@@ -396,9 +413,13 @@ fn migrate(c: &mut postgres::Client) -> StoreResult<()> {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let mut tx = c.transaction().map_err(backend)?;
             tx.batch_execute(sql).map_err(backend)?;
-            tx.execute("DELETE FROM tapin_schema", &[]).map_err(backend)?;
-            tx.execute("INSERT INTO tapin_schema (version) VALUES ($1)", &[&((i + 1) as i32)])
+            tx.execute("DELETE FROM tapin_schema", &[])
                 .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO tapin_schema (version) VALUES ($1)",
+                &[&((i + 1) as i32)],
+            )
+            .map_err(backend)?;
             tx.commit().map_err(backend)?;
         }
         Ok(())
@@ -414,9 +435,9 @@ impl PgStore {
         let config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Backend(format!("the PostgreSQL URL is not valid: {e}")))?;
-        let mut first = config
-            .connect(NoTls)
-            .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {}", describe(&e))))?;
+        let mut first = config.connect(NoTls).map_err(|e| {
+            StoreError::Backend(format!("cannot connect to PostgreSQL: {}", describe(&e)))
+        })?;
         migrate(&mut first)?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from) as u32;
         let pool = r2d2::Pool::builder()
@@ -486,30 +507,10 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
+impl Users for PgStore {
     fn is_empty(&self) -> StoreResult<bool> {
         let n = self.one("SELECT COUNT(*) FROM users", &[], |r| r.get::<_, i64>(0))?;
         Ok(n.unwrap_or(0) == 0)
-    }
-
-    fn ready(&self) -> StoreResult<()> {
-        let version = self
-            .one("SELECT version FROM tapin_schema", &[], |r| r.get::<_, i32>(0))?
-            .unwrap_or(0);
-        if version as usize == MIGRATIONS.len() {
-            Ok(())
-        } else {
-            Err(StoreError::Backend(format!(
-                "the database is at schema version {version}, this tapin expects {}",
-                MIGRATIONS.len()
-            )))
-        }
-    }
-
-    fn backup_to(&self, _path: &Path) -> StoreResult<()> {
-        Err(StoreError::Backend(
-            "tapin backup copies SQLite databases; back up PostgreSQL with pg_dump".into(),
-        ))
     }
 
     fn insert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<User> {
@@ -534,21 +535,60 @@ impl Store for PgStore {
     }
 
     fn user_by_upn(&self, upn: &str) -> StoreResult<Option<User>> {
-        self.one(&format!("SELECT {USER_COLUMNS} FROM users WHERE upn = $1"), &[&upn], user_row)
+        self.one(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE upn = $1"),
+            &[&upn],
+            user_row,
+        )
     }
 
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
-        self.one(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"), &[&id], user_row)
+        self.one(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
+            &[&id],
+            user_row,
+        )
     }
 
     fn users(&self) -> StoreResult<Vec<User>> {
-        self.many(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY upn"), &[], user_row)
+        self.many(
+            &format!("SELECT {USER_COLUMNS} FROM users ORDER BY upn"),
+            &[],
+            user_row,
+        )
     }
 
+    fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
+        let mut c = self.client()?;
+        c.execute(
+            "UPDATE users SET webauthn_handle = $2 WHERE id = $1 AND webauthn_handle IS NULL",
+            &[&user_id, &fresh],
+        )
+        .map_err(backend)?;
+        c.query_one(
+            "SELECT webauthn_handle FROM users WHERE id = $1",
+            &[&user_id],
+        )
+        .map(|r| r.get(0))
+        .map_err(backend)
+    }
+
+    fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>> {
+        self.one(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE webauthn_handle = $1"),
+            &[&handle],
+            user_row,
+        )
+    }
+}
+
+impl Policies for PgStore {
     fn policy(&self) -> StoreResult<Option<Policy>> {
-        let value = self.one("SELECT value FROM settings WHERE key = 'policy'", &[], |r| {
-            r.get::<_, String>(0)
-        })?;
+        let value = self.one(
+            "SELECT value FROM settings WHERE key = 'policy'",
+            &[],
+            |r| r.get::<_, String>(0),
+        )?;
         value
             .map(|v| serde_json::from_str(&v).map_err(backend))
             .transpose()
@@ -566,7 +606,9 @@ impl Store for PgStore {
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)
     }
+}
 
+impl Passes for PgStore {
     fn replace_pass(&self, p: &StoredPass, audit: &AuditEvent) -> StoreResult<()> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
@@ -590,7 +632,11 @@ impl Store for PgStore {
     }
 
     fn pass_of(&self, user_id: i64) -> StoreResult<Option<StoredPass>> {
-        self.one(&format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = $1"), &[&user_id], pass_row)
+        self.one(
+            &format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = $1"),
+            &[&user_id],
+            pass_row,
+        )
     }
 
     fn delete_pass(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool> {
@@ -612,7 +658,9 @@ impl Store for PgStore {
         tx.commit().map_err(backend)?;
         Ok(true)
     }
+}
 
+impl Sessions for PgStore {
     fn start_session(&self, s: &SessionRecord, consume_pass: Option<&str>) -> StoreResult<bool> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
@@ -629,10 +677,18 @@ impl Store for PgStore {
             }
         }
         tx.execute(
-            &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &format!(
+                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
             &[
-                &s.id, &s.token_hash, &s.user_id, &ms(s.created_at), &ms(s.expires_at),
-                &s.passwordless_deadline.map(ms), &s.pass_id, &ms(s.last_seen_at),
+                &s.id,
+                &s.token_hash,
+                &s.user_id,
+                &ms(s.created_at),
+                &ms(s.expires_at),
+                &s.passwordless_deadline.map(ms),
+                &s.pass_id,
+                &ms(s.last_seen_at),
             ],
         )
         .map_err(backend)?;
@@ -673,13 +729,20 @@ impl Store for PgStore {
 
     fn sessions_of(&self, user_id: i64) -> StoreResult<Vec<SessionRecord>> {
         self.many(
-            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at, id"),
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at, id"
+            ),
             &[&user_id],
             session_row,
         )
     }
 
-    fn delete_session_by_id(&self, user_id: i64, id: &str, audit: &AuditEvent) -> StoreResult<bool> {
+    fn delete_session_by_id(
+        &self,
+        user_id: i64,
+        id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
         self.change_audited(
             "DELETE FROM sessions WHERE user_id = $1 AND id = $2",
             &[&user_id, &id],
@@ -687,6 +750,17 @@ impl Store for PgStore {
         )
     }
 
+    fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+            .map_err(backend)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)
+    }
+}
+
+impl Limits for PgStore {
     fn reserve_attempt(
         &self,
         keys: &AttemptKeys,
@@ -747,7 +821,10 @@ impl Store for PgStore {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         let n = tx
-            .execute("DELETE FROM signin_attempts WHERE account = $1", &[&account])
+            .execute(
+                "DELETE FROM signin_attempts WHERE account = $1",
+                &[&account],
+            )
             .map_err(backend)?;
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)?;
@@ -775,10 +852,16 @@ impl Store for PgStore {
                    AND (SELECT COUNT(*) FROM sends WHERE user_id = $1 AND at > $7) < $8
                    AND (SELECT COUNT(*) FROM sends WHERE client = $3 AND at > $9) < $10",
                 &[
-                    &keys.user_id, &keys.destination, &keys.client, &ms(at),
-                    &since(limits.per_destination.1), &i64::from(limits.per_destination.0),
-                    &since(limits.per_user.1), &i64::from(limits.per_user.0),
-                    &since(limits.per_client.1), &i64::from(limits.per_client.0),
+                    &keys.user_id,
+                    &keys.destination,
+                    &keys.client,
+                    &ms(at),
+                    &since(limits.per_destination.1),
+                    &i64::from(limits.per_destination.0),
+                    &since(limits.per_user.1),
+                    &i64::from(limits.per_user.0),
+                    &since(limits.per_client.1),
+                    &i64::from(limits.per_client.0),
                 ],
             )
             .map_err(backend)?;
@@ -787,9 +870,18 @@ impl Store for PgStore {
             return Ok(Ok(()));
         }
         let scopes = [
-            ("destination = $2 AND $1::bigint IS NOT NULL AND $3::text IS NOT NULL", limits.per_destination),
-            ("user_id = $1 AND $2::text IS NOT NULL AND $3::text IS NOT NULL", limits.per_user),
-            ("client = $3 AND $1::bigint IS NOT NULL AND $2::text IS NOT NULL", limits.per_client),
+            (
+                "destination = $2 AND $1::bigint IS NOT NULL AND $3::text IS NOT NULL",
+                limits.per_destination,
+            ),
+            (
+                "user_id = $1 AND $2::text IS NOT NULL AND $3::text IS NOT NULL",
+                limits.per_user,
+            ),
+            (
+                "client = $3 AND $1::bigint IS NOT NULL AND $2::text IS NOT NULL",
+                limits.per_client,
+            ),
         ];
         for (cond, (limit, window)) in scopes {
             let newest = tx
@@ -805,63 +897,9 @@ impl Store for PgStore {
         }
         Err(StoreError::Backend("send refused under every limit".into()))
     }
+}
 
-    fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()> {
-        let mut c = self.client()?;
-        let mut tx = c.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
-            .map_err(backend)?;
-        insert_audit(&mut tx, audit)?;
-        tx.commit().map_err(backend)
-    }
-
-    fn purge(
-        &self,
-        now: DateTime<Utc>,
-        idle_before: DateTime<Utc>,
-        attempts_before: DateTime<Utc>,
-        sends_before: DateTime<Utc>,
-        outbox_before: DateTime<Utc>,
-    ) -> StoreResult<Purged> {
-        let mut c = self.client()?;
-        let mut tx = c.transaction().map_err(backend)?;
-        let mut run = |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| {
-            tx.execute(sql, params).map(|n| n as usize).map_err(backend)
-        };
-        let purged = Purged {
-            sessions: run(
-                "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
-                &[&ms(now), &ms(idle_before)],
-            )?,
-            pending: run("DELETE FROM pending WHERE expires_at <= $1", &[&ms(now)])?,
-            attempts: run("DELETE FROM signin_attempts WHERE at < $1", &[&ms(attempts_before)])?,
-            sends: run("DELETE FROM sends WHERE at <= $1", &[&ms(sends_before)])?,
-            outbox: run("DELETE FROM outbox WHERE at < $1", &[&ms(outbox_before)])?,
-        };
-        tx.commit().map_err(backend)?;
-        Ok(purged)
-    }
-
-    fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
-        let mut c = self.client()?;
-        c.execute(
-            "UPDATE users SET webauthn_handle = $2 WHERE id = $1 AND webauthn_handle IS NULL",
-            &[&user_id, &fresh],
-        )
-        .map_err(backend)?;
-        c.query_one("SELECT webauthn_handle FROM users WHERE id = $1", &[&user_id])
-            .map(|r| r.get(0))
-            .map_err(backend)
-    }
-
-    fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>> {
-        self.one(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE webauthn_handle = $1"),
-            &[&handle],
-            user_row,
-        )
-    }
-
+impl Methods for PgStore {
     fn methods_of(&self, user_id: i64) -> StoreResult<Vec<StoredMethod>> {
         let mut methods = self
             .many(
@@ -887,8 +925,11 @@ impl Store for PgStore {
         let mut tx = c.transaction().map_err(backend)?;
         // The user's row lock serialises every addition for this user, so
         // the count below cannot be outrun by another instance.
-        tx.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", &[&m.user_id])
-            .map_err(backend)?;
+        tx.execute(
+            "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
+            &[&m.user_id],
+        )
+        .map_err(backend)?;
         if tx
             .execute("DELETE FROM pending WHERE id = $1", &[&pending_id])
             .map_err(backend)?
@@ -909,7 +950,10 @@ impl Store for PgStore {
             return Ok(AddOutcome::LimitReached);
         }
         let any: i64 = tx
-            .query_one("SELECT COUNT(*) FROM methods WHERE user_id = $1", &[&m.user_id])
+            .query_one(
+                "SELECT COUNT(*) FROM methods WHERE user_id = $1",
+                &[&m.user_id],
+            )
             .map_err(backend)?
             .get(0);
         let inserted = tx.execute(
@@ -929,7 +973,13 @@ impl Store for PgStore {
         Ok(AddOutcome::Added)
     }
 
-    fn rename_method(&self, user_id: i64, id: &str, name: &str, audit: &AuditEvent) -> StoreResult<bool> {
+    fn rename_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        name: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
         self.change_audited(
             "UPDATE methods SET name = $3 WHERE user_id = $1 AND id = $2",
             &[&user_id, &id, &name],
@@ -947,7 +997,10 @@ impl Store for PgStore {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         if tx
-            .execute("DELETE FROM methods WHERE user_id = $1 AND id = $2", &[&user_id, &id])
+            .execute(
+                "DELETE FROM methods WHERE user_id = $1 AND id = $2",
+                &[&user_id, &id],
+            )
             .map_err(backend)?
             != 1
         {
@@ -982,13 +1035,23 @@ impl Store for PgStore {
         )
         .map(|_| ())
     }
+}
 
+impl Challenges for PgStore {
     fn put_pending(&self, p: &Pending, message: Option<&Outgoing>) -> StoreResult<()> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         tx.execute(
             &format!("INSERT INTO pending ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
-            &[&p.id, &p.user_id, &p.purpose, &p.state, &p.code_hash, &i64::from(p.tries_left), &ms(p.expires_at)],
+            &[
+                &p.id,
+                &p.user_id,
+                &p.purpose,
+                &p.state,
+                &p.code_hash,
+                &i64::from(p.tries_left),
+                &ms(p.expires_at),
+            ],
         )
         .map_err(backend)?;
         if let Some(m) = message {
@@ -998,7 +1061,11 @@ impl Store for PgStore {
     }
 
     fn pending(&self, id: &str) -> StoreResult<Option<Pending>> {
-        self.one(&format!("SELECT {PENDING_COLUMNS} FROM pending WHERE id = $1"), &[&id], pending_row)
+        self.one(
+            &format!("SELECT {PENDING_COLUMNS} FROM pending WHERE id = $1"),
+            &[&id],
+            pending_row,
+        )
     }
 
     fn take_pending(&self, id: &str) -> StoreResult<Option<Pending>> {
@@ -1016,7 +1083,9 @@ impl Store for PgStore {
             |r| r.get::<_, i64>(0) as u32,
         )
     }
+}
 
+impl Audit for PgStore {
     fn record_audit(&self, e: &AuditEvent) -> StoreResult<()> {
         insert_audit(&mut *self.client()?, e)
     }
@@ -1037,6 +1106,118 @@ impl Store for PgStore {
                 client: r.get(5),
             },
         )
+    }
+}
+
+impl Outbox for PgStore {
+    fn enqueue(&self, m: &Outgoing) -> StoreResult<()> {
+        insert_outgoing(&mut *self.client()?, m)
+    }
+
+    fn outbox(&self) -> StoreResult<Vec<OutboxEntry>> {
+        self.many(
+            &format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"),
+            &[],
+            |r| outbox_row(r).entry,
+        )
+    }
+
+    fn claim_outbox(
+        &self,
+        channels: &[Channel],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedMessage>> {
+        let wanted: Vec<String> = channels.iter().map(|c| c.as_str().to_string()).collect();
+        // SKIP LOCKED: instances claiming at once take different rows.
+        let mut claimed = self.many(
+            &format!(
+                "UPDATE outbox SET claimed_until = $3 WHERE id IN (
+                    SELECT id FROM outbox
+                    WHERE NOT failed AND next_try_at <= $1 AND claimed_until <= $1 AND channel = ANY($4)
+                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                 RETURNING {OUTBOX_COLUMNS}"
+            ),
+            &[&ms(now), &i64::from(limit), &ms(lease_until), &wanted],
+            outbox_row,
+        )?;
+        claimed.sort_by_key(|q| q.id);
+        Ok(claimed)
+    }
+
+    fn outbox_delivered(&self, id: i64) -> StoreResult<()> {
+        self.exec("DELETE FROM outbox WHERE id = $1", &[&id])
+            .map(|_| ())
+    }
+
+    fn outbox_failed(
+        &self,
+        id: i64,
+        next_try: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> StoreResult<()> {
+        self.exec(
+            "UPDATE outbox SET tries = tries + 1, last_error = $2, claimed_until = 0,
+                next_try_at = COALESCE($3, next_try_at), failed = ($3::bigint IS NULL)
+             WHERE id = $1",
+            &[&id, &error, &next_try.map(ms)],
+        )
+        .map(|_| ())
+    }
+}
+
+impl Upkeep for PgStore {
+    fn ready(&self) -> StoreResult<()> {
+        let version = self
+            .one("SELECT version FROM tapin_schema", &[], |r| {
+                r.get::<_, i32>(0)
+            })?
+            .unwrap_or(0);
+        if version as usize == MIGRATIONS.len() {
+            Ok(())
+        } else {
+            Err(StoreError::Backend(format!(
+                "the database is at schema version {version}, this tapin expects {}",
+                MIGRATIONS.len()
+            )))
+        }
+    }
+
+    fn backup_to(&self, _path: &Path) -> StoreResult<()> {
+        Err(StoreError::Backend(
+            "tapin backup copies SQLite databases; back up PostgreSQL with pg_dump".into(),
+        ))
+    }
+
+    fn purge(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+        attempts_before: DateTime<Utc>,
+        sends_before: DateTime<Utc>,
+        outbox_before: DateTime<Utc>,
+    ) -> StoreResult<Purged> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        let mut run = |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| {
+            tx.execute(sql, params).map(|n| n as usize).map_err(backend)
+        };
+        let purged = Purged {
+            sessions: run(
+                "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
+                &[&ms(now), &ms(idle_before)],
+            )?,
+            pending: run("DELETE FROM pending WHERE expires_at <= $1", &[&ms(now)])?,
+            attempts: run(
+                "DELETE FROM signin_attempts WHERE at < $1",
+                &[&ms(attempts_before)],
+            )?,
+            sends: run("DELETE FROM sends WHERE at <= $1", &[&ms(sends_before)])?,
+            outbox: run("DELETE FROM outbox WHERE at < $1", &[&ms(outbox_before)])?,
+        };
+        tx.commit().map_err(backend)?;
+        Ok(purged)
     }
 
     fn reseal_secrets(
@@ -1075,53 +1256,5 @@ impl Store for PgStore {
         }
         tx.commit().map_err(backend)?;
         Ok(changed)
-    }
-
-    fn enqueue(&self, m: &Outgoing) -> StoreResult<()> {
-        insert_outgoing(&mut *self.client()?, m)
-    }
-
-    fn outbox(&self) -> StoreResult<Vec<OutboxEntry>> {
-        self.many(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"), &[], |r| {
-            outbox_row(r).entry
-        })
-    }
-
-    fn claim_outbox(
-        &self,
-        channels: &[Channel],
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<QueuedMessage>> {
-        let wanted: Vec<String> = channels.iter().map(|c| c.as_str().to_string()).collect();
-        // SKIP LOCKED: instances claiming at once take different rows.
-        let mut claimed = self.many(
-            &format!(
-                "UPDATE outbox SET claimed_until = $3 WHERE id IN (
-                    SELECT id FROM outbox
-                    WHERE NOT failed AND next_try_at <= $1 AND claimed_until <= $1 AND channel = ANY($4)
-                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                 RETURNING {OUTBOX_COLUMNS}"
-            ),
-            &[&ms(now), &i64::from(limit), &ms(lease_until), &wanted],
-            outbox_row,
-        )?;
-        claimed.sort_by_key(|q| q.id);
-        Ok(claimed)
-    }
-
-    fn outbox_delivered(&self, id: i64) -> StoreResult<()> {
-        self.exec("DELETE FROM outbox WHERE id = $1", &[&id]).map(|_| ())
-    }
-
-    fn outbox_failed(&self, id: i64, next_try: Option<DateTime<Utc>>, error: &str) -> StoreResult<()> {
-        self.exec(
-            "UPDATE outbox SET tries = tries + 1, last_error = $2, claimed_until = 0,
-                next_try_at = COALESCE($3, next_try_at), failed = ($3::bigint IS NULL)
-             WHERE id = $1",
-            &[&id, &error, &next_try.map(ms)],
-        )
-        .map(|_| ())
     }
 }

@@ -5,7 +5,10 @@
 
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
-    SendKeys, SendLimits, SessionRecord, Store, StoreError, StoreResult, StoredPass,
+    SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
+};
+use crate::domain::store::{
+    Audit, Challenges, Limits, Methods, Outbox, Passes, Policies, Sessions, Upkeep, Users,
 };
 use crate::domain::{
     AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
@@ -374,33 +377,7 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-impl Store for SqliteStore {
-    fn reads_in_place(&self) -> bool {
-        true
-    }
-
-    fn ready(&self) -> StoreResult<()> {
-        let version: i64 = self
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(backend)?;
-        if version as usize == MIGRATIONS.len() {
-            Ok(())
-        } else {
-            Err(StoreError::Backend(format!(
-                "the database is at schema version {version}, this tapin expects {}",
-                MIGRATIONS.len()
-            )))
-        }
-    }
-
-    fn backup_to(&self, path: &Path) -> StoreResult<()> {
-        // SQLite's online backup: a consistent snapshot while others keep writing.
-        self.conn()
-            .backup(rusqlite::MAIN_DB, path, None)
-            .map_err(backend)
-    }
-
+impl Users for SqliteStore {
     fn is_empty(&self) -> StoreResult<bool> {
         let n: Option<i64> = self.read_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
         Ok(n.unwrap_or(0) == 0)
@@ -454,9 +431,39 @@ impl Store for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
+    fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE users SET webauthn_handle = ?2 WHERE id = ?1 AND webauthn_handle IS NULL",
+            params![user_id, fresh],
+        )
+        .map_err(backend)?;
+        conn.query_row(
+            "SELECT webauthn_handle FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get(0),
+        )
+        .map_err(backend)
+    }
+
+    fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>> {
+        self.read()?
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE webauthn_handle = ?1"),
+                [handle],
+                user_row,
+            )
+            .optional()
+            .map_err(backend)
+    }
+}
+
+impl Policies for SqliteStore {
     fn policy(&self) -> StoreResult<Option<Policy>> {
         let value: Option<String> =
-            self.read_row("SELECT value FROM settings WHERE key = 'policy'", [], |r| r.get(0))?;
+            self.read_row("SELECT value FROM settings WHERE key = 'policy'", [], |r| {
+                r.get(0)
+            })?;
         value
             .map(|v| {
                 serde_json::from_str(&v)
@@ -476,7 +483,9 @@ impl Store for SqliteStore {
         insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)
     }
+}
 
+impl Passes for SqliteStore {
     fn replace_pass(&self, p: &StoredPass, audit: &AuditEvent) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
@@ -528,7 +537,9 @@ impl Store for SqliteStore {
         tx.commit().map_err(backend)?;
         Ok(true)
     }
+}
 
+impl Sessions for SqliteStore {
     fn start_session(&self, s: &SessionRecord, consume_pass: Option<&str>) -> StoreResult<bool> {
         let mut conn = self.conn();
         // IMMEDIATE takes the write lock up front, so two processes sharing the
@@ -627,6 +638,17 @@ impl Store for SqliteStore {
         )
     }
 
+    fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+            .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)
+    }
+}
+
+impl Limits for SqliteStore {
     fn reserve_attempt(
         &self,
         keys: &AttemptKeys,
@@ -804,79 +826,9 @@ impl Store for SqliteStore {
         }
         Err(StoreError::Backend("send refused under every limit".into()))
     }
+}
 
-    fn purge(
-        &self,
-        now: DateTime<Utc>,
-        idle_before: DateTime<Utc>,
-        attempts_before: DateTime<Utc>,
-        sends_before: DateTime<Utc>,
-        outbox_before: DateTime<Utc>,
-    ) -> StoreResult<Purged> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        let purged = Purged {
-            sessions: tx
-                .execute(
-                    "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2",
-                    params![ms(now), ms(idle_before)],
-                )
-                .map_err(backend)?,
-            pending: tx
-                .execute("DELETE FROM pending WHERE expires_at <= ?1", [ms(now)])
-                .map_err(backend)?,
-            attempts: tx
-                .execute(
-                    "DELETE FROM signin_attempts WHERE at < ?1",
-                    [ms(attempts_before)],
-                )
-                .map_err(backend)?,
-            sends: tx
-                .execute("DELETE FROM sends WHERE at <= ?1", [ms(sends_before)])
-                .map_err(backend)?,
-            outbox: tx
-                .execute("DELETE FROM outbox WHERE at < ?1", [ms(outbox_before)])
-                .map_err(backend)?,
-        };
-        tx.commit().map_err(backend)?;
-        Ok(purged)
-    }
-
-    fn delete_sessions_of(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
-            .map_err(backend)?;
-        insert_audit(&tx, audit)?;
-        tx.commit().map_err(backend)
-    }
-
-    fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE users SET webauthn_handle = ?2 WHERE id = ?1 AND webauthn_handle IS NULL",
-            params![user_id, fresh],
-        )
-        .map_err(backend)?;
-        conn.query_row(
-            "SELECT webauthn_handle FROM users WHERE id = ?1",
-            [user_id],
-            |r| r.get(0),
-        )
-        .map_err(backend)
-    }
-
-    fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>> {
-        self.read()?
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE webauthn_handle = ?1"),
-                [handle],
-                user_row,
-            )
-            .optional()
-            .map_err(backend)
-    }
-
+impl Methods for SqliteStore {
     fn methods_of(&self, user_id: i64) -> StoreResult<Vec<StoredMethod>> {
         let conn = self.read()?;
         let mut stmt = conn
@@ -1028,7 +980,9 @@ impl Store for SqliteStore {
             .map(|_| ())
             .map_err(backend)
     }
+}
 
+impl Challenges for SqliteStore {
     fn put_pending(&self, p: &Pending, message: Option<&Outgoing>) -> StoreResult<()> {
         // Expired ones go in the purge, promptly after they expire.
         let mut conn = self.conn();
@@ -1084,7 +1038,9 @@ impl Store for SqliteStore {
             .optional()
             .map_err(backend)
     }
+}
 
+impl Audit for SqliteStore {
     fn record_audit(&self, e: &AuditEvent) -> StoreResult<()> {
         insert_audit(&self.conn(), e)
     }
@@ -1115,6 +1071,144 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
+    }
+}
+
+impl Outbox for SqliteStore {
+    fn enqueue(&self, m: &Outgoing) -> StoreResult<()> {
+        insert_outgoing(&self.conn(), m)
+    }
+
+    fn outbox(&self) -> StoreResult<Vec<OutboxEntry>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| outbox_row(r).map(|q| q.entry))
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn claim_outbox(
+        &self,
+        channels: &[Channel],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedMessage>> {
+        let wanted: String = channels
+            .iter()
+            .map(|c| format!(",{}", c.as_str()))
+            .collect::<String>()
+            + ",";
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "UPDATE outbox SET claimed_until = ?3 WHERE id IN (
+                    SELECT id FROM outbox
+                    WHERE failed = 0 AND next_try_at <= ?1 AND claimed_until <= ?1
+                      AND instr(?4, ',' || channel || ',') > 0
+                    ORDER BY id LIMIT ?2)
+                 RETURNING {OUTBOX_COLUMNS}"
+            ))
+            .map_err(backend)?;
+        let mut claimed = stmt
+            .query_map(params![ms(now), limit, ms(lease_until), wanted], outbox_row)
+            .map_err(backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+        claimed.sort_by_key(|q| q.id);
+        Ok(claimed)
+    }
+
+    fn outbox_delivered(&self, id: i64) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM outbox WHERE id = ?1", [id])
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn outbox_failed(
+        &self,
+        id: i64,
+        next_try: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE outbox SET tries = tries + 1, last_error = ?2, claimed_until = 0,
+                    next_try_at = coalesce(?3, next_try_at), failed = (?3 IS NULL)
+                 WHERE id = ?1",
+                params![id, error, next_try.map(ms)],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+}
+
+impl Upkeep for SqliteStore {
+    fn reads_in_place(&self) -> bool {
+        true
+    }
+
+    fn ready(&self) -> StoreResult<()> {
+        let version: i64 = self
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(backend)?;
+        if version as usize == MIGRATIONS.len() {
+            Ok(())
+        } else {
+            Err(StoreError::Backend(format!(
+                "the database is at schema version {version}, this tapin expects {}",
+                MIGRATIONS.len()
+            )))
+        }
+    }
+
+    fn backup_to(&self, path: &Path) -> StoreResult<()> {
+        // SQLite's online backup: a consistent snapshot while others keep writing.
+        self.conn()
+            .backup(rusqlite::MAIN_DB, path, None)
+            .map_err(backend)
+    }
+
+    fn purge(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+        attempts_before: DateTime<Utc>,
+        sends_before: DateTime<Utc>,
+        outbox_before: DateTime<Utc>,
+    ) -> StoreResult<Purged> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let purged = Purged {
+            sessions: tx
+                .execute(
+                    "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2",
+                    params![ms(now), ms(idle_before)],
+                )
+                .map_err(backend)?,
+            pending: tx
+                .execute("DELETE FROM pending WHERE expires_at <= ?1", [ms(now)])
+                .map_err(backend)?,
+            attempts: tx
+                .execute(
+                    "DELETE FROM signin_attempts WHERE at < ?1",
+                    [ms(attempts_before)],
+                )
+                .map_err(backend)?,
+            sends: tx
+                .execute("DELETE FROM sends WHERE at <= ?1", [ms(sends_before)])
+                .map_err(backend)?,
+            outbox: tx
+                .execute("DELETE FROM outbox WHERE at < ?1", [ms(outbox_before)])
+                .map_err(backend)?,
+        };
+        tx.commit().map_err(backend)?;
+        Ok(purged)
     }
 
     fn reseal_secrets(
@@ -1156,68 +1250,6 @@ impl Store for SqliteStore {
         }
         tx.commit().map_err(backend)?;
         Ok(changed)
-    }
-
-    fn enqueue(&self, m: &Outgoing) -> StoreResult<()> {
-        insert_outgoing(&self.conn(), m)
-    }
-
-    fn outbox(&self) -> StoreResult<Vec<OutboxEntry>> {
-        let conn = self.read()?;
-        let mut stmt = conn
-            .prepare_cached(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"))
-            .map_err(backend)?;
-        let rows = stmt
-            .query_map([], |r| outbox_row(r).map(|q| q.entry))
-            .map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
-    }
-
-    fn claim_outbox(
-        &self,
-        channels: &[Channel],
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<QueuedMessage>> {
-        let wanted: String = channels.iter().map(|c| format!(",{}", c.as_str())).collect::<String>() + ",";
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "UPDATE outbox SET claimed_until = ?3 WHERE id IN (
-                    SELECT id FROM outbox
-                    WHERE failed = 0 AND next_try_at <= ?1 AND claimed_until <= ?1
-                      AND instr(?4, ',' || channel || ',') > 0
-                    ORDER BY id LIMIT ?2)
-                 RETURNING {OUTBOX_COLUMNS}"
-            ))
-            .map_err(backend)?;
-        let mut claimed = stmt
-            .query_map(params![ms(now), limit, ms(lease_until), wanted], outbox_row)
-            .map_err(backend)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend)?;
-        claimed.sort_by_key(|q| q.id);
-        Ok(claimed)
-    }
-
-    fn outbox_delivered(&self, id: i64) -> StoreResult<()> {
-        self.conn()
-            .execute("DELETE FROM outbox WHERE id = ?1", [id])
-            .map(|_| ())
-            .map_err(backend)
-    }
-
-    fn outbox_failed(&self, id: i64, next_try: Option<DateTime<Utc>>, error: &str) -> StoreResult<()> {
-        self.conn()
-            .execute(
-                "UPDATE outbox SET tries = tries + 1, last_error = ?2, claimed_until = 0,
-                    next_try_at = coalesce(?3, next_try_at), failed = (?3 IS NULL)
-                 WHERE id = ?1",
-                params![id, error, next_try.map(ms)],
-            )
-            .map(|_| ())
-            .map_err(backend)
     }
 }
 

@@ -102,11 +102,15 @@ pub fn on_postgres() -> bool {
 /// named after `path` (created when missing).
 #[allow(dead_code)]
 pub fn postgres_url_for(path: &Path) -> Option<String> {
-    let url = std::env::var("TAPIN_TEST_POSTGRES").ok().filter(|u| !u.is_empty())?;
+    let url = std::env::var("TAPIN_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let hash = path
         .to_string_lossy()
         .bytes()
-        .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+        .fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
     let schema = format!("t{hash:016x}");
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL answers");
     admin
