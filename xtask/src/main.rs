@@ -345,10 +345,15 @@ fn bench(which: Option<&str>) -> Result {
                 .args(["build", "--profile", "server", "-p", "tapin-server", "--example", "hello"])
                 .env("TAPIN_EMBED", pack_dir()))?;
             step("bench: the table");
+            let pg = services::Postgres::start().ok();
+            let url = match &pg {
+                Some(pg) => Some(pg.database("bench")?),
+                None => None,
+            };
             table::table(
                 &bench::server_binary(&root()),
                 &root().join("target/server/examples/hello"),
-                None,
+                url.as_deref(),
             )
         }
         _ => Err("usage: cargo xtask bench [overload | load]".into()),
