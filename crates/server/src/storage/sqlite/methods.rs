@@ -1,0 +1,157 @@
+//! Methods on SQLite.
+
+use super::*;
+
+impl Methods for SqliteStore {
+    fn methods_of(&self, user_id: i64) -> StoreResult<Vec<StoredMethod>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {METHOD_COLUMNS} FROM methods WHERE user_id = ?1 ORDER BY created_at, id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([user_id], method_row).map_err(backend)?;
+        let mut methods: Vec<StoredMethod> = rows.collect::<Result<_, _>>().map_err(backend)?;
+        methods.sort_by_key(|m| (m.kind, m.created_at));
+        Ok(methods)
+    }
+
+    fn add_method(
+        &self,
+        m: &StoredMethod,
+        sharing: &[MethodKind],
+        limit: usize,
+        pending_id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<AddOutcome> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let taken = tx
+            .execute("DELETE FROM pending WHERE id = ?1", [pending_id])
+            .map_err(backend)?;
+        if taken != 1 {
+            return Ok(AddOutcome::PendingGone);
+        }
+        let kinds: Vec<String> = sharing
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        let held: i64 = tx
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM methods WHERE user_id = ?1 AND kind IN ({})",
+                    kinds.join(",")
+                ),
+                [m.user_id],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        if held as usize >= limit {
+            // Nothing is written: dropping the transaction rolls the DELETE back too.
+            return Ok(AddOutcome::LimitReached);
+        }
+        let any: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM methods WHERE user_id = ?1",
+                [m.user_id],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        let inserted = tx.execute(
+            &format!("INSERT INTO methods ({METHOD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            params![
+                m.id, m.user_id, m.kind.as_str(), m.name, m.detail, m.secret, m.credential_id,
+                ms(m.created_at), m.last_used_at.map(ms), any == 0
+            ],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                return Ok(AddOutcome::Duplicate)
+            }
+            Err(e) => return Err(backend(e)),
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(AddOutcome::Added)
+    }
+
+    fn rename_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        name: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.change_audited(
+            "UPDATE methods SET name = ?3 WHERE user_id = ?1 AND id = ?2",
+            params![user_id, id, name],
+            audit,
+        )
+    }
+
+    fn delete_method(
+        &self,
+        user_id: i64,
+        id: &str,
+        new_default: Option<&str>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute(
+                "DELETE FROM methods WHERE user_id = ?1 AND id = ?2",
+                params![user_id, id],
+            )
+            .map_err(backend)?;
+        if n != 1 {
+            return Ok(false);
+        }
+        if let Some(next) = new_default {
+            tx.execute(
+                "UPDATE methods SET is_default = (id = ?2) WHERE user_id = ?1",
+                params![user_id, next],
+            )
+            .map_err(backend)?;
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn set_default_method(&self, user_id: i64, id: &str, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let exists: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM methods WHERE user_id = ?1 AND id = ?2",
+                params![user_id, id],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        if exists != 1 {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE methods SET is_default = (id = ?2) WHERE user_id = ?1",
+            params![user_id, id],
+        )
+        .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE methods SET last_used_at = ?2, secret = COALESCE(?3, secret) WHERE id = ?1",
+                params![id, ms(at), secret],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+}

@@ -1,0 +1,57 @@
+//! Passes on SQLite.
+
+use super::*;
+
+impl Passes for SqliteStore {
+    fn replace_pass(&self, p: &StoredPass, audit: &AuditEvent) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM passes WHERE user_id = ?1", [p.user_id])
+            .map_err(backend)?;
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND pass_id IS NOT NULL",
+            [p.user_id],
+        )
+        .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.execute(
+            &format!("INSERT INTO passes ({PASS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            params![
+                p.id, p.user_id, p.code_hash, ms(p.created_at), ms(p.start_at), p.start_offset_seconds,
+                p.lifetime_minutes, p.usable_once, p.used_at.map(ms), p.created_by
+            ],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn pass_of(&self, user_id: i64) -> StoreResult<Option<StoredPass>> {
+        self.read()?
+            .query_row(
+                &format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = ?1"),
+                [user_id],
+                pass_row,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn delete_pass(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute("DELETE FROM passes WHERE user_id = ?1", [user_id])
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND pass_id IS NOT NULL",
+            [user_id],
+        )
+        .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+}
