@@ -72,9 +72,22 @@ fn sign_in(url: &str, pass: &str) -> Result<String> {
         .ok_or_else(|| format!("sign-in for the contract test failed: {raw}"))
 }
 
-pub fn run(root: &Path, tapin: &Path) -> Result {
+/// On the SQLite file of a scratch folder, or on the PostgreSQL database
+/// `postgres` names.
+pub fn run(root: &Path, tapin: &Path, postgres: Option<&str>) -> Result {
     let dir = server::scratch("contract")?;
-    let db = dir.join("contract.db");
+    let db = match postgres {
+        Some(url) => {
+            // Every process on one PostgreSQL database shares a key file.
+            std::env::set_var("TAPIN_SECRET_KEY_FILE", dir.join("contract.key"));
+            std::path::PathBuf::from(url)
+        }
+        None => {
+            std::env::remove_var("TAPIN_SECRET_KEY_FILE");
+            dir.join("contract.db")
+        }
+    };
+    let backend = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
     let pass = server::seed(tapin, &db, UPN)?;
     let server = Server::start(tapin, &db, &dir.join("dist"), SERVE_ARGS)?;
     let url = server.url();
@@ -99,7 +112,7 @@ pub fn run(root: &Path, tapin: &Path) -> Result {
         ),
     ];
     for (what, filter) in runs {
-        super::step(&format!("test: API contract (schemathesis), {what}"));
+        super::step(&format!("test: API contract (schemathesis) on {backend}, {what}"));
         // Through the environment, not the command: the command is printed.
         std::env::set_var("TAPIN_SESSION", sign_in(&url, &pass)?);
         super::run(

@@ -270,7 +270,9 @@ fn test() -> Result {
     ]))?;
     let pg = services::Postgres::start()?;
     store_contract(&pg)?;
-    contract::run(&root(), &root().join("target/debug/tapin"))?;
+    contract::run(&root(), &root().join("target/debug/tapin"), None)?;
+    contract::run(&root(), &root().join("target/debug/tapin"), Some(&pg.database("contract")?))?;
+    std::env::remove_var("TAPIN_SECRET_KEY_FILE");
     build_release()?;
     step("test: browser (Playwright, Debian Chromium)");
     let e2e = root().join("tests/e2e");
@@ -373,7 +375,11 @@ fn main() -> ExitCode {
         "store-contract" => services::Postgres::start().and_then(|pg| store_contract(&pg)),
         "contract" => contract::setup(&root())
             .and_then(|_| run(cmd("cargo").args(["build", "-p", "tapin-server"])))
-            .and_then(|_| contract::run(&root(), &root().join("target/debug/tapin"))),
+            .and_then(|_| contract::run(&root(), &root().join("target/debug/tapin"), None))
+            .and_then(|_| {
+                let pg = services::Postgres::start()?;
+                contract::run(&root(), &root().join("target/debug/tapin"), Some(&pg.database("contract")?))
+            }),
         "size" => build_app().and_then(|_| size()),
         "dist" => setup_build()
             .and_then(|_| build_app())
