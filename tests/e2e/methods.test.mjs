@@ -353,4 +353,13 @@ test('a dead SMTP server delays nothing the user waits for; the email arrives on
   smtp.recover();
   const notice = await smtp.waitFor(/was added to your account/);
   assert.match(notice, /To: ada\.private@example\.org/i);
+
+  // Healthy again: a notice leaves within a second of the change.
+  const phoneId = (await api(page, 'GET', '/api/v1/methods')).body.methods.find((m) => m.kind === 'phone').id;
+  const asked = performance.now();
+  assert.equal((await timed('removing the phone', () => api(page, 'DELETE', `/api/v1/methods/${phoneId}`))).status, 204);
+  await smtp.waitFor(/removed from your account/);
+  const took = performance.now() - asked;
+  assert.ok(took < 1000, `the notice arrived ${Math.round(took)} ms after the change`);
+  t.diagnostic(`notice after ${Math.round(took)} ms`);
 });
