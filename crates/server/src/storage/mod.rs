@@ -23,3 +23,30 @@ pub fn open(db: &str) -> Result<Arc<dyn Store>, StoreError> {
         Arc::new(SqliteStore::open(std::path::Path::new(db))?)
     })
 }
+
+// What both backends read and write the same way: times as milliseconds
+// since the epoch, lists as JSON text, and each table's columns in one order.
+
+pub(crate) fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("serialisable")
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "id, upn, display_name, role, admin_roles, groups_json, created_at";
+pub(crate) const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_offset_seconds, lifetime_minutes, usable_once, used_at, created_by";
+pub(crate) const SESSION_COLUMNS: &str =
+    "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at";
+pub(crate) const METHOD_COLUMNS: &str =
+    "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
+pub(crate) const PENDING_COLUMNS: &str =
+    "id, user_id, purpose, state, code_hash, tries_left, expires_at";
+pub(crate) const OUTBOX_COLUMNS: &str =
+    "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";

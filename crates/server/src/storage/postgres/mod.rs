@@ -19,6 +19,10 @@ mod sessions;
 mod upkeep;
 mod users;
 
+use super::{
+    json, ms, time, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
+    USER_COLUMNS,
+};
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
@@ -226,18 +230,6 @@ fn backend(e: impl std::error::Error) -> StoreError {
     }
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("serialisable")
-}
-
 fn describe(e: &postgres::Error) -> String {
     match std::error::Error::source(e) {
         Some(source) => format!("{e}: {source}"),
@@ -248,16 +240,6 @@ fn describe(e: &postgres::Error) -> String {
 fn is_unique_violation(e: &postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
-
-const USER_COLUMNS: &str = "id, upn, display_name, role, admin_roles, groups_json, created_at";
-const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_offset_seconds, lifetime_minutes, usable_once, used_at, created_by";
-const SESSION_COLUMNS: &str =
-    "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at";
-const METHOD_COLUMNS: &str =
-    "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
-const PENDING_COLUMNS: &str = "id, user_id, purpose, state, code_hash, tries_left, expires_at";
-const OUTBOX_COLUMNS: &str =
-    "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";
 
 fn user_at(row: &Row, at: usize) -> User {
     let role: String = row.get(at + 3);

@@ -14,6 +14,10 @@ mod sessions;
 mod upkeep;
 mod users;
 
+use super::{
+    json, ms, time, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
+    USER_COLUMNS,
+};
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
@@ -170,18 +174,6 @@ fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("serialisable")
-}
-
 fn user_row(row: &Row) -> rusqlite::Result<User> {
     user_at(row, 0)
 }
@@ -243,9 +235,6 @@ fn method_row(row: &Row) -> rusqlite::Result<StoredMethod> {
     })
 }
 
-const SESSION_COLUMNS: &str =
-    "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at";
-
 fn session_row(r: &Row) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {
         id: r.get(0)?,
@@ -279,13 +268,6 @@ fn pending_row(row: &Row) -> rusqlite::Result<Pending> {
         expires_at: time(row.get(6)?),
     })
 }
-
-const METHOD_COLUMNS: &str =
-    "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
-const PENDING_COLUMNS: &str = "id, user_id, purpose, state, code_hash, tries_left, expires_at";
-
-const USER_COLUMNS: &str = "id, upn, display_name, role, admin_roles, groups_json, created_at";
-const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_offset_seconds, lifetime_minutes, usable_once, used_at, created_by";
 
 impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
@@ -387,9 +369,6 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     }
     Ok(())
 }
-
-const OUTBOX_COLUMNS: &str =
-    "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";
 
 fn outbox_row(r: &Row) -> rusqlite::Result<QueuedMessage> {
     let channel: String = r.get(2)?;
