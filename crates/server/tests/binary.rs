@@ -13,18 +13,7 @@ use tapin_server::domain::{Actor, IssueOptions, Keyring, Settings, SystemClock, 
 use tapin_server::storage::SqliteStore;
 
 fn tapin(db: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::cli(db, args)
 }
 
 #[test]

@@ -4,8 +4,6 @@
 mod common;
 
 use common::Running;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 
@@ -63,15 +61,7 @@ addr = "127.0.0.1:8080"
 fn evaluated_before_lockout(addr: &str) -> usize {
     for n in 0..20 {
         let body = r#"{"upn":"ada@contoso.com","pass":"WRNGPASS2345"}"#;
-        let mut s = TcpStream::connect(addr).unwrap();
-        write!(
-            s,
-            "POST /api/v1/signin/pass HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
+        let answer = common::request(addr, "POST", "/api/v1/signin/pass", body);
         if answer.starts_with("HTTP/1.1 429") {
             return n;
         }
@@ -81,19 +71,7 @@ fn evaluated_before_lockout(addr: &str) -> usize {
 
 fn seeded(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("tapin.db");
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run = |args: &[&str]| common::cli(&db, args);
     run(&["policy", "set", "--enabled", "true"]);
     run(&["user", "add", "ada@contoso.com", "--name", "Ada"]);
     run(&["tap", "issue", "ada@contoso.com"]);

@@ -3,23 +3,7 @@
 
 mod common;
 
-use common::Running;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::Command;
-
-fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    answer
-}
+use common::{request, Running};
 
 #[test]
 fn requests_sign_ins_lockouts_and_queues_are_counted_on_the_metrics_address_only() {
@@ -27,20 +11,7 @@ fn requests_sign_ins_lockouts_and_queues_are_counted_on_the_metrics_address_only
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(&dist).unwrap();
     let db = dir.path().join("tapin.db");
-    let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let cli = |args: &[&str]| common::cli(&db, args);
     cli(&["policy", "set", "--enabled", "true"]);
     cli(&["user", "add", "ada@contoso.com", "--name", "Ada"]);
     let issued: serde_json::Value =

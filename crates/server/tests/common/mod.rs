@@ -130,3 +130,36 @@ pub fn store_at(path: &Path) -> std::sync::Arc<dyn tapin_server::domain::Store> 
         None => std::sync::Arc::new(tapin_server::storage::SqliteStore::open(path).unwrap()),
     }
 }
+
+/// `tapin --db DB ARGS…`, which must succeed; what it printed.
+#[allow(dead_code)]
+pub fn cli(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One HTTP/1.1 request with a JSON body and this origin; the whole answer.
+#[allow(dead_code)]
+pub fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+}
