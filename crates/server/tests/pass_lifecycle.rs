@@ -1081,3 +1081,67 @@ fn the_public_origin_is_normalised_or_refused_with_the_reason() {
         assert!(err.contains(bad), "{bad}: {err}");
     }
 }
+
+/// Notices written by a change: with it, or not at all.
+fn notices_to(w: &World, to: &str) -> Vec<String> {
+    w.tapin
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.message.to == to && !e.message.subject.contains("code"))
+        .map(|e| e.message.subject)
+        .collect()
+}
+
+#[test]
+fn a_method_change_and_its_notices_commit_together_or_not_at_all() {
+    let w = world();
+    let token = signed_in(&w);
+    let (id, code) = email_code(&w, &token, "ada@example.org");
+    w.tapin
+        .verify_code(&token, CodeFinish { id, code })
+        .unwrap();
+    assert!(notices_to(&w, "ada@example.org").is_empty(), "the address does not hear of itself");
+
+    // An authenticator app: the address hears of it, through the outbox.
+    let app = add_authenticator(&w, &token, "Phone app").unwrap();
+    assert_eq!(
+        notices_to(&w, "ada@example.org"),
+        ["A sign-in method was added to your account"]
+    );
+
+    // A refused change (a sixth app) writes no notice.
+    for i in 2..=5 {
+        add_authenticator(&w, &token, &format!("App {i}")).unwrap();
+    }
+    assert!(matches!(
+        add_authenticator(&w, &token, "Sixth"),
+        Err(Error::LimitReached(..))
+    ));
+    assert_eq!(notices_to(&w, "ada@example.org").len(), 5);
+
+    // When the notice cannot be written, the change is not made either.
+    if let Some(url) = common::postgres_url_for(&w.dir.path().join("tapin.db")) {
+        postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap()
+            .batch_execute(
+                "CREATE FUNCTION outbox_fails() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql;
+                 CREATE TRIGGER outbox_fails BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_fails();",
+            )
+            .unwrap();
+    } else {
+        rusqlite::Connection::open(w.dir.path().join("tapin.db"))
+            .unwrap()
+            .execute_batch(
+                "CREATE TRIGGER outbox_fails BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+    }
+    assert!(matches!(
+        w.tapin.delete_method(&token, &app.id),
+        Err(Error::Storage(_))
+    ));
+    let kept = w.tapin.security_info(&token).unwrap().methods;
+    assert!(kept.iter().any(|m| m.id == app.id), "the method is still there");
+    assert_eq!(notices_to(&w, "ada@example.org").len(), 5);
+}

@@ -8,7 +8,7 @@ use super::methods::{
 };
 use super::secrets::Keyring;
 use super::service::{hash_token, random_hex, session_info, SignedIn};
-use super::store::{AddOutcome, SendKeys};
+use super::store::{AddOutcome, Change, SendKeys};
 use super::{Actor, AuditFilter, Error, Result, SessionRecord, Tapin, User};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -91,34 +91,38 @@ impl Tapin {
         self.event(&Actor::User(user.upn.clone()), &user.upn, event, detail, "")
     }
 
-    /// Tells the user on every channel they registered, except the method the
-    /// change is about, through the outbox (retried for a day). Failing to
-    /// write it is logged, not fatal: the change has happened and is audited.
-    pub(super) fn notify(&self, user: &User, except: Option<&str>, subject: &str, body: &str) {
-        let Ok(methods) = self.store.methods_of(user.id) else {
-            return;
-        };
-        for m in methods.iter().filter(|m| Some(m.id.as_str()) != except) {
-            let channel = match m.kind {
-                MethodKind::Email => Channel::Email,
-                MethodKind::Phone | MethodKind::AlternatePhone => Channel::Text,
-                _ => continue,
-            };
-            let message = Message {
-                channel,
-                to: m.detail.clone(),
-                subject: subject.into(),
-                body: format!("{body}\n\nAccount: {}", user.upn),
-            };
-            let outgoing = Outgoing {
-                at: self.now(),
-                message,
-                give_up_at: self.now() + Duration::days(1),
-            };
-            if let Err(e) = self.enqueue(&outgoing) {
-                tracing::warn!(channel = channel.as_str(), error = %e, "notification not written to the outbox");
-            }
-        }
+    /// Notices to the user on every channel they registered, except the
+    /// method the change is about: written to the outbox with the change
+    /// (and retried for a day by the courier).
+    pub(super) fn notices(
+        &self,
+        methods: &[StoredMethod],
+        user: &User,
+        except: Option<&str>,
+        subject: &str,
+        body: &str,
+    ) -> Vec<Outgoing> {
+        methods
+            .iter()
+            .filter(|m| Some(m.id.as_str()) != except)
+            .filter_map(|m| {
+                let channel = match m.kind {
+                    MethodKind::Email => Channel::Email,
+                    MethodKind::Phone | MethodKind::AlternatePhone => Channel::Text,
+                    _ => return None,
+                };
+                Some(Outgoing {
+                    at: self.now(),
+                    message: Message {
+                        channel,
+                        to: m.detail.clone(),
+                        subject: subject.into(),
+                        body: format!("{body}\n\nAccount: {}", user.upn),
+                    },
+                    give_up_at: self.now() + Duration::days(1),
+                })
+            })
+            .collect()
     }
 
     fn check_limit(&self, user: &User, kind: MethodKind) -> Result<()> {
@@ -150,10 +154,22 @@ impl Tapin {
             .into_iter()
             .filter(|k| method.kind.shares_limit_with(*k))
             .collect();
-        let event = self.own(user, "method_added", &method.label());
+        let change = Change {
+            audit: self.own(user, "method_added", &method.label()),
+            notices: self.notices(
+                &self.store.methods_of(user.id)?,
+                user,
+                Some(&method.id),
+                "A sign-in method was added to your account",
+                &format!(
+                    "A sign-in method was added to your account: {}. If that was not you, tell your administrator now.",
+                    method.label()
+                ),
+            ),
+        };
         match self
             .store
-            .add_method(&method, &sharing, method.kind.limit(), pending_id, &event)?
+            .add_method(&method, &sharing, method.kind.limit(), pending_id, &change)?
         {
             AddOutcome::Added => {}
             AddOutcome::LimitReached => {
@@ -166,15 +182,7 @@ impl Tapin {
                 ))
             }
         }
-        self.notify(
-            user,
-            Some(&method.id),
-            "A sign-in method was added to your account",
-            &format!(
-                "A sign-in method was added to your account: {}. If that was not you, tell your administrator now.",
-                method.label()
-            ),
-        );
+        self.wake.nudge();
         let stored = self
             .store
             .methods_of(user.id)?
@@ -670,21 +678,25 @@ impl Tapin {
         } else {
             None
         };
-        let event = self.own(&user, "method_removed", &method.label());
-        if !self.store.delete_method(user.id, id, new_default, &event)? {
+        let change = Change {
+            audit: self.own(&user, "method_removed", &method.label()),
+            notices: self.notices(
+                &methods,
+                &user,
+                Some(id),
+                "A sign-in method was removed from your account",
+                &format!(
+                    "A sign-in method was removed from your account: {}. If that was not you, tell your administrator now.",
+                    method.label()
+                ),
+            ),
+        };
+        if !self.store.delete_method(user.id, id, new_default, &change)? {
             return Err(Error::NotFound(
                 "there is no such method on your account".into(),
             ));
         }
-        self.notify(
-            &user,
-            Some(id),
-            "A sign-in method was removed from your account",
-            &format!(
-                "A sign-in method was removed from your account: {}. If that was not you, tell your administrator now.",
-                method.label()
-            ),
-        );
+        self.wake.nudge();
         Ok(())
     }
 

@@ -2,7 +2,6 @@
 //! sign-in outcomes of DESIGN.md §3 and the sessions they start.
 
 use super::courier::Wake;
-use super::delivery::Outgoing;
 use super::followup::FollowUps;
 use super::pass::{decoy_hash, generate_code, hash_code, CheckHere, PassCheck};
 use super::secrets::Keyring;
@@ -183,12 +182,6 @@ impl Tapin {
         self.clock.clone()
     }
 
-    /// Writes a message to the outbox and wakes the courier.
-    pub(super) fn enqueue(&self, outgoing: &Outgoing) -> Result<()> {
-        self.store.enqueue(outgoing)?;
-        self.wake.nudge();
-        Ok(())
-    }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -631,12 +624,26 @@ impl Tapin {
         );
         self.followups
             .run("audit the sign-in", move |s| s.record_audit(&event));
-        self.notify(
-            &user,
-            None,
-            "You signed in with a Temporary Access Pass",
-            "Someone signed in to your account with a Temporary Access Pass. If that was not you, tell your administrator now.",
-        );
+        // Past the point of no return too: written with retries, not on failure.
+        let notices = self.store.methods_of(user.id).map(|methods| {
+            self.notices(
+                &methods,
+                &user,
+                None,
+                "You signed in with a Temporary Access Pass",
+                "Someone signed in to your account with a Temporary Access Pass. If that was not you, tell your administrator now.",
+            )
+        });
+        match notices {
+            Ok(notices) => {
+                for notice in notices {
+                    self.followups
+                        .run("notify the sign-in", move |s| s.enqueue(&notice));
+                }
+                self.wake.nudge();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the channels to notify of a sign-in"),
+        }
         Ok(SignedIn {
             token,
             session: session_info(&user, &record, now),

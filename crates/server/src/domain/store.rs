@@ -273,7 +273,7 @@ pub trait Methods: Send + Sync {
         sharing: &[MethodKind],
         limit: usize,
         pending_id: &str,
-        audit: &AuditEvent,
+        change: &Change,
     ) -> StoreResult<AddOutcome>;
 
     fn rename_method(
@@ -290,7 +290,7 @@ pub trait Methods: Send + Sync {
         user_id: i64,
         id: &str,
         new_default: Option<&str>,
-        audit: &AuditEvent,
+        change: &Change,
     ) -> StoreResult<bool>;
 
     fn set_default_method(&self, user_id: i64, id: &str, audit: &AuditEvent) -> StoreResult<bool>;
@@ -387,6 +387,24 @@ pub trait Upkeep: Send + Sync {
         &self,
         reseal: &dyn Fn(&str) -> Result<Option<String>, String>,
     ) -> StoreResult<usize>;
+}
+
+/// What a change writes besides itself, in its own transaction: its audit
+/// event and the notices it sends (to the outbox, for the courier). Either
+/// all of it commits or none of it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub audit: AuditEvent,
+    pub notices: Vec<Outgoing>,
+}
+
+impl From<AuditEvent> for Change {
+    fn from(audit: AuditEvent) -> Self {
+        Self {
+            audit,
+            notices: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

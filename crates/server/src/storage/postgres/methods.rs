@@ -22,7 +22,7 @@ impl Methods for PgStore {
         sharing: &[MethodKind],
         limit: usize,
         pending_id: &str,
-        audit: &AuditEvent,
+        change: &Change,
     ) -> StoreResult<AddOutcome> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
@@ -71,7 +71,7 @@ impl Methods for PgStore {
             Err(e) if is_unique_violation(&e) => return Ok(AddOutcome::Duplicate),
             Err(e) => return Err(backend(e)),
         }
-        insert_audit(&mut tx, audit)?;
+        insert_change(&mut tx, change)?;
         tx.commit().map_err(backend)?;
         Ok(AddOutcome::Added)
     }
@@ -95,7 +95,7 @@ impl Methods for PgStore {
         user_id: i64,
         id: &str,
         new_default: Option<&str>,
-        audit: &AuditEvent,
+        change: &Change,
     ) -> StoreResult<bool> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
@@ -116,7 +116,7 @@ impl Methods for PgStore {
             )
             .map_err(backend)?;
         }
-        insert_audit(&mut tx, audit)?;
+        insert_change(&mut tx, change)?;
         tx.commit().map_err(backend)?;
         Ok(true)
     }

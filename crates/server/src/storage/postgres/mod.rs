@@ -24,7 +24,7 @@ use super::{
     USER_COLUMNS,
 };
 use crate::domain::store::{
-    AddOutcome, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
+    AddOutcome, Change, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
 };
 use crate::domain::store::{
@@ -348,6 +348,15 @@ fn insert_audit(c: &mut impl GenericClient, e: &AuditEvent) -> StoreResult<()> {
     )
     .map(|_| ())
     .map_err(backend)
+}
+
+/// The audit event and the notices of a change, in its transaction.
+fn insert_change(c: &mut impl GenericClient, change: &Change) -> StoreResult<()> {
+    insert_audit(c, &change.audit)?;
+    for notice in &change.notices {
+        insert_outgoing(c, notice)?;
+    }
+    Ok(())
 }
 
 fn insert_outgoing(c: &mut impl GenericClient, m: &Outgoing) -> StoreResult<()> {

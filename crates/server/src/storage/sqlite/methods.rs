@@ -22,7 +22,7 @@ impl Methods for SqliteStore {
         sharing: &[MethodKind],
         limit: usize,
         pending_id: &str,
-        audit: &AuditEvent,
+        change: &Change,
     ) -> StoreResult<AddOutcome> {
         let mut conn = self.conn();
         let tx = conn
@@ -73,7 +73,7 @@ impl Methods for SqliteStore {
             }
             Err(e) => return Err(backend(e)),
         }
-        insert_audit(&tx, audit)?;
+        insert_change(&tx, change)?;
         tx.commit().map_err(backend)?;
         Ok(AddOutcome::Added)
     }
@@ -97,7 +97,7 @@ impl Methods for SqliteStore {
         user_id: i64,
         id: &str,
         new_default: Option<&str>,
-        audit: &AuditEvent,
+        change: &Change,
     ) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
@@ -117,7 +117,7 @@ impl Methods for SqliteStore {
             )
             .map_err(backend)?;
         }
-        insert_audit(&tx, audit)?;
+        insert_change(&tx, change)?;
         tx.commit().map_err(backend)?;
         Ok(true)
     }

@@ -19,7 +19,7 @@ use super::{
     USER_COLUMNS,
 };
 use crate::domain::store::{
-    AddOutcome, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
+    AddOutcome, Change, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
 };
 use crate::domain::store::{
@@ -255,6 +255,15 @@ fn insert_audit(conn: &Connection, e: &AuditEvent) -> StoreResult<()> {
     )
     .map(|_| ())
     .map_err(backend)
+}
+
+/// The audit event and the notices of a change, in its transaction.
+fn insert_change(conn: &Connection, change: &Change) -> StoreResult<()> {
+    insert_audit(conn, &change.audit)?;
+    for notice in &change.notices {
+        insert_outgoing(conn, notice)?;
+    }
+    Ok(())
 }
 
 fn pending_row(row: &Row) -> rusqlite::Result<Pending> {
