@@ -87,7 +87,11 @@ pub fn run(root: &Path, tapin: &Path, postgres: Option<&str>) -> Result {
             dir.join("contract.db")
         }
     };
-    let backend = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+    let backend = if postgres.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let pass = server::seed(tapin, &db, UPN)?;
     let server = Server::start(tapin, &db, &dir.join("dist"), SERVE_ARGS)?;
     let url = server.url();
@@ -112,7 +116,9 @@ pub fn run(root: &Path, tapin: &Path, postgres: Option<&str>) -> Result {
         ),
     ];
     for (what, filter) in runs {
-        super::step(&format!("test: API contract (schemathesis) on {backend}, {what}"));
+        super::step(&format!(
+            "test: API contract (schemathesis) on {backend}, {what}"
+        ));
         // Through the environment, not the command: the command is printed.
         std::env::set_var("TAPIN_SESSION", sign_in(&url, &pass)?);
         super::run(

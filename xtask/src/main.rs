@@ -271,7 +271,11 @@ fn test() -> Result {
     let pg = services::Postgres::start()?;
     store_contract(&pg)?;
     contract::run(&root(), &root().join("target/debug/tapin"), None)?;
-    contract::run(&root(), &root().join("target/debug/tapin"), Some(&pg.database("contract")?))?;
+    contract::run(
+        &root(),
+        &root().join("target/debug/tapin"),
+        Some(&pg.database("contract")?),
+    )?;
     std::env::remove_var("TAPIN_SECRET_KEY_FILE");
     build_release()?;
     step("test: browser (Playwright, Debian Chromium)");
@@ -296,10 +300,23 @@ fn store_contract(pg: &services::Postgres) -> Result {
     step("test: the store contract on PostgreSQL 15");
     run(cmd("cargo")
         .args([
-            "test", "-p", "tapin-server", "--test", "pass_lifecycle", "--test", "attack",
-            "--test", "courier", "--test", "storage",
+            "test",
+            "-p",
+            "tapin-server",
+            "--test",
+            "pass_lifecycle",
+            "--test",
+            "attack",
+            "--test",
+            "courier",
+            "--test",
+            "storage",
+            "--test",
+            "postgres_tls",
         ])
-        .env("TAPIN_TEST_POSTGRES", &pg.url))
+        .env("TAPIN_TEST_POSTGRES", &pg.url)
+        .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)
+        .env("TAPIN_TEST_POSTGRES_CA", &pg.ca))
 }
 
 fn serve() -> Result {
@@ -308,9 +325,8 @@ fn serve() -> Result {
     size()?;
     build_release()?;
     step("run: tapin on http://localhost:8080");
-    run(cmd(&bench::server_binary(&root()).to_string_lossy()).args([
-        "serve", "--demo", "--db", "tapin.db",
-    ]))
+    run(cmd(&bench::server_binary(&root()).to_string_lossy())
+        .args(["serve", "--demo", "--db", "tapin.db"]))
 }
 
 /// Benchmarks print figures beside a same-run baseline; they are not tests.
@@ -344,7 +360,15 @@ fn bench(which: Option<&str>) -> Result {
             }
             build_release()?;
             run(cmd("cargo")
-                .args(["build", "--profile", "server", "-p", "tapin-server", "--example", "hello"])
+                .args([
+                    "build",
+                    "--profile",
+                    "server",
+                    "-p",
+                    "tapin-server",
+                    "--example",
+                    "hello",
+                ])
                 .env("TAPIN_EMBED", pack_dir()))?;
             step("bench: the table");
             let pg = services::Postgres::start().ok();

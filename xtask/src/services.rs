@@ -48,8 +48,37 @@ fn owned_dir(name: &str, user: &str) -> Result<PathBuf> {
 
 pub struct Postgres {
     dir: PathBuf,
-    /// `postgres://tapin@127.0.0.1:PORT/tapin`
+    port: u16,
+    /// `postgres://tapin@127.0.0.1:PORT/tapin?sslmode=disable`: loopback,
+    /// where TLS buys nothing.
     pub url: String,
+    /// The same database over TLS that must verify:
+    /// `postgres://tapin@localhost:PORT/tapin?sslmode=require`.
+    pub tls_url: String,
+    /// The CA that signed the server's certificate (for `localhost`).
+    pub ca: PathBuf,
+}
+
+/// A throwaway CA and a certificate for `localhost` signed by it.
+fn certificates(dir: &Path) -> Result {
+    let d = dir.display();
+    let script = format!(
+        "set -e; cd {d}
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=tapin test CA' -keyout ca.key -out ca.pem 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj '/CN=localhost' -keyout server.key -out server.csr 2>/dev/null
+printf 'subjectAltName=DNS:localhost\\n' > san.ext
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.crt 2>/dev/null
+chown postgres: server.key server.crt ca.pem; chmod 600 server.key"
+    );
+    let status = Command::new("sh")
+        .args(["-c", &script])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("openssl could not make the test certificates".into())
+    }
 }
 
 impl Postgres {
@@ -59,6 +88,7 @@ impl Postgres {
             return Err("PostgreSQL 15 is not installed (apt-get install postgresql)".into());
         }
         let dir = owned_dir("pg", "postgres")?;
+        certificates(&dir)?;
         let port = free_port()?;
         let d = dir.display();
         as_user(
@@ -68,11 +98,14 @@ impl Postgres {
         as_user(
             "postgres",
             &format!(
-                "{PG_BIN}/pg_ctl -D {d}/data -w -l {d}/log -o '-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300' start"
+                "{PG_BIN}/pg_ctl -D {d}/data -w -l {d}/log -o '-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c ssl=on -c ssl_cert_file={d}/server.crt -c ssl_key_file={d}/server.key' start"
             ),
         )?;
         let pg = Self {
-            url: format!("postgres://tapin@127.0.0.1:{port}/tapin"),
+            port,
+            url: format!("postgres://tapin@127.0.0.1:{port}/tapin?sslmode=disable"),
+            tls_url: format!("postgres://tapin@localhost:{port}/tapin?sslmode=require"),
+            ca: dir.join("ca.pem"),
             dir,
         };
         as_user(
@@ -85,13 +118,14 @@ impl Postgres {
 
     /// A new, empty database beside `tapin`; its URL.
     pub fn database(&self, name: &str) -> Result<String> {
-        let port = self.url.rsplit(':').next().and_then(|p| p.split('/').next()).unwrap_or("");
+        let port = self.port;
         as_user(
             "postgres",
             &format!("{PG_BIN}/createdb -h 127.0.0.1 -p {port} -U tapin {name}"),
         )?;
-        let base = self.url.strip_suffix("/tapin").ok_or("odd PostgreSQL URL")?;
-        Ok(format!("{base}/{name}"))
+        Ok(format!(
+            "postgres://tapin@127.0.0.1:{port}/{name}?sslmode=disable"
+        ))
     }
 }
 
@@ -99,7 +133,10 @@ impl Drop for Postgres {
     fn drop(&mut self) {
         let _ = as_user(
             "postgres",
-            &format!("{PG_BIN}/pg_ctl -D {}/data -m fast stop", self.dir.display()),
+            &format!(
+                "{PG_BIN}/pg_ctl -D {}/data -m fast stop",
+                self.dir.display()
+            ),
         );
         let _ = std::fs::remove_dir_all(&self.dir);
     }

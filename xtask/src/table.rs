@@ -93,12 +93,18 @@ pub fn table(tapin: &Path, hello: &Path, postgres: Option<&str>) -> Result {
     let calibrated = server::cli(tapin, &db, &["calibrate", "--rounds", "30"])?;
     let hash_ms: f64 = calibrated
         .lines()
-        .find_map(|l| l.strip_prefix("argon2id_ms_all_cores ")?.trim().parse().ok())
+        .find_map(|l| {
+            l.strip_prefix("argon2id_ms_all_cores ")?
+                .trim()
+                .parse()
+                .ok()
+        })
         .ok_or("calibrate printed no argon2id_ms_all_cores")?;
     let bound = cores as f64 * 1000.0 / hash_ms;
     let server = Server::start(tapin, &db, &dir.join("dist"), &[])?;
     let body = serde_json::json!({"upn": UPN, "pass": pass}).to_string();
-    let signins = crate::bench::flood_rate(&server.addr, &body, 10 * cores, Duration::from_secs(10));
+    let signins =
+        crate::bench::flood_rate(&server.addr, &body, 10 * cores, Duration::from_secs(10));
     drop(server);
     rows.push(row(
         "pass sign-in, 10 clients per core (/s)",
@@ -117,7 +123,10 @@ pub fn table(tapin: &Path, hello: &Path, postgres: Option<&str>) -> Result {
             let fresh = dir.join(format!("start-{i}.db"));
             let mut cmd = Command::new(program);
             for a in args {
-                cmd.arg(a.replace("{db}", &fresh.to_string_lossy()).replace("{addr}", &addr));
+                cmd.arg(
+                    a.replace("{db}", &fresh.to_string_lossy())
+                        .replace("{addr}", &addr),
+                );
             }
             let t = Instant::now();
             let mut child = cmd
@@ -261,7 +270,11 @@ fn sign_in(addr: &str, pass: &str) -> Result<String> {
 fn get_status(addr: &str, path: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()

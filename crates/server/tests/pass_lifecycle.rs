@@ -1101,7 +1101,10 @@ fn a_method_change_and_its_notices_commit_together_or_not_at_all() {
     w.tapin
         .verify_code(&token, CodeFinish { id, code })
         .unwrap();
-    assert!(notices_to(&w, "ada@example.org").is_empty(), "the address does not hear of itself");
+    assert!(
+        notices_to(&w, "ada@example.org").is_empty(),
+        "the address does not hear of itself"
+    );
 
     // An authenticator app: the address hears of it, through the outbox.
     let app = add_authenticator(&w, &token, "Phone app").unwrap();
@@ -1142,6 +1145,9 @@ fn a_method_change_and_its_notices_commit_together_or_not_at_all() {
         Err(Error::Storage(_))
     ));
     let kept = w.tapin.security_info(&token).unwrap().methods;
-    assert!(kept.iter().any(|m| m.id == app.id), "the method is still there");
+    assert!(
+        kept.iter().any(|m| m.id == app.id),
+        "the method is still there"
+    );
     assert_eq!(notices_to(&w, "ada@example.org").len(), 5);
 }

@@ -27,6 +27,9 @@ use std::sync::Arc;
 
 pub const DEMO_UPN: &str = "demo@tapin.example";
 
+/// `--db-ca-file`, set once at start for every command that opens the store.
+static DB_CA_FILE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
 #[derive(Parser)]
 #[command(
     name = "tapin",
@@ -44,6 +47,11 @@ struct Cli {
     /// path with `.key` appended.
     #[arg(long, global = true, env = "TAPIN_SECRET_KEY_FILE")]
     secret_key_file: Option<PathBuf>,
+    /// The CA certificate (PEM) that PostgreSQL's server certificate must
+    /// chain to, instead of the system's roots. Add sslmode=require to the
+    /// URL to refuse connections without TLS.
+    #[arg(long, global = true, env = "TAPIN_DB_CA_FILE")]
+    db_ca_file: Option<PathBuf>,
     /// A TOML file of settings, keyed by the long flags' names with `_` for
     /// `-`; TAPIN_* environment variables override it, flags override both.
     #[arg(long, global = true, env = "TAPIN_CONFIG")]
@@ -141,7 +149,8 @@ enum ConfigCommand {
 }
 
 fn open(db: &std::path::Path, keys: &Path, settings: Settings) -> Result<Tapin, Error> {
-    let store = crate::storage::open(&db.to_string_lossy()).map_err(Error::from)?;
+    let ca = DB_CA_FILE.get().cloned().flatten();
+    let store = crate::storage::open(&db.to_string_lossy(), ca.as_deref()).map_err(Error::from)?;
     let keyring = load_or_create_keys(keys)?;
     Ok(Tapin::new(store, Arc::new(SystemClock), settings).with_keyring(keyring))
 }
@@ -164,6 +173,7 @@ pub fn main() -> ExitCode {
         eprintln!("error: with PostgreSQL, give --secret-key-file (TAPIN_SECRET_KEY_FILE): the same key file on every instance");
         return ExitCode::from(2);
     }
+    let _ = DB_CA_FILE.set(cli.db_ca_file.clone());
     let keys = key_path(&cli.secret_key_file, &cli.db);
     let db = cli.db.as_path();
     let open = || open(db, &keys, Settings::default());

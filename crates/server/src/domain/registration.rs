@@ -691,7 +691,10 @@ impl Tapin {
                 ),
             ),
         };
-        if !self.store.delete_method(user.id, id, new_default, &change)? {
+        if !self
+            .store
+            .delete_method(user.id, id, new_default, &change)?
+        {
             return Err(Error::NotFound(
                 "there is no such method on your account".into(),
             ));

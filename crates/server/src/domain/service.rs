@@ -182,7 +182,6 @@ impl Tapin {
         self.clock.clone()
     }
 
-
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

@@ -15,10 +15,11 @@ pub fn is_postgres(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
-/// The store `--db` names: a `postgres://` URL or a SQLite file path.
-pub fn open(db: &str) -> Result<Arc<dyn Store>, StoreError> {
+/// The store `--db` names: a `postgres://` URL (its server's certificate
+/// checked against `ca_file` when given) or a SQLite file path.
+pub fn open(db: &str, ca_file: Option<&std::path::Path>) -> Result<Arc<dyn Store>, StoreError> {
     Ok(if is_postgres(db) {
-        Arc::new(PgStore::open(db)?)
+        Arc::new(PgStore::open(db, ca_file)?)
     } else {
         Arc::new(SqliteStore::open(std::path::Path::new(db))?)
     })

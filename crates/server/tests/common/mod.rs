@@ -126,7 +126,7 @@ pub fn postgres_url_for(path: &Path) -> Option<String> {
 #[allow(dead_code)]
 pub fn store_at(path: &Path) -> std::sync::Arc<dyn tapin_server::domain::Store> {
     match postgres_url_for(path) {
-        Some(url) => std::sync::Arc::new(tapin_server::storage::PgStore::open(&url).unwrap()),
+        Some(url) => std::sync::Arc::new(tapin_server::storage::PgStore::open(&url, None).unwrap()),
         None => std::sync::Arc::new(tapin_server::storage::SqliteStore::open(path).unwrap()),
     }
 }

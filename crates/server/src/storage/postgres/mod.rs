@@ -24,7 +24,7 @@ use super::{
     USER_COLUMNS,
 };
 use crate::domain::store::{
-    AddOutcome, Change, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
+    AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
 };
 use crate::domain::store::{
@@ -36,7 +36,8 @@ use crate::domain::{
 };
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
-use postgres::{GenericClient, NoTls, Row};
+use postgres::{GenericClient, Row};
+use postgres_native_tls::MakeTlsConnector;
 use std::collections::HashMap;
 use std::path::Path;
 use tapin_api::wire::MethodKind;
@@ -166,6 +167,7 @@ type Pool = r2d2::Pool<Manager>;
 /// with it, on the same 2-core machine.
 struct Manager {
     config: postgres::Config,
+    tls: MakeTlsConnector,
 }
 
 pub struct Conn {
@@ -204,7 +206,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Conn, postgres::Error> {
         Ok(Conn {
-            client: self.config.connect(NoTls)?,
+            client: self.config.connect(self.tls.clone())?,
             statements: HashMap::new(),
         })
     }
@@ -228,6 +230,26 @@ fn backend(e: impl std::error::Error) -> StoreError {
         Some(source) => StoreError::Backend(format!("{e}: {source}")),
         None => StoreError::Backend(e.to_string()),
     }
+}
+
+/// Connects over TLS that trusts the system's roots, or only `ca_file`.
+pub fn tls_connector(ca_file: Option<&Path>) -> StoreResult<MakeTlsConnector> {
+    let mut builder = native_tls::TlsConnector::builder();
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            StoreError::Backend(format!("cannot read the CA file {}: {e}", path.display()))
+        })?;
+        let ca = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+            StoreError::Backend(format!("{} is not a PEM certificate: {e}", path.display()))
+        })?;
+        builder
+            .disable_built_in_roots(true)
+            .add_root_certificate(ca);
+    }
+    let connector = builder
+        .build()
+        .map_err(|e| StoreError::Backend(format!("cannot set up TLS: {e}")))?;
+    Ok(MakeTlsConnector::new(connector))
 }
 
 fn describe(e: &postgres::Error) -> String {
@@ -493,11 +515,16 @@ fn migrate(c: &mut postgres::Client) -> StoreResult<()> {
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`), migrating the
     /// schema first (one instance at a time).
-    pub fn open(url: &str) -> StoreResult<Self> {
+    /// TLS as the URL's `sslmode` says (`require` to insist on it; the
+    /// default, `prefer`, uses it when the server offers it), verifying the
+    /// server's certificate and name against the system's roots, or against
+    /// `ca_file` (PEM) when given.
+    pub fn open(url: &str, ca_file: Option<&Path>) -> StoreResult<Self> {
         let config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Backend(format!("the PostgreSQL URL is not valid: {e}")))?;
-        let mut first = config.connect(NoTls).map_err(|e| {
+        let tls = tls_connector(ca_file)?;
+        let mut first = config.connect(tls.clone()).map_err(|e| {
             StoreError::Backend(format!("cannot connect to PostgreSQL: {}", describe(&e)))
         })?;
         migrate(&mut first)?;
@@ -507,7 +534,7 @@ impl PgStore {
             .min_idle(Some(1))
             .test_on_check_out(false)
             .connection_timeout(std::time::Duration::from_secs(10))
-            .build(Manager { config })
+            .build(Manager { config, tls })
             .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
         Ok(Self { pool })
     }

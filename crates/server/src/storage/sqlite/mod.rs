@@ -19,7 +19,7 @@ use super::{
     USER_COLUMNS,
 };
 use crate::domain::store::{
-    AddOutcome, Change, AttemptKeys, AttemptLimits, LockScope, LockoutCounts, Purged, Reservation,
+    AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
 };
 use crate::domain::store::{
