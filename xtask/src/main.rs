@@ -313,6 +313,8 @@ fn store_contract(pg: &services::Postgres) -> Result {
             "storage",
             "--test",
             "postgres_tls",
+            "--test",
+            "help_desk",
         ])
         .env("TAPIN_TEST_POSTGRES", &pg.url)
         .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)

@@ -1,7 +1,9 @@
 //! Everything that crosses the wire between the tapin app and server, and the
 //! validation both halves run, written once and compiled into both.
 
+pub mod admin;
 pub mod countdown;
+pub mod graph;
 pub mod validate;
 pub mod wire;
 

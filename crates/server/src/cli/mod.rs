@@ -6,11 +6,13 @@ mod config;
 mod keys;
 mod reports;
 mod serve;
+mod token;
 
 use admin::*;
 use keys::*;
 use reports::*;
 use serve::*;
+use token::*;
 
 use crate::domain::store::{AttemptLimits, SendLimits};
 use crate::domain::{
@@ -26,6 +28,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub const DEMO_UPN: &str = "demo@tapin.example";
+pub const DEMO_ADMIN_UPN: &str = "admin@tapin.example";
 
 /// `--db-ca-file`, set once at start for every command that opens the store.
 static DB_CA_FILE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
@@ -102,6 +105,9 @@ enum Command {
         json: bool,
     },
     /// Show or clear the failed sign-in attempts that lock an account.
+    /// API tokens for the Graph-shaped API (/graph/v1.0/).
+    #[command(subcommand)]
+    Token(TokenCommand),
     #[command(subcommand)]
     Lockout(LockoutCommand),
     /// List or end a user's sessions.
@@ -225,6 +231,7 @@ pub fn main() -> ExitCode {
             };
             audit(&t, filter, json)
         }),
+        Command::Token(cmd) => open().and_then(|t| token(&t, cmd)),
         Command::Lockout(cmd) => open().and_then(|t| lockout(&t, cmd)),
         Command::Session(cmd) => open().and_then(|t| session(&t, cmd)),
         Command::Secrets(SecretsCommand::Rotate) => rotate_secrets(db, &keys),

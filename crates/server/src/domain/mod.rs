@@ -1,5 +1,6 @@
 //! The rules of tapin in plain Rust: no HTTP, SQL or browser types here.
 
+pub mod admin;
 pub mod clock;
 pub mod courier;
 pub mod delivery;
@@ -23,4 +24,4 @@ pub use pass::{IssueOptions, IssuedPass, PassView, Usability};
 pub use policy::{Policy, PolicyChange, Target};
 pub use secrets::Keyring;
 pub use service::{normalize_origin, Settings, SignedIn, Tapin};
-pub use store::{SessionRecord, Store, StoreError, StoredPass};
+pub use store::{ApiToken, SessionRecord, Store, StoreError, StoredPass, UserSearch};

@@ -136,6 +136,8 @@ impl StoredPass {
         let offset = FixedOffset::east_opt(self.start_offset_seconds)
             .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
         PassView {
+            created_at: self.created_at,
+            start_at: self.start_at,
             id: self.id.clone(),
             created_date_time: self.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             start_date_time: self.start_at.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -155,6 +157,10 @@ impl StoredPass {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PassView {
+    #[serde(skip)]
+    pub created_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub start_at: DateTime<Utc>,
     pub id: String,
     pub created_date_time: String,
     pub start_date_time: String,

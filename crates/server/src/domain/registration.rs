@@ -4,7 +4,7 @@
 use super::delivery::{Channel, Message, Outgoing};
 use super::methods::{
     base32, base32_decode, code_hash, equal_time, is_issued_id, otpauth_uri, random_id,
-    six_digit_code, strongest, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
+    six_digit_code, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
 };
 use super::secrets::Keyring;
 use super::service::{hash_token, random_hex, session_info, SignedIn};
@@ -668,39 +668,13 @@ impl Tapin {
 
     pub fn delete_method(&self, token: &str, id: &str) -> Result<()> {
         let (user, _) = self.signed_in(token)?;
-        let methods = self.store.methods_of(user.id)?;
-        let method = methods
-            .iter()
-            .find(|m| m.id == id)
-            .ok_or_else(|| Error::NotFound("there is no such method on your account".into()))?;
-        let new_default = if method.is_default {
-            strongest(methods.iter().filter(|m| m.id != id)).map(|m| m.id.as_str())
-        } else {
-            None
-        };
-        let change = Change {
-            audit: self.own(&user, "method_removed", &method.label()),
-            notices: self.notices(
-                &methods,
-                &user,
-                Some(id),
-                "A sign-in method was removed from your account",
-                &format!(
-                    "A sign-in method was removed from your account: {}. If that was not you, tell your administrator now.",
-                    method.label()
-                ),
-            ),
-        };
-        if !self
-            .store
-            .delete_method(user.id, id, new_default, &change)?
-        {
-            return Err(Error::NotFound(
-                "there is no such method on your account".into(),
-            ));
-        }
-        self.wake.nudge();
-        Ok(())
+        self.remove_method(&Actor::User(user.upn.clone()), &user, id, "")
+            .map_err(|e| match e {
+                Error::NotFound(_) => {
+                    Error::NotFound("there is no such method on your account".into())
+                }
+                e => e,
+            })
     }
 
     pub fn set_default_method(&self, token: &str, id: &str) -> Result<Method> {

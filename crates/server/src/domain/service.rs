@@ -7,8 +7,8 @@ use super::pass::{decoy_hash, generate_code, hash_code, CheckHere, PassCheck};
 use super::secrets::Keyring;
 use super::store::{AttemptKeys, AttemptLimits, LockoutCounts, Reservation, SendLimits};
 use super::{
-    Actor, AdminRole, AuditEvent, Clock, Error, IssueOptions, IssuedPass, NewUser, PassView,
-    Policy, PolicyChange, Result, Role, SessionRecord, Store, StoredPass, Usability, User,
+    Actor, AuditEvent, Clock, Error, IssueOptions, IssuedPass, NewUser, PassView, Policy,
+    PolicyChange, Result, Role, SessionRecord, Store, StoredPass, Usability, User,
 };
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
@@ -276,12 +276,10 @@ impl Tapin {
     }
 
     pub fn set_policy(&self, actor: &Actor, change: PolicyChange) -> Result<Policy> {
-        if let Actor::Admin(a) = actor {
-            if !a.has(AdminRole::AuthenticationPolicyAdministrator) {
-                return Err(Error::Forbidden(
-                    "only an authentication policy administrator may edit the policy".into(),
-                ));
-            }
+        if !super::admin::Capabilities::of(actor).edit_policy {
+            return Err(Error::Forbidden(
+                "only an authentication policy administrator may edit the policy".into(),
+            ));
         }
         let policy = change.apply(self.policy()?)?;
         let summary = serde_json::to_string(&policy).unwrap_or_default();
@@ -320,17 +318,16 @@ impl Tapin {
         let Actor::Admin(admin) = actor else {
             return Ok(());
         };
-        if read_only && admin.has(AdminRole::GlobalReader) {
+        let can = super::admin::Capabilities::of(actor);
+        if read_only && can.read_users {
             return Ok(());
         }
-        if admin.id == target.id {
+        if admin.id == target.id && !read_only {
             return Err(Error::Forbidden(
                 "administrators cannot manage their own pass, sessions or lockout".into(),
             ));
         }
-        let allowed = admin.has(AdminRole::PrivilegedAuthenticationAdministrator)
-            || (admin.has(AdminRole::AuthenticationAdministrator) && target.role == Role::Member);
-        if allowed {
+        if !read_only && can.may_manage(target) {
             Ok(())
         } else {
             Err(Error::Forbidden(format!(
@@ -410,10 +407,15 @@ impl Tapin {
 
     /// Deletes the pass and ends every session it opened.
     pub fn revoke_pass(&self, actor: &Actor, upn: &str) -> Result<()> {
+        self.revoke_pass_by_id(actor, upn, None)
+    }
+
+    /// Deletes the pass, only if it is `id` when given, and ends every session it opened.
+    pub fn revoke_pass_by_id(&self, actor: &Actor, upn: &str, id: Option<&str>) -> Result<()> {
         let user = self.user(upn)?;
         self.authorize(actor, &user, false)?;
-        let event = self.event(actor, &user.upn, "pass_revoked", "", "");
-        if self.store.delete_pass(user.id, &event)? {
+        let event = self.event(actor, &user.upn, "pass_revoked", id.unwrap_or(""), "");
+        if self.store.delete_pass(user.id, id, &event)? {
             Ok(())
         } else {
             Err(Error::NotFound(format!(

@@ -138,7 +138,17 @@ pub struct Purged {
 /// Each method is one atomic step: a change and its audit event commit
 /// together, and every limit is checked in the step that records it.
 pub trait Store:
-    Users + Policies + Passes + Sessions + Limits + Methods + Challenges + Audit + Outbox + Upkeep
+    Users
+    + Policies
+    + Passes
+    + Sessions
+    + Limits
+    + Methods
+    + Challenges
+    + Audit
+    + Outbox
+    + Tokens
+    + Upkeep
 {
 }
 
@@ -152,6 +162,7 @@ impl<
             + Challenges
             + Audit
             + Outbox
+            + Tokens
             + Upkeep,
     > Store for T
 {
@@ -168,6 +179,9 @@ pub trait Users: Send + Sync {
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
 
     fn users(&self) -> StoreResult<Vec<User>>;
+
+    /// Users matching any part of `search`, by account name, at most `search.top`.
+    fn find_users(&self, search: &UserSearch) -> StoreResult<Vec<User>>;
 
     /// The user's WebAuthn user handle, created on first use.
     fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String>;
@@ -190,9 +204,9 @@ pub trait Passes: Send + Sync {
 
     fn pass_of(&self, user_id: i64) -> StoreResult<Option<StoredPass>>;
 
-    /// Deletes the pass and the sessions it opened; false (and nothing
-    /// written) when there was none.
-    fn delete_pass(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool>;
+    /// Deletes the pass (only if its id is `id`, when given) and the
+    /// sessions it opened; false (and nothing written) when there was none.
+    fn delete_pass(&self, user_id: i64, id: Option<&str>, audit: &AuditEvent) -> StoreResult<bool>;
 }
 
 /// Signed-in sessions; a one-time pass is spent as one starts.
@@ -313,6 +327,45 @@ pub trait Challenges: Send + Sync {
     /// Spends one try before the code is compared, in one statement:
     /// `None` when none was left (or it is gone), else the tries still left.
     fn spend_try(&self, id: &str) -> StoreResult<Option<u32>>;
+}
+
+/// The help desk's API tokens: stored as hashes, revoked, never shown again.
+pub trait Tokens: Send + Sync {
+    fn insert_token(&self, token: &ApiToken, audit: &AuditEvent) -> StoreResult<()>;
+
+    /// The token with this hash and the administrator it acts for.
+    fn token_by_hash(&self, token_hash: &str) -> StoreResult<Option<(ApiToken, User)>>;
+
+    /// Every token with its administrator, newest first.
+    fn tokens(&self) -> StoreResult<Vec<(ApiToken, User)>>;
+
+    /// Marks the token revoked (once); false when there is none to revoke.
+    fn revoke_token(&self, id: &str, at: DateTime<Utc>, audit: &AuditEvent) -> StoreResult<bool>;
+}
+
+/// An API token as stored: its hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: i64,
+    pub name: String,
+    /// SHA-256 of the token.
+    pub token_hash: String,
+    pub read_only: bool,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Who to find: an account-name prefix, a display-name prefix (or the start
+/// of any word of the name), either matching; both `None` lists everyone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserSearch {
+    pub upn_prefix: Option<String>,
+    pub name_prefix: Option<String>,
+    /// Also match the start of a later word of the name ("love" finds "Ada Lovelace").
+    pub name_words: bool,
+    pub top: u32,
 }
 
 /// The audit trail.

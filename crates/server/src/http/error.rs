@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use tapin_api::wire::{ErrorBody, ErrorCode};
 
 pub struct ApiError {
-    status: StatusCode,
-    body: Box<ErrorBody>,
-    retry_after_seconds: Option<i64>,
+    pub(crate) status: StatusCode,
+    pub(crate) body: Box<ErrorBody>,
+    pub(crate) retry_after_seconds: Option<i64>,
 }
 
 impl ApiError {

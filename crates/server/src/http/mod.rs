@@ -1,8 +1,10 @@
 //! The JSON API and the app's files over HTTP: parse, call the domain, map errors.
 
+pub mod admin;
 pub mod assets;
 pub mod client;
 pub mod error;
+pub mod graph;
 pub mod methods;
 pub mod metrics;
 pub mod openapi;
@@ -85,7 +87,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(methods::routes());
+        .merge(methods::routes())
+        .merge(graph::routes())
+        .merge(admin::routes());
     api.fallback(static_or_app)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         // Every route, whether or not it reads a body, refuses a large one.
@@ -129,7 +133,7 @@ async fn edge(
         .map_or("app", |m| m.as_str())
         .to_string();
     let started = Instant::now();
-    let mut res = bare_errors_as_json(next.run(req).await);
+    let mut res = bare_errors_as_json(next.run(req).await, path.starts_with("/graph/"));
     security::headers(&state.config, res.headers_mut());
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
@@ -142,13 +146,33 @@ async fn edge(
 
 /// The tower layers (body limit, timeout) answer with an empty body; give
 /// those answers the same JSON error shape as everything else.
-fn bare_errors_as_json(res: Response) -> Response {
+fn bare_errors_as_json(res: Response, graph: bool) -> Response {
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if is_json {
         return res;
+    }
+    if graph && (res.status().is_client_error() || res.status().is_server_error()) {
+        let status = res.status();
+        let message = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                format!("The request is larger than {BODY_LIMIT_BYTES} bytes.")
+            }
+            StatusCode::METHOD_NOT_ALLOWED => "This resource does not support that method.".into(),
+            _ => "The request could not be served.".into(),
+        };
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::InvalidInput,
+            _ => ErrorCode::Internal,
+        };
+        let mut out = graph::GraphFailure(ApiError::new(status, code, message)).into_graph();
+        if let Some(allow) = res.headers().get(header::ALLOW) {
+            out.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return out;
     }
     match res.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
@@ -417,6 +441,14 @@ const METHODS_ROUTES: &[&str] = &["/security-info", "/passkey"];
 /// app's own routes, so it gets the page and the app's router takes over.
 async fn static_or_app(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path();
+    if path.starts_with("/graph/") {
+        return graph::GraphFailure(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "There is no such resource: tapin serves the Temporary Access Pass and authentication-method resources of Graph v1.0.",
+        ))
+        .into_graph();
+    }
     if path.starts_with("/api/") {
         return ApiError::new(
             StatusCode::NOT_FOUND,

@@ -4,6 +4,7 @@
 //! is added here once, from the layers that cause it.
 
 use super::BODY_LIMIT_BYTES;
+use tapin_api::graph::GraphError;
 use tapin_api::wire::ErrorBody;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -38,8 +39,27 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::methods::sign_out_everywhere,
         super::methods::passkey_start,
         super::methods::passkey_finish,
+        super::graph::list_users,
+        super::graph::get_user,
+        super::graph::list_methods,
+        super::graph::list_passes,
+        super::graph::create_pass,
+        super::graph::get_pass,
+        super::graph::delete_pass,
+        super::graph::delete_fido2,
+        super::graph::delete_oath,
+        super::graph::delete_phone,
+        super::graph::delete_email,
+        super::graph::revoke_sessions,
+        super::graph::get_policy,
+        super::graph::patch_policy,
+        super::admin::me,
+        super::admin::user,
+        super::admin::clear_lockout,
+        super::admin::remove_method,
+        super::admin::audit,
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, GraphError)),
     modifiers(&SharedAnswers)
 )]
 struct ApiDoc;
@@ -50,23 +70,21 @@ pub fn document() -> Document {
 
 struct SharedAnswers;
 
-fn error(description: &str) -> utoipa::openapi::Response {
+fn error(description: &str, graph: bool) -> utoipa::openapi::Response {
+    let schema = if graph {
+        GraphError::name()
+    } else {
+        ErrorBody::name()
+    };
     ResponseBuilder::new()
         .description(description)
         .content(
             "application/json",
             ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+                .schema(Some(Ref::from_schema_name(schema)))
                 .build(),
         )
         .build()
-}
-
-fn add(op: &mut Operation, status: &str, description: &str) {
-    op.responses
-        .responses
-        .entry(status.to_string())
-        .or_insert_with(|| error(description).into());
 }
 
 impl Modify for SharedAnswers {
@@ -79,7 +97,25 @@ impl Modify for SharedAnswers {
                 "The session cookie a sign-in sets (HttpOnly; a browser sends it itself).",
             ))),
         );
-        for item in doc.paths.paths.values_mut() {
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token from `tapin token create`; it acts with its administrator's roles.",
+                    ))
+                    .build(),
+            ),
+        );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let graph = path.starts_with("/graph/");
+            let add = |op: &mut Operation, status: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error(description, graph).into());
+            };
             let ops = [
                 (&mut item.get, false),
                 (&mut item.post, true),

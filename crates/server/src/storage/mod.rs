@@ -49,5 +49,7 @@ pub(crate) const METHOD_COLUMNS: &str =
     "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
 pub(crate) const PENDING_COLUMNS: &str =
     "id, user_id, purpose, state, code_hash, tries_left, expires_at";
+/// A token's columns, then its user's (for the join on `users u`).
+pub(crate) const TOKEN_USER_COLUMNS: &str = "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at";
 pub(crate) const OUTBOX_COLUMNS: &str =
     "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";

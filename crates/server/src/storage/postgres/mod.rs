@@ -16,6 +16,7 @@ mod outbox;
 mod passes;
 mod policies;
 mod sessions;
+mod tokens;
 mod upkeep;
 mod users;
 
@@ -25,14 +26,15 @@ use pool::{Manager, Pool};
 
 use super::{
     json, ms, time, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
-    USER_COLUMNS,
+    TOKEN_USER_COLUMNS, USER_COLUMNS,
 };
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
 };
 use crate::domain::store::{
-    Audit, Challenges, Limits, Methods, Outbox, Passes, Policies, Sessions, Upkeep, Users,
+    ApiToken, Audit, Challenges, Limits, Methods, Outbox, Passes, Policies, Sessions, Tokens,
+    Upkeep, UserSearch, Users,
 };
 use crate::domain::{
     AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
@@ -46,7 +48,8 @@ use tapin_api::wire::MethodKind;
 
 /// Each entry is applied once, in order, inside one transaction; the
 /// number applied is kept in `tapin_schema`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id BIGSERIAL PRIMARY KEY,
     upn TEXT NOT NULL UNIQUE,
@@ -154,7 +157,20 @@ CREATE INDEX sends_destination ON sends (destination, at);
 CREATE INDEX sends_user ON sends (user_id, at);
 CREATE INDEX sends_client ON sends (client, at);
 CREATE INDEX sends_at ON sends (at);
-"#];
+"#,
+    r#"
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    read_only BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+"#,
+];
 
 /// Any number: the advisory lock that lets one instance migrate at a time.
 const MIGRATION_LOCK: i64 = 0x7461_7069_6e00;

@@ -33,11 +33,14 @@ impl Passes for PgStore {
         )
     }
 
-    fn delete_pass(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool> {
+    fn delete_pass(&self, user_id: i64, id: Option<&str>, audit: &AuditEvent) -> StoreResult<bool> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         if tx
-            .execute("DELETE FROM passes WHERE user_id = $1", &[&user_id])
+            .execute(
+                "DELETE FROM passes WHERE user_id = $1 AND ($2::TEXT IS NULL OR id = $2::TEXT)",
+                &[&user_id, &id],
+            )
             .map_err(backend)?
             == 0
         {

@@ -53,6 +53,22 @@ impl Users for PgStore {
         )
     }
 
+    fn find_users(&self, q: &UserSearch) -> StoreResult<Vec<User>> {
+        // left() and position(), not LIKE: what is typed is matched literally.
+        self.many(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM users
+                 WHERE ($1::TEXT IS NULL AND $2::TEXT IS NULL)
+                    OR ($1::TEXT IS NOT NULL AND left(upn, length($1::TEXT)) = $1::TEXT)
+                    OR ($2::TEXT IS NOT NULL AND (lower(left(display_name, length($2::TEXT))) = lower($2::TEXT)
+                        OR ($3 AND position(' ' || lower($2::TEXT) in lower(display_name)) > 0)))
+                 ORDER BY upn LIMIT $4"
+            ),
+            &[&q.upn_prefix, &q.name_prefix, &q.name_words, &i64::from(q.top)],
+            user_row,
+        )
+    }
+
     fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
         let mut c = self.client()?;
         c.execute(

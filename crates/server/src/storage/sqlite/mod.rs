@@ -11,19 +11,21 @@ mod outbox;
 mod passes;
 mod policies;
 mod sessions;
+mod tokens;
 mod upkeep;
 mod users;
 
 use super::{
     json, ms, time, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
-    USER_COLUMNS,
+    TOKEN_USER_COLUMNS, USER_COLUMNS,
 };
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
 };
 use crate::domain::store::{
-    Audit, Challenges, Limits, Methods, Outbox, Passes, Policies, Sessions, Upkeep, Users,
+    ApiToken, Audit, Challenges, Limits, Methods, Outbox, Passes, Policies, Sessions, Tokens,
+    Upkeep, UserSearch, Users,
 };
 use crate::domain::{
     AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
@@ -160,6 +162,19 @@ ALTER TABLE outbox ADD COLUMN last_error TEXT;
 UPDATE outbox SET give_up_at = at + 86400000;
 CREATE INDEX outbox_due ON outbox (failed, next_try_at);
 CREATE INDEX outbox_at ON outbox (at);
+"#,
+    // The help desk's API tokens, stored as SHA-256 hashes.
+    r#"
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    read_only INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
 "#,
 ];
 

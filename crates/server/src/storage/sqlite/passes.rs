@@ -36,11 +36,14 @@ impl Passes for SqliteStore {
             .map_err(backend)
     }
 
-    fn delete_pass(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool> {
+    fn delete_pass(&self, user_id: i64, id: Option<&str>, audit: &AuditEvent) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
         let n = tx
-            .execute("DELETE FROM passes WHERE user_id = ?1", [user_id])
+            .execute(
+                "DELETE FROM passes WHERE user_id = ?1 AND (?2 IS NULL OR id = ?2)",
+                params![user_id, id],
+            )
             .map_err(backend)?;
         if n == 0 {
             return Ok(false);

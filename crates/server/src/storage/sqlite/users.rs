@@ -56,6 +56,28 @@ impl Users for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
+    fn find_users(&self, q: &UserSearch) -> StoreResult<Vec<User>> {
+        let conn = self.read()?;
+        // substr and instr, not LIKE: what is typed is matched literally.
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users
+                 WHERE (?1 IS NULL AND ?2 IS NULL)
+                    OR (?1 IS NOT NULL AND substr(upn, 1, length(?1)) = ?1)
+                    OR (?2 IS NOT NULL AND (lower(substr(display_name, 1, length(?2))) = lower(?2)
+                        OR (?3 AND instr(lower(display_name), ' ' || lower(?2)) > 0)))
+                 ORDER BY upn LIMIT ?4"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(
+                params![q.upn_prefix, q.name_prefix, q.name_words, q.top],
+                user_row,
+            )
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
     fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
         let conn = self.conn();
         conn.execute(

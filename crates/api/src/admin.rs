@@ -1,0 +1,85 @@
+//! The help desk's own endpoints under `/api/v1/admin/` (what Graph has no
+//! resource for: a user's whole picture, lockouts, the audit trail), in
+//! tapin's error shape. Passes and the policy go through `/graph/v1.0/`.
+
+use crate::graph::TemporaryAccessPassMethod;
+use crate::wire::Method;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/v1/admin/me`: the acting administrator and what their roles allow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminMe {
+    pub id: String,
+    pub upn: String,
+    pub display_name: String,
+    /// The Entra role names, kebab-case.
+    pub roles: Vec<String>,
+    pub read_users: bool,
+    pub manage_members: bool,
+    pub manage_admins: bool,
+    pub edit_policy: bool,
+    pub read_audit: bool,
+}
+
+/// `GET /api/v1/admin/users/{id}`: everything the help desk sees of a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserDetail {
+    pub id: String,
+    pub upn: String,
+    pub display_name: String,
+    /// `member` or `admin`.
+    pub role: String,
+    pub groups: Vec<String>,
+    pub methods: Vec<Method>,
+    pub pass: Option<TemporaryAccessPassMethod>,
+    pub lockout: LockoutState,
+    pub sessions: Vec<AdminSession>,
+    /// Whether the asking administrator may change this user.
+    pub may_manage: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LockoutState {
+    /// A lockout limit is reached: the right pass is refused until it clears.
+    pub locked: bool,
+    /// Failed attempts against the account within the window.
+    pub failures: u32,
+    pub window_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminSession {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// Opened with a Temporary Access Pass (else with a passkey or security key).
+    pub from_pass: bool,
+}
+
+/// The body of `DELETE /api/v1/admin/users/{id}/methods/{methodId}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MethodRemoval {
+    /// Why (the user lost it, for example); kept in the audit trail.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One entry of `GET /api/v1/admin/audit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub upn: String,
+    pub event: String,
+    pub detail: String,
+    pub actor: String,
+    pub client: String,
+}

@@ -1,0 +1,321 @@
+//! The help desk's own endpoints (`/api/v1/admin/`) for what Graph has no
+//! resource for: who is acting, a user's whole picture, clearing a lockout,
+//! removing a method with a reason, and the audit trail (JSON or CSV).
+
+use super::error::ApiError;
+use super::graph::{caller, graph_pass};
+use super::{domain, no_store, ApiJson, AppState};
+use crate::domain::admin::Capabilities;
+use crate::domain::{Actor, AuditEvent, AuditFilter, Error, Tapin};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use tapin_api::admin::{
+    AdminMe, AdminSession, AuditEntry, LockoutState, MethodRemoval, UserDetail,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/admin/me", get(me))
+        .route("/api/v1/admin/users/{id}", get(user))
+        .route("/api/v1/admin/users/{id}/lockout", delete(clear_lockout))
+        .route(
+            "/api/v1/admin/users/{id}/methods/{method_id}",
+            delete(remove_method),
+        )
+        .route("/api/v1/admin/audit", get(audit))
+}
+
+async fn acting<T: Send + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    work: impl FnOnce(&Tapin, &Actor) -> crate::domain::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let actor = caller(state, headers).await?;
+    domain(state, move |t| work(t, &actor)).await
+}
+
+fn json<T: serde::Serialize>(v: T) -> Response {
+    no_store(Json(v).into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/me",
+    responses(
+        (status = 200, description = "The acting administrator and what their roles allow", body = AdminMe),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Not an administrator, or signed in with a pass (a passkey or security key is needed)", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let actor = caller(&state, &headers).await?;
+    let Actor::Admin(admin) = &actor else {
+        return Err(Error::Forbidden("not an administrator".into()).into());
+    };
+    let can = Capabilities::of(&actor);
+    Ok(json(AdminMe {
+        id: admin.id.to_string(),
+        upn: admin.upn.clone(),
+        display_name: admin.display_name.clone(),
+        roles: admin
+            .admin_roles
+            .iter()
+            .filter_map(|r| serde_json::to_value(r).ok()?.as_str().map(str::to_string))
+            .collect(),
+        read_users: can.read_users,
+        manage_members: can.manage_members,
+        manage_admins: can.manage_admins,
+        edit_policy: can.edit_policy,
+        read_audit: can.read_audit,
+    }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users/{id}",
+    params(("id" = String, Path, description = "The user's id or account name")),
+    responses(
+        (status = 200, description = "The user's methods, pass, lockout and sessions", body = UserDetail),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Not allowed to read users", body = tapin_api::wire::ErrorBody),
+        (status = 404, description = "No such user", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let window = state.tapin.settings().lockout_window.num_minutes() as u32;
+    let o = acting(&state, &headers, move |t, a| t.overview(a, &id)).await?;
+    Ok(json(UserDetail {
+        id: o.user.id.to_string(),
+        upn: o.user.upn.clone(),
+        display_name: o.user.display_name.clone(),
+        role: super::graph::graph_user(&o.user).role,
+        groups: o.user.groups.clone(),
+        methods: o.methods.iter().map(|m| m.view()).collect(),
+        pass: o.pass.as_ref().map(|p| graph_pass(p, None)),
+        lockout: LockoutState {
+            locked: o.locked,
+            failures: o.lockout.account,
+            window_minutes: window,
+        },
+        sessions: o
+            .sessions
+            .iter()
+            .map(|s| AdminSession {
+                id: s.id.clone(),
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                last_seen_at: s.last_seen_at,
+                from_pass: s.pass_id.is_some(),
+            })
+            .collect(),
+        may_manage: o.may_manage,
+    }))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{id}/lockout",
+    params(("id" = String, Path, description = "The user's id or account name")),
+    responses(
+        (status = 204, description = "The account's failed attempts are forgotten: it is unlocked everywhere"),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Not allowed for this user (or yourself), or read-only", body = tapin_api::wire::ErrorBody),
+        (status = 404, description = "No such user", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn clear_lockout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    acting(&state, &headers, move |t, a| {
+        let user = t.read_user(a, &id)?;
+        t.clear_lockout(a, &user.upn)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{id}/methods/{method_id}",
+    params(
+        ("id" = String, Path, description = "The user's id or account name"),
+        ("method_id" = String, Path, description = "The method's id"),
+    ),
+    request_body = MethodRemoval,
+    responses(
+        (status = 204, description = "Removed; the user's other channels are told, and the reason is audited"),
+        (status = 400, description = "The reason is too long", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Not allowed for this user (or yourself), or read-only", body = tapin_api::wire::ErrorBody),
+        (status = 404, description = "No such user or method", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn remove_method(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, method_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<MethodRemoval>,
+) -> Result<Response, ApiError> {
+    acting(&state, &headers, move |t, a| {
+        t.remove_method_for(a, &id, &method_id, &[], &body.reason)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn time_param(
+    q: &HashMap<String, String>,
+    name: &'static str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    q.get(name)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::from(Error::Invalid(
+                        format!("{name} must be a date and time like 2026-01-31T09:00:00Z"),
+                        Some(name),
+                    ))
+                })
+        })
+        .transpose()
+}
+
+/// A CSV field: quoted, quotes doubled, and a leading =, +, - or @ defused
+/// so a spreadsheet never runs it as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn csv(events: &[AuditEvent]) -> String {
+    let mut out = String::from("at,upn,event,detail,actor,client\r\n");
+    for e in events {
+        let row = [
+            e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            e.upn.clone(),
+            e.event.clone(),
+            e.detail.clone(),
+            e.actor.clone(),
+            e.client.clone(),
+        ];
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    params(
+        ("upn" = Option<String>, Query, description = "Only events about this account"),
+        ("event" = Option<String>, Query, description = "Only this kind (pass_issued, method_removed, ...)"),
+        ("since" = Option<String>, Query, description = "From this time (RFC 3339)"),
+        ("until" = Option<String>, Query, description = "Before this time (RFC 3339)"),
+        ("format" = Option<String>, Query, description = "csv for a spreadsheet download"),
+    ),
+    responses(
+        (status = 200, description = "Events, oldest first (JSON, or CSV with format=csv)", body = Vec<AuditEntry>),
+        (status = 400, description = "A filter is not right", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Not allowed to read the audit trail", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let text = |name: &str| {
+        q.get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let filter = AuditFilter {
+        upn: text("upn"),
+        event: text("event"),
+        since: time_param(&q, "since")?,
+        until: time_param(&q, "until")?,
+    };
+    let as_csv = match text("format").as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(Error::Invalid("format is json or csv".into(), Some("format")).into())
+        }
+    };
+    let events = acting(&state, &headers, move |t, a| t.audit_for(a, filter)).await?;
+    if as_csv {
+        let mut res = csv(&events).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"tapin-audit.csv\""),
+        );
+        return Ok(no_store(res));
+    }
+    Ok(json(
+        events
+            .into_iter()
+            .map(|e| AuditEntry {
+                at: e.at,
+                upn: e.upn,
+                event: e.event,
+                detail: e.detail,
+                actor: e.actor,
+                client: e.client,
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+        assert_eq!(csv_field("ada@contoso.com"), "\"ada@contoso.com\"");
+    }
+}

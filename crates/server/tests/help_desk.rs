@@ -1,0 +1,337 @@
+//! The help desk's rules against a real store (SQLite, and PostgreSQL in
+//! the store contract): who may act as administrator, what tokens allow,
+//! what each role may do, finding users, removing a lost method.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use std::sync::Arc;
+use tapin_server::domain::admin::Capabilities;
+use tapin_server::domain::{
+    Actor, AdminRole, AuditFilter, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Role,
+    Settings, Tapin, UserSearch,
+};
+
+struct World {
+    tapin: Arc<Tapin>,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store_at(&dir.path().join("tapin.db"));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
+    ));
+    let tapin = Arc::new(Tapin::new(store, clock.clone(), Settings::default()));
+    tapin
+        .set_policy(
+            &Actor::Operator,
+            PolicyChange {
+                enabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    for (upn, name, role, roles) in [
+        ("ada@contoso.com", "Ada Lovelace", Role::Member, vec![]),
+        ("alan@contoso.com", "Alan Turing", Role::Member, vec![]),
+        (
+            "pat@contoso.com",
+            "Pat Privileged",
+            Role::Admin,
+            vec![AdminRole::PrivilegedAuthenticationAdministrator],
+        ),
+        (
+            "aria@contoso.com",
+            "Aria Authadmin",
+            Role::Admin,
+            vec![AdminRole::AuthenticationAdministrator],
+        ),
+        (
+            "gil@contoso.com",
+            "Gil Reader",
+            Role::Admin,
+            vec![AdminRole::GlobalReader],
+        ),
+        (
+            "polly@contoso.com",
+            "Polly Policy",
+            Role::Admin,
+            vec![AdminRole::AuthenticationPolicyAdministrator],
+        ),
+    ] {
+        tapin
+            .add_user(NewUser {
+                upn: upn.into(),
+                display_name: name.into(),
+                role,
+                admin_roles: roles,
+                groups: vec![],
+            })
+            .unwrap();
+    }
+    World {
+        tapin,
+        clock,
+        _dir: dir,
+    }
+}
+
+fn admin(w: &World, upn: &str) -> Actor {
+    w.tapin.actor(Some(upn)).unwrap()
+}
+
+fn forbidden<T: std::fmt::Debug>(r: Result<T, Error>) {
+    assert!(
+        matches!(r, Err(Error::Forbidden(_))),
+        "expected 403, got {r:?}"
+    );
+}
+
+#[test]
+fn a_pass_session_is_not_an_administrator_and_a_member_never_is() {
+    let w = world();
+    let pass = w
+        .tapin
+        .issue_pass(&Actor::Operator, "pat@contoso.com", IssueOptions::default())
+        .unwrap();
+    let signed_in = w
+        .tapin
+        .sign_in_with_pass("pat@contoso.com", &pass.temporary_access_pass, "192.0.2.1")
+        .unwrap();
+    forbidden(w.tapin.admin_by_session(&signed_in.token));
+    let pass = w
+        .tapin
+        .issue_pass(&Actor::Operator, "ada@contoso.com", IssueOptions::default())
+        .unwrap();
+    let member = w
+        .tapin
+        .sign_in_with_pass("ada@contoso.com", &pass.temporary_access_pass, "192.0.2.1")
+        .unwrap();
+    forbidden(w.tapin.admin_by_session(&member.token));
+    assert!(matches!(
+        w.tapin.admin_by_session("no-such-session"),
+        Err(Error::NotSignedIn)
+    ));
+}
+
+#[test]
+fn tokens_act_with_their_administrators_roles_until_revoked_or_expired() {
+    let w = world();
+    let full = w
+        .tapin
+        .create_token("aria@contoso.com", "onboarding", Some(1), false)
+        .unwrap();
+    assert!(full.token.starts_with("tapin_"));
+    let actor = w.tapin.admin_by_token(&full.token).unwrap();
+    w.tapin
+        .issue_pass(&actor, "ada@contoso.com", IssueOptions::default())
+        .unwrap();
+    // Authentication administrators act on members only, never on admins or themselves.
+    forbidden(
+        w.tapin
+            .issue_pass(&actor, "gil@contoso.com", IssueOptions::default()),
+    );
+    forbidden(
+        w.tapin
+            .issue_pass(&actor, "aria@contoso.com", IssueOptions::default()),
+    );
+
+    let reader = w
+        .tapin
+        .create_token("pat@contoso.com", "report", None, true)
+        .unwrap();
+    let reading = w.tapin.admin_by_token(&reader.token).unwrap();
+    w.tapin.overview(&reading, "ada@contoso.com").unwrap();
+    forbidden(
+        w.tapin
+            .issue_pass(&reading, "ada@contoso.com", IssueOptions::default()),
+    );
+    forbidden(w.tapin.revoke_pass(&reading, "ada@contoso.com"));
+    forbidden(w.tapin.clear_lockout(&reading, "ada@contoso.com"));
+
+    // The token is stored hashed: the list never carries it.
+    let listed = w.tapin.tokens().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed
+        .iter()
+        .all(|(t, _)| t.token_hash != full.token && !t.token_hash.contains(&full.token)));
+
+    w.tapin.revoke_token(&reader.stored.id).unwrap();
+    assert!(matches!(
+        w.tapin.admin_by_token(&reader.token),
+        Err(Error::NotSignedIn)
+    ));
+    assert!(matches!(
+        w.tapin.revoke_token(&reader.stored.id),
+        Err(Error::Conflict(_))
+    ));
+
+    w.clock.advance(Duration::days(1));
+    assert!(matches!(
+        w.tapin.admin_by_token(&full.token),
+        Err(Error::NotSignedIn)
+    ));
+    assert!(matches!(
+        w.tapin.admin_by_token("tapin_nonsense"),
+        Err(Error::NotSignedIn)
+    ));
+    let audit = w
+        .tapin
+        .audit_events(AuditFilter {
+            event: Some("token_created".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(audit.len(), 2);
+    assert!(audit.iter().all(|e| !e.detail.contains("tapin_")));
+}
+
+#[test]
+fn each_role_sees_and_changes_what_entra_allows() {
+    let w = world();
+    let reader = admin(&w, "gil@contoso.com");
+    let policy = admin(&w, "polly@contoso.com");
+    let privileged = admin(&w, "pat@contoso.com");
+    let can = Capabilities::of(&reader);
+    assert!(can.read_users && can.read_audit && !can.manage_members && !can.edit_policy);
+    let can = Capabilities::of(&policy);
+    assert!(!can.read_users && can.edit_policy);
+
+    // The policy administrator edits the policy and reads no users.
+    w.tapin
+        .set_policy(
+            &policy,
+            PolicyChange {
+                default_lifetime_minutes: Some(120),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    forbidden(w.tapin.find_users(
+        &policy,
+        UserSearch {
+            top: 10,
+            ..Default::default()
+        },
+    ));
+    forbidden(w.tapin.overview(&policy, "ada@contoso.com"));
+    // Nobody else edits it.
+    forbidden(w.tapin.set_policy(&privileged, PolicyChange::default()));
+    forbidden(w.tapin.set_policy(&reader, PolicyChange::default()));
+
+    // The global reader reads everything, changes nothing.
+    let o = w.tapin.overview(&reader, "pat@contoso.com").unwrap();
+    assert!(!o.may_manage);
+    forbidden(w.tapin.revoke_sessions(&reader, "ada@contoso.com", None));
+    forbidden(
+        w.tapin
+            .remove_method_for(&reader, "ada@contoso.com", "x", &[], "lost"),
+    );
+
+    // The privileged administrator manages admins too, never itself.
+    assert!(
+        w.tapin
+            .overview(&privileged, "gil@contoso.com")
+            .unwrap()
+            .may_manage
+    );
+    assert!(
+        !w.tapin
+            .overview(&privileged, "pat@contoso.com")
+            .unwrap()
+            .may_manage
+    );
+    w.tapin
+        .issue_pass(&privileged, "gil@contoso.com", IssueOptions::default())
+        .unwrap();
+    forbidden(
+        w.tapin
+            .issue_pass(&privileged, "pat@contoso.com", IssueOptions::default()),
+    );
+    let events = w
+        .tapin
+        .audit_events(AuditFilter {
+            upn: Some("gil@contoso.com".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(events.last().unwrap().actor, "pat@contoso.com");
+}
+
+#[test]
+fn users_are_found_by_account_name_or_any_word_of_their_name() {
+    let w = world();
+    let reader = admin(&w, "gil@contoso.com");
+    let find = |upn: Option<&str>, name: Option<&str>, words: bool| {
+        w.tapin
+            .find_users(
+                &reader,
+                UserSearch {
+                    upn_prefix: upn.map(str::to_string),
+                    name_prefix: name.map(str::to_string),
+                    name_words: words,
+                    top: 10,
+                },
+            )
+            .unwrap()
+            .into_iter()
+            .map(|u| u.upn)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        find(Some("A"), None, false),
+        ["ada@contoso.com", "alan@contoso.com", "aria@contoso.com"]
+    );
+    assert_eq!(find(None, Some("tur"), true), ["alan@contoso.com"]);
+    assert!(find(None, Some("tur"), false).is_empty());
+    // What is typed is matched literally: no wildcards.
+    assert!(find(Some("%"), Some("_"), true).is_empty());
+    assert_eq!(find(None, None, false).len(), 6);
+    let top = w
+        .tapin
+        .find_users(
+            &reader,
+            UserSearch {
+                top: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(top.len(), 2);
+    assert!(matches!(
+        w.tapin.user_by_ref("99999"),
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(w.tapin.user_by_ref("1").unwrap().upn, "ada@contoso.com");
+}
+
+#[test]
+fn a_pass_is_revoked_only_by_its_own_id() {
+    let w = world();
+    let pat = admin(&w, "pat@contoso.com");
+    let first = w
+        .tapin
+        .issue_pass(&pat, "ada@contoso.com", IssueOptions::default())
+        .unwrap();
+    let second = w
+        .tapin
+        .issue_pass(&pat, "ada@contoso.com", IssueOptions::default())
+        .unwrap();
+    assert!(matches!(
+        w.tapin
+            .revoke_pass_by_id(&pat, "ada@contoso.com", Some(&first.pass.id)),
+        Err(Error::NotFound(_))
+    ));
+    w.tapin
+        .revoke_pass_by_id(&pat, "ada@contoso.com", Some(&second.pass.id))
+        .unwrap();
+    assert!(w
+        .tapin
+        .overview(&pat, "ada@contoso.com")
+        .unwrap()
+        .pass
+        .is_none());
+}
