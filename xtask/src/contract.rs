@@ -12,6 +12,7 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 const UPN: &str = "contract@tapin.example";
+const ADMIN: &str = "contract-admin@tapin.example";
 
 /// Creates the virtual environment and installs schemathesis when missing.
 pub fn setup(root: &Path) -> Result {
@@ -93,26 +94,56 @@ pub fn run(root: &Path, tapin: &Path, postgres: Option<&str>) -> Result {
         "SQLite"
     };
     let pass = server::seed(tapin, &db, UPN)?;
+    // The help desk's routes act as a privileged administrator, by token.
+    server::cli(
+        tapin,
+        &db,
+        &[
+            "user",
+            "add",
+            ADMIN,
+            "--name",
+            "Contract Admin",
+            "--role",
+            "admin",
+            "--admin-role",
+            "privileged-authentication-administrator",
+            "--admin-role",
+            "authentication-policy-administrator",
+        ],
+    )?;
+    let created = server::cli(tapin, &db, &["token", "create", "--as", ADMIN, "--json"])?;
+    let token = serde_json::from_str::<serde_json::Value>(&created).map_err(|e| e.to_string())?
+        ["token"]
+        .as_str()
+        .ok_or("no token created")?
+        .to_string();
+    std::env::set_var("TAPIN_TOKEN", token);
     let server = Server::start(tapin, &db, &dir.join("dist"), SERVE_ARGS)?;
     let url = server.url();
     let config = root.join("tests/contract/schemathesis.toml");
     // Signing out ends the session the rest of the run needs, so those two
-    // operations get a session of their own in a second run.
+    // operations get a session of their own in a second run; the help desk's
+    // routes (which can replace the user's pass, ending its session) a third.
     let sign_out = ["/api/v1/signout", "/api/v1/signout/everywhere"];
-    let runs: [(&str, Vec<String>); 2] = [
-        (
-            "every operation but signing out",
-            sign_out
-                .iter()
-                .flat_map(|p| ["--exclude-path".to_string(), p.to_string()])
-                .collect(),
-        ),
+    let help_desk = "^/(graph/v1\\.0|api/v1/admin)/";
+    let mut user_routes: Vec<String> = sign_out
+        .iter()
+        .flat_map(|p| ["--exclude-path".to_string(), p.to_string()])
+        .collect();
+    user_routes.extend(["--exclude-path-regex".to_string(), help_desk.to_string()]);
+    let runs: [(&str, Vec<String>); 3] = [
+        ("every user operation but signing out", user_routes),
         (
             "signing out",
             sign_out
                 .iter()
                 .flat_map(|p| ["--include-path".to_string(), p.to_string()])
                 .collect(),
+        ),
+        (
+            "the help desk's Graph-shaped and admin routes",
+            vec!["--include-path-regex".to_string(), help_desk.to_string()],
         ),
     ];
     for (what, filter) in runs {

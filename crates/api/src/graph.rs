@@ -58,6 +58,7 @@ pub struct NewTemporaryAccessPass {
     #[serde(default)]
     pub start_date_time: Option<DateTime<FixedOffset>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 43200))]
     pub lifetime_in_minutes: Option<u32>,
     #[serde(default)]
     pub is_usable_once: Option<bool>,
@@ -136,14 +137,19 @@ pub struct TemporaryAccessPassConfigurationPatch {
     )]
     pub odata_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(enabled|disabled)$"))]
     pub state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 43200))]
     pub default_lifetime_in_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 8, maximum = 48))]
     pub default_length: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 43200))]
     pub minimum_lifetime_in_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 43200))]
     pub maximum_lifetime_in_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_usable_once: Option<bool>,

@@ -285,7 +285,11 @@ impl Tapin {
                 "your administrator roles do not include reading the audit trail".into(),
             ));
         }
-        self.audit_events(filter)
+        // A filter, not an account: a name no one could have is simply not found.
+        let upn = filter
+            .upn
+            .map(|u| tapin_api::normalize_upn(&u).unwrap_or_else(|_| u.trim().to_lowercase()));
+        Ok(self.store.audit_events(&AuditFilter { upn, ..filter })?)
     }
 
     // ---- changing -----------------------------------------------------------

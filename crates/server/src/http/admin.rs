@@ -51,7 +51,7 @@ fn json<T: serde::Serialize>(v: T) -> Response {
         (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
         (status = 403, description = "Not an administrator, or signed in with a pass (a passkey or security key is needed)", body = tapin_api::wire::ErrorBody),
     ),
-    security(("session" = []), ("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     tag = "help desk"
 )]
 pub(crate) async fn me(
@@ -90,7 +90,7 @@ pub(crate) async fn me(
         (status = 403, description = "Not allowed to read users", body = tapin_api::wire::ErrorBody),
         (status = 404, description = "No such user", body = tapin_api::wire::ErrorBody),
     ),
-    security(("session" = []), ("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     tag = "help desk"
 )]
 pub(crate) async fn user(
@@ -138,7 +138,7 @@ pub(crate) async fn user(
         (status = 403, description = "Not allowed for this user (or yourself), or read-only", body = tapin_api::wire::ErrorBody),
         (status = 404, description = "No such user", body = tapin_api::wire::ErrorBody),
     ),
-    security(("session" = []), ("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     tag = "help desk"
 )]
 pub(crate) async fn clear_lockout(
@@ -169,7 +169,7 @@ pub(crate) async fn clear_lockout(
         (status = 403, description = "Not allowed for this user (or yourself), or read-only", body = tapin_api::wire::ErrorBody),
         (status = 404, description = "No such user or method", body = tapin_api::wire::ErrorBody),
     ),
-    security(("session" = []), ("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     tag = "help desk"
 )]
 pub(crate) async fn remove_method(
@@ -185,12 +185,37 @@ pub(crate) async fn remove_method(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The audit filters, as documented; parsed from the query by hand so
+/// every mistake gets tapin's error body.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct AuditQuery {
+    /// Only events about this account.
+    upn: Option<String>,
+    /// Only this kind (pass_issued, method_removed, ...).
+    event: Option<String>,
+    /// From this time (RFC 3339).
+    since: Option<DateTime<Utc>>,
+    /// Before this time (RFC 3339).
+    until: Option<DateTime<Utc>>,
+    /// `csv` for a spreadsheet download.
+    format: Option<AuditFormat>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+enum AuditFormat {
+    Json,
+    Csv,
+}
+
 fn time_param(
     q: &HashMap<String, String>,
     name: &'static str,
 ) -> Result<Option<DateTime<Utc>>, ApiError> {
     q.get(name)
-        .filter(|v| !v.is_empty())
         .map(|v| {
             DateTime::parse_from_rfc3339(v)
                 .map(|t| t.with_timezone(&Utc))
@@ -240,20 +265,14 @@ fn csv(events: &[AuditEvent]) -> String {
 #[utoipa::path(
     get,
     path = "/api/v1/admin/audit",
-    params(
-        ("upn" = Option<String>, Query, description = "Only events about this account"),
-        ("event" = Option<String>, Query, description = "Only this kind (pass_issued, method_removed, ...)"),
-        ("since" = Option<String>, Query, description = "From this time (RFC 3339)"),
-        ("until" = Option<String>, Query, description = "Before this time (RFC 3339)"),
-        ("format" = Option<String>, Query, description = "csv for a spreadsheet download"),
-    ),
+    params(AuditQuery),
     responses(
         (status = 200, description = "Events, oldest first (JSON, or CSV with format=csv)", body = Vec<AuditEntry>),
         (status = 400, description = "A filter is not right", body = tapin_api::wire::ErrorBody),
         (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
         (status = 403, description = "Not allowed to read the audit trail", body = tapin_api::wire::ErrorBody),
     ),
-    security(("session" = []), ("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     tag = "help desk"
 )]
 pub(crate) async fn audit(

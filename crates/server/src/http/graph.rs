@@ -462,16 +462,34 @@ fn user_search(q: &HashMap<String, String>) -> Result<UserSearch, GraphFailure> 
     Ok(search)
 }
 
+/// The query of `GET /users`, as documented (parsed by `user_search`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct UsersQuery {
+    /// `startswith(userPrincipalName,'x')` and/or `startswith(displayName,'x')`, joined by ` or `.
+    #[param(
+        rename = "$filter",
+        pattern = "^startswith\\((userPrincipalName|displayName),'[^']*'\\)( or startswith\\((userPrincipalName|displayName),'[^']*'\\))?$"
+    )]
+    filter: Option<String>,
+    /// `"displayName:x"` (the start of any word of the name) and/or `"userPrincipalName:x"`, joined by ` OR `.
+    #[param(
+        rename = "$search",
+        pattern = "^\"(displayName|userPrincipalName):[^\"]*\"( OR \"(displayName|userPrincipalName):[^\"]*\")?$"
+    )]
+    search: Option<String>,
+    /// At most this many (1 to 999; 100 by default).
+    #[param(rename = "$top", minimum = 1, maximum = 999)]
+    top: Option<u32>,
+}
+
 // ---- handlers -----------------------------------------------------------------
 
 #[utoipa::path(
     get,
     path = "/graph/v1.0/users",
-    params(
-        ("$filter" = Option<String>, Query, description = "startswith(userPrincipalName,'x') and/or startswith(displayName,'x'), joined by or"),
-        ("$search" = Option<String>, Query, description = "\"displayName:x\" (any word of the name) OR \"userPrincipalName:x\""),
-        ("$top" = Option<u32>, Query, description = "At most this many (1 to 999; 100 by default)"),
-    ),
+    params(UsersQuery),
     responses(
         (status = 200, description = "Users, by account name", body = Collection<GraphUser>),
         (status = 400, description = "An unsupported $filter, $search or $top", body = GraphError),

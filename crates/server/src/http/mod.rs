@@ -14,7 +14,6 @@ pub mod serve;
 use crate::domain::{Error, Tapin};
 use crate::pool::{HashPool, Ticket};
 use assets::Assets;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRef, FromRequest, FromRequestParts, Request, State,
 };
@@ -199,32 +198,56 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(match &rejection {
-                JsonRejection::BytesRejection(_)
-                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-                {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::InvalidInput,
+                "Send the request as application/json.",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         ErrorCode::PayloadTooLarge,
                         format!("The request is larger than {BODY_LIMIT_BYTES} bytes."),
                     )
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        ErrorCode::InvalidInput,
+                        "The request body could not be read.",
+                    )
                 }
-                JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    ErrorCode::InvalidInput,
-                    "Send the request as application/json.",
+            })?;
+        // Every body tapin takes is an object: serde would otherwise read a
+        // struct from an array of its fields in order.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidInput,
+                "The request body must be a JSON object.",
+            ));
+        }
+        match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidInput,
+                format!(
+                    "The request is not valid JSON of the expected shape: {}",
+                    rejection.body_text()
                 ),
-                _ => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::InvalidInput,
-                    format!(
-                        "The request is not valid JSON of the expected shape: {}",
-                        rejection.body_text()
-                    ),
-                ),
-            }),
+            )),
         }
     }
 }

@@ -1,0 +1,166 @@
+// The Graph-shaped admin API as a help desk's script meets it: plain
+// fetch with a bearer token from `tapin token create`, Graph's field
+// names, statuses and error shape, against a real server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, cli } from './helpers.mjs';
+
+let server, graph, full, readOnly, revoked;
+
+const token = (...args) => JSON.parse(cli(server.db, 'token', 'create', '--json', ...args));
+
+before(async () => {
+  server = await startServer();
+  const db = server.db;
+  cli(db, 'policy', 'set', '--enabled', 'true', '--min-lifetime', '60', '--max-lifetime', '480');
+  cli(db, 'user', 'add', 'ada@contoso.com', '--name', 'Ada Lovelace', '--group', 'staff');
+  cli(db, 'user', 'add', 'pat@contoso.com', '--name', 'Pat Privileged', '--role', 'admin',
+    '--admin-role', 'privileged-authentication-administrator', '--admin-role', 'authentication-policy-administrator');
+  full = token('--as', 'pat@contoso.com', '--name', 'onboarding');
+  readOnly = token('--as', 'pat@contoso.com', '--name', 'reports', '--read-only');
+  revoked = token('--as', 'pat@contoso.com', '--name', 'old');
+  cli(db, 'token', 'revoke', revoked.id);
+  graph = `${server.url}/graph/v1.0`;
+});
+after(() => server.stop());
+
+async function call(method, path, { as = full, body } = {}) {
+  const headers = { authorization: `Bearer ${as.token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${graph}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+/** Graph's error shape, and nothing of tapin's own around it. */
+function graphError(res, status, code) {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.deepEqual(Object.keys(res.body), ['error']);
+  assert.equal(res.body.error.code, code);
+  assert.equal(typeof res.body.error.message, 'string');
+  assert.ok(res.body.error.message.length > 0);
+}
+
+const PASSES = '/users/ada@contoso.com/authentication/temporaryAccessPassMethods';
+const POLICY = '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass';
+
+test('a pass is created, listed, read and deleted; its code is shown once and signs in', async () => {
+  const created = await call('POST', PASSES, { body: { lifetimeInMinutes: 120, isUsableOnce: true } });
+  assert.equal(created.status, 201);
+  const pass = created.body;
+  assert.equal(pass['@odata.type'], '#microsoft.graph.temporaryAccessPassAuthenticationMethod');
+  assert.match(pass.temporaryAccessPass, /^[A-Z2-9#]{8}$/);
+  assert.equal(pass.lifetimeInMinutes, 120);
+  assert.equal(pass.isUsableOnce, true);
+  assert.equal(pass.isUsable, true);
+  assert.equal(pass.methodUsabilityReason, 'EnabledByPolicy');
+  for (const field of ['createdDateTime', 'startDateTime']) assert.ok(!Number.isNaN(Date.parse(pass[field])), field);
+
+  const list = await call('GET', PASSES);
+  assert.equal(list.status, 200);
+  assert.equal(list.body.value.length, 1);
+  assert.equal(list.body.value[0].id, pass.id);
+  assert.equal(list.body.value[0].temporaryAccessPass, undefined, 'the code is never shown again');
+
+  // The same user by id, as Graph scripts address users too.
+  const user = (await call('GET', '/users/ada@contoso.com')).body;
+  const one = await call('GET', `/users/${user.id}/authentication/temporaryAccessPassMethods/${pass.id}`);
+  assert.equal(one.status, 200);
+  assert.equal(one.body.temporaryAccessPass, undefined);
+  assert.equal(one.body.startDateTime, list.body.value[0].startDateTime);
+
+  const methods = await call('GET', '/users/ada@contoso.com/authentication/methods');
+  assert.deepEqual(methods.body.value.map((m) => m['@odata.type']), ['#microsoft.graph.temporaryAccessPassAuthenticationMethod']);
+
+  const signIn = await fetch(`${server.url}/api/v1/signin/pass`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: server.url },
+    body: JSON.stringify({ upn: 'ada@contoso.com', pass: pass.temporaryAccessPass }),
+  });
+  assert.equal(signIn.status, 200, 'the issued code signs in');
+  const used = await call('GET', `${PASSES}/${pass.id}`);
+  assert.equal(used.body.methodUsabilityReason, 'OneTimeUsed');
+  assert.equal(used.body.isUsable, false);
+
+  assert.equal((await call('DELETE', `${PASSES}/${pass.id}`)).status, 204);
+  graphError(await call('GET', `${PASSES}/${pass.id}`), 404, 'Request_ResourceNotFound');
+  assert.deepEqual((await call('GET', PASSES)).body.value, []);
+  graphError(await call('DELETE', `${PASSES}/${pass.id}`), 404, 'Request_ResourceNotFound');
+});
+
+test('a delayed start is kept, and the pass is not yet usable', async () => {
+  const start = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, '+02:00');
+  const created = await call('POST', PASSES, { body: { startDateTime: start } });
+  assert.equal(created.status, 201);
+  assert.equal(created.body.methodUsabilityReason, 'NotYetValid');
+  assert.equal(Date.parse(created.body.startDateTime), Date.parse(start));
+  assert.equal(created.body.lifetimeInMinutes, 60, 'the policy default');
+  assert.equal(created.body.isUsableOnce, false, 'the policy default');
+});
+
+test('the policy is read and patched, with the same validation as the command line', async () => {
+  const before = await call('GET', POLICY);
+  assert.equal(before.status, 200);
+  assert.equal(before.body.id, 'TemporaryAccessPass');
+  assert.equal(before.body.state, 'enabled');
+  assert.equal(before.body.defaultLifetimeInMinutes, 60);
+  assert.deepEqual(before.body.includeTargets, [{ targetType: 'group', id: 'all_users', isRegistrationRequired: false }]);
+
+  const patched = await call('PATCH', POLICY, { body: { defaultLifetimeInMinutes: 90, defaultLength: 12, excludeTargets: [{ targetType: 'group', id: 'contractors' }] } });
+  assert.equal(patched.status, 204);
+  const after = (await call('GET', POLICY)).body;
+  assert.equal(after.defaultLifetimeInMinutes, 90);
+  assert.equal(after.defaultLength, 12);
+  assert.deepEqual(after.excludeTargets, [{ targetType: 'group', id: 'contractors' }]);
+  assert.match(cli(server.db, 'policy', 'show'), /90/, 'the command line sees the same policy');
+
+  const bad = await call('PATCH', POLICY, { body: { minimumLifetimeInMinutes: 300, maximumLifetimeInMinutes: 120 } });
+  graphError(bad, 400, 'badRequest');
+  graphError(await call('PATCH', POLICY, { body: { state: 'maybe' } }), 400, 'badRequest');
+  assert.equal((await call('GET', POLICY)).body.minimumLifetimeInMinutes, 60, 'nothing half written');
+  await call('PATCH', POLICY, { body: { defaultLifetimeInMinutes: 60, defaultLength: 8, excludeTargets: [] } });
+});
+
+test('users are found by the start of their account name, with $top', async () => {
+  const res = await call('GET', `/users?$filter=${encodeURIComponent("startswith(userPrincipalName,'ad')")}&$top=5`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body.value.map((u) => u.userPrincipalName), ['ada@contoso.com']);
+  const all = await call('GET', '/users?$top=1');
+  assert.equal(all.body.value.length, 1);
+  graphError(await call('GET', '/users?$top=0'), 400, 'badRequest');
+  graphError(await call('GET', `/users?$filter=${encodeURIComponent("endswith(mail,'x')")}`), 400, 'badRequest');
+});
+
+test('errors: lifetime out of policy, unknown user, read-only writing, revoked token, issuing for yourself', async () => {
+  const outOfPolicy = await call('POST', PASSES, { body: { lifetimeInMinutes: 5 } });
+  graphError(outOfPolicy, 400, 'badRequest');
+  assert.match(outOfPolicy.body.error.message, /between 60 and 480/);
+
+  graphError(await call('POST', '/users/nobody@contoso.com/authentication/temporaryAccessPassMethods', { body: {} }), 404, 'Request_ResourceNotFound');
+  graphError(await call('GET', '/users/424242'), 404, 'Request_ResourceNotFound');
+
+  graphError(await call('POST', PASSES, { as: readOnly, body: {} }), 403, 'accessDenied');
+  graphError(await call('PATCH', POLICY, { as: readOnly, body: { defaultLifetimeInMinutes: 120 } }), 403, 'accessDenied');
+  assert.equal((await call('GET', PASSES, { as: readOnly })).status, 200, 'a read-only token reads');
+
+  const gone = await call('GET', PASSES, { as: revoked });
+  graphError(gone, 401, 'InvalidAuthenticationToken');
+  assert.match(gone.headers.get('www-authenticate'), /^Bearer/);
+  graphError(await call('GET', PASSES, { as: { token: 'tapin_0000' } }), 401, 'InvalidAuthenticationToken');
+  const none = await fetch(`${graph}/users`);
+  assert.equal(none.status, 401);
+
+  graphError(await call('POST', '/users/pat@contoso.com/authentication/temporaryAccessPassMethods', { body: {} }), 403, 'accessDenied');
+  graphError(await call('POST', PASSES, { body: { lifetimeInMinutes: 'long' } }), 400, 'badRequest');
+  graphError(await call('GET', '/nothing/here'), 404, 'Request_ResourceNotFound');
+
+  // Every one of them is in the audit trail with the acting administrator; no token in it.
+  const audit = cli(server.db, 'audit', '--json');
+  assert.match(audit, /"actor":\s*"pat@contoso.com","at":"[^"]+","client":"","detail":"[^"]*","event":"pass_issued"/);
+  assert.doesNotMatch(audit, new RegExp(full.token));
+});
+
+test('the API is described in the OpenAPI document, with bearer authentication', async () => {
+  const doc = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
+  assert.ok(doc.paths['/graph/v1.0/users/{id}/authentication/temporaryAccessPassMethods'].post);
+  assert.equal(doc.components.securitySchemes.bearer.scheme, 'bearer');
+});
