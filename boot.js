@@ -61,6 +61,10 @@
     };
     // "Next" pressed before this script ran submitted the form the plain
     // way (?username=...): take the name back and carry on from there.
+    // A sign-in link from the help desk names the account (?upn=), never the pass.
+    var named = /[?&]upn=([^&]*)/.exec(location.search);
+    var upnField = document.getElementById("upn");
+    if (named && upnField && !upnField.value) upnField.value = decodeURIComponent(named[1].replace(/\+/g, " "));
     var sent = /[?&]username=([^&]*)/.exec(location.search);
     if (sent) {
       var field = document.getElementById("upn");

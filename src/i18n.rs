@@ -104,8 +104,20 @@ fn from_page() -> &'static str {
 /// Picks the language, loads its sentences and mirrors the page for
 /// right-to-left ones.
 pub async fn init() {
+    init_with(None).await
+}
+
+/// As `init`, with a bundle's own sentences too (`locales/<part>/<lang>.json`),
+/// so the first load never carries them.
+pub async fn init_with(part: Option<&str>) {
     let lang = from_page();
-    let text = catalog_text(lang).await.unwrap_or_default();
+    let mut strings = parse(&catalog_text(lang).await.unwrap_or_default());
+    if let Some(part) = part {
+        let url = format!("/locales/{part}/{lang}.json");
+        if let Ok(res) = gloo_net::http::Request::get(&url).send().await {
+            strings.extend(parse(&res.text().await.unwrap_or_default()));
+        }
+    }
     let browser: Vec<String> = web_sys::window()
         .map(|w| {
             w.navigator()
@@ -118,7 +130,7 @@ pub async fn init() {
     let _ = CHOSEN.set(Chosen {
         lang,
         locale: regional(lang, &browser),
-        strings: parse(&text),
+        strings,
     });
     if let Some(html) = web_sys::window()
         .and_then(|w| w.document())

@@ -3,6 +3,7 @@
 //! signing in with a passkey, `tapin-methods` (security info). Each bundle
 //! links only what its own routes use.
 
+pub mod admin;
 pub mod api;
 pub mod countdown;
 pub mod i18n;

@@ -10,6 +10,9 @@ use crate::time::local;
 use tapin_api::validate::{ValidationCode, ValidationError};
 use tapin_api::wire::{ErrorCode, Method, MethodKind};
 
+/// Plain sentences as functions named after their keys (also used by the
+/// help desk's own catalog in `admin::text`).
+#[macro_export]
 macro_rules! sentences {
     ($($key:ident),* $(,)?) => {
         $(
@@ -19,6 +22,7 @@ macro_rules! sentences {
             }
         )*
         /// Every plain key, for the completeness test of the locale files.
+        #[allow(dead_code)]
         pub const PLAIN_KEYS: &[&str] = &[$(stringify!($key)),*];
     };
 }
@@ -75,6 +79,7 @@ sentences!(
     EVERYWHERE_HEADING,
     EVERYWHERE_EXPLAIN,
     SIGN_OUT_EVERYWHERE,
+    INFO_HELP_DESK,
     NEVER,
     DEFAULT_BADGE,
     ADDED,
@@ -146,7 +151,10 @@ pub fn invalid_field(e: &ValidationError) -> &'static str {
         ValidationCode::PassTooShort => "FIELD_PASS_TOO_SHORT",
         ValidationCode::PassTooLong => "FIELD_PASS_TOO_LONG",
         ValidationCode::PassCharacters => "FIELD_PASS_CHARACTERS",
-        ValidationCode::LifetimeRange | ValidationCode::LengthRange => "FIELD_OUT_OF_RANGE",
+        ValidationCode::LifetimeRange
+        | ValidationCode::LengthRange
+        | ValidationCode::MinAboveMax
+        | ValidationCode::OutsidePolicy => "FIELD_OUT_OF_RANGE",
     })
 }
 

@@ -4,7 +4,7 @@
 pub mod add;
 mod list;
 mod passkey;
-mod qr;
+pub mod qr;
 mod security_info;
 pub mod webauthn;
 

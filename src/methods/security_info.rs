@@ -109,6 +109,7 @@ pub fn SecurityInfo() -> impl IntoView {
                         <dt>{text::INFO_SESSION_ENDS()}</dt>
                         <dd>{local(s.expires_at)}</dd>
                     </dl>
+                    {s.admin.then(|| view! { <p><a href="/admin" class="button secondary">{text::INFO_HELP_DESK()}</a></p> })}
                     {s.passwordless_deadline.map(|deadline| view! { <Countdown deadline skew phase_out=phase/> })}
                     <p class="visually-hidden" role="status" aria-live="polite">{move || status.get()}</p>
                     <p class="success" hidden=move || status.with(String::is_empty)>{move || status.get()}</p>

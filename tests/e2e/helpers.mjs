@@ -1,7 +1,7 @@
 // Starts a real tapin server on a fresh SQLite file per test, drives the
 // real CLI against it, and launches Debian's Chromium through Playwright.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -190,3 +190,42 @@ export async function api(page, method, path, body) {
     return { status: res.status, body: text ? JSON.parse(text) : null };
   }, [method, path, body]);
 }
+
+export const ADA = 'ada@contoso.com';
+export const MEL = 'mel@contoso.com';
+export const PAT = 'pat@contoso.com';
+export const GIL = 'gil@contoso.com';
+
+/** A server whose clock the test moves, with members and administrators of each kind. */
+export async function helpDesk(t) {
+  const clock = join(mkdtempSync(join(tmpdir(), 'tapin-clock-')), 'ahead');
+  writeFileSync(clock, '0');
+  const server = await startServer(['--test-clock-file', clock]);
+  t.after(() => server.stop());
+  const db = server.db;
+  cli(db, 'policy', 'set', '--enabled', 'true', '--max-lifetime', '43200');
+  cli(db, 'user', 'add', ADA, '--name', 'Ada Lovelace', '--group', 'staff');
+  cli(db, 'user', 'add', MEL, '--name', 'Mel Member', '--group', 'staff');
+  cli(db, 'user', 'add', PAT, '--name', 'Pat Privileged', '--role', 'admin',
+    '--admin-role', 'privileged-authentication-administrator', '--admin-role', 'authentication-policy-administrator');
+  cli(db, 'user', 'add', GIL, '--name', 'Gil Reader', '--role', 'admin', '--admin-role', 'global-reader');
+  return { server, moveClock: (seconds) => writeFileSync(clock, String(Math.round(seconds))) };
+}
+
+/** Pass sign-in, a passkey added, signed out, then signed in with the passkey alone. */
+export async function passkeySession(context, page, server, upn) {
+  const keys = await authenticators(context, page);
+  await signIn(page, server.url, upn, issue(server.db, upn).temporaryAccessPass);
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Desk laptop');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.success').getByText('was added').waitFor();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  await page.getByRole('link', { name: 'Sign in with a passkey' }).click();
+  await page.getByRole('button', { name: 'Use my passkey' }).click();
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  return keys;
+}
+

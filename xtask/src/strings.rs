@@ -84,32 +84,41 @@ fn looks_like_prose(s: &str) -> bool {
             >= 4
 }
 
+/// The catalogs: `locales/` for every page, `locales/admin/` for the help
+/// desk's bundle alone (so the first load never carries its sentences).
+const PARTS: [&str; 2] = ["", "admin/"];
+
 pub fn lint(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
     let locales = root.join("locales");
-    let en = read_catalog(&locales.join("en.json"))?;
-    let mut catalogs = vec![("en".to_string(), en.clone())];
-    for lang in ["de", "ar"] {
-        catalogs.push((
-            lang.into(),
-            read_catalog(&locales.join(format!("{lang}.json")))?,
-        ));
-    }
-    for (lang, catalog) in &catalogs {
-        let keys: BTreeSet<_> = catalog.keys().collect();
-        let en_keys: BTreeSet<_> = en.keys().collect();
-        for k in en_keys.difference(&keys) {
-            problems.push(format!("locales/{lang}.json lacks {k}"));
-        }
-        for k in keys.difference(&en_keys) {
-            problems.push(format!(
-                "locales/{lang}.json has {k}, which en.json does not"
-            ));
-        }
-        for (k, v) in catalog {
-            if v.trim().is_empty() {
-                problems.push(format!("locales/{lang}.json: {k} is empty"));
+    // Every key of every part, in English: what the app may use.
+    let mut en = Catalog::new();
+    let mut catalogs = Vec::new();
+    for part in PARTS {
+        let part_en = read_catalog(&locales.join(format!("{part}en.json")))?;
+        for k in part_en.keys() {
+            if en.contains_key(k) {
+                problems.push(format!("{k} is in more than one catalog"));
             }
+        }
+        en.extend(part_en.clone());
+        for lang in ["en", "de", "ar"] {
+            let file = format!("locales/{part}{lang}.json");
+            let catalog = read_catalog(&root.join(&file))?;
+            let keys: BTreeSet<_> = catalog.keys().collect();
+            let en_keys: BTreeSet<_> = part_en.keys().collect();
+            for k in en_keys.difference(&keys) {
+                problems.push(format!("{file} lacks {k}"));
+            }
+            for k in keys.difference(&en_keys) {
+                problems.push(format!("{file} has {k}, which the English one does not"));
+            }
+            for (k, v) in &catalog {
+                if v.trim().is_empty() {
+                    problems.push(format!("{file}: {k} is empty"));
+                }
+            }
+            catalogs.push(file);
         }
     }
 
@@ -158,7 +167,7 @@ pub fn lint(root: &Path) -> Result<(), String> {
             }
         }
     }
-    for page in ["index.html", "methods.html"] {
+    for page in ["index.html", "methods.html", "admin.html"] {
         let html = std::fs::read_to_string(root.join(page)).map_err(|e| e.to_string())?;
         for part in html.split("data-i18n=\"").skip(1) {
             used.insert(part.split('"').next().unwrap_or_default().to_string());
@@ -167,17 +176,17 @@ pub fn lint(root: &Path) -> Result<(), String> {
     for key in &used {
         if !en.contains_key(key) {
             problems.push(format!(
-                "the key {key} is used but locales/en.json lacks it"
+                "the key {key} is used but no English catalog has it"
             ));
         }
     }
     let unused: Vec<_> = en.keys().filter(|k| !used.contains(*k)).collect();
     for k in &unused {
-        problems.push(format!("locales/en.json has {k}, which nothing uses"));
+        problems.push(format!("{k} is in a catalog, but nothing uses it"));
     }
     if problems.is_empty() {
         println!(
-            "translations: {} keys in {} languages, {} Rust files checked, no hard-coded sentences",
+            "translations: {} keys in {} catalog files, {} Rust files checked, no hard-coded sentences",
             en.len(),
             catalogs.len(),
             files.len()

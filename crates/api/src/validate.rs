@@ -42,6 +42,10 @@ pub enum ValidationCode {
     NameTooLong,
     NameCharacters,
     CodeShape,
+    /// The policy's minimum lifetime is above its maximum.
+    MinAboveMax,
+    /// A lifetime outside the policy's minimum and maximum.
+    OutsidePolicy,
 }
 
 impl ValidationCode {
@@ -60,6 +64,8 @@ impl ValidationCode {
             Self::NameTooLong => "name_too_long",
             Self::NameCharacters => "name_characters",
             Self::CodeShape => "code_shape",
+            Self::MinAboveMax => "min_above_max",
+            Self::OutsidePolicy => "outside_policy",
         }
     }
 }
@@ -94,6 +100,10 @@ impl fmt::Display for ValidationError {
             }
             ValidationCode::NameCharacters => "contains control characters".to_string(),
             ValidationCode::CodeShape => format!("must be the {CODE_DIGITS} digits you received"),
+            ValidationCode::MinAboveMax => "must not be below the minimum lifetime".to_string(),
+            ValidationCode::OutsidePolicy => {
+                "must be between the policy's minimum and maximum lifetime".to_string()
+            }
         };
         write!(f, "{} {}", self.field, text)
     }
@@ -254,6 +264,33 @@ pub fn validate_lifetime(field: &'static str, minutes: u32) -> Result<u32, Valid
         Ok(minutes)
     } else {
         Err(err(field, ValidationCode::LifetimeRange))
+    }
+}
+
+/// The policy's lifetimes, as the command line, the API and the policy
+/// page check them: each in range, the minimum not above the maximum, the
+/// default between them.
+pub fn validate_policy_lifetimes(min: u32, max: u32, default: u32) -> Result<(), ValidationError> {
+    validate_lifetime("min_lifetime_minutes", min)?;
+    validate_lifetime("max_lifetime_minutes", max)?;
+    validate_lifetime("default_lifetime_minutes", default)?;
+    if min > max {
+        return Err(err("max_lifetime_minutes", ValidationCode::MinAboveMax));
+    }
+    validate_issue_lifetime("default_lifetime_minutes", default, min, max).map(|_| ())
+}
+
+/// A pass's lifetime under a policy allowing `min` to `max` minutes.
+pub fn validate_issue_lifetime(
+    field: &'static str,
+    minutes: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ValidationError> {
+    if (min..=max).contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(err(field, ValidationCode::OutsidePolicy))
     }
 }
 

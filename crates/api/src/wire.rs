@@ -29,6 +29,9 @@ pub struct SessionInfo {
     pub passwordless_deadline: Option<DateTime<Utc>>,
     /// The server's clock when it answered, so the app can correct for a skewed client clock.
     pub server_time: DateTime<Utc>,
+    /// An administrator signed in with a passkey or security key: the help desk is open to them.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// The kinds of sign-in method, strongest first.

@@ -145,6 +145,9 @@ enum Command {
         /// Fail when the brotli-compressed security-info bundle is larger than this many bytes.
         #[arg(long)]
         methods_budget_bytes: Option<usize>,
+        /// Fail when the help desk's bundle is larger, brotli-compressed.
+        #[arg(long)]
+        admin_budget_bytes: Option<usize>,
     },
 }
 
@@ -155,10 +158,19 @@ enum ConfigCommand {
 }
 
 fn open(db: &std::path::Path, keys: &Path, settings: Settings) -> Result<Tapin, Error> {
+    open_with_clock(db, keys, settings, Arc::new(SystemClock))
+}
+
+fn open_with_clock(
+    db: &std::path::Path,
+    keys: &Path,
+    settings: Settings,
+    clock: Arc<dyn crate::domain::Clock>,
+) -> Result<Tapin, Error> {
     let ca = DB_CA_FILE.get().cloned().flatten();
     let store = crate::storage::open(&db.to_string_lossy(), ca.as_deref()).map_err(Error::from)?;
     let keyring = load_or_create_keys(keys)?;
-    Ok(Tapin::new(store, Arc::new(SystemClock), settings).with_keyring(keyring))
+    Ok(Tapin::new(store, clock, settings).with_keyring(keyring))
 }
 
 fn print_json<T: serde::Serialize>(v: &T) {
@@ -211,7 +223,14 @@ pub fn main() -> ExitCode {
             dist,
             budget_bytes,
             methods_budget_bytes,
-        } => assets(&dist, pack.as_deref(), budget_bytes, methods_budget_bytes),
+            admin_budget_bytes,
+        } => assets(
+            &dist,
+            pack.as_deref(),
+            budget_bytes,
+            methods_budget_bytes,
+            admin_budget_bytes,
+        ),
         Command::User(cmd) => open().and_then(|t| user(&t, cmd)),
         Command::Policy(cmd) => open().and_then(|t| policy(&t, cmd)),
         Command::Tap(cmd) => open().and_then(|t| tap(&t, cmd)),

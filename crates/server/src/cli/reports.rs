@@ -88,6 +88,7 @@ pub(super) fn assets(
     pack: Option<&std::path::Path>,
     budget_bytes: Option<usize>,
     methods_budget_bytes: Option<usize>,
+    admin_budget_bytes: Option<usize>,
 ) -> Result<(), Error> {
     let assets = Assets::load(dist)
         .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dist.display())))?;
@@ -118,6 +119,7 @@ pub(super) fn assets(
             "security info (/security-info, /passkey)",
             methods_budget_bytes,
         ),
+        ("/admin.html", "help desk (/admin)", admin_budget_bytes),
     ] {
         let mut files = assets.load_of(page);
         if files.is_empty() {
@@ -126,6 +128,9 @@ pub(super) fn assets(
         // The page's script fetches the chosen language's sentences at
         // start: counted here as English, the catalog most people get.
         files.extend(assets.get("/locales/en.json"));
+        if page == "/admin.html" {
+            files.extend(assets.get("/locales/admin/en.json"));
+        }
         println!("{title}");
         println!(
             "  {:<42} {:>10} {:>10} {:>10}",

@@ -88,6 +88,10 @@ pub(super) struct ServeArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics (keep it off the public network).
     #[arg(long, env = "TAPIN_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
+    /// Tests only, refused by an optimised build: the clock runs this many
+    /// seconds (written in the file, read at every use) ahead of the system's.
+    #[arg(long, hide = true)]
+    test_clock_file: Option<PathBuf>,
     /// `json` writes one JSON object per log line, for log collectors.
     #[arg(long, value_enum, default_value = "text", env = "TAPIN_LOG_FORMAT")]
     log_format: LogFormat,
@@ -97,6 +101,20 @@ pub(super) struct ServeArgs {
 pub(super) enum LogFormat {
     Text,
     Json,
+}
+
+/// The system clock moved by the seconds written in a file (tests of a
+/// running server: a delayed start reached, a pass expired).
+struct FileClock(PathBuf);
+
+impl crate::domain::Clock for FileClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let ahead = std::fs::read_to_string(&self.0)
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or(0);
+        chrono::Utc::now() + Duration::seconds(ahead)
+    }
 }
 
 /// The demo deployment's passes, printed at every start.
@@ -279,8 +297,16 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     let origin = public_origin
         .clone()
         .unwrap_or_else(|| "http://localhost".into());
-    let tapin = open(db, keys, settings)?
-        .with_relying_party(crate::domain::service::relying_party(&origin)?);
+    let tapin = match &args.test_clock_file {
+        None => open(db, keys, settings)?,
+        Some(_) if !cfg!(debug_assertions) => {
+            return Err(Error::invalid(
+                "--test-clock-file is for tests, and only a debug build takes it",
+            ))
+        }
+        Some(file) => open_with_clock(db, keys, settings, Arc::new(FileClock(file.clone())))?,
+    }
+    .with_relying_party(crate::domain::service::relying_party(&origin)?);
     let sealed = tapin.seal_plain_secrets()?;
     if sealed > 0 {
         tracing::info!(

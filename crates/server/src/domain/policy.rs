@@ -3,7 +3,7 @@
 
 use super::{model::User, Error, Result};
 use serde::{Deserialize, Serialize};
-use tapin_api::validate::{validate_lifetime, validate_pass_length};
+use tapin_api::validate::{validate_pass_length, validate_policy_lifetimes, ValidationCode};
 
 /// A member of the include or exclude list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,25 +86,21 @@ impl Policy {
 
     /// Checks every range of DESIGN.md §2 and that default lies between min and max.
     pub fn validate(&self) -> Result<()> {
-        validate_lifetime("min_lifetime_minutes", self.min_lifetime_minutes)?;
-        validate_lifetime("max_lifetime_minutes", self.max_lifetime_minutes)?;
-        validate_lifetime("default_lifetime_minutes", self.default_lifetime_minutes)?;
         validate_pass_length(self.length)?;
-        if self.min_lifetime_minutes > self.max_lifetime_minutes {
-            return Err(Error::invalid(format!(
-                "minimum lifetime ({}) is above maximum lifetime ({})",
-                self.min_lifetime_minutes, self.max_lifetime_minutes
-            )));
-        }
-        if !(self.min_lifetime_minutes..=self.max_lifetime_minutes)
-            .contains(&self.default_lifetime_minutes)
-        {
-            return Err(Error::invalid(format!(
-                "default lifetime ({}) must be between the minimum ({}) and maximum ({})",
-                self.default_lifetime_minutes, self.min_lifetime_minutes, self.max_lifetime_minutes
-            )));
-        }
-        Ok(())
+        let (min, max, default) = (
+            self.min_lifetime_minutes,
+            self.max_lifetime_minutes,
+            self.default_lifetime_minutes,
+        );
+        validate_policy_lifetimes(min, max, default).map_err(|e| match e.code {
+            ValidationCode::MinAboveMax => Error::invalid(format!(
+                "minimum lifetime ({min}) is above maximum lifetime ({max})"
+            )),
+            ValidationCode::OutsidePolicy => Error::invalid(format!(
+                "default lifetime ({default}) must be between the minimum ({min}) and maximum ({max})"
+            )),
+            _ => e.into(),
+        })
     }
 }
 

@@ -355,7 +355,14 @@ impl Tapin {
         let lifetime = opts
             .lifetime_minutes
             .unwrap_or(policy.default_lifetime_minutes);
-        if !(policy.min_lifetime_minutes..=policy.max_lifetime_minutes).contains(&lifetime) {
+        if tapin_api::validate_issue_lifetime(
+            "lifetime",
+            lifetime,
+            policy.min_lifetime_minutes,
+            policy.max_lifetime_minutes,
+        )
+        .is_err()
+        {
             return Err(Error::Invalid(
                 format!(
                     "lifetime must be between {} and {} minutes under the policy",
@@ -711,5 +718,6 @@ pub(super) fn session_info(user: &User, record: &SessionRecord, now: DateTime<Ut
         expires_at: record.expires_at,
         passwordless_deadline: record.passwordless_deadline,
         server_time: now,
+        admin: user.role == super::Role::Admin && record.pass_id.is_none(),
     }
 }

@@ -459,6 +459,8 @@ pub(crate) async fn openapi() -> Response {
 
 /// Routes of the second, lazily loaded bundle (security info and passkey sign-in).
 const METHODS_ROUTES: &[&str] = &["/security-info", "/passkey"];
+/// Routes of the third: the help desk.
+const ADMIN_ROUTES: &[&str] = &["/admin"];
 
 /// Files of the built app; any other path outside the API is one of the
 /// app's own routes, so it gets the page and the app's router takes over.
@@ -484,11 +486,15 @@ async fn static_or_app(State(state): State<AppState>, req: Request) -> Response 
         return assets::respond(asset, req.headers());
     }
     let last = path.rsplit('/').next().unwrap_or("");
-    let page = if METHODS_ROUTES
-        .iter()
-        .any(|r| path == *r || path.starts_with(&format!("{r}/")))
-    {
+    let under = |routes: &[&str]| {
+        routes
+            .iter()
+            .any(|r| path == *r || path.starts_with(&format!("{r}/")))
+    };
+    let page = if under(METHODS_ROUTES) {
         state.assets.get("/methods.html")
+    } else if under(ADMIN_ROUTES) {
+        state.assets.get("/admin.html")
     } else {
         state.assets.index()
     };

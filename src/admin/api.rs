@@ -1,0 +1,164 @@
+//! The help desk's client: the Graph-shaped API for users, passes, sessions
+//! and the policy; `/api/v1/admin/` for the rest. Both answer errors with
+//! tapin's stable code (Graph's `innerError.code`), which the pages word.
+
+use crate::api::Failure;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tapin_api::admin::{AdminMe, AuditEntry, MethodRemoval, UserDetail};
+use tapin_api::graph::{
+    Collection, GraphError, GraphUser, NewTemporaryAccessPass, TemporaryAccessPassConfiguration,
+    TemporaryAccessPassConfigurationPatch, TemporaryAccessPassMethod,
+};
+use tapin_api::wire::{ErrorBody, ErrorCode};
+
+const GRAPH: &str = "/graph/v1.0";
+
+async fn failure(response: Response) -> Failure {
+    let Ok(text) = response.text().await else {
+        return Failure::Network;
+    };
+    if let Ok(body) = serde_json::from_str::<ErrorBody>(&text) {
+        return Failure::Api(body);
+    }
+    match serde_json::from_str::<GraphError>(&text) {
+        Ok(g) => {
+            let code = serde_json::from_value::<ErrorCode>(serde_json::Value::String(
+                g.error.inner_error.code,
+            ))
+            .unwrap_or(ErrorCode::Internal);
+            let mut body = ErrorBody::new(code, g.error.message);
+            body.field = g.error.inner_error.field;
+            Failure::Api(body)
+        }
+        Err(_) => Failure::Network,
+    }
+}
+
+async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, Failure> {
+    let response = sent.map_err(|_| Failure::Network)?;
+    if response.ok() {
+        response.json::<T>().await.map_err(|_| Failure::Network)
+    } else {
+        Err(failure(response).await)
+    }
+}
+
+async fn done(sent: Result<Response, gloo_net::Error>) -> Result<(), Failure> {
+    let response = sent.map_err(|_| Failure::Network)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(failure(response).await)
+    }
+}
+
+async fn with_body<B: Serialize>(request: RequestBuilder, body: &B) -> Result<Response, Failure> {
+    let request = request.json(body).map_err(|_| Failure::Network)?;
+    request.send().await.map_err(|_| Failure::Network)
+}
+
+fn encode(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
+}
+
+pub async fn me() -> Result<AdminMe, Failure> {
+    read(Request::get("/api/v1/admin/me").send().await).await
+}
+
+/// Users whose account name, or any word of whose name, starts with `q`.
+pub async fn search(q: &str) -> Result<Vec<GraphUser>, Failure> {
+    let q = q.trim().replace('"', "");
+    let url = if q.is_empty() {
+        format!("{GRAPH}/users?$top=25")
+    } else {
+        let term = |property: &str| format!("\"{property}:{q}\"");
+        let search = [term("displayName"), term("userPrincipalName")].join(" OR ");
+        format!("{GRAPH}/users?$top=25&$search={}", encode(&search))
+    };
+    read::<Collection<GraphUser>>(Request::get(&url).send().await)
+        .await
+        .map(|c| c.value)
+}
+
+pub async fn user(id: &str) -> Result<UserDetail, Failure> {
+    read(
+        Request::get(&format!("/api/v1/admin/users/{}", encode(id)))
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn issue(
+    id: &str,
+    pass: &NewTemporaryAccessPass,
+) -> Result<TemporaryAccessPassMethod, Failure> {
+    let url = format!(
+        "{GRAPH}/users/{}/authentication/temporaryAccessPassMethods",
+        encode(id)
+    );
+    let response = with_body(Request::post(&url), pass).await?;
+    read(Ok(response)).await
+}
+
+pub async fn revoke_pass(id: &str, pass_id: &str) -> Result<(), Failure> {
+    let url = format!(
+        "{GRAPH}/users/{}/authentication/temporaryAccessPassMethods/{}",
+        encode(id),
+        encode(pass_id)
+    );
+    done(Request::delete(&url).send().await).await
+}
+
+pub async fn remove_method(id: &str, method_id: &str, reason: String) -> Result<(), Failure> {
+    let url = format!(
+        "/api/v1/admin/users/{}/methods/{}",
+        encode(id),
+        encode(method_id)
+    );
+    done(Ok(with_body(
+        Request::delete(&url),
+        &MethodRemoval { reason },
+    )
+    .await?))
+    .await
+}
+
+pub async fn clear_lockout(id: &str) -> Result<(), Failure> {
+    let url = format!("/api/v1/admin/users/{}/lockout", encode(id));
+    done(Request::delete(&url).send().await).await
+}
+
+pub async fn sign_out_everywhere(id: &str) -> Result<(), Failure> {
+    let url = format!("{GRAPH}/users/{}/revokeSignInSessions", encode(id));
+    done(Request::post(&url).send().await).await
+}
+
+const POLICY: &str = "/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass";
+
+pub async fn policy() -> Result<TemporaryAccessPassConfiguration, Failure> {
+    read(Request::get(POLICY).send().await).await
+}
+
+pub async fn save_policy(patch: &TemporaryAccessPassConfigurationPatch) -> Result<(), Failure> {
+    done(Ok(with_body(Request::patch(POLICY), patch).await?)).await
+}
+
+/// The audit URL for these filters (`csv` for the download link).
+pub fn audit_url(filters: &[(&str, String)], csv: bool) -> String {
+    let mut query: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    if csv {
+        query.push("format=csv".into());
+    }
+    format!("/api/v1/admin/audit?{}", query.join("&"))
+}
+
+pub async fn audit(url: &str) -> Result<Vec<AuditEntry>, Failure> {
+    read(Request::get(url).send().await).await
+}
