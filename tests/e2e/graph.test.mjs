@@ -3,7 +3,7 @@
 // names, statuses and error shape, against a real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, cli } from './helpers.mjs';
+import { startServer, cli, totp } from './helpers.mjs';
 
 let server, graph, full, readOnly, revoked;
 
@@ -157,6 +157,31 @@ test('errors: lifetime out of policy, unknown user, read-only writing, revoked t
   const audit = cli(server.db, 'audit', '--json');
   assert.match(audit, /"actor":\s*"pat@contoso.com","at":"[^"]+","client":"","detail":"[^"]*","event":"pass_issued"/);
   assert.doesNotMatch(audit, new RegExp(full.token));
+});
+
+test('a lost method is listed with its Graph type and deleted through its typed collection only', async () => {
+  const pass = (await call('POST', PASSES, { body: {} })).body.temporaryAccessPass;
+  const signIn = await fetch(`${server.url}/api/v1/signin/pass`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: server.url },
+    body: JSON.stringify({ upn: 'ada@contoso.com', pass }),
+  });
+  const cookie = signIn.headers.get('set-cookie').split(';')[0];
+  const asAda = (path, body) => fetch(`${server.url}${path}`, {
+    method: 'POST', headers: { cookie, origin: server.url, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then((r) => r.json());
+  const started = await asAda('/api/v1/methods/authenticator/start');
+  await asAda('/api/v1/methods/authenticator/finish', { id: started.id, name: 'Old phone', code: totp(started.secret) });
+
+  const methods = (await call('GET', '/users/ada@contoso.com/authentication/methods')).body.value;
+  const oath = methods.find((m) => m['@odata.type'] === '#microsoft.graph.softwareOathAuthenticationMethod');
+  assert.equal(oath.displayName, 'Old phone');
+  graphError(await call('DELETE', `/users/ada@contoso.com/authentication/fido2Methods/${oath.id}`), 404, 'Request_ResourceNotFound');
+  assert.equal((await call('DELETE', `/users/ada@contoso.com/authentication/softwareOathMethods/${oath.id}`, { as: readOnly })).status, 403);
+  assert.equal((await call('DELETE', `/users/ada@contoso.com/authentication/softwareOathMethods/${oath.id}`)).status, 204);
+  const after = (await call('GET', '/users/ada@contoso.com/authentication/methods')).body.value;
+  assert.ok(!after.some((m) => m.id === oath.id));
+  await call('DELETE', `${PASSES}/${(await call('GET', PASSES)).body.value[0].id}`);
 });
 
 test('the API is described in the OpenAPI document, with bearer authentication', async () => {
