@@ -99,23 +99,31 @@ pub fn Frame(children: ChildrenFn) -> impl IntoView {
     view! {
         <header class="top">
             <span class="brand">{text::APP_NAME()}</span>
-            <nav class="languages" aria-label=text::LANGUAGE()>
-                {[("en", text::LANG_EN()), ("de", text::LANG_DE()), ("ar", text::LANG_AR())]
-                    .into_iter()
-                    .map(|(code, name)| {
-                        let current = crate::i18n::lang() == code;
-                        view! {
-                            <a href=format!("?lng={code}") lang=code hreflang=code
-                                aria-current=current.then_some("true")>{name}</a>
-                        }
-                    })
-                    .collect_view()}
-            </nav>
+            <LanguageLinks/>
         </header>
         <main class="card">
             <Progress/>
             {children()}
         </main>
+    }
+}
+
+/// The languages, each a link that reloads the page in it.
+#[component]
+pub fn LanguageLinks() -> impl IntoView {
+    view! {
+        <nav class="languages" aria-label=text::LANGUAGE()>
+            {[("en", text::LANG_EN()), ("de", text::LANG_DE()), ("ar", text::LANG_AR())]
+                .into_iter()
+                .map(|(code, name)| {
+                    let current = crate::i18n::lang() == code;
+                    view! {
+                        <a href=format!("?lng={code}") lang=code hreflang=code
+                            aria-current=current.then_some("true")>{name}</a>
+                    }
+                })
+                .collect_view()}
+        </nav>
     }
 }
 

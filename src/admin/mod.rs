@@ -101,18 +101,7 @@ fn Header(me: Option<AdminMe>) -> impl IntoView {
                     <a href="/security-info">{text::ADM_MY_METHODS()}</a>
                 </nav>
             })}
-            <nav class="languages" aria-label=crate::text::LANGUAGE()>
-                {[("en", crate::text::LANG_EN()), ("de", crate::text::LANG_DE()), ("ar", crate::text::LANG_AR())]
-                    .into_iter()
-                    .map(|(code, name)| {
-                        let current = crate::i18n::lang() == code;
-                        view! {
-                            <a href=format!("?lng={code}") lang=code hreflang=code
-                                aria-current=current.then_some("true")>{name}</a>
-                        }
-                    })
-                    .collect_view()}
-            </nav>
+            <crate::shell::LanguageLinks/>
             {signed_in.then(|| view! {
                 <button type="button" class="link" on:click=sign_out>{crate::text::SIGN_OUT()}</button>
             })}

@@ -4,43 +4,13 @@
 // in target/screenshots; and sign-in plus a registration by keyboard alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import { startServer, seed, issue, browser, cli, totp } from './helpers.mjs';
+import { check, locale, variants } from './axe.mjs';
+import { startServer, seed, issue, browser, cli, totp, ADA } from './helpers.mjs';
 
-const SHOTS = resolve(import.meta.dirname, '../../target/screenshots');
-mkdirSync(SHOTS, { recursive: true });
-const ADA = 'ada@contoso.com';
-const locale = (lang) => JSON.parse(readFileSync(resolve(import.meta.dirname, `../../locales/${lang}.json`), 'utf8'));
 
 let chrome;
 before(async () => { chrome = await browser(); });
 after(async () => { await chrome.close(); });
-
-/** Zero axe violations on the page as it is now; a screenshot either way. */
-async function check(page, variant, state) {
-  await page.screenshot({ path: join(SHOTS, `${variant}-${state}.png`), fullPage: true });
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  assert.deepEqual(found, [], `${variant} ${state}: axe violations`);
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  const viewport = page.viewportSize().width;
-  assert.ok(width <= viewport, `${variant} ${state}: ${width}px wide in a ${viewport}px viewport`);
-}
-
-const desktop = { viewport: { width: 1024, height: 800 } };
-const phone = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
-const variants = [
-  { name: 'light', lang: 'en', options: { colorScheme: 'light', ...desktop } },
-  { name: 'dark', lang: 'en', options: { colorScheme: 'dark', ...desktop } },
-  { name: 'phone', lang: 'en', options: { colorScheme: 'light', ...phone } },
-  { name: 'phone-dark', lang: 'en', options: { colorScheme: 'dark', ...phone } },
-  { name: 'ar', lang: 'ar', options: { colorScheme: 'light', ...desktop } },
-  { name: 'ar-dark', lang: 'ar', options: { colorScheme: 'dark', ...desktop } },
-  { name: 'ar-phone', lang: 'ar', options: { colorScheme: 'light', ...phone } },
-  { name: 'de-phone-dark', lang: 'de', options: { colorScheme: 'dark', ...phone } },
-];
 
 for (const variant of variants) {
   test(`every screen and state passes axe (${variant.name})`, async (t) => {

@@ -45,6 +45,7 @@ test('an administrator signs in with a passkey, finds a user and issues a delaye
   assert.equal(await page.getByRole('link', { name: 'Help desk' }).count(), 0);
   assert.equal((await api(page, 'GET', '/api/v1/admin/me')).status, 403);
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
 
   await passkeySession(desk, page, server, PAT);
   await page.getByRole('link', { name: 'Help desk' }).click();

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use tapin_api::admin::{
@@ -40,7 +40,7 @@ async fn acting<T: Send + 'static>(
 }
 
 fn json<T: serde::Serialize>(v: T) -> Response {
-    no_store(Json(v).into_response())
+    super::json_no_store(StatusCode::OK, v)
 }
 
 #[utoipa::path(

@@ -4,7 +4,7 @@
 //! operations as the command line and the admin pages.
 
 use super::error::ApiError;
-use super::{domain, no_store, read_mostly, session_token, ApiJson, AppState};
+use super::{domain, read_mostly, session_token, ApiJson, AppState};
 use crate::domain::{Actor, Error, IssueOptions, PassView, PolicyChange, Tapin, Target, User};
 use crate::domain::{Policy, StoredMethod, UserSearch};
 use axum::extract::{Path, Query, State};
@@ -198,9 +198,7 @@ async fn acting<T: Send + 'static>(
     Ok(domain(state, move |t| work(t, &actor)).await?)
 }
 
-fn json<T: serde::Serialize>(status: StatusCode, v: T) -> Response {
-    no_store((status, Json(v)).into_response())
-}
+use super::json_no_store as json;
 
 /// A JSON body, its rejections in Graph's shape.
 pub struct GraphJson<T>(pub T);

@@ -1,13 +1,13 @@
 //! Security info over HTTP: methods, passkey sign-in, sign out everywhere.
 
 use super::error::ApiError;
-use super::{domain, no_store, read_mostly, session_token, set_cookie, ApiJson, AppState, Client};
+use super::{domain, read_mostly, session_token, set_cookie, ApiJson, AppState, Client};
 use crate::domain::Error;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
-use axum::{Json, Router};
+use axum::Router;
 use tapin_api::wire::{
     CodeFinish, EmailStart, PasskeySignIn, PhoneStart, Rename, TotpFinish, WebauthnFinish,
     WebauthnStart,
@@ -35,7 +35,7 @@ fn token(headers: &HeaderMap) -> Result<String, ApiError> {
 }
 
 fn json<T: serde::Serialize>(v: T) -> Response {
-    no_store(Json(v).into_response())
+    super::json_no_store(StatusCode::OK, v)
 }
 
 #[utoipa::path(

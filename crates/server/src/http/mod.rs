@@ -356,6 +356,11 @@ pub(crate) async fn sign_in_with_pass(
     Ok(signed_in_response(signed_in?))
 }
 
+/// A JSON answer no cache keeps.
+pub(crate) fn json_no_store<T: serde::Serialize>(status: StatusCode, v: T) -> Response {
+    no_store((status, Json(v)).into_response())
+}
+
 pub(crate) fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
