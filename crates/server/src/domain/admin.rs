@@ -4,8 +4,7 @@
 //! The pass, lockout and session operations themselves live in `service`,
 //! shared with the command line.
 
-use super::methods::{random_id, strongest};
-use super::service::{hash_token, random_hex};
+use super::methods::{hash_token, random_hex, random_id, strongest};
 use super::store::{ApiToken, Change, LockoutCounts, UserSearch};
 use super::{
     Actor, AdminRole, AuditEvent, AuditFilter, Error, PassView, Result, Role, SessionRecord,

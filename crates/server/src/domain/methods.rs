@@ -115,6 +115,19 @@ pub fn strongest<'a>(methods: impl Iterator<Item = &'a StoredMethod>) -> Option<
 }
 
 /// 128 random bits as 32 lower-case hex digits: method and challenge ids.
+/// SHA-256 of a bearer secret (a session or API token): what is stored.
+pub fn hash_token(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// `bytes` from the OS CSPRNG, as hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
 pub fn random_id() -> String {
     let mut buf = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut buf);

@@ -7,7 +7,8 @@ use super::methods::{
     six_digit_code, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
 };
 use super::secrets::Keyring;
-use super::service::{hash_token, random_hex, session_info, SignedIn};
+use super::methods::{hash_token, random_hex};
+use super::service::{session_info, SignedIn};
 use super::store::{AddOutcome, Change, SendKeys};
 use super::{Actor, AuditFilter, Error, Result, SessionRecord, Tapin, User};
 use chrono::{DateTime, Duration, Utc};

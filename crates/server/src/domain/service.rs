@@ -3,6 +3,7 @@
 
 use super::courier::Wake;
 use super::followup::FollowUps;
+use super::methods::{hash_token, random_hex};
 use super::pass::{decoy_hash, generate_code, hash_code, CheckHere, PassCheck};
 use super::secrets::Keyring;
 use super::store::{AttemptKeys, AttemptLimits, LockoutCounts, Reservation, SendLimits};
@@ -11,8 +12,6 @@ use super::{
     PolicyChange, Result, Role, SessionRecord, Store, StoredPass, Usability, User,
 };
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tapin_api::wire::SessionInfo;
 use tapin_api::{normalize_pass, normalize_upn};
@@ -119,16 +118,6 @@ pub fn relying_party(origin: &str) -> Result<webauthn_rs::Webauthn> {
     builder
         .build()
         .map_err(|e| Error::invalid(format!("cannot use {origin} for passkeys: {e}")))
-}
-
-pub(super) fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-pub(super) fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    hex::encode(buf)
 }
 
 fn pass_id() -> String {
