@@ -154,7 +154,8 @@ pub fn invalid_field(e: &ValidationError) -> &'static str {
         ValidationCode::LifetimeRange
         | ValidationCode::LengthRange
         | ValidationCode::MinAboveMax
-        | ValidationCode::OutsidePolicy => "FIELD_OUT_OF_RANGE",
+        | ValidationCode::OutsidePolicy
+        | ValidationCode::TimeZoneShape => "FIELD_OUT_OF_RANGE",
     })
 }
 

@@ -11,7 +11,14 @@ use tapin_api::graph::{NewTemporaryAccessPass, TemporaryAccessPassMethod};
 use tapin_api::validate_issue_lifetime;
 
 #[component]
-pub fn IssuePass(id: String, upn: String, done: Callback<String>) -> impl IntoView {
+pub fn IssuePass(
+    id: String,
+    upn: String,
+    user_zone: Option<String>,
+    done: Callback<String>,
+) -> impl IntoView {
+    // Only a zone this browser knows can be written in (Intl throws otherwise).
+    let user_zone = StoredValue::new(user_zone.filter(|z| zone::zones().contains(z)));
     let policy = LocalResource::new(api::policy);
     let open = RwSignal::new(false);
     let issued = RwSignal::new(None::<(TemporaryAccessPassMethod, String)>);
@@ -28,7 +35,7 @@ pub fn IssuePass(id: String, upn: String, done: Callback<String>) -> impl IntoVi
                     {move || policy.get().map(|p| match p {
                         Err(f) => view! { <p class="error" role="alert">{text::failure(&f)}</p> }.into_any(),
                         Ok(p) => view! {
-                            <IssueForm id=id.get_value() min=p.minimum_lifetime_in_minutes max=p.maximum_lifetime_in_minutes
+                            <IssueForm id=id.get_value() user_zone=user_zone.get_value() min=p.minimum_lifetime_in_minutes max=p.maximum_lifetime_in_minutes
                                 default=p.default_lifetime_in_minutes forced_once=p.is_usable_once
                                 on_issued=Callback::new(move |r| issued.set(Some(r)))
                                 on_cancel=Callback::new(move |_| open.set(false))/>
@@ -43,6 +50,7 @@ pub fn IssuePass(id: String, upn: String, done: Callback<String>) -> impl IntoVi
 #[component]
 fn IssueForm(
     id: String,
+    user_zone: Option<String>,
     min: u32,
     max: u32,
     default: u32,
@@ -50,6 +58,7 @@ fn IssueForm(
     on_issued: Callback<(TemporaryAccessPassMethod, String)>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
+    let user_zone = StoredValue::new(user_zone);
     let lifetime = RwSignal::new(default.to_string());
     let once = RwSignal::new(forced_once);
     let later = RwSignal::new(false);
@@ -86,8 +95,10 @@ fn IssueForm(
         Some(None) => text::ADM_START_INVALID().to_string(),
         Some(Some(s)) => {
             let utc = s.with_timezone(&chrono::Utc);
+            let theirs = user_zone.with_value(|z| z.clone().map(|z| (zone::in_zone(utc, &z), z)));
             text::start_preview(
                 &zone::in_zone(utc, &zone_name.get()),
+                theirs.as_ref().map(|(t, z)| (z.as_str(), t.as_str())),
                 &crate::time::local(utc),
             )
         }

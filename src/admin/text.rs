@@ -29,6 +29,7 @@ crate::sentences!(
     ADM_ROLE_ADMIN,
     ADM_ROLE_MEMBER,
     ADM_GROUPS,
+    ADM_USER_ZONE,
     ADM_PASS_HEADING,
     ADM_NO_PASS,
     ADM_PASS_STATE,
@@ -199,8 +200,21 @@ pub fn lifetime_range(min: u32, max: u32) -> String {
     )
 }
 
-pub fn start_preview(in_zone: &str, yours: &str) -> String {
-    tf("ADM_START_PREVIEW", &[("start", in_zone), ("yours", yours)])
+/// The start in the chosen zone, on the user's clock when their zone is
+/// known, and on the administrator's.
+pub fn start_preview(in_zone: &str, theirs: Option<(&str, &str)>, yours: &str) -> String {
+    match theirs {
+        Some((zone, theirs)) => tf(
+            "ADM_START_PREVIEW_USER",
+            &[
+                ("start", in_zone),
+                ("zone", zone),
+                ("theirs", theirs),
+                ("yours", yours),
+            ],
+        ),
+        None => tf("ADM_START_PREVIEW", &[("start", in_zone), ("yours", yours)]),
+    }
 }
 
 /// What the shared policy rules found wrong with a field.

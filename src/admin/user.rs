@@ -117,6 +117,7 @@ fn Sections(
             <dt>{text::ADM_ACCOUNT()}</dt><dd>{upn.clone()}</dd>
             <dt>{text::ADM_ROLE()}</dt><dd>{role}</dd>
             <dt>{text::ADM_GROUPS()}</dt><dd>{groups}</dd>
+            {d.time_zone.clone().map(|z| view! { <dt>{text::ADM_USER_ZONE()}</dt><dd>{z}</dd> })}
         </dl>
 
         <section aria-labelledby="pass-heading">
@@ -142,7 +143,7 @@ fn Sections(
                     }.into_any()
                 }
             }}
-            {manage.then(|| view! { <IssuePass id=d.id.clone() upn=upn.clone() done/> })}
+            {manage.then(|| view! { <IssuePass id=d.id.clone() upn=upn.clone() user_zone=d.time_zone.clone() done/> })}
         </section>
 
         <section aria-labelledby="methods-heading">

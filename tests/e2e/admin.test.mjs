@@ -62,6 +62,8 @@ test('an administrator signs in with a passkey, finds a user and issues a delaye
   await page.getByLabel('Time', { exact: true }).fill('09:00');
   await page.getByLabel('Time zone').selectOption('Asia/Tokyo');
   await page.locator('.preview').getByText(/GMT\+9/).waitFor();
+  // Beside it, the same instant on Ada's clock in Berlin: 01:00.
+  assert.match(await page.locator('.preview').innerText(), /For the user \(Europe\/Berlin\): .*1:00.*GMT\+1/);
   await page.getByRole('button', { name: 'Issue the pass' }).click();
   await page.getByRole('heading', { name: 'The new pass', level: 2 }).waitFor();
 

@@ -204,7 +204,7 @@ export async function helpDesk(t) {
   t.after(() => server.stop());
   const db = server.db;
   cli(db, 'policy', 'set', '--enabled', 'true', '--max-lifetime', '43200');
-  cli(db, 'user', 'add', ADA, '--name', 'Ada Lovelace', '--group', 'staff');
+  cli(db, 'user', 'add', ADA, '--name', 'Ada Lovelace', '--group', 'staff', '--time-zone', 'Europe/Berlin');
   cli(db, 'user', 'add', MEL, '--name', 'Mel Member', '--group', 'staff');
   cli(db, 'user', 'add', PAT, '--name', 'Pat Privileged', '--role', 'admin',
     '--admin-role', 'privileged-authentication-administrator', '--admin-role', 'authentication-policy-administrator');

@@ -33,6 +33,9 @@ pub struct UserDetail {
     /// `member` or `admin`.
     pub role: String,
     pub groups: Vec<String>,
+    /// Where the user lives (IANA name), when known.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     pub methods: Vec<Method>,
     pub pass: Option<TemporaryAccessPassMethod>,
     pub lockout: LockoutState,

@@ -46,6 +46,8 @@ pub enum ValidationCode {
     MinAboveMax,
     /// A lifetime outside the policy's minimum and maximum.
     OutsidePolicy,
+    /// Not an IANA time zone name.
+    TimeZoneShape,
 }
 
 impl ValidationCode {
@@ -66,6 +68,7 @@ impl ValidationCode {
             Self::CodeShape => "code_shape",
             Self::MinAboveMax => "min_above_max",
             Self::OutsidePolicy => "outside_policy",
+            Self::TimeZoneShape => "time_zone_shape",
         }
     }
 }
@@ -103,6 +106,9 @@ impl fmt::Display for ValidationError {
             ValidationCode::MinAboveMax => "must not be below the minimum lifetime".to_string(),
             ValidationCode::OutsidePolicy => {
                 "must be between the policy's minimum and maximum lifetime".to_string()
+            }
+            ValidationCode::TimeZoneShape => {
+                "must be a time zone's name, such as Europe/Berlin or UTC".to_string()
             }
         };
         write!(f, "{} {}", self.field, text)
@@ -291,6 +297,25 @@ pub fn validate_issue_lifetime(
         Ok(minutes)
     } else {
         Err(err(field, ValidationCode::OutsidePolicy))
+    }
+}
+
+/// A time zone's IANA name (`Europe/Berlin`, `America/Argentina/Salta`,
+/// `UTC`): its shape, since the zone database lives in the browser.
+pub fn normalize_time_zone(zone: &str) -> Result<String, ValidationError> {
+    let zone = zone.trim();
+    let shaped = (1..=64).contains(&zone.len())
+        && zone.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c))
+        })
+        && zone.starts_with(|c: char| c.is_ascii_uppercase());
+    if shaped {
+        Ok(zone.to_string())
+    } else {
+        Err(err("time_zone", ValidationCode::TimeZoneShape))
     }
 }
 

@@ -65,6 +65,7 @@ fn server_on_this_thread(trusted: &[&str], queue: usize) -> Server {
             role: Role::Member,
             admin_roles: vec![],
             groups: vec![],
+            time_zone: None,
         })
         .unwrap();
     let state = AppState {

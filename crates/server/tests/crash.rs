@@ -191,6 +191,7 @@ fn sigkill_at_random_moments_leaves_nothing_half_done() {
                         role: Role::Member,
                         admin_roles: vec![],
                         groups: vec![],
+                        time_zone: None,
                     })
                     .unwrap();
                     let pass = t

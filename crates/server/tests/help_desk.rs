@@ -69,6 +69,7 @@ fn world() -> World {
                 role,
                 admin_roles: roles,
                 groups: vec![],
+                time_zone: None,
             })
             .unwrap();
     }
@@ -306,6 +307,47 @@ fn users_are_found_by_account_name_or_any_word_of_their_name() {
         Err(Error::NotFound(_))
     ));
     assert_eq!(w.tapin.user_by_ref("1").unwrap().upn, "ada@contoso.com");
+}
+
+#[test]
+fn a_user_keeps_a_time_zone_and_a_name_that_is_not_one_is_refused() {
+    let w = world();
+    let add = |upn: &str, zone: &str| {
+        w.tapin.add_user(NewUser {
+            upn: upn.into(),
+            display_name: "Someone".into(),
+            role: Role::Member,
+            admin_roles: vec![],
+            groups: vec![],
+            time_zone: Some(zone.into()),
+        })
+    };
+    let user = add("tz@contoso.com", " America/Argentina/Salta ").unwrap();
+    assert_eq!(user.time_zone.as_deref(), Some("America/Argentina/Salta"));
+    assert_eq!(
+        w.tapin
+            .user_by_ref("tz@contoso.com")
+            .unwrap()
+            .time_zone
+            .as_deref(),
+        Some("America/Argentina/Salta")
+    );
+    for bad in [
+        "",
+        "Berlin time",
+        "../etc/passwd",
+        "europe/berlin",
+        "Europe//Berlin",
+    ] {
+        assert!(
+            matches!(add("bad@contoso.com", bad), Err(Error::Invalid(..))),
+            "{bad:?} is not a zone"
+        );
+    }
+    assert!(matches!(
+        w.tapin.user_by_ref("bad@contoso.com"),
+        Err(Error::NotFound(_))
+    ));
 }
 
 #[test]

@@ -44,6 +44,7 @@ fn add(t: &Tapin, upn: &str, role: Role, admin_roles: &[AdminRole], groups: &[&s
         role,
         admin_roles: admin_roles.to_vec(),
         groups: groups.iter().map(|g| g.to_string()).collect(),
+        time_zone: None,
     })
     .unwrap();
 }

@@ -18,6 +18,7 @@ fn reads_do_not_queue_behind_a_write_in_progress() {
                 role: Role::Member,
                 admin_roles: vec![],
                 groups: vec![],
+                time_zone: None,
             },
             Utc::now(),
         )

@@ -31,6 +31,9 @@ pub(super) enum UserCommand {
         /// A group the user belongs to (repeatable).
         #[arg(long = "group")]
         groups: Vec<String>,
+        /// Where the user lives (IANA name, e.g. Europe/Berlin): the help desk shows a pass's start on their clock.
+        #[arg(long)]
+        time_zone: Option<String>,
     },
     List {
         #[arg(long)]
@@ -163,6 +166,7 @@ pub(super) fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
             role,
             admin_roles,
             groups,
+            time_zone,
         } => {
             let user = t.add_user(NewUser {
                 upn,
@@ -187,6 +191,7 @@ pub(super) fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
                     })
                     .collect(),
                 groups,
+                time_zone,
             })?;
             println!("added {} ({})", user.upn, user.display_name);
         }

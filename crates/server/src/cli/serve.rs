@@ -130,6 +130,7 @@ fn demo_user(
     role: Role,
     admin_roles: Vec<AdminRole>,
     group: &str,
+    zone: &str,
 ) -> Result<(), Error> {
     t.add_user(NewUser {
         upn: upn.into(),
@@ -137,6 +138,7 @@ fn demo_user(
         role,
         admin_roles,
         groups: vec![group.into()],
+        time_zone: Some(zone.into()),
     })
     .map(|_| ())
 }
@@ -155,7 +157,15 @@ pub(super) fn seed_demo(t: &Tapin) -> Result<Demo, Error> {
                 ..Default::default()
             },
         )?;
-        demo_user(t, DEMO_UPN, "Dana Demo", Role::Member, vec![], "staff")?;
+        demo_user(
+            t,
+            DEMO_UPN,
+            "Dana Demo",
+            Role::Member,
+            vec![],
+            "staff",
+            "Europe/London",
+        )?;
         demo_user(
             t,
             DEMO_ADMIN_UPN,
@@ -166,6 +176,7 @@ pub(super) fn seed_demo(t: &Tapin) -> Result<Demo, Error> {
                 AdminRole::AuthenticationPolicyAdministrator,
             ],
             "it",
+            "Europe/Berlin",
         )?;
         demo_user(
             t,
@@ -174,13 +185,22 @@ pub(super) fn seed_demo(t: &Tapin) -> Result<Demo, Error> {
             Role::Admin,
             vec![AdminRole::GlobalReader],
             "audit",
+            "America/New_York",
         )?;
-        for (upn, name) in [
-            ("adele.vance@tapin.example", "Adele Vance"),
-            ("lee.gu@tapin.example", "Lee Gu"),
-            ("megan.bowen@tapin.example", "Megan Bowen"),
+        for (upn, name, zone) in [
+            (
+                "adele.vance@tapin.example",
+                "Adele Vance",
+                "America/Los_Angeles",
+            ),
+            ("lee.gu@tapin.example", "Lee Gu", "Asia/Seoul"),
+            (
+                "megan.bowen@tapin.example",
+                "Megan Bowen",
+                "Australia/Sydney",
+            ),
         ] {
-            demo_user(t, upn, name, Role::Member, vec![], "staff")?;
+            demo_user(t, upn, name, Role::Member, vec![], "staff", zone)?;
         }
         let now = t.now().fixed_offset();
         // Expired an hour ago.

@@ -33,6 +33,10 @@ pub struct User {
     pub admin_roles: Vec<AdminRole>,
     pub groups: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// Where the user lives (an IANA name such as Europe/Berlin), so the
+    /// help desk can show a pass's start on the user's clock.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 impl User {
@@ -48,6 +52,7 @@ pub struct NewUser {
     pub role: Role,
     pub admin_roles: Vec<AdminRole>,
     pub groups: Vec<String>,
+    pub time_zone: Option<String>,
 }
 
 /// Who asks for a change.

@@ -166,6 +166,7 @@ mod tests {
             admin_roles: vec![],
             groups: groups.iter().map(|g| g.to_string()).collect(),
             created_at: chrono::Utc::now(),
+            time_zone: None,
         }
     }
 

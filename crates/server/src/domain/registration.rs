@@ -6,8 +6,8 @@ use super::methods::{
     base32, base32_decode, code_hash, equal_time, is_issued_id, otpauth_uri, random_id,
     six_digit_code, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
 };
-use super::secrets::Keyring;
 use super::methods::{hash_token, random_hex};
+use super::secrets::Keyring;
 use super::service::{session_info, SignedIn};
 use super::store::{AddOutcome, Change, SendKeys};
 use super::{Actor, AuditFilter, Error, Result, SessionRecord, Tapin, User};

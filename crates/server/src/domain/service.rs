@@ -221,10 +221,16 @@ impl Tapin {
             ));
         }
         groups.dedup();
+        let time_zone = new
+            .time_zone
+            .as_deref()
+            .map(tapin_api::normalize_time_zone)
+            .transpose()?;
         let user = NewUser {
             upn,
             display_name,
             groups,
+            time_zone,
             ..new
         };
         Ok(self.store.insert_user(&user, self.now())?)

@@ -106,6 +106,7 @@ pub(crate) async fn user(
         display_name: o.user.display_name.clone(),
         role: super::graph::graph_user(&o.user).role,
         groups: o.user.groups.clone(),
+        time_zone: o.user.time_zone.clone(),
         methods: o.methods.iter().map(|m| m.view()).collect(),
         pass: o.pass.as_ref().map(|p| graph_pass(p, None)),
         lockout: LockoutState {

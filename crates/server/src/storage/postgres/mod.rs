@@ -170,6 +170,7 @@ CREATE TABLE api_tokens (
     revoked_at BIGINT
 );
 "#,
+    "ALTER TABLE users ADD COLUMN time_zone TEXT;",
 ];
 
 /// Any number: the advisory lock that lets one instance migrate at a time.
@@ -214,6 +215,7 @@ fn user_at(row: &Row, at: usize) -> User {
         admin_roles: serde_json::from_str::<Vec<AdminRole>>(&admin_roles).unwrap_or_default(),
         groups: serde_json::from_str(&groups).unwrap_or_default(),
         created_at: time(row.get(at + 6)),
+        time_zone: row.get(at + 7),
     }
 }
 

@@ -49,7 +49,7 @@ impl Sessions for PgStore {
     fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
         self.one(
             "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at,
-                    u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at
+                    u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
             &[&token_hash],
             |r| (session_row(r), user_at(r, 8)),

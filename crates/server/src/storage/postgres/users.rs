@@ -16,8 +16,8 @@ impl Users for PgStore {
         let row = self
             .client()?
             .query_one(
-                &format!("INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"),
-                &[&user.upn, &user.display_name, &role, &json(&user.admin_roles), &json(&user.groups), &ms(at)],
+                &format!("INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"),
+                &[&user.upn, &user.display_name, &role, &json(&user.admin_roles), &json(&user.groups), &ms(at), &user.time_zone],
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {

@@ -176,6 +176,8 @@ CREATE TABLE api_tokens (
     revoked_at INTEGER
 );
 "#,
+    // Where each user lives, for the help desk.
+    "ALTER TABLE users ADD COLUMN time_zone TEXT;",
 ];
 
 pub struct SqliteStore {
@@ -210,6 +212,7 @@ fn user_at(row: &Row, at: usize) -> rusqlite::Result<User> {
         admin_roles: serde_json::from_str::<Vec<AdminRole>>(&admin_roles).unwrap_or_default(),
         groups: serde_json::from_str(&groups).unwrap_or_default(),
         created_at: time(row.get(at + 6)?),
+        time_zone: row.get(at + 7)?,
     })
 }
 

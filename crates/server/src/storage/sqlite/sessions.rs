@@ -45,7 +45,7 @@ impl Sessions for SqliteStore {
         // One read, one snapshot: the session and its user together.
         self.read_row(
             "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at,
-                    u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at
+                    u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
             [token_hash],
             |r| Ok((session_row(r)?, user_at(r, 8)?)),

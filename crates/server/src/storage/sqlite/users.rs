@@ -15,8 +15,8 @@ impl Users for SqliteStore {
             Role::Member => "member",
         };
         conn.execute(
-            "INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![user.upn, user.display_name, role, json(&user.admin_roles), json(&user.groups), ms(at)],
+            "INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at, time_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![user.upn, user.display_name, role, json(&user.admin_roles), json(&user.groups), ms(at), user.time_zone],
         )
         .map_err(|e| match e.sqlite_error_code() {
             Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(format!("user {} already exists", user.upn)),
