@@ -24,7 +24,7 @@ async fn error_of(response: Response) -> Failure {
         .unwrap_or(Failure::Network)
 }
 
-async fn read<T: DeserializeOwned>(
+pub(crate) async fn read<T: DeserializeOwned>(
     response: Result<Response, gloo_net::Error>,
 ) -> Result<T, Failure> {
     let response = response.map_err(|_| Failure::Network)?;
@@ -45,7 +45,7 @@ async fn done(response: Result<Response, gloo_net::Error>) -> Result<(), Failure
     }
 }
 
-async fn send_json<B: Serialize, T: DeserializeOwned>(
+pub(crate) async fn send_json<B: Serialize, T: DeserializeOwned>(
     request: RequestBuilder,
     body: &B,
 ) -> Result<T, Failure> {

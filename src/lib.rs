@@ -12,5 +12,6 @@ pub mod nav;
 pub mod pages;
 pub mod shell;
 pub mod sign_in;
+pub mod signin;
 pub mod text;
 pub mod time;

@@ -11,10 +11,21 @@ import { createServer } from 'node:net';
 const ROOT = resolve(import.meta.dirname, '../..');
 const TAPIN = join(ROOT, 'target/debug/tapin');
 
-export async function startServer(extraArgs = []) {
+/** A port nothing listens on right now (for a server that must know its own address). */
+export async function freePort() {
+  const probe = createServer();
+  await new Promise((ok) => probe.listen(0, '127.0.0.1', ok));
+  const { port } = probe.address();
+  await new Promise((ok) => probe.close(ok));
+  return port;
+}
+
+/** `{ addr: true }` when `extraArgs` gives the address itself. */
+export async function startServer(extraArgs = [], { addr = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tapin-e2e-'));
   const db = join(dir, 'tapin.db');
-  const proc = spawn(TAPIN, ['serve', '--addr', '127.0.0.1:0', '--db', db, '--dist', join(ROOT, 'dist'), ...extraArgs], {
+  const listen = addr ? [] : ['--addr', '127.0.0.1:0'];
+  const proc = spawn(TAPIN, ['serve', ...listen, '--db', db, '--dist', join(ROOT, 'dist'), ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TAPIN_LOG: 'warn' },
   });

@@ -15,6 +15,9 @@ use std::process::{Command, ExitCode};
 
 const TRUNK_VERSION: &str = "0.21.14";
 const APT_PACKAGES: &[&str] = &[
+    // A relying party for the OpenID Connect tests: Apache with mod_auth_openidc.
+    "apache2",
+    "libapache2-mod-auth-openidc",
     "brotli",
     "chromium",
     "chromium-driver",
@@ -151,9 +154,11 @@ fn build_app() -> Result {
     run(cmd("trunk").args(["build", "--release", "--offline", "--skip-version-check"]))?;
     lazy_bundle("methods.html", "security-info")?;
     lazy_bundle("admin.html", "help-desk")?;
+    lazy_bundle("signin.html", "sign-in")?;
     extract_loader(&root().join("dist/index.html"))?;
     extract_loader(&root().join("dist/methods.html"))?;
-    extract_loader(&root().join("dist/admin.html"))
+    extract_loader(&root().join("dist/admin.html"))?;
+    extract_loader(&root().join("dist/signin.html"))
 }
 
 /// Builds the bundle of `page` on its own and puts its files beside the
@@ -255,6 +260,9 @@ fn size() -> Result {
         // The help desk's bundle, loaded at /admin only.
         "--admin-budget-bytes",
         "220000",
+        // Signing in to other applications, loaded at /signin only.
+        "--signin-budget-bytes",
+        "200000",
     ]))
 }
 
@@ -326,6 +334,8 @@ fn store_contract(pg: &services::Postgres) -> Result {
             "postgres_tls",
             "--test",
             "help_desk",
+            "--test",
+            "federation",
         ])
         .env("TAPIN_TEST_POSTGRES", &pg.url)
         .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)

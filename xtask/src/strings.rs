@@ -85,8 +85,9 @@ fn looks_like_prose(s: &str) -> bool {
 }
 
 /// The catalogs: `locales/` for every page, `locales/admin/` for the help
-/// desk's bundle alone (so the first load never carries its sentences).
-const PARTS: [&str; 2] = ["", "admin/"];
+/// desk's bundle and `locales/signin/` for the sign-in page's, each alone
+/// (so the first load never carries their sentences).
+const PARTS: [&str; 3] = ["", "admin/", "signin/"];
 
 pub fn lint(root: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
@@ -167,7 +168,7 @@ pub fn lint(root: &Path) -> Result<(), String> {
             }
         }
     }
-    for page in ["index.html", "methods.html", "admin.html"] {
+    for page in ["index.html", "methods.html", "admin.html", "signin.html"] {
         let html = std::fs::read_to_string(root.join(page)).map_err(|e| e.to_string())?;
         for part in html.split("data-i18n=\"").skip(1) {
             used.insert(part.split('"').next().unwrap_or_default().to_string());

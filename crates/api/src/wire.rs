@@ -313,9 +313,70 @@ pub enum ErrorCode {
     Overloaded,
     /// Too many verification codes were sent; try again at `retry_at`.
     TooManySends,
+    /// The session was opened with a weaker method than this change needs
+    /// (a code cannot remove a passkey), or too long ago: sign in again.
+    StrongerSignInNeeded,
     /// Anything a newer server says that this app does not know yet.
     #[serde(other)]
     Unknown,
+}
+
+/// A way to sign in that the sign-in page offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SignInChoice {
+    /// A passkey or security key.
+    Webauthn,
+    /// A code from an authenticator app.
+    AuthenticatorApp,
+    /// A Temporary Access Pass.
+    Pass,
+}
+
+/// `POST /api/v1/signin/options`: the ways offered, strongest first. An
+/// unknown account gets an answer of the same shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInOptions {
+    pub methods: Vec<SignInChoice>,
+}
+
+/// `POST /api/v1/signin/options` and `/api/v1/signin/webauthn/start`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignInAccount {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_name))]
+    pub upn: String,
+}
+
+/// `POST /api/v1/signin/code`: an authenticator app's code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CodeSignIn {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_name))]
+    pub upn: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9]{6}$", example = "123456")
+    )]
+    pub code: String,
+}
+
+/// What the sign-in page learns about an application's waiting sign-in request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthorizationRequestInfo {
+    /// The application's name, as its administrator registered it.
+    pub client_name: String,
+    /// Ask the person to agree before continuing.
+    pub consent: bool,
+    /// Only a passkey or security key will do.
+    pub phishing_resistant: bool,
+    /// The current session already satisfies the request: continue at once.
+    pub ready: bool,
 }
 
 /// Every error the API returns has this shape.

@@ -2,6 +2,7 @@
 //! policy and passes against the same database. One file per command group.
 
 mod admin;
+mod client;
 mod config;
 mod keys;
 mod reports;
@@ -9,6 +10,7 @@ mod serve;
 mod token;
 
 use admin::*;
+use client::*;
 use keys::*;
 use reports::*;
 use serve::*;
@@ -104,10 +106,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show or clear the failed sign-in attempts that lock an account.
     /// API tokens for the Graph-shaped API (/graph/v1.0/).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Applications that sign people in with tapin (OpenID Connect clients).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// The keys that sign ID tokens.
+    #[command(subcommand)]
+    Keys(SigningKeysCommand),
+    /// Show or clear the failed sign-in attempts that lock an account.
     #[command(subcommand)]
     Lockout(LockoutCommand),
     /// List or end a user's sessions.
@@ -148,6 +156,9 @@ enum Command {
         /// Fail when the help desk's bundle is larger, brotli-compressed.
         #[arg(long)]
         admin_budget_bytes: Option<usize>,
+        /// Fail when the sign-in page's bundle is larger, brotli-compressed.
+        #[arg(long)]
+        signin_budget_bytes: Option<usize>,
     },
 }
 
@@ -224,12 +235,14 @@ pub fn main() -> ExitCode {
             budget_bytes,
             methods_budget_bytes,
             admin_budget_bytes,
+            signin_budget_bytes,
         } => assets(
             &dist,
             pack.as_deref(),
             budget_bytes,
             methods_budget_bytes,
             admin_budget_bytes,
+            signin_budget_bytes,
         ),
         Command::User(cmd) => open().and_then(|t| user(&t, cmd)),
         Command::Policy(cmd) => open().and_then(|t| policy(&t, cmd)),
@@ -251,6 +264,8 @@ pub fn main() -> ExitCode {
             audit(&t, filter, json)
         }),
         Command::Token(cmd) => open().and_then(|t| token(&t, cmd)),
+        Command::Client(cmd) => open().and_then(|t| client(&t, cmd)),
+        Command::Keys(cmd) => open().and_then(|t| signing_keys(&t, cmd)),
         Command::Lockout(cmd) => open().and_then(|t| lockout(&t, cmd)),
         Command::Session(cmd) => open().and_then(|t| session(&t, cmd)),
         Command::Secrets(SecretsCommand::Rotate) => rotate_secrets(db, &keys),

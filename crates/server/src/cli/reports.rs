@@ -89,6 +89,7 @@ pub(super) fn assets(
     budget_bytes: Option<usize>,
     methods_budget_bytes: Option<usize>,
     admin_budget_bytes: Option<usize>,
+    signin_budget_bytes: Option<usize>,
 ) -> Result<(), Error> {
     let assets = Assets::load(dist)
         .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dist.display())))?;
@@ -120,6 +121,11 @@ pub(super) fn assets(
             methods_budget_bytes,
         ),
         ("/admin.html", "help desk (/admin)", admin_budget_bytes),
+        (
+            "/signin.html",
+            "sign-in for other applications (/signin)",
+            signin_budget_bytes,
+        ),
     ] {
         let mut files = assets.load_of(page);
         if files.is_empty() {
@@ -130,6 +136,9 @@ pub(super) fn assets(
         files.extend(assets.get("/locales/en.json"));
         if page == "/admin.html" {
             files.extend(assets.get("/locales/admin/en.json"));
+        }
+        if page == "/signin.html" {
+            files.extend(assets.get("/locales/signin/en.json"));
         }
         println!("{title}");
         println!(

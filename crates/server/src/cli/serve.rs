@@ -317,6 +317,11 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     let origin = public_origin
         .clone()
         .unwrap_or_else(|| "http://localhost".into());
+    // The OpenID Connect issuer: the public origin, else localhost on the
+    // port tapin listens on (development).
+    let issuer = public_origin
+        .clone()
+        .unwrap_or_else(|| format!("http://localhost:{}", args.addr.port()));
     let tapin = match &args.test_clock_file {
         None => open(db, keys, settings)?,
         Some(_) if !cfg!(debug_assertions) => {
@@ -326,7 +331,9 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         }
         Some(file) => open_with_clock(db, keys, settings, Arc::new(FileClock(file.clone())))?,
     }
-    .with_relying_party(crate::domain::service::relying_party(&origin)?);
+    .with_relying_party(crate::domain::service::relying_party(&origin)?)
+    .with_issuer(&issuer);
+    tapin.ensure_signing_keys()?;
     let sealed = tapin.seal_plain_secrets()?;
     if sealed > 0 {
         tracing::info!(

@@ -43,6 +43,15 @@ pub enum Error {
     CodeExpired,
     #[error("the passkey or security key response did not verify: {0}")]
     WebauthnFailed(String),
+    /// Wrong code, code already used, or no such user: indistinguishable.
+    #[error("the account name or code is not right")]
+    SignInCodeInvalid,
+    /// An OAuth 2.0 / OpenID Connect protocol error (`{error, error_description}`).
+    #[error("{}: {}", .0.error, .0.description)]
+    OAuth(super::oidc::OAuthError),
+    /// The session was opened with a weaker method than the change needs.
+    #[error("{0}")]
+    StrongerSignInNeeded(String),
     #[error("storage failed: {0}")]
     Storage(String),
 }

@@ -237,6 +237,21 @@ pub fn totp_matches(seed: &[u8], code: &str, now: DateTime<Utc>) -> bool {
         })
 }
 
+/// The time step `code` is the TOTP value of, one step either side of
+/// `now` allowed for drift; every step is compared, in constant time.
+pub fn totp_step(seed: &[u8], code: &str, now: DateTime<Utc>) -> Option<i64> {
+    let step = now.timestamp().div_euclid(TOTP_PERIOD_SECONDS);
+    (step - 1..=step + 1)
+        .filter(|s| *s >= 0)
+        .fold(None, |found, s| {
+            if equal_time(&hotp(seed, s as u64), code) {
+                Some(s)
+            } else {
+                found
+            }
+        })
+}
+
 pub fn otpauth_uri(issuer: &str, account: &str, seed_base32: &str) -> String {
     let enc = |s: &str| -> String {
         s.bytes()

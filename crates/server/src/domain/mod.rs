@@ -8,11 +8,13 @@ pub mod error;
 pub mod followup;
 pub mod methods;
 pub mod model;
+pub mod oidc;
 pub mod pass;
 pub mod policy;
 pub mod registration;
 pub mod secrets;
 pub mod service;
+pub mod signin;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};

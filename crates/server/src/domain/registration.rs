@@ -7,6 +7,7 @@ use super::methods::{
     six_digit_code, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
 };
 use super::methods::{hash_token, random_hex};
+use super::oidc::{strength_to_change, SignInMethod};
 use super::secrets::Keyring;
 use super::service::{session_info, SignedIn};
 use super::store::{AddOutcome, Change, SendKeys};
@@ -28,7 +29,9 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::{AuthenticatorAttachment, PublicKeyCredential, ResidentKeyRequirement};
 
 /// How long a WebAuthn ceremony may take between start and finish.
-const CEREMONY_TTL_MINUTES: i64 = 5;
+pub(super) const CEREMONY_TTL_MINUTES: i64 = 5;
+/// How recent a sign-in must be to add a passkey or security key.
+pub const FRESH_SIGN_IN_MINUTES: i64 = 15;
 /// How long a sent code or an unconfirmed authenticator seed stays valid.
 const CODE_TTL_MINUTES: i64 = 10;
 const CODE_TRIES: u32 = 5;
@@ -46,24 +49,24 @@ struct CodeTarget {
     detail: String,
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
+pub(super) fn to_json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Storage(format!("state not storable: {e}")))
 }
 
-fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
+pub(super) fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::Storage(format!("stored state unreadable: {e}")))
 }
 
-fn spent() -> Error {
+pub(super) fn spent() -> Error {
     Error::WebauthnFailed("this request was already used or has expired; start again".into())
 }
 
-fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value> {
+pub(super) fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| Error::Storage(format!("options not serialisable: {e}")))
 }
 
 /// The browser's answer in WebAuthn's JSON form, as webauthn-rs reads it.
-fn credential_of<T: for<'de> Deserialize<'de>>(json: &serde_json::Value) -> Result<T> {
+pub(super) fn credential_of<T: for<'de> Deserialize<'de>>(json: &serde_json::Value) -> Result<T> {
     T::deserialize(json)
         .map_err(|e| Error::WebauthnFailed(format!("the answer is not a WebAuthn credential: {e}")))
 }
@@ -75,7 +78,7 @@ fn wrong_code(tries_left: u32) -> Error {
     }
 }
 
-fn webauthn_error(e: webauthn_rs::prelude::WebauthnError) -> Error {
+pub(super) fn webauthn_error(e: webauthn_rs::prelude::WebauthnError) -> Error {
     Error::WebauthnFailed(e.to_string())
 }
 
@@ -140,6 +143,13 @@ impl Tapin {
     }
 
     fn check_window(&self, record: &SessionRecord) -> Result<()> {
+        // A passkey outlives the session that adds it: only a recent
+        // sign-in may add one (a session left open is not enough).
+        if self.now() - record.created_at > Duration::minutes(FRESH_SIGN_IN_MINUTES) {
+            return Err(Error::StrongerSignInNeeded(format!(
+                "To add a passkey or security key, sign in again first: your sign-in is more than {FRESH_SIGN_IN_MINUTES} minutes old."
+            )));
+        }
         match record.passwordless_deadline {
             Some(deadline) if self.now() >= deadline => {
                 Err(Error::PasswordlessWindowClosed(deadline))
@@ -264,7 +274,7 @@ impl Tapin {
 
     // ---- passkeys and security keys ----------------------------------------
 
-    fn user_handle(&self, user: &User) -> Result<Uuid> {
+    pub(super) fn user_handle(&self, user: &User) -> Result<Uuid> {
         let handle = self
             .store
             .user_handle(user.id, &Uuid::new_v4().to_string())?;
@@ -453,6 +463,7 @@ impl Tapin {
             passwordless_deadline: None,
             pass_id: None,
             last_seen_at: now,
+            method: SignInMethod::Passkey,
         };
         self.store.start_session(&record, None)?;
         let event = self.own(&user, "passkey_sign_in", &method.label());
@@ -667,8 +678,26 @@ impl Tapin {
         Ok(self.owned(&user, id)?.view())
     }
 
+    /// A session must be at least as strong as the method it changes.
+    fn check_strength(&self, record: &SessionRecord, kinds: &[MethodKind]) -> Result<()> {
+        let needed = kinds
+            .iter()
+            .map(|k| strength_to_change(*k))
+            .max()
+            .unwrap_or(0);
+        if record.method.strength() < needed {
+            return Err(Error::StrongerSignInNeeded(
+                "A sign-in with a code cannot change a passkey or security key. Sign in with a passkey, a security key or a Temporary Access Pass first.".into(),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn delete_method(&self, token: &str, id: &str) -> Result<()> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, record) = self.signed_in(token)?;
+        if let Ok(method) = self.owned(&user, id) {
+            self.check_strength(&record, &[method.kind])?;
+        }
         self.remove_method(&Actor::User(user.upn.clone()), &user, id, "")
             .map_err(|e| match e {
                 Error::NotFound(_) => {
@@ -679,8 +708,17 @@ impl Tapin {
     }
 
     pub fn set_default_method(&self, token: &str, id: &str) -> Result<Method> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, record) = self.signed_in(token)?;
         let method = self.owned(&user, id)?;
+        let mut kinds = vec![method.kind];
+        kinds.extend(
+            self.store
+                .methods_of(user.id)?
+                .iter()
+                .filter(|m| m.is_default)
+                .map(|m| m.kind),
+        );
+        self.check_strength(&record, &kinds)?;
         let event = self.own(&user, "default_changed", &method.label());
         self.store.set_default_method(user.id, id, &event)?;
         Ok(self.owned(&user, id)?.view())

@@ -71,6 +71,8 @@ pub struct Tapin {
     pub(super) wake: Arc<Wake>,
     pub(super) keys: Keyring,
     pub(super) followups: FollowUps,
+    /// The OpenID Connect issuer: the public origin.
+    pub(super) issuer: String,
 }
 
 /// Parses the origin users reach tapin at and writes it the way browsers
@@ -144,12 +146,19 @@ impl Tapin {
             settings,
             webauthn: relying_party("http://localhost").expect("localhost is a valid origin"),
             keys: Keyring::generate(),
+            issuer: "http://localhost".into(),
         }
     }
 
     /// The deployment's secret keys (a fresh, unsaved one otherwise).
     pub fn with_keyring(mut self, keys: Keyring) -> Self {
         self.keys = keys;
+        self
+    }
+
+    /// The issuer of ID tokens: the origin users reach tapin at.
+    pub fn with_issuer(mut self, origin: &str) -> Self {
+        self.issuer = origin.trim_end_matches('/').to_string();
         self
     }
 
@@ -598,6 +607,7 @@ impl Tapin {
                 .then(|| (now + self.settings.passwordless_window).min(expires_at)),
             pass_id: Some(pass.id.clone()),
             last_seen_at: now,
+            method: super::oidc::SignInMethod::Pass,
         };
         let consume = pass.usable_once.then_some(pass.id.as_str());
         if !self.store.start_session(&record, consume)? {

@@ -4,6 +4,8 @@
 use super::delivery::{Channel, OutboxEntry, Outgoing, QueuedMessage};
 use super::methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 use super::model::{NewUser, User};
+pub use super::oidc::SignInMethod;
+use super::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
 use super::policy::Policy;
 use chrono::{DateTime, Utc};
 use tapin_api::wire::MethodKind;
@@ -47,6 +49,9 @@ pub struct SessionRecord {
     pub pass_id: Option<String>,
     /// The last request seen, for the idle timeout.
     pub last_seen_at: DateTime<Utc>,
+    /// How the person proved who they are: the `amr` and `acr` of the
+    /// ID tokens this session backs, and its strength.
+    pub method: SignInMethod,
 }
 
 /// Who is guessing at what: the three counters of smart lockout.
@@ -148,6 +153,7 @@ pub trait Store:
     + Audit
     + Outbox
     + Tokens
+    + Federation
     + Upkeep
 {
 }
@@ -163,6 +169,7 @@ impl<
             + Audit
             + Outbox
             + Tokens
+            + Federation
             + Upkeep,
     > Store for T
 {
@@ -309,6 +316,10 @@ pub trait Methods: Send + Sync {
 
     fn set_default_method(&self, user_id: i64, id: &str, audit: &AuditEvent) -> StoreResult<bool>;
 
+    /// In one statement: records a sign-in with the authenticator-app code
+    /// of time step `step`, unless that step or a later one was used already.
+    fn use_totp_step(&self, id: &str, step: i64, at: DateTime<Utc>) -> StoreResult<bool>;
+
     /// Records a use; `secret` replaces the stored secret (a passkey's counter moved).
     fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()>;
 }
@@ -341,6 +352,58 @@ pub trait Tokens: Send + Sync {
 
     /// Marks the token revoked (once); false when there is none to revoke.
     fn revoke_token(&self, id: &str, at: DateTime<Utc>, audit: &AuditEvent) -> StoreResult<bool>;
+}
+
+/// The OpenID Connect provider's state: clients, authorization codes,
+/// access tokens and signing keys.
+pub trait Federation: Send + Sync {
+    fn insert_client(&self, client: &OidcClient, audit: &AuditEvent) -> StoreResult<()>;
+
+    fn client(&self, client_id: &str) -> StoreResult<Option<OidcClient>>;
+
+    /// Every client, oldest first.
+    fn clients(&self) -> StoreResult<Vec<OidcClient>>;
+
+    /// Removes the client with its codes and access tokens; false when none.
+    fn remove_client(&self, client_id: &str, audit: &AuditEvent) -> StoreResult<bool>;
+
+    /// Replaces a confidential client's secret hash; false when none.
+    fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+
+    fn insert_code(&self, code: &AuthCode) -> StoreResult<()>;
+
+    /// In one statement, marks the code used at `at` and returns it if it
+    /// was unused. A code presented again is marked replayed and revokes, in
+    /// the same transaction, every access token it issued.
+    fn redeem_code(&self, code_hash: &str, at: DateTime<Utc>) -> StoreResult<Redemption>;
+
+    /// Stores the access token unless its code was presented again
+    /// meanwhile (false then): the code's row lock orders the two.
+    fn insert_access_token(&self, grant: &AccessGrant) -> StoreResult<bool>;
+
+    fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>>;
+
+    /// Every signing key, newest first.
+    fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
+
+    /// Inserts `key` only when no unretired key of its algorithm exists, in
+    /// one statement (instances starting together make one key, not two).
+    fn add_first_signing_key(&self, key: &SigningKey) -> StoreResult<bool>;
+
+    /// In one transaction: retires every current key at `at`, forgets keys
+    /// retired before `forget_before`, and adds `keys`.
+    fn rotate_signing_keys(
+        &self,
+        keys: &[SigningKey],
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
 }
 
 /// An API token as stored: its hash, never the token.

@@ -11,6 +11,8 @@ pub struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) body: Box<ErrorBody>,
     pub(crate) retry_after_seconds: Option<i64>,
+    /// OAuth's `error` and `error_description`, for the OIDC endpoints.
+    pub(crate) oauth: Option<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -27,6 +29,7 @@ impl ApiError {
             status,
             body: Box::new(ErrorBody::new(code, message)),
             retry_after_seconds: None,
+            oauth: None,
         }
     }
 
@@ -132,6 +135,13 @@ impl From<Error> for ApiError {
                 err
             }
             Error::WebauthnFailed(m) => Self::new(S::BAD_REQUEST, C::WebauthnFailed, format!("Your passkey or security key could not be verified ({m}). Try again.")),
+            Error::OAuth(e) => {
+                let mut err = Self::new(S::BAD_REQUEST, C::InvalidInput, e.description.clone());
+                err.oauth = Some((e.error, e.description));
+                err
+            }
+            Error::SignInCodeInvalid => Self::new(S::BAD_REQUEST, C::CodeInvalid, "The account name or code is not right. Check the code your authenticator app shows now; each code works once."),
+            Error::StrongerSignInNeeded(m) => Self::new(S::FORBIDDEN, C::StrongerSignInNeeded, m),
             Error::Storage(m) => {
                 tracing::error!(error = %m, "storage failure");
                 Self::internal()

@@ -96,6 +96,7 @@ impl GraphFailure {
             status,
             body,
             retry_after_seconds,
+            ..
         } = self.0;
         let inner = serde_json::to_value(body.code)
             .ok()

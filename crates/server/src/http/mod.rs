@@ -7,9 +7,11 @@ pub mod error;
 pub mod graph;
 pub mod methods;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
 pub mod security;
 pub mod serve;
+pub mod signin;
 
 use crate::domain::{Error, Tapin};
 use crate::pool::{HashPool, Ticket};
@@ -88,7 +90,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(methods::routes())
         .merge(graph::routes())
-        .merge(admin::routes());
+        .merge(admin::routes())
+        .merge(oidc::routes())
+        .merge(signin::routes());
     api.fallback(static_or_app)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         // Every route, whether or not it reads a body, refuses a large one.
@@ -466,6 +470,7 @@ pub(crate) async fn openapi() -> Response {
 const METHODS_ROUTES: &[&str] = &["/security-info", "/passkey"];
 /// Routes of the third: the help desk.
 const ADMIN_ROUTES: &[&str] = &["/admin"];
+const SIGNIN_ROUTES: &[&str] = &["/signin"];
 
 /// Files of the built app; any other path outside the API is one of the
 /// app's own routes, so it gets the page and the app's router takes over.
@@ -500,6 +505,8 @@ async fn static_or_app(State(state): State<AppState>, req: Request) -> Response 
         state.assets.get("/methods.html")
     } else if under(ADMIN_ROUTES) {
         state.assets.get("/admin.html")
+    } else if under(SIGNIN_ROUTES) {
+        state.assets.get("/signin.html")
     } else {
         state.assets.index()
     };

@@ -44,7 +44,7 @@ pub(crate) const USER_COLUMNS: &str =
     "id, upn, display_name, role, admin_roles, groups_json, created_at, time_zone";
 pub(crate) const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_offset_seconds, lifetime_minutes, usable_once, used_at, created_by";
 pub(crate) const SESSION_COLUMNS: &str =
-    "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at";
+    "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at, method";
 pub(crate) const METHOD_COLUMNS: &str =
     "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
 pub(crate) const PENDING_COLUMNS: &str =
@@ -53,3 +53,20 @@ pub(crate) const PENDING_COLUMNS: &str =
 pub(crate) const TOKEN_USER_COLUMNS: &str = "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone";
 pub(crate) const OUTBOX_COLUMNS: &str =
     "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";
+
+/// A session's sign-in method as stored; an unknown name (written by a
+/// newer build) counts as the weakest.
+pub(crate) fn sign_in_method(name: String) -> crate::domain::store::SignInMethod {
+    crate::domain::store::SignInMethod::parse(&name)
+        .unwrap_or(crate::domain::store::SignInMethod::Email)
+}
+
+pub(crate) const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_uris, consent, id_token_alg, created_at, phishing_resistant";
+pub(crate) const CODE_COLUMNS: &str = "code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge, auth_time, method, expires_at";
+pub(crate) const GRANT_COLUMNS: &str =
+    "token_hash, client_id, user_id, code_hash, scope, expires_at";
+pub(crate) const KEY_COLUMNS: &str = "kid, alg, sealed_jwk, created_at, retired_at";
+
+pub(crate) fn uri_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}

@@ -131,6 +131,14 @@ impl Methods for PgStore {
         )
     }
 
+    fn use_totp_step(&self, id: &str, step: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.exec(
+            "UPDATE methods SET totp_step = $2, last_used_at = $3 WHERE id = $1 AND (totp_step IS NULL OR totp_step < $2)",
+            &[&id, &step, &ms(at)],
+        )
+        .map(|n| n == 1)
+    }
+
     fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()> {
         self.exec(
             "UPDATE methods SET last_used_at = $2, secret = COALESCE($3, secret) WHERE id = $1",

@@ -73,6 +73,11 @@ impl Upkeep for PgStore {
                 "SELECT id, state FROM pending WHERE purpose = 'register:authenticator_app' FOR UPDATE",
                 "UPDATE pending SET state = $2 WHERE id = $1",
             ),
+            (
+                "signing_keys",
+                "SELECT kid, sealed_jwk FROM signing_keys",
+                "UPDATE signing_keys SET sealed_jwk = $2 WHERE kid = $1",
+            ),
         ] {
             let rows: Vec<(String, String)> = tx
                 .query(select, &[])

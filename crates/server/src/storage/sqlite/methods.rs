@@ -145,6 +145,16 @@ impl Methods for SqliteStore {
         Ok(true)
     }
 
+    fn use_totp_step(&self, id: &str, step: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.conn()
+            .execute(
+                "UPDATE methods SET totp_step = ?2, last_used_at = ?3 WHERE id = ?1 AND (totp_step IS NULL OR totp_step < ?2)",
+                params![id, step, ms(at)],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+    }
+
     fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()> {
         self.conn()
             .execute(

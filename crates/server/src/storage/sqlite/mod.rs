@@ -5,6 +5,7 @@
 
 mod audit;
 mod challenges;
+mod federation;
 mod limits;
 mod methods;
 mod outbox;
@@ -16,7 +17,8 @@ mod upkeep;
 mod users;
 
 use super::{
-    json, ms, time, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
+    json, ms, sign_in_method, time, uri_list, CLIENT_COLUMNS, CODE_COLUMNS, GRANT_COLUMNS,
+    KEY_COLUMNS, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
     TOKEN_USER_COLUMNS, USER_COLUMNS,
 };
 use crate::domain::store::{
@@ -24,8 +26,8 @@ use crate::domain::store::{
     SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
 };
 use crate::domain::store::{
-    ApiToken, Audit, Challenges, Limits, Methods, Outbox, Passes, Policies, Sessions, Tokens,
-    Upkeep, UserSearch, Users,
+    ApiToken, Audit, Challenges, Federation, Limits, Methods, Outbox, Passes, Policies, Sessions,
+    Tokens, Upkeep, UserSearch, Users,
 };
 use crate::domain::{
     AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
@@ -178,6 +180,58 @@ CREATE TABLE api_tokens (
 "#,
     // Where each user lives, for the help desk.
     "ALTER TABLE users ADD COLUMN time_zone TEXT;",
+    // OpenID Connect: how each session signed in, relying parties, codes,
+    // access tokens and ID-token signing keys.
+    r#"
+ALTER TABLE sessions ADD COLUMN method TEXT NOT NULL DEFAULT 'pass';
+UPDATE sessions SET method = 'passkey' WHERE pass_id IS NULL;
+ALTER TABLE methods ADD COLUMN totp_step INTEGER;
+CREATE TABLE oidc_clients (
+    client_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    secret_hash TEXT,
+    redirect_uris TEXT NOT NULL,
+    post_logout_uris TEXT NOT NULL,
+    consent INTEGER NOT NULL,
+    id_token_alg TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    phishing_resistant INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE oidc_codes (
+    code_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    nonce TEXT,
+    code_challenge TEXT,
+    auth_time INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    replayed_at INTEGER
+);
+CREATE INDEX oidc_codes_expires_at ON oidc_codes (expires_at);
+CREATE TABLE oidc_access_tokens (
+    token_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX oidc_access_tokens_code ON oidc_access_tokens (code_hash);
+CREATE INDEX oidc_access_tokens_expires_at ON oidc_access_tokens (expires_at);
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    sealed_jwk TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER
+);
+CREATE UNIQUE INDEX signing_keys_current ON signing_keys (alg) WHERE retired_at IS NULL;
+"#,
 ];
 
 pub struct SqliteStore {
@@ -263,6 +317,7 @@ fn session_row(r: &Row) -> rusqlite::Result<SessionRecord> {
         passwordless_deadline: r.get::<_, Option<i64>>(5)?.map(time),
         pass_id: r.get(6)?,
         last_seen_at: time(r.get(7)?),
+        method: sign_in_method(r.get::<_, String>(8)?),
     })
 }
 

@@ -86,6 +86,11 @@ impl Upkeep for SqliteStore {
                 "SELECT id, state FROM pending WHERE purpose = 'register:authenticator_app'",
                 "UPDATE pending SET state = ?2 WHERE id = ?1",
             ),
+            (
+                "signing_keys",
+                "SELECT kid, sealed_jwk FROM signing_keys",
+                "UPDATE signing_keys SET sealed_jwk = ?2 WHERE kid = ?1",
+            ),
         ] {
             let rows: Vec<(String, String)> = {
                 let mut stmt = tx.prepare(select).map_err(backend)?;

@@ -1,0 +1,167 @@
+//! Relying parties: registered by the operator (or an administrator), each
+//! with its exact redirect and post-logout addresses; a confidential
+//! client's secret is shown once and stored as SHA-256.
+
+use super::super::methods::{hash_token, random_hex};
+use super::super::{Actor, Error, Result, Tapin};
+use super::{OidcClient, SIGNING_ALGORITHMS};
+
+/// A client to register.
+#[derive(Debug, Clone, Default)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_uris: Vec<String>,
+    /// A public client (a single-page or native app) has no secret and must use PKCE.
+    pub public: bool,
+    pub consent: bool,
+    pub id_token_alg: Option<String>,
+    /// Only a passkey or security key signs in to it.
+    pub phishing_resistant: bool,
+}
+
+/// A registered client: the secret is here once and nowhere else.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CreatedClient {
+    pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// An absolute http(s) address without a fragment; plain http only on the
+/// loopback interface (RFC 9700 §2.6, RFC 8252 §8.3).
+fn check_uri(uri: &str, field: &'static str) -> Result<String> {
+    let bad = |why: &str| Error::Invalid(format!("{field} '{uri}' {why}"), Some(field));
+    let url = url::Url::parse(uri).map_err(|_| bad("is not an absolute URL"))?;
+    if url.fragment().is_some() {
+        return Err(bad("must not have a fragment (#...)"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain a user name or password"));
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(bad("must use https (http only for localhost)")),
+    }
+    Ok(uri.to_string())
+}
+
+fn client_secret() -> String {
+    format!("tapin_cs_{}", random_hex(32))
+}
+
+impl Tapin {
+    pub fn add_client(&self, actor: &Actor, new: NewClient) -> Result<CreatedClient> {
+        let name = new.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(Error::Invalid(
+                "a client's name must be 1 to 64 characters".into(),
+                Some("name"),
+            ));
+        }
+        if new.redirect_uris.is_empty() {
+            return Err(Error::Invalid(
+                "give at least one --redirect-uri".into(),
+                Some("redirect_uri"),
+            ));
+        }
+        let redirect_uris = new
+            .redirect_uris
+            .iter()
+            .map(|u| check_uri(u, "redirect_uri"))
+            .collect::<Result<Vec<_>>>()?;
+        let post_logout_uris = new
+            .post_logout_uris
+            .iter()
+            .map(|u| check_uri(u, "post_logout_uri"))
+            .collect::<Result<Vec<_>>>()?;
+        let alg = new.id_token_alg.unwrap_or_else(|| "ES256".into());
+        if !SIGNING_ALGORITHMS.contains(&alg.as_str()) {
+            return Err(Error::Invalid(
+                "the ID token algorithm must be ES256 or RS256".into(),
+                Some("id_token_alg"),
+            ));
+        }
+        let secret = (!new.public).then(client_secret);
+        let client = OidcClient {
+            client_id: random_hex(16),
+            name,
+            secret_hash: secret.as_deref().map(hash_token),
+            redirect_uris,
+            post_logout_uris,
+            consent: new.consent,
+            id_token_alg: alg,
+            phishing_resistant: new.phishing_resistant,
+            created_at: self.now(),
+        };
+        let audit = self.event(
+            actor,
+            "",
+            "oidc_client_added",
+            &format!(
+                "client {} \"{}\"{}",
+                client.client_id,
+                client.name,
+                if new.public { ", public" } else { "" }
+            ),
+            "",
+        );
+        self.store.insert_client(&client, &audit)?;
+        Ok(CreatedClient {
+            client_id: client.client_id,
+            client_secret: secret,
+        })
+    }
+
+    pub fn clients(&self) -> Result<Vec<OidcClient>> {
+        Ok(self.store.clients()?)
+    }
+
+    pub fn remove_client(&self, actor: &Actor, client_id: &str) -> Result<()> {
+        let audit = self.event(
+            actor,
+            "",
+            "oidc_client_removed",
+            &format!("client {client_id}"),
+            "",
+        );
+        if !self.store.remove_client(client_id, &audit)? {
+            return Err(Error::NotFound(format!("no client {client_id}")));
+        }
+        Ok(())
+    }
+
+    /// A new secret for a confidential client; the old one stops at once.
+    pub fn rotate_client_secret(&self, actor: &Actor, client_id: &str) -> Result<CreatedClient> {
+        let client = self
+            .store
+            .client(client_id)?
+            .ok_or_else(|| Error::NotFound(format!("no client {client_id}")))?;
+        if client.is_public() {
+            return Err(Error::Conflict(format!(
+                "{} is a public client: it has no secret",
+                client.name
+            )));
+        }
+        let secret = client_secret();
+        let audit = self.event(
+            actor,
+            "",
+            "oidc_client_secret_rotated",
+            &format!("client {client_id}"),
+            "",
+        );
+        if !self
+            .store
+            .set_client_secret(client_id, &hash_token(&secret), &audit)?
+        {
+            return Err(Error::NotFound(format!("no client {client_id}")));
+        }
+        Ok(CreatedClient {
+            client_id: client.client_id,
+            client_secret: Some(secret),
+        })
+    }
+}

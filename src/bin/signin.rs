@@ -1,0 +1,5 @@
+//! Signing in to another application, loaded only at /signin.
+
+fn main() {
+    tapin_app::signin::start();
+}

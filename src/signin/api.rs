@@ -1,0 +1,46 @@
+//! The sign-in page's calls: the waiting request, the ways offered, and
+//! each way of signing in.
+
+use crate::api::{read, send_json, Failure};
+use gloo_net::http::Request;
+use tapin_api::wire::{
+    AuthorizationRequestInfo, CodeSignIn, PasskeyChallenge, PasskeySignIn, SessionInfo,
+    SignInAccount, SignInOptions,
+};
+
+pub async fn request(id: &str) -> Result<AuthorizationRequestInfo, Failure> {
+    read(
+        Request::get(&format!("/api/v1/signin/request/{id}"))
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn options(upn: String) -> Result<SignInOptions, Failure> {
+    send_json(
+        Request::post("/api/v1/signin/options"),
+        &SignInAccount { upn },
+    )
+    .await
+}
+
+pub async fn start_webauthn(upn: String) -> Result<PasskeyChallenge, Failure> {
+    send_json(
+        Request::post("/api/v1/signin/webauthn/start"),
+        &SignInAccount { upn },
+    )
+    .await
+}
+
+pub async fn finish_webauthn(finish: PasskeySignIn) -> Result<SessionInfo, Failure> {
+    send_json(Request::post("/api/v1/signin/webauthn/finish"), &finish).await
+}
+
+pub async fn code(upn: String, code: String) -> Result<SessionInfo, Failure> {
+    send_json(
+        Request::post("/api/v1/signin/code"),
+        &CodeSignIn { upn, code },
+    )
+    .await
+}

@@ -1,0 +1,389 @@
+//! The fourth bundle: signing in to another application (OpenID Connect).
+//! The account first, then the strongest way it has: a passkey or security
+//! key, an authenticator-app code, or a Temporary Access Pass; "use another
+//! way" lists the rest. The server decides; an unknown account is offered
+//! ways like any other and fails the same way.
+
+mod api;
+mod text;
+
+use crate::api::Failure;
+use crate::methods::webauthn;
+use crate::shell::{focus_on_mount, mount_with};
+use crate::text as common;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tapin_api::wire::{AuthorizationRequestInfo, ErrorCode, PasskeySignIn, SignInChoice};
+use tapin_api::{normalize_pass, normalize_upn};
+
+pub fn start() {
+    mount_with(Some("signin"), || view! { <SignIn/> });
+}
+
+/// The waiting request's id, from `?request=`.
+fn request_id() -> Option<String> {
+    let search = leptos::prelude::window().location().search().ok()?;
+    url_param(&search, "request")
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn url_param(search: &str, name: &str) -> Option<String> {
+    search.trim_start_matches('?').split('&').find_map(|pair| {
+        pair.strip_prefix(name)?
+            .strip_prefix('=')
+            .map(str::to_string)
+    })
+}
+
+/// Back to the server, which sends the browser on to the application.
+fn continue_to_app(id: &str, consent: Option<&str>) {
+    let extra = consent.map(|c| format!("&consent={c}")).unwrap_or_default();
+    crate::nav::leave(&format!("/oauth2/authorize/continue?request={id}{extra}"));
+}
+
+#[component]
+fn SignIn() -> impl IntoView {
+    let Some(id) = request_id() else {
+        return view! { <Header id=None app=None/> <main class="card"><NoRequest/></main> }
+            .into_any();
+    };
+    let lookup = id.clone();
+    let info = LocalResource::new(move || {
+        let id = lookup.clone();
+        async move { api::request(&id).await }
+    });
+    let id = StoredValue::new(id);
+    view! {
+        <Suspense fallback=|| view! { <main class="card"><p>{common::LOADING()}</p></main> }>
+            {move || info.get().map(|result| match result {
+                Err(_) => view! { <Header id=Some(id.get_value()) app=None/> <main class="card"><NoRequest/></main> }.into_any(),
+                Ok(info) if info.ready && !info.consent => {
+                    continue_to_app(&id.get_value(), None);
+                    view! { <main class="card"><p role="status">{text::SGN_CONTINUING()}</p></main> }.into_any()
+                }
+                Ok(info) => view! {
+                    <Header id=Some(id.get_value()) app=Some(info.client_name.clone())/>
+                    <main class="card"><Flow id=id.get_value() info/></main>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn Header(id: Option<String>, app: Option<String>) -> impl IntoView {
+    let keep = id.map(|id| format!("request={id}&")).unwrap_or_default();
+    view! {
+        <header class="top">
+            <span class="brand">{common::APP_NAME()}{app.map(|a| format!(" · {}", text::to_app(&a)))}</span>
+            <nav class="languages" aria-label=common::LANGUAGE()>
+                {[("en", common::LANG_EN()), ("de", common::LANG_DE()), ("ar", common::LANG_AR())]
+                    .into_iter()
+                    .map(|(code, name)| {
+                        let current = crate::i18n::lang() == code;
+                        view! {
+                            <a href=format!("?{keep}lng={code}") lang=code hreflang=code
+                                aria-current=current.then_some("true")>{name}</a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn NoRequest() -> impl IntoView {
+    let heading = NodeRef::<leptos::html::H1>::new();
+    focus_on_mount(heading);
+    view! {
+        <h1 tabindex="-1" node_ref=heading>{text::SGN_HEADING()}</h1>
+        <p role="alert">{text::SGN_NO_REQUEST()}</p>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Account,
+    Way(SignInChoice),
+    Consent,
+}
+
+fn way_name(way: SignInChoice) -> &'static str {
+    match way {
+        SignInChoice::Webauthn => text::SGN_WAY_WEBAUTHN(),
+        SignInChoice::AuthenticatorApp => text::SGN_WAY_CODE(),
+        SignInChoice::Pass => text::SGN_WAY_PASS(),
+    }
+}
+
+#[component]
+fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
+    // Already signed in well enough: only the consent is left to ask.
+    let step = RwSignal::new(if info.ready {
+        Step::Consent
+    } else {
+        Step::Account
+    });
+    let upn = RwSignal::new(String::new());
+    let ways = RwSignal::new(Vec::<SignInChoice>::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(id);
+    let app = StoredValue::new(info.client_name.clone());
+    let consent = info.consent;
+    let strict = info.phishing_resistant;
+    let signed_in = move || {
+        if consent {
+            step.set(Step::Consent);
+        } else {
+            continue_to_app(&id.get_value(), None);
+        }
+    };
+    let heading = NodeRef::<leptos::html::H1>::new();
+    focus_on_mount(heading);
+    let choose = move |way: SignInChoice| {
+        error.set(None);
+        step.set(Step::Way(way));
+    };
+    view! {
+        <h1 tabindex="-1" node_ref=heading>{text::SGN_HEADING()}</h1>
+        <p class="who">{text::to_app(&app.get_value())}</p>
+        <div id="signin-error" class="error banner" role="alert" hidden=move || error.with(Option::is_none)>
+            {move || error.get()}
+        </div>
+        {move || match step.get() {
+            Step::Account => view! { <AccountForm upn ways step error busy strict/> }.into_any(),
+            Step::Way(way) => view! {
+                <p class="who">
+                    {common::PASS_SIGNING_IN_AS()} " " <strong>{move || upn.get()}</strong> " "
+                    <button type="button" class="link" on:click=move |_| { error.set(None); step.set(Step::Account) }>
+                        {common::PASS_CHANGE_ACCOUNT()}
+                    </button>
+                </p>
+                {match way {
+                    SignInChoice::Webauthn => view! { <Webauthn upn error busy done=signed_in/> }.into_any(),
+                    SignInChoice::AuthenticatorApp => view! { <Code upn error busy done=signed_in/> }.into_any(),
+                    SignInChoice::Pass => view! { <Pass upn error busy done=signed_in/> }.into_any(),
+                }}
+                <Show when=move || { ways.with(|w| w.len() > 1) }>
+                    <h2>{text::SGN_OTHER_WAYS()}</h2>
+                    <ul class="ways">
+                        {move || ways.get().into_iter().filter(|w| *w != way).map(|w| view! {
+                            <li><button type="button" class="link" on:click=move |_| choose(w)>{way_name(w)}</button></li>
+                        }).collect_view()}
+                    </ul>
+                </Show>
+            }.into_any(),
+            Step::Consent => view! {
+                <p>{text::consent(&app.get_value())}</p>
+                <div class="actions">
+                    <button type="button" class="primary" on:click=move |_| continue_to_app(&id.get_value(), Some("allow"))>
+                        {text::SGN_CONSENT_ALLOW()}
+                    </button>
+                    <button type="button" on:click=move |_| continue_to_app(&id.get_value(), Some("deny"))>
+                        {text::SGN_CONSENT_DENY()}
+                    </button>
+                </div>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn AccountForm(
+    upn: RwSignal<String>,
+    ways: RwSignal<Vec<SignInChoice>>,
+    step: RwSignal<Step>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    /// The application takes only a passkey or security key.
+    strict: bool,
+) -> impl IntoView {
+    let value = RwSignal::new(upn.get_untracked());
+    let field_error = RwSignal::new(None::<&'static str>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let account = match normalize_upn(&value.get_untracked()) {
+            Ok(a) => a,
+            Err(e) => {
+                field_error.set(Some(common::invalid_field(&e)));
+                return;
+            }
+        };
+        field_error.set(None);
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::options(account.clone()).await;
+            busy.set(false);
+            match result {
+                Ok(options) => {
+                    let mut offered = options.methods;
+                    if strict {
+                        offered.retain(|w| *w == SignInChoice::Webauthn);
+                        if offered.is_empty() {
+                            error.set(Some(text::SGN_NEEDS_KEY().to_string()));
+                            return;
+                        }
+                    }
+                    let first = offered.first().copied().unwrap_or(SignInChoice::Pass);
+                    upn.set(account);
+                    ways.set(offered);
+                    step.set(Step::Way(first));
+                }
+                Err(f) => error.set(Some(common::sign_in_failure(&f))),
+            }
+        });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <div class="field">
+                <label for="upn">{common::ACCOUNT_LABEL()}</label>
+                <p id="upn-hint" class="hint">{common::ACCOUNT_HINT()}</p>
+                <input id="upn" name="upn" type="email" autocomplete="username webauthn" spellcheck="false" required
+                    prop:value=move || value.get()
+                    aria-invalid=move || field_error.with(Option::is_some).to_string()
+                    aria-describedby=move || if field_error.with(Option::is_some) { "upn-hint upn-error" } else { "upn-hint" }
+                    on:input=move |ev| value.set(event_target_value(&ev))/>
+                <p id="upn-error" class="error" role="alert" hidden=move || field_error.with(Option::is_none)>{move || field_error.get()}</p>
+            </div>
+            <button type="submit" class="primary" disabled=move || busy.get()>{common::NEXT()}</button>
+        </form>
+    }
+}
+
+#[component]
+fn Webauthn(
+    upn: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    done: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let go = move |_| {
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = async {
+                let challenge = api::start_webauthn(upn.get_untracked())
+                    .await
+                    .map_err(|f| common::method_failure(&f))?;
+                let credential = webauthn::get_credential(challenge.options)
+                    .await
+                    .map_err(common::browser_refusal)?;
+                api::finish_webauthn(PasskeySignIn {
+                    id: challenge.id,
+                    credential,
+                })
+                .await
+                .map_err(|f: Failure| common::method_failure(&f))
+            }
+            .await;
+            busy.set(false);
+            match result {
+                Ok(_) => done(),
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <p>{text::SGN_WEBAUTHN_INTRO()}</p>
+        <button type="button" class="primary" disabled=move || busy.get() on:click=go>
+            {move || if busy.get() { common::PASSKEY_WAITING() } else { text::SGN_WEBAUTHN_USE() }}
+        </button>
+    }
+}
+
+#[component]
+fn Code(
+    upn: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    done: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let value = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let code: String = value
+            .get_untracked()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            error.set(Some(text::SGN_CODE_SHAPE().to_string()));
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::code(upn.get_untracked(), code).await;
+            busy.set(false);
+            match result {
+                Ok(_) => done(),
+                Err(Failure::Api(body)) if body.code == ErrorCode::CodeInvalid => {
+                    error.set(Some(text::SGN_CODE_WRONG().to_string()))
+                }
+                Err(f) => error.set(Some(common::sign_in_failure(&f))),
+            }
+        });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <div class="field">
+                <label for="code">{text::SGN_CODE_LABEL()}</label>
+                <p id="code-hint" class="hint">{text::SGN_CODE_HINT()}</p>
+                <input id="code" name="code" type="text" class="code" inputmode="numeric" autocomplete="one-time-code"
+                    aria-describedby="code-hint" required
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+            </div>
+            <button type="submit" class="primary" disabled=move || busy.get()>
+                {move || if busy.get() { common::SIGNING_IN() } else { common::SIGN_IN() }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn Pass(
+    upn: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    done: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let value = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let pass = match normalize_pass(&value.get_untracked()) {
+            Ok(p) => p,
+            Err(e) => {
+                error.set(Some(common::invalid_field(&e).to_string()));
+                return;
+            }
+        };
+        busy.set(true);
+        spawn_local(async move {
+            let result = crate::api::sign_in_with_pass(upn.get_untracked(), pass).await;
+            busy.set(false);
+            match result {
+                Ok(_) => done(),
+                Err(f) => error.set(Some(common::sign_in_failure(&f))),
+            }
+        });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <div class="field">
+                <label for="pass">{common::PASS_LABEL()}</label>
+                <p id="pass-hint" class="hint">{common::PASS_HINT()}</p>
+                <input id="pass" name="pass" type="text" class="code" autocomplete="one-time-code"
+                    autocapitalize="characters" spellcheck="false" aria-describedby="pass-hint" required
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+            </div>
+            <button type="submit" class="primary" disabled=move || busy.get()>
+                {move || if busy.get() { common::SIGNING_IN() } else { common::SIGN_IN() }}
+            </button>
+        </form>
+    }
+}

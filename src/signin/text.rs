@@ -1,0 +1,33 @@
+//! The sign-in page's sentences, from `locales/signin/<lang>.json` (loaded
+//! by this bundle only).
+
+use crate::i18n::{t, tf};
+
+crate::sentences!(
+    SGN_HEADING,
+    SGN_NO_REQUEST,
+    SGN_WAY_WEBAUTHN,
+    SGN_WAY_CODE,
+    SGN_WAY_PASS,
+    SGN_WEBAUTHN_INTRO,
+    SGN_WEBAUTHN_USE,
+    SGN_CODE_LABEL,
+    SGN_CODE_HINT,
+    SGN_CODE_SHAPE,
+    SGN_CODE_WRONG,
+    SGN_OTHER_WAYS,
+    SGN_CONSENT_ALLOW,
+    SGN_CONSENT_DENY,
+    SGN_CONTINUING,
+    SGN_NEEDS_KEY,
+);
+
+/// "to continue to Wiki"
+pub fn to_app(app: &str) -> String {
+    tf("SGN_TO_APP", &[("app", app)])
+}
+
+/// "Wiki wants your name, account name and email address."
+pub fn consent(app: &str) -> String {
+    tf("SGN_CONSENT", &[("app", app)])
+}

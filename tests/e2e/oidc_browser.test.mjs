@@ -1,0 +1,253 @@
+// Signing in to other applications with what was registered in tapin:
+// Chromium with CDP virtual authenticators, tapin as the OpenID Connect
+// provider, and two real relying parties on loopback: a Node application
+// written with `openid-client`, and Debian's Apache with mod_auth_openidc
+// protecting a page. At each, a passkey, a security key (not discoverable:
+// found through allowCredentials), an authenticator-app code and a pass
+// reach the protected page with the claims; logging out ends both sessions.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, cli, issue, totp, freePort, browser, authenticators, signIn, api, ADA } from './helpers.mjs';
+import { startRelyingParty } from './rp.mjs';
+import { startApache } from './apache.mjs';
+
+let server, rp, vault, apache, chrome, context, page, keys, secret, moveClock;
+const timings = {};
+
+before(async () => {
+  const port = await freePort();
+  const clock = join(mkdtempSync(join(tmpdir(), 'tapin-clock-')), 'clock');
+  writeFileSync(clock, '0');
+  moveClock = (s) => writeFileSync(clock, String(s));
+  const issuer = `http://localhost:${port}`;
+  server = await startServer(['--addr', `127.0.0.1:${port}`, '--public-origin', issuer, '--test-clock-file', clock], { addr: true });
+  server.url = issuer;
+  cli(server.db, 'policy', 'set', '--enabled', 'true', '--max-lifetime', '480');
+  cli(server.db, 'user', 'add', ADA, '--name', 'Ada Lovelace', '--group', 'staff');
+  const rpPort = await freePort();
+  const client = JSON.parse(cli(server.db, 'client', 'add', 'Wiki', '--redirect-uri', `http://localhost:${rpPort}/cb`,
+    '--post-logout-uri', `http://localhost:${rpPort}/bye`, '--json'));
+  rp = await startRelyingParty({ issuer, client, port: rpPort });
+  const vaultPort = await freePort();
+  const vaultClient = JSON.parse(cli(server.db, 'client', 'add', 'Vault', '--redirect-uri', `http://localhost:${vaultPort}/cb`,
+    '--phishing-resistant', '--consent', '--json'));
+  vault = await startRelyingParty({ issuer, client: vaultClient, port: vaultPort });
+  const apachePort = await freePort();
+  const intranet = JSON.parse(cli(server.db, 'client', 'add', 'Intranet', '--redirect-uri', `http://localhost:${apachePort}/protected/redirect_uri`,
+    '--post-logout-uri', `http://localhost:${apachePort}/bye.html`, '--json'));
+  apache = await startApache({ issuer, client: intranet, port: apachePort });
+  chrome = await browser();
+  context = await chrome.newContext();
+  page = await context.newPage();
+  keys = await authenticators(context, page);
+
+  // Onboarding as today: a one-time pass, then a passkey, a security key
+  // and an authenticator app in security info.
+  await signIn(page, issuer, ADA, issue(server.db, ADA, '--one-time').temporaryAccessPass);
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Laptop');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.success').getByText('was added').waitFor();
+  await keys.useSecurityKey();
+  await page.getByRole('button', { name: 'Add a security key' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Blue key');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.success').getByText('Security key “Blue key” was added.').waitFor();
+  const reg = await api(page, 'POST', '/api/v1/methods/authenticator/start');
+  secret = reg.body.secret;
+  const added = await api(page, 'POST', '/api/v1/methods/authenticator/finish', { id: reg.body.id, name: 'Phone app', code: totp(secret) });
+  assert.equal(added.status, 201);
+  assert.equal((await keys.usb())[0].isResidentCredential, false, 'the security key is not discoverable');
+  await api(page, 'POST', '/api/v1/signout');
+});
+after(async () => {
+  await chrome?.close();
+  rp?.close();
+  vault?.close();
+  apache?.close();
+  server?.stop();
+});
+
+/** The two applications: where sign-in starts, how each shows the claims and signs out. */
+const parties = {
+  wiki: {
+    name: 'Wiki',
+    login: () => `${rp.url}/login`,
+    async claims() {
+      await page.locator('#claims').waitFor();
+      return JSON.parse(await page.locator('#claims').innerText());
+    },
+    signedOut: 'Signed out of the wiki',
+  },
+  intranet: {
+    name: 'Intranet',
+    login: () => `${apache.url}/protected/index.shtml`,
+    async claims() {
+      await page.locator('#sub').waitFor();
+      const text = (id) => page.locator(`#${id}`).innerText();
+      return {
+        sub: await text('sub'), name: await text('name'), preferred_username: await text('preferred_username'),
+        amr: (await text('amr')).split(','), acr: await text('acr'),
+      };
+    },
+    signedOut: 'Signed out of the intranet',
+  },
+};
+
+/** At the application, signed out: starts its sign-in and enters the account. */
+async function startAt(party) {
+  await page.goto(party.login());
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  await page.getByText(`to continue to ${party.name}`).first().waitFor();
+  await page.getByLabel('Account name').fill(ADA);
+  await page.getByRole('button', { name: 'Next' }).click();
+}
+
+async function logOutAt(party) {
+  await page.getByRole('link', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: party.signedOut }).waitFor();
+  const session = await page.goto(`${server.url}/api/v1/session`);
+  assert.equal(session.status(), 401, 'the tapin session ended too');
+  // And the application asks again.
+  await page.goto(party.login());
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+}
+
+let ahead = 0;
+/** An authenticator-app code of a time step no sign-in has used yet. */
+function freshCode() {
+  ahead += 31;
+  moveClock(ahead);
+  return totp(secret, Date.now() + ahead * 1000);
+}
+
+for (const [key, party] of Object.entries(parties)) {
+  test(`${party.name}: a passkey signs Ada in; a second sign-in needs nothing; logout ends both`, async () => {
+    await keys.usePlatform();
+    await startAt(party);
+    // Her strongest way comes first.
+    const button = page.getByRole('button', { name: 'Sign in with a passkey or security key' });
+    const started = Date.now();
+    await button.click();
+    const claims = await party.claims();
+    timings[key] = Date.now() - started;
+    assert.equal(claims.preferred_username, ADA);
+    assert.equal(claims.name, 'Ada Lovelace');
+    assert.deepEqual(claims.amr, ['swk', 'user', 'mfa']);
+    assert.equal(claims.acr, 'urn:tapin:acr:phishing-resistant');
+    assert.match(claims.sub, /^[0-9a-f-]{36}$/);
+    // Single sign-on: the tapin session answers the next request at once.
+    await page.goto(party.login());
+    assert.equal((await party.claims()).sub, claims.sub);
+    await logOutAt(party);
+  });
+
+  test(`${party.name}: a security key that is not discoverable signs in through allowCredentials`, async () => {
+    await keys.useSecurityKey();
+    await startAt(party);
+    await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
+    assert.deepEqual((await party.claims()).amr, ['hwk', 'user', 'mfa']);
+    await logOutAt(party);
+  });
+
+  test(`${party.name}: an authenticator-app code signs in`, async () => {
+    try {
+      await startAt(party);
+      await page.getByRole('button', { name: 'Use a code from your authenticator app' }).click();
+      await page.getByLabel('Code from your authenticator app').fill(freshCode());
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      const claims = await party.claims();
+      assert.deepEqual(claims.amr, ['otp']);
+      assert.equal(claims.acr, 'urn:tapin:acr:code');
+      await logOutAt(party);
+    } finally {
+      moveClock(0);
+    }
+  });
+
+  test(`${party.name}: a Temporary Access Pass signs in`, async () => {
+    await startAt(party);
+    await page.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
+    await page.getByLabel('Temporary Access Pass').fill(issue(server.db, ADA).temporaryAccessPass);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    const claims = await party.claims();
+    assert.deepEqual(claims.amr, ['pwd']);
+    assert.equal(claims.acr, 'urn:tapin:acr:pass');
+    await logOutAt(party);
+  });
+}
+
+test('a code is accepted once, and a code session cannot remove a passkey', async () => {
+  try {
+    const code = freshCode();
+    await page.goto(server.url);
+    const once = await api(page, 'POST', '/api/v1/signin/code', { upn: ADA, code });
+    assert.equal(once.status, 200);
+    const replay = await api(page, 'POST', '/api/v1/signin/code', { upn: ADA, code });
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.code, 'code_invalid');
+    // The page words it for a person.
+    await api(page, 'POST', '/api/v1/signout');
+    await startAt(parties.wiki);
+    await page.getByRole('button', { name: 'Use a code from your authenticator app' }).click();
+    await page.getByLabel('Code from your authenticator app').fill(code);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('or the code was used already').waitFor();
+
+    // A session a code opened is weaker than a passkey: it cannot remove one.
+    await page.goto(server.url);
+    assert.equal((await api(page, 'POST', '/api/v1/signin/code', { upn: ADA, code: freshCode() })).status, 200);
+    const methods = (await api(page, 'GET', '/api/v1/methods')).body.methods;
+    const passkey = methods.find((m) => m.kind === 'passkey');
+    const removal = await api(page, 'DELETE', `/api/v1/methods/${passkey.id}`);
+    assert.equal(removal.status, 403);
+    assert.equal(removal.body.code, 'stronger_sign_in_needed');
+    assert.ok((await api(page, 'GET', '/api/v1/methods')).body.methods.some((m) => m.kind === 'passkey'));
+    await api(page, 'POST', '/api/v1/signout');
+  } finally {
+    moveClock(0);
+  }
+  console.log(`# from the passkey button to the protected page: Node ${timings.wiki} ms, Apache ${timings.intranet} ms`);
+});
+
+test('an application that takes only passkeys asks for one over a pass session, then asks consent', async () => {
+  // Signed in to the wiki with a pass.
+  await startAt(parties.wiki);
+  await page.getByRole('button', { name: 'Use a Temporary Access Pass' }).click();
+  await page.getByLabel('Temporary Access Pass').fill(issue(server.db, ADA).temporaryAccessPass);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await parties.wiki.claims();
+
+  // The vault does not take the pass session: only a passkey is offered.
+  await keys.usePlatform();
+  await page.goto(`${vault.url}/login`);
+  await page.getByText('to continue to Vault').first().waitFor();
+  await page.getByLabel('Account name').fill(ADA);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
+  assert.equal(await page.getByRole('button', { name: 'Use a Temporary Access Pass' }).count(), 0);
+  await page.getByText('Vault will learn your name').waitFor();
+  await page.getByRole('button', { name: 'Agree and continue' }).click();
+  await page.locator('#claims').waitFor();
+  assert.deepEqual(JSON.parse(await page.locator('#claims').innerText()).amr, ['swk', 'user', 'mfa']);
+
+  // Signed in well enough already: only the consent is asked; refusing it
+  // sends access_denied back.
+  await page.goto(`${vault.url}/login`);
+  await page.getByRole('button', { name: "Don't agree" }).click();
+  assert.equal(await page.locator('#error').innerText(), 'access_denied');
+
+  // A person whose account has no passkey is told what to do.
+  cli(server.db, 'user', 'add', 'bo@contoso.com', '--name', 'Bo Newcomer');
+  await api(page, 'POST', '/api/v1/signout').catch(() => {});
+  await page.goto(server.url);
+  await api(page, 'POST', '/api/v1/signout');
+  await page.goto(`${vault.url}/login`);
+  await page.getByLabel('Account name').fill('bo@contoso.com');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByText('takes only a passkey or security key').waitFor();
+});
