@@ -151,3 +151,7 @@ pub async fn start_passkey_sign_in() -> Result<PasskeyChallenge, Failure> {
 pub async fn finish_passkey_sign_in(finish: PasskeySignIn) -> Result<SessionInfo, Failure> {
     send_json(Request::post("/api/v1/signin/passkey/finish"), &finish).await
 }
+
+pub async fn make_recovery_codes() -> Result<tapin_api::wire::RecoveryCodes, Failure> {
+    read(Request::post("/api/v1/methods/recovery-codes").send().await).await
+}

@@ -119,7 +119,12 @@ sentences!(
     LANGUAGE,
     LANG_EN,
     LANG_DE,
-    LANG_AR
+    LANG_AR,
+    RECOVERY_HEADING,
+    RECOVERY_EXPLAIN,
+    RECOVERY_ONCE,
+    RECOVERY_MAKE,
+    RECOVERY_DONE,
 );
 
 pub fn minutes_left(minutes: i64) -> String {
@@ -155,7 +160,8 @@ pub fn invalid_field(e: &ValidationError) -> &'static str {
         | ValidationCode::LengthRange
         | ValidationCode::MinAboveMax
         | ValidationCode::OutsidePolicy
-        | ValidationCode::TimeZoneShape => "FIELD_OUT_OF_RANGE",
+        | ValidationCode::TimeZoneShape
+        | ValidationCode::RedirectShape => "FIELD_OUT_OF_RANGE",
     })
 }
 
@@ -296,4 +302,9 @@ pub fn browser_refusal(r: BrowserRefusal) -> String {
         BrowserRefusal::Unsupported => "BROWSER_UNSUPPORTED",
     })
     .to_string()
+}
+
+/// "8 unused recovery codes"
+pub fn recovery_left(n: u32) -> String {
+    tf("RECOVERY_LEFT", &[("n", &n.to_string())])
 }

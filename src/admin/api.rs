@@ -162,3 +162,38 @@ pub fn audit_url(filters: &[(&str, String)], csv: bool) -> String {
 pub async fn audit(url: &str) -> Result<Vec<AuditEntry>, Failure> {
     read(Request::get(url).send().await).await
 }
+
+pub async fn clients() -> Result<Vec<tapin_api::admin::OidcClientView>, Failure> {
+    read(Request::get("/api/v1/admin/clients").send().await).await
+}
+
+pub async fn add_client(
+    client: &tapin_api::admin::NewOidcClient,
+) -> Result<tapin_api::admin::CreatedOidcClient, Failure> {
+    read(Ok(with_body(
+        Request::post("/api/v1/admin/clients"),
+        client,
+    )
+    .await?))
+    .await
+}
+
+pub async fn remove_client(id: &str) -> Result<(), Failure> {
+    done(
+        Request::delete(&format!("/api/v1/admin/clients/{}", encode(id)))
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn rotate_client_secret(
+    id: &str,
+) -> Result<tapin_api::admin::CreatedOidcClient, Failure> {
+    read(
+        Request::post(&format!("/api/v1/admin/clients/{}/secret", encode(id)))
+            .send()
+            .await,
+    )
+    .await
+}

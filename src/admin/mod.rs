@@ -6,6 +6,7 @@
 
 mod api;
 mod audit;
+mod clients;
 mod issue;
 mod policy;
 mod text;
@@ -98,6 +99,7 @@ fn Header(me: Option<AdminMe>) -> impl IntoView {
                     {me.read_users.then(|| view! { <Go href="/admin".into()>{text::ADM_USERS()}</Go> })}
                     <Go href="/admin/policy".into()>{text::ADM_POLICY()}</Go>
                     {me.read_audit.then(|| view! { <Go href="/admin/audit".into()>{text::ADM_AUDIT()}</Go> })}
+                    {me.read_users.then(|| view! { <Go href="/admin/clients".into()>{text::ADM_CLIENTS()}</Go> })}
                     <a href="/security-info">{text::ADM_MY_METHODS()}</a>
                 </nav>
             })}
@@ -121,6 +123,8 @@ fn Signed(me: AdminMe) -> impl IntoView {
                 let me = me.get_value();
                 if path == "/admin/policy" {
                     view! { <policy::PolicyPage me/> }.into_any()
+                } else if path == "/admin/clients" && me.read_users {
+                    view! { <clients::ClientsPage me/> }.into_any()
                 } else if path == "/admin/audit" && me.read_audit {
                     view! { <audit::AuditPage/> }.into_any()
                 } else if let Some(id) = path.strip_prefix("/admin/users/").filter(|_| me.read_users) {

@@ -8,6 +8,29 @@ use tapin_api::wire::ErrorCode;
 
 crate::sentences!(
     ADM_HELP_DESK,
+    ADM_CLIENTS,
+    ADM_CLIENTS_HEADING,
+    ADM_CLIENTS_INTRO,
+    ADM_CLIENTS_NONE,
+    ADM_CLIENT_ID,
+    ADM_CLIENT_KIND,
+    ADM_CLIENT_PUBLIC_KIND,
+    ADM_CLIENT_CONFIDENTIAL_KIND,
+    ADM_CLIENT_REDIRECTS,
+    ADM_CLIENT_REDIRECTS_HINT,
+    ADM_CLIENT_LOGOUTS,
+    ADM_CLIENT_PUBLIC,
+    ADM_CLIENT_CONSENT,
+    ADM_CLIENT_STRICT,
+    ADM_CLIENT_ADD_HEADING,
+    ADM_CLIENT_NAME,
+    ADM_CLIENT_ADD,
+    ADM_CLIENT_MISSING,
+    ADM_CLIENT_URI_SHAPE,
+    ADM_CLIENT_SECRET,
+    ADM_CLIENT_SECRET_ONCE,
+    ADM_CLIENT_ROTATE,
+    ADM_CLIENT_REMOVE,
     ADM_SECTIONS,
     ADM_USERS,
     ADM_POLICY,
@@ -252,4 +275,14 @@ pub fn event_name(kind: &str) -> String {
         other => return other.to_string(),
     };
     t(key).to_string()
+}
+
+/// "Remove Wiki now"
+pub fn client_remove_now(name: &str) -> String {
+    tf("ADM_CLIENT_REMOVE_NOW", &[("name", name)])
+}
+
+/// "http://wiki.example/cb is not allowed: …"
+pub fn client_uri_refused(uri: &str) -> String {
+    tf("ADM_CLIENT_URI_REFUSED", &[("uri", uri)])
 }

@@ -5,6 +5,7 @@ pub mod add;
 mod list;
 mod passkey;
 pub mod qr;
+mod recovery;
 mod security_info;
 pub mod webauthn;
 

@@ -139,6 +139,9 @@ pub fn SecurityInfo() -> impl IntoView {
                             <p role="status">{move || finished.get().then_some(text::WIZARD_DONE())}</p>
                         </div>
                     })}
+                    {move || info.with(|i| i.as_ref().and_then(|i| i.recovery_codes_left)).map(|left| view! {
+                        <super::recovery::Recovery left on_change/>
+                    })}
                     <section aria-labelledby="everywhere-heading" class="everywhere">
                         <h2 id="everywhere-heading">{text::EVERYWHERE_HEADING()}</h2>
                         <p>{text::EVERYWHERE_EXPLAIN()}</p>

@@ -44,3 +44,11 @@ pub async fn code(upn: String, code: String) -> Result<SessionInfo, Failure> {
     )
     .await
 }
+
+pub async fn recovery(upn: String, code: String) -> Result<SessionInfo, Failure> {
+    send_json(
+        Request::post("/api/v1/signin/recovery"),
+        &tapin_api::wire::RecoverySignIn { upn, code },
+    )
+    .await
+}

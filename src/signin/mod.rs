@@ -115,6 +115,7 @@ fn way_name(way: SignInChoice) -> &'static str {
         SignInChoice::Webauthn => text::SGN_WAY_WEBAUTHN(),
         SignInChoice::AuthenticatorApp => text::SGN_WAY_CODE(),
         SignInChoice::Pass => text::SGN_WAY_PASS(),
+        SignInChoice::RecoveryCode => text::SGN_WAY_RECOVERY(),
     }
 }
 
@@ -166,6 +167,8 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
                     SignInChoice::Webauthn => view! { <Webauthn upn error busy done=signed_in/> }.into_any(),
                     SignInChoice::AuthenticatorApp => view! { <Code upn error busy done=signed_in/> }.into_any(),
                     SignInChoice::Pass => view! { <Pass upn error busy done=signed_in/> }.into_any(),
+                    // A recovery code means something was lost: security info first.
+                    SignInChoice::RecoveryCode => view! { <Recovery upn error busy/> }.into_any(),
                 }}
                 <Show when=move || { ways.with(|w| w.len() > 1) }>
                     <h2>{text::SGN_OTHER_WAYS()}</h2>
@@ -379,6 +382,46 @@ fn Pass(
                 <p id="pass-hint" class="hint">{common::PASS_HINT()}</p>
                 <input id="pass" name="pass" type="text" class="code" autocomplete="one-time-code"
                     autocapitalize="characters" spellcheck="false" aria-describedby="pass-hint" required
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+            </div>
+            <button type="submit" class="primary" disabled=move || busy.get()>
+                {move || if busy.get() { common::SIGNING_IN() } else { common::SIGN_IN() }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn Recovery(
+    upn: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let value = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        busy.set(true);
+        let code = value.get_untracked();
+        spawn_local(async move {
+            let result = api::recovery(upn.get_untracked(), code).await;
+            busy.set(false);
+            match result {
+                Ok(_) => crate::nav::leave("/security-info"),
+                Err(Failure::Api(body)) if body.code == ErrorCode::CodeInvalid => {
+                    error.set(Some(text::SGN_CODE_WRONG().to_string()))
+                }
+                Err(f) => error.set(Some(common::sign_in_failure(&f))),
+            }
+        });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <div class="field">
+                <label for="recovery">{text::SGN_RECOVERY_LABEL()}</label>
+                <p id="recovery-hint" class="hint">{text::SGN_RECOVERY_HINT()}</p>
+                <input id="recovery" name="recovery" type="text" class="code" autocomplete="off"
+                    autocapitalize="characters" spellcheck="false" aria-describedby="recovery-hint" required
                     prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
             </div>
             <button type="submit" class="primary" disabled=move || busy.get()>

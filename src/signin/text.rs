@@ -20,6 +20,9 @@ crate::sentences!(
     SGN_CONSENT_DENY,
     SGN_CONTINUING,
     SGN_NEEDS_KEY,
+    SGN_WAY_RECOVERY,
+    SGN_RECOVERY_LABEL,
+    SGN_RECOVERY_HINT,
 );
 
 /// "to continue to Wiki"

@@ -231,3 +231,60 @@ test('a global reader sees everything and can change nothing; a member gets no h
   assert.equal(await memberPage.getByLabel('Account name or name').count(), 0);
   assert.equal((await api(memberPage, 'GET', '/graph/v1.0/users')).status, 403);
 });
+
+test('a privileged administrator registers an application, re-keys it and removes it; a reader only reads', async (t) => {
+  const { server } = await helpDesk(t);
+  const context = await chrome.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  await passkeySession(context, page, server, PAT);
+  await page.goto(`${server.url}/admin`);
+  await page.getByRole('link', { name: 'Applications' }).click();
+  await page.getByRole('heading', { name: 'Applications', level: 1 }).waitFor();
+  await page.getByText('No applications sign in with tapin yet.').waitFor();
+
+  // The shared rule speaks while the address is typed.
+  await page.getByLabel('Name', { exact: true }).fill('Wiki');
+  await page.getByLabel('Return addresses').fill('http://wiki.contoso.com/callback');
+  await page.getByText('http://wiki.contoso.com/callback is not allowed').waitFor();
+  await page.getByLabel('Return addresses').fill('https://wiki.contoso.com/callback\nhttp://localhost:8080/callback');
+  await page.getByLabel('Only passkeys and security keys').check();
+  await page.getByRole('button', { name: 'Add the application' }).click();
+  const id = await page.locator('#new-client-id').innerText();
+  const secret = await page.locator('#new-client-secret').innerText();
+  assert.match(secret, /^tapin_cs_[0-9a-f]{64}$/);
+  await page.getByText('tapin shows it only this once').waitFor();
+  await page.getByRole('button', { name: 'Done' }).click();
+  assert.equal(await page.locator('#new-client-secret').count(), 0, 'the secret is gone from the page');
+  const listed = page.locator('.clients li', { hasText: 'Wiki' });
+  await listed.getByText('https://wiki.contoso.com/callback').waitFor();
+  await listed.getByText('http://localhost:8080/callback').waitFor();
+
+  // What the command line sees is the same application.
+  const fromCli = JSON.parse(cli(server.db, 'client', 'list', '--json'));
+  assert.deepEqual(fromCli.map((c) => [c.client_id, c.name, c.phishing_resistant]), [[id, 'Wiki', true]]);
+
+  await listed.getByRole('button', { name: 'Make a new secret' }).click();
+  const rotated = await page.locator('#new-client-secret').innerText();
+  assert.notEqual(rotated, secret);
+  await page.getByRole('button', { name: 'Done' }).click();
+
+  // A reader sees the application and no buttons; the server refuses her too.
+  const reader = await chrome.newContext();
+  t.after(() => reader.close());
+  const readerPage = await reader.newPage();
+  await passkeySession(reader, readerPage, server, GIL);
+  await readerPage.goto(`${server.url}/admin/clients`);
+  await readerPage.locator('.clients li', { hasText: 'Wiki' }).waitFor();
+  assert.equal(await readerPage.getByRole('button', { name: 'Remove' }).count(), 0);
+  assert.equal(await readerPage.locator('#client-name').count(), 0);
+  const refused = await api(readerPage, 'DELETE', `/api/v1/admin/clients/${id}`);
+  assert.equal(refused.status, 403);
+
+  await listed.getByRole('button', { name: 'Remove' }).click();
+  await listed.getByRole('button', { name: 'Remove Wiki now' }).click();
+  await page.getByText('No applications sign in with tapin yet.').waitFor();
+  assert.deepEqual(JSON.parse(cli(server.db, 'client', 'list', '--json')), []);
+  const audit = cli(server.db, 'audit', '--kind', 'oidc_client_removed', '--json');
+  assert.match(audit, /pat@contoso.com/);
+});

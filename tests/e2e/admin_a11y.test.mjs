@@ -75,5 +75,16 @@ for (const variant of desk) {
     await h1(L.ADM_AUDIT_HEADING);
     await page.locator('table.audit tbody tr').first().waitFor();
     await check(page, `admin-${v}`, 'audit');
+
+    await page.goto(`${server.url}/admin/clients?lng=${variant.lang}`);
+    await h1(L.ADM_CLIENTS_HEADING);
+    await page.locator('#client-name').fill('Wiki');
+    await page.locator('#client-redirects').fill('http://wiki.contoso.com/cb');
+    await page.locator('#client-redirects-error').waitFor();
+    await check(page, `admin-${v}`, 'clients-invalid');
+    await page.locator('#client-redirects').fill('https://wiki.contoso.com/cb');
+    await page.locator('form button[type=submit]').click();
+    await page.locator('#new-client-secret').waitFor();
+    await check(page, `admin-${v}`, 'client-added');
   });
 }

@@ -23,7 +23,7 @@ before(async () => {
   writeFileSync(clock, '0');
   moveClock = (s) => writeFileSync(clock, String(s));
   const issuer = `http://localhost:${port}`;
-  server = await startServer(['--addr', `127.0.0.1:${port}`, '--public-origin', issuer, '--test-clock-file', clock], { addr: true });
+  server = await startServer(['--addr', `127.0.0.1:${port}`, '--public-origin', issuer, '--test-clock-file', clock, '--recovery-codes'], { addr: true });
   server.url = issuer;
   cli(server.db, 'policy', 'set', '--enabled', 'true', '--max-lifetime', '480');
   cli(server.db, 'user', 'add', ADA, '--name', 'Ada Lovelace', '--group', 'staff');
@@ -250,4 +250,35 @@ test('an application that takes only passkeys asks for one over a pass session, 
   await page.getByLabel('Account name').fill('bo@contoso.com');
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByText('takes only a passkey or security key').waitFor();
+});
+
+test('recovery codes: made in security info, one signs in once and leads to security info', async () => {
+  await signIn(page, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+  await page.getByText('tapin shows them only this once').waitFor();
+  const codes = await page.locator('.recovery-codes code').allInnerTexts();
+  assert.equal(codes.length, 10);
+  assert.equal(new Set(codes).size, 10);
+  for (const c of codes) assert.match(c, /^[A-HJ-NP-Z2-9]{5}-[A-HJ-NP-Z2-9]{5}$/);
+  await page.getByRole('button', { name: 'I have kept them' }).click();
+  await page.getByText('Unused recovery codes: 10').waitFor();
+  await api(page, 'POST', '/api/v1/signout');
+
+  // At the wiki: her keys are lost, so another way.
+  await startAt(parties.wiki);
+  await page.getByRole('button', { name: 'Use a recovery code' }).click();
+  await page.getByLabel('Recovery code').fill(codes[3].toLowerCase());
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  await page.getByText('Unused recovery codes: 9').waitFor();
+  assert.match(cli(server.db, 'audit', '--kind', 'recovery_code_used', '--json'), /ada@contoso.com/);
+  await api(page, 'POST', '/api/v1/signout');
+
+  // Once only.
+  await startAt(parties.wiki);
+  await page.getByRole('button', { name: 'Use a recovery code' }).click();
+  await page.getByLabel('Recovery code').fill(codes[3]);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByText('or the code was used already').waitFor();
 });

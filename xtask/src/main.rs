@@ -255,11 +255,13 @@ fn size() -> Result {
         // Ratchets at what the bundles weigh now (issue 13 aims at 90 KB and 120 KB).
         "--budget-bytes",
         "108000",
+        // Security info grew by its recovery-codes section in issue 12.
         "--methods-budget-bytes",
-        "195000",
-        // The help desk's bundle, loaded at /admin only.
+        "199000",
+        // The help desk's bundle, loaded at /admin only (with its
+        // applications page since issue 12: 236 KB).
         "--admin-budget-bytes",
-        "220000",
+        "238000",
         // Signing in to other applications, loaded at /signin only.
         "--signin-budget-bytes",
         "200000",

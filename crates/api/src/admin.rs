@@ -21,6 +21,9 @@ pub struct AdminMe {
     pub manage_admins: bool,
     pub edit_policy: bool,
     pub read_audit: bool,
+    /// May register, remove and re-key applications (OpenID Connect clients).
+    #[serde(default)]
+    pub manage_clients: bool,
 }
 
 /// `GET /api/v1/admin/users/{id}`: everything the help desk sees of a user.
@@ -85,4 +88,53 @@ pub struct AuditEntry {
     pub detail: String,
     pub actor: String,
     pub client: String,
+}
+
+/// An application that signs people in with tapin (an OpenID Connect client).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OidcClientView {
+    pub client_id: String,
+    pub name: String,
+    /// No secret: a single-page or native app, PKCE required.
+    pub public: bool,
+    pub consent: bool,
+    pub phishing_resistant: bool,
+    pub id_token_alg: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_uris: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/admin/clients`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewOidcClient {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, example = "Wiki")
+    )]
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 10, example = json!(["https://wiki.contoso.com/callback"])))]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
+    pub post_logout_uris: Vec<String>,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub consent: bool,
+    #[serde(default)]
+    pub phishing_resistant: bool,
+}
+
+/// A registered application's id and, for a confidential one, its secret:
+/// shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedOidcClient {
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }

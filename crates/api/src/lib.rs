@@ -9,9 +9,9 @@ pub mod wire;
 
 pub use validate::{
     normalize_code, normalize_email, normalize_method_name, normalize_pass, normalize_phone,
-    normalize_time_zone, normalize_upn, validate_issue_lifetime, validate_lifetime,
-    validate_policy_lifetimes, ValidationError, LIFETIME_MAX_MINUTES, LIFETIME_MIN_MINUTES,
-    PASS_ALPHABET, PASS_LENGTH_MAX, PASS_LENGTH_MIN,
+    normalize_redirect_uri, normalize_time_zone, normalize_upn, validate_issue_lifetime,
+    validate_lifetime, validate_policy_lifetimes, ValidationError, LIFETIME_MAX_MINUTES,
+    LIFETIME_MIN_MINUTES, PASS_ALPHABET, PASS_LENGTH_MAX, PASS_LENGTH_MIN,
 };
 
 #[cfg(feature = "openapi")]

@@ -48,6 +48,8 @@ pub enum ValidationCode {
     OutsidePolicy,
     /// Not an IANA time zone name.
     TimeZoneShape,
+    /// Not an absolute https address (http only on loopback), or with a fragment.
+    RedirectShape,
 }
 
 impl ValidationCode {
@@ -69,6 +71,7 @@ impl ValidationCode {
             Self::MinAboveMax => "min_above_max",
             Self::OutsidePolicy => "outside_policy",
             Self::TimeZoneShape => "time_zone_shape",
+            Self::RedirectShape => "redirect_shape",
         }
     }
 }
@@ -106,6 +109,9 @@ impl fmt::Display for ValidationError {
             ValidationCode::MinAboveMax => "must not be below the minimum lifetime".to_string(),
             ValidationCode::OutsidePolicy => {
                 "must be between the policy's minimum and maximum lifetime".to_string()
+            }
+            ValidationCode::RedirectShape => {
+                "must be an absolute https:// address (http:// only for localhost) with no #fragment or user name".to_string()
             }
             ValidationCode::TimeZoneShape => {
                 "must be a time zone's name, such as Europe/Berlin or UTC".to_string()
@@ -319,6 +325,66 @@ pub fn normalize_time_zone(zone: &str) -> Result<String, ValidationError> {
     }
 }
 
+/// The longest redirect address tapin keeps.
+pub const REDIRECT_URI_MAX_LEN: usize = 512;
+
+/// An address tapin may send a browser back to (RFC 9700 §2.6, RFC 8252
+/// §8.3): absolute `https://`, or `http://` on the loopback interface only;
+/// no fragment, no user name, nothing but printable ASCII. Kept exactly as
+/// given: redirect addresses are compared as exact strings.
+pub fn normalize_redirect_uri(field: &'static str, uri: &str) -> Result<String, ValidationError> {
+    let uri = uri.trim();
+    if uri.is_empty() {
+        return Err(err(field, ValidationCode::Empty));
+    }
+    if uri.len() > REDIRECT_URI_MAX_LEN {
+        return Err(err(field, ValidationCode::TooLong));
+    }
+    let bad = || err(field, ValidationCode::RedirectShape);
+    if !uri.bytes().all(|b| b.is_ascii_graphic()) || uri.contains('#') {
+        return Err(bad());
+    }
+    let (secure, rest) = match (uri.strip_prefix("https://"), uri.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        _ => return Err(bad()),
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    if authority.contains('@') || authority.is_empty() {
+        return Err(bad());
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6
+            .split(']')
+            .next()
+            .map(|h| format!("[{h}]"))
+            .unwrap_or_default(),
+        None => authority
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+    };
+    let port_ok = match authority
+        .rsplit_once(']')
+        .map_or(authority.split_once(':'), |(_, p)| p.split_once(':'))
+    {
+        Some((_, port)) => {
+            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+        None => true,
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
+    let loopback = matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]");
+    if !host_ok || !port_ok || !(secure || loopback) {
+        return Err(bad());
+    }
+    Ok(uri.to_string())
+}
+
 /// A pass length must lie between 8 and 48 characters.
 pub fn validate_pass_length(length: u32) -> Result<u32, ValidationError> {
     if (PASS_LENGTH_MIN as u32..=PASS_LENGTH_MAX as u32).contains(&length) {
@@ -510,5 +576,38 @@ mod tests {
         assert!(validate_lifetime("lifetime", 43_201).is_err());
         assert!(validate_pass_length(7).is_err());
         assert!(validate_pass_length(48).is_ok());
+    }
+
+    #[test]
+    fn redirect_addresses_are_https_or_loopback_without_fragments() {
+        for ok in [
+            "https://wiki.contoso.com/cb",
+            "https://wiki.contoso.com:8443/cb?x=1",
+            "http://localhost:8080/cb",
+            "http://127.0.0.1/cb",
+            "http://[::1]:9/cb",
+        ] {
+            assert_eq!(
+                normalize_redirect_uri("redirect_uri", ok).as_deref(),
+                Ok(ok),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "http://wiki.contoso.com/cb",
+            "https://wiki.contoso.com/cb#x",
+            "https://user@wiki.contoso.com/cb",
+            "javascript:alert(1)",
+            "/cb",
+            "https:///cb",
+            "https://wiki contoso/cb",
+            "https://wiki.contoso.com:99999/cb",
+            "http://localhost.evil.example/cb",
+        ] {
+            assert!(
+                normalize_redirect_uri("redirect_uri", bad).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

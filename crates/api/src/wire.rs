@@ -130,6 +130,33 @@ pub struct SecurityInfo {
     pub methods: Vec<Method>,
     /// The policy requires this user to register a method before finishing.
     pub registration_required: bool,
+    /// Unused recovery codes, when the deployment offers them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_codes_left: Option<u32>,
+}
+
+/// `POST /api/v1/methods/recovery-codes`: ten single-use codes, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+/// `POST /api/v1/signin/recovery`: a recovery code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecoverySignIn {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_name))]
+    pub upn: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[A-HJ-NP-Za-hj-np-z2-9 -]{10,13}$",
+            example = "K7XPQ-2MZAB"
+        )
+    )]
+    pub code: String,
 }
 
 /// `POST /api/v1/methods/webauthn/start`: `kind` is `passkey` or `security_key`.
@@ -332,6 +359,8 @@ pub enum SignInChoice {
     AuthenticatorApp,
     /// A Temporary Access Pass.
     Pass,
+    /// One of the person's recovery codes.
+    RecoveryCode,
 }
 
 /// `POST /api/v1/signin/options`: the ways offered, strongest first. An

@@ -266,3 +266,110 @@ fn redirect_uris_must_be_absolute_https_or_loopback() {
         "a public client has no secret"
     );
 }
+
+#[test]
+fn adding_a_passkey_needs_a_sign_in_from_the_last_fifteen_minutes() {
+    let w = world();
+    let token = session(&w);
+    assert!(w
+        .tapin
+        .start_webauthn(&token, tapin_api::wire::MethodKind::Passkey)
+        .is_ok());
+    // Kept alive by use, but the sign-in itself grows old.
+    for _ in 0..4 {
+        w.clock.advance(Duration::minutes(4));
+        w.tapin.security_info(&token).unwrap();
+    }
+    assert!(matches!(
+        w.tapin
+            .start_webauthn(&token, tapin_api::wire::MethodKind::SecurityKey),
+        Err(Error::StrongerSignInNeeded(_))
+    ));
+    // A fresh sign-in may.
+    let fresh = session(&w);
+    assert!(w
+        .tapin
+        .start_webauthn(&fresh, tapin_api::wire::MethodKind::SecurityKey)
+        .is_ok());
+}
+
+#[test]
+fn recovery_codes_are_off_unless_turned_on_and_each_works_once() {
+    let w = world();
+    let token = session(&w);
+    assert!(matches!(
+        w.tapin.make_recovery_codes(&token),
+        Err(Error::Forbidden(_))
+    ));
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store_at(&dir.path().join("tapin.db"));
+    let settings = Settings {
+        recovery_codes: true,
+        ..Settings::default()
+    };
+    let t = Tapin::new(store, w.clock.clone(), settings);
+    t.set_policy(
+        &Actor::Operator,
+        PolicyChange {
+            enabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    t.add_user(NewUser {
+        upn: "ada@contoso.com".into(),
+        display_name: "Ada Lovelace".into(),
+        role: tapin_server::domain::Role::Member,
+        admin_roles: vec![],
+        groups: vec![],
+        time_zone: None,
+    })
+    .unwrap();
+    let pass = t
+        .issue_pass(&Actor::Operator, "ada@contoso.com", IssueOptions::default())
+        .unwrap();
+    let token = t
+        .sign_in_with_pass("ada@contoso.com", &pass.temporary_access_pass, "192.0.2.1")
+        .unwrap()
+        .token;
+    let codes = t.make_recovery_codes(&token).unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(
+        t.security_info(&token).unwrap().recovery_codes_left,
+        Some(10)
+    );
+    // Typed loosely: lower case, spaces for the dash.
+    let typed = codes[0].to_lowercase().replace('-', " ");
+    assert!(t
+        .sign_in_with_recovery_code("ada@contoso.com", &typed, "192.0.2.1")
+        .is_ok());
+    assert!(matches!(
+        t.sign_in_with_recovery_code("ada@contoso.com", &codes[0], "192.0.2.1"),
+        Err(Error::SignInCodeInvalid)
+    ));
+    assert!(matches!(
+        t.sign_in_with_recovery_code("nobody@contoso.com", &codes[1], "192.0.2.1"),
+        Err(Error::SignInCodeInvalid)
+    ));
+    assert_eq!(
+        t.security_info(&token).unwrap().recovery_codes_left,
+        Some(9)
+    );
+    // A new set: the old codes stop.
+    let again = t.make_recovery_codes(&token).unwrap();
+    assert!(matches!(
+        t.sign_in_with_recovery_code("ada@contoso.com", &codes[1], "192.0.2.1"),
+        Err(Error::SignInCodeInvalid)
+    ));
+    assert!(t
+        .sign_in_with_recovery_code("ada@contoso.com", &again[9], "192.0.2.1")
+        .is_ok());
+    let used = t
+        .audit_events(tapin_server::domain::AuditFilter {
+            event: Some("recovery_code_used".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(used.len(), 2);
+}

@@ -59,6 +59,10 @@ pub(super) struct ServeArgs {
     /// Keep the default (10 minutes) in production; tests shorten it.
     #[arg(long, env = "TAPIN_PASSWORDLESS_WINDOW_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=3600))]
     passwordless_window_seconds: u32,
+    /// Let people make recovery codes (ten single-use codes) in security
+    /// info and sign in with one. Off unless given.
+    #[arg(long, env = "TAPIN_RECOVERY_CODES")]
+    recovery_codes: bool,
     /// The exact origin users reach tapin at, e.g. https://tapin.contoso.com.
     #[arg(long, env = "TAPIN_PUBLIC_ORIGIN")]
     public_origin: Option<String>,
@@ -300,6 +304,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         lockout_window: Duration::minutes(args.lockout_window_minutes.into()),
         passwordless_window: Duration::seconds(args.passwordless_window_seconds.into()),
         session_idle: Duration::minutes(args.idle_timeout_minutes.into()),
+        recovery_codes: args.recovery_codes,
         send_limits: SendLimits {
             per_destination: (args.sends_per_destination, hour),
             per_user: (args.sends_per_user, Duration::days(1)),

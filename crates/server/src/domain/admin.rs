@@ -32,6 +32,9 @@ pub struct Capabilities {
     pub manage_admins: bool,
     pub edit_policy: bool,
     pub read_audit: bool,
+    /// Register, remove and re-key the applications that sign people in
+    /// with tapin (OpenID Connect clients).
+    pub manage_clients: bool,
 }
 
 impl Capabilities {
@@ -43,6 +46,7 @@ impl Capabilities {
                 manage_admins: true,
                 edit_policy: true,
                 read_audit: true,
+                manage_clients: true,
             },
             Actor::User(_) => Self::default(),
             Actor::Admin(a) => {
@@ -55,6 +59,7 @@ impl Capabilities {
                     manage_admins: privileged,
                     edit_policy: a.has(AdminRole::AuthenticationPolicyAdministrator),
                     read_audit: members || reader,
+                    manage_clients: privileged,
                 }
             }
         }

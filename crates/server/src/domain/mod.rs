@@ -11,6 +11,7 @@ pub mod model;
 pub mod oidc;
 pub mod pass;
 pub mod policy;
+pub mod recovery;
 pub mod registration;
 pub mod secrets;
 pub mod service;

@@ -269,6 +269,11 @@ impl Tapin {
                 .map(StoredMethod::view)
                 .collect(),
             registration_required: policy.require_registration && policy.in_scope(&user),
+            recovery_codes_left: self
+                .settings()
+                .recovery_codes
+                .then(|| self.store.recovery_codes_left(user.id))
+                .transpose()?,
         })
     }
 

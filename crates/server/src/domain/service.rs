@@ -31,6 +31,8 @@ pub struct Settings {
     pub session_idle: Duration,
     /// How many verification codes may be sent, per destination, user and client.
     pub send_limits: SendLimits,
+    /// People may make recovery codes (off unless the operator turns it on).
+    pub recovery_codes: bool,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
                 per_user: (10, Duration::days(1)),
                 per_client: (20, Duration::hours(1)),
             },
+            recovery_codes: false,
         }
     }
 }

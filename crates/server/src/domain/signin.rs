@@ -40,7 +40,7 @@ impl Tapin {
     /// the answer shows nothing about whether the account exists.
     pub fn sign_in_options(&self, upn: &str) -> Result<SignInOptions> {
         let upn = normalize_upn(upn)?;
-        let (webauthn, code) = match self.store.user_by_upn(&upn)? {
+        let (webauthn, code, recovery) = match self.store.user_by_upn(&upn)? {
             Some(user) => {
                 let methods = self.store.methods_of(user.id)?;
                 (
@@ -48,12 +48,17 @@ impl Tapin {
                     methods
                         .iter()
                         .any(|m| m.kind == MethodKind::AuthenticatorApp),
+                    self.offers_recovery(&user)?,
                 )
             }
             None => {
                 let d = self.decoy(&upn);
                 let b = d.first().copied().unwrap_or(0);
-                (b & 1 == 1, b & 2 == 2)
+                (
+                    b & 1 == 1,
+                    b & 2 == 2,
+                    self.settings().recovery_codes && b & 4 == 4,
+                )
             }
         };
         let mut methods = Vec::new();
@@ -65,6 +70,9 @@ impl Tapin {
         }
         // The help desk can hand anyone a pass at any time.
         methods.push(SignInChoice::Pass);
+        if recovery {
+            methods.push(SignInChoice::RecoveryCode);
+        }
         Ok(SignInOptions { methods })
     }
 
@@ -257,7 +265,12 @@ impl Tapin {
         self.open_session(&user, SignInMethod::AuthenticatorApp, &method.label())
     }
 
-    fn open_session(&self, user: &User, how: SignInMethod, label: &str) -> Result<SignedIn> {
+    pub(super) fn open_session(
+        &self,
+        user: &User,
+        how: SignInMethod,
+        label: &str,
+    ) -> Result<SignedIn> {
         let now = self.now();
         let token = random_hex(32);
         let record = SessionRecord {

@@ -320,6 +320,22 @@ pub trait Methods: Send + Sync {
     /// of time step `step`, unless that step or a later one was used already.
     fn use_totp_step(&self, id: &str, step: i64, at: DateTime<Utc>) -> StoreResult<bool>;
 
+    /// In one transaction: the user's recovery codes become `hashes` (the
+    /// old ones stop), with the change's audit event and notices.
+    fn replace_recovery_codes(
+        &self,
+        user_id: i64,
+        hashes: &[String],
+        at: DateTime<Utc>,
+        change: &Change,
+    ) -> StoreResult<()>;
+
+    /// In one statement: spends the unused recovery code with this hash.
+    fn use_recovery_code(&self, user_id: i64, hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// How many of the user's recovery codes are unused.
+    fn recovery_codes_left(&self, user_id: i64) -> StoreResult<u32>;
+
     /// Records a use; `secret` replaces the stored secret (a passkey's counter moved).
     fn method_used(&self, id: &str, at: DateTime<Utc>, secret: Option<&str>) -> StoreResult<()>;
 }

@@ -15,7 +15,8 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use tapin_api::admin::{
-    AdminMe, AdminSession, AuditEntry, LockoutState, MethodRemoval, UserDetail,
+    AdminMe, AdminSession, AuditEntry, CreatedOidcClient, LockoutState, MethodRemoval,
+    NewOidcClient, OidcClientView, UserDetail,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -28,6 +29,134 @@ pub fn routes() -> Router<AppState> {
             delete(remove_method),
         )
         .route("/api/v1/admin/audit", get(audit))
+        .route("/api/v1/admin/clients", get(clients).post(add_client))
+        .route("/api/v1/admin/clients/{client_id}", delete(remove_client))
+        .route(
+            "/api/v1/admin/clients/{client_id}/secret",
+            axum::routing::post(rotate_secret),
+        )
+}
+
+fn client_view(c: crate::domain::oidc::OidcClient) -> OidcClientView {
+    OidcClientView {
+        public: c.is_public(),
+        client_id: c.client_id,
+        name: c.name,
+        consent: c.consent,
+        phishing_resistant: c.phishing_resistant,
+        id_token_alg: c.id_token_alg,
+        redirect_uris: c.redirect_uris,
+        post_logout_uris: c.post_logout_uris,
+        created_at: c.created_at,
+    }
+}
+
+fn created(c: crate::domain::oidc::clients::CreatedClient, status: StatusCode) -> Response {
+    super::json_no_store(
+        status,
+        CreatedOidcClient {
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+        },
+    )
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/clients",
+    responses(
+        (status = 200, description = "The applications that sign people in with tapin, oldest first", body = Vec<OidcClientView>),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Not allowed to read them", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn clients(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let list = acting(&state, &headers, |t, a| t.clients_for(a)).await?;
+    Ok(json(list.into_iter().map(client_view).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/clients",
+    request_body = NewOidcClient,
+    responses(
+        (status = 201, description = "Registered: the client id and, unless public, its secret (shown only now)", body = CreatedOidcClient),
+        (status = 400, description = "A name or address that is not allowed (field says which)", body = tapin_api::wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Only privileged authentication administrators register applications", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn add_client(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<NewOidcClient>,
+) -> Result<Response, ApiError> {
+    let new = crate::domain::oidc::NewClient {
+        name: body.name,
+        redirect_uris: body.redirect_uris,
+        post_logout_uris: body.post_logout_uris,
+        public: body.public,
+        consent: body.consent,
+        id_token_alg: None,
+        phishing_resistant: body.phishing_resistant,
+    };
+    let c = acting(&state, &headers, move |t, a| t.add_client(a, new)).await?;
+    Ok(created(c, StatusCode::CREATED))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/clients/{client_id}",
+    params(("client_id" = String, Path, description = "The application's client id")),
+    responses(
+        (status = 204, description = "Removed; its codes and access tokens stop at once"),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Only privileged authentication administrators remove applications", body = tapin_api::wire::ErrorBody),
+        (status = 404, description = "No such application", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn remove_client(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(client_id): Path<String>,
+) -> Result<Response, ApiError> {
+    acting(&state, &headers, move |t, a| t.remove_client(a, &client_id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/clients/{client_id}/secret",
+    params(("client_id" = String, Path, description = "The application's client id")),
+    responses(
+        (status = 200, description = "A new secret (shown only now); the old one stopped", body = CreatedOidcClient),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Only privileged authentication administrators re-key applications", body = tapin_api::wire::ErrorBody),
+        (status = 404, description = "No such application", body = tapin_api::wire::ErrorBody),
+        (status = 409, description = "A public application has no secret", body = tapin_api::wire::ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = [])),
+    tag = "help desk"
+)]
+pub(crate) async fn rotate_secret(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(client_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let c = acting(&state, &headers, move |t, a| {
+        t.rotate_client_secret(a, &client_id)
+    })
+    .await?;
+    Ok(created(c, StatusCode::OK))
 }
 
 async fn acting<T: Send + 'static>(
@@ -77,6 +206,7 @@ pub(crate) async fn me(
         manage_admins: can.manage_admins,
         edit_policy: can.edit_policy,
         read_audit: can.read_audit,
+        manage_clients: can.manage_clients,
     }))
 }
 

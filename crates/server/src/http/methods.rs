@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/methods/{id}", patch(rename).delete(remove))
         .route("/api/v1/methods/{id}/default", post(make_default))
         .route("/api/v1/signout/everywhere", post(sign_out_everywhere))
+        .route("/api/v1/methods/recovery-codes", post(recovery_codes))
         .route("/api/v1/signin/passkey/start", post(passkey_start))
         .route("/api/v1/signin/passkey/finish", post(passkey_finish))
 }
@@ -344,4 +345,27 @@ pub(crate) async fn passkey_finish(
     let signed_in = domain(&s, move |d| d.finish_passkey_sign_in(body)).await;
     super::metrics::sign_in("passkey", &signed_in);
     Ok(super::signed_in_response(signed_in?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/methods/recovery-codes",
+    responses(
+        (status = 201, description = "Ten new single-use recovery codes, shown only now; the old ones stopped", body = tapin_api::wire::RecoveryCodes),
+        (status = 401, description = "Not signed in", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Recovery codes are off here, or the session was opened with a code (sign in with a passkey, security key or pass)", body = tapin_api::wire::ErrorBody)
+    ),
+    security(("session" = [])),
+    tag = "security info"
+)]
+pub(crate) async fn recovery_codes(
+    State(s): State<AppState>,
+    h: HeaderMap,
+) -> Result<Response, ApiError> {
+    let t = token(&h)?;
+    let codes = domain(&s, move |d| d.make_recovery_codes(&t)).await?;
+    Ok(super::json_no_store(
+        StatusCode::CREATED,
+        tapin_api::wire::RecoveryCodes { codes },
+    ))
 }

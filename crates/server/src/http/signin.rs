@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use tapin_api::wire::{CodeSignIn, PasskeySignIn, SignInAccount};
+use tapin_api::wire::{CodeSignIn, PasskeySignIn, RecoverySignIn, SignInAccount};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -17,6 +17,32 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/signin/webauthn/start", post(webauthn_start))
         .route("/api/v1/signin/webauthn/finish", post(webauthn_finish))
         .route("/api/v1/signin/code", post(code))
+        .route("/api/v1/signin/recovery", post(recovery))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/signin/recovery",
+    request_body = RecoverySignIn,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set. The page then sends the person to security info", body = tapin_api::wire::SessionInfo),
+        (status = 400, description = "Wrong code, a code already used, or an unknown account (one answer for all); or not a recovery code's shape", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "This deployment does not offer recovery codes", body = tapin_api::wire::ErrorBody),
+        (status = 429, description = "Too many attempts; retry_at and Retry-After say when", body = tapin_api::wire::ErrorBody)
+    ),
+    tag = "sign-in"
+)]
+pub(crate) async fn recovery(
+    State(s): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<RecoverySignIn>,
+) -> Result<Response, ApiError> {
+    let signed_in = domain(&s, move |d| {
+        d.sign_in_with_recovery_code(&body.upn, &body.code, &client)
+    })
+    .await;
+    super::metrics::sign_in("recovery_code", &signed_in);
+    Ok(signed_in_response(signed_in?))
 }
 
 #[utoipa::path(

@@ -2,6 +2,7 @@
 //! with its exact redirect and post-logout addresses; a confidential
 //! client's secret is shown once and stored as SHA-256.
 
+use super::super::admin::Capabilities;
 use super::super::methods::{hash_token, random_hex};
 use super::super::{Actor, Error, Result, Tapin};
 use super::{OidcClient, SIGNING_ALGORITHMS};
@@ -28,37 +29,59 @@ pub struct CreatedClient {
     pub client_secret: Option<String>,
 }
 
-/// An absolute http(s) address without a fragment; plain http only on the
-/// loopback interface (RFC 9700 §2.6, RFC 8252 §8.3).
+/// The shared rule (`tapin_api::normalize_redirect_uri`, which the help
+/// desk's page runs as it is typed), then a full URL parse.
 fn check_uri(uri: &str, field: &'static str) -> Result<String> {
-    let bad = |why: &str| Error::Invalid(format!("{field} '{uri}' {why}"), Some(field));
-    let url = url::Url::parse(uri).map_err(|_| bad("is not an absolute URL"))?;
-    if url.fragment().is_some() {
-        return Err(bad("must not have a fragment (#...)"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("must not contain a user name or password"));
-    }
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        _ => return Err(bad("must use https (http only for localhost)")),
-    }
-    Ok(uri.to_string())
+    let uri = tapin_api::normalize_redirect_uri(field, uri)?;
+    url::Url::parse(&uri).map_err(|_| {
+        Error::Invalid(
+            format!("{field} '{uri}' is not an absolute URL"),
+            Some(field),
+        )
+    })?;
+    Ok(uri)
 }
 
 fn client_secret() -> String {
     format!("tapin_cs_{}", random_hex(32))
 }
 
+fn may_manage(actor: &Actor) -> Result<()> {
+    if Capabilities::of(actor).manage_clients {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "{} may not change the applications that sign in with tapin (privileged authentication administrators may)",
+            actor.name()
+        )))
+    }
+}
+
 impl Tapin {
+    /// The applications, for whoever may read the help desk's pages.
+    pub fn clients_for(&self, actor: &Actor) -> Result<Vec<OidcClient>> {
+        if !Capabilities::of(actor).read_users {
+            return Err(Error::Forbidden(format!(
+                "{} may not read the applications",
+                actor.name()
+            )));
+        }
+        self.clients()
+    }
+
     pub fn add_client(&self, actor: &Actor, new: NewClient) -> Result<CreatedClient> {
+        may_manage(actor)?;
         let name = new.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 64 {
             return Err(Error::Invalid(
                 "a client's name must be 1 to 64 characters".into(),
                 Some("name"),
+            ));
+        }
+        if new.redirect_uris.len() > 10 || new.post_logout_uris.len() > 10 {
+            return Err(Error::Invalid(
+                "at most 10 redirect and 10 post-logout addresses".into(),
+                Some("redirect_uri"),
             ));
         }
         if new.redirect_uris.is_empty() {
@@ -120,6 +143,7 @@ impl Tapin {
     }
 
     pub fn remove_client(&self, actor: &Actor, client_id: &str) -> Result<()> {
+        may_manage(actor)?;
         let audit = self.event(
             actor,
             "",
@@ -135,6 +159,7 @@ impl Tapin {
 
     /// A new secret for a confidential client; the old one stops at once.
     pub fn rotate_client_secret(&self, actor: &Actor, client_id: &str) -> Result<CreatedClient> {
+        may_manage(actor)?;
         let client = self
             .store
             .client(client_id)?

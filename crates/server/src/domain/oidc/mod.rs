@@ -35,10 +35,11 @@ pub enum SignInMethod {
     Text,
     Call,
     Email,
+    RecoveryCode,
 }
 
 impl SignInMethod {
-    pub const ALL: [SignInMethod; 7] = [
+    pub const ALL: [SignInMethod; 8] = [
         Self::Pass,
         Self::Passkey,
         Self::SecurityKey,
@@ -46,6 +47,7 @@ impl SignInMethod {
         Self::Text,
         Self::Call,
         Self::Email,
+        Self::RecoveryCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +59,7 @@ impl SignInMethod {
             Self::Text => "text",
             Self::Call => "call",
             Self::Email => "email",
+            Self::RecoveryCode => "recovery_code",
         }
     }
 
@@ -73,7 +76,7 @@ impl SignInMethod {
             Self::Pass => &["pwd"],
             Self::Passkey => &["swk", "user", "mfa"],
             Self::SecurityKey => &["hwk", "user", "mfa"],
-            Self::AuthenticatorApp | Self::Email => &["otp"],
+            Self::AuthenticatorApp | Self::Email | Self::RecoveryCode => &["otp"],
             Self::Text => &["sms"],
             Self::Call => &["tel"],
         }
@@ -83,7 +86,7 @@ impl SignInMethod {
     pub fn acr(self) -> &'static str {
         match self {
             Self::Passkey | Self::SecurityKey => "urn:tapin:acr:phishing-resistant",
-            Self::Pass => "urn:tapin:acr:pass",
+            Self::Pass | Self::RecoveryCode => "urn:tapin:acr:pass",
             _ => "urn:tapin:acr:code",
         }
     }
@@ -94,7 +97,8 @@ impl SignInMethod {
     /// phished or intercepted, so it cannot touch a passkey.
     pub fn strength(self) -> u8 {
         match self {
-            Self::Passkey | Self::SecurityKey | Self::Pass => 2,
+            // A recovery code is the person's own recovery path, like a pass.
+            Self::Passkey | Self::SecurityKey | Self::Pass | Self::RecoveryCode => 2,
             _ => 1,
         }
     }

@@ -131,6 +131,46 @@ impl Methods for PgStore {
         )
     }
 
+    fn replace_recovery_codes(
+        &self,
+        user_id: i64,
+        hashes: &[String],
+        at: DateTime<Utc>,
+        change: &Change,
+    ) -> StoreResult<()> {
+        let mut conn = self.client()?;
+        let mut tx = conn.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&user_id])
+            .map_err(backend)?;
+        for h in hashes {
+            tx.execute(
+                "INSERT INTO recovery_codes (user_id, code_hash, created_at, used_at) VALUES ($1, $2, $3, NULL)",
+                &[&user_id, h, &ms(at)],
+            )
+            .map_err(backend)?;
+        }
+        insert_change(&mut tx, change)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn use_recovery_code(&self, user_id: i64, hash: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.exec(
+            "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            &[&user_id, &hash, &ms(at)],
+        )
+        .map(|n| n == 1)
+    }
+
+    fn recovery_codes_left(&self, user_id: i64) -> StoreResult<u32> {
+        Ok(self
+            .one(
+                "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+                &[&user_id],
+                |r| r.get::<_, i64>(0),
+            )?
+            .unwrap_or(0) as u32)
+    }
+
     fn use_totp_step(&self, id: &str, step: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         self.exec(
             "UPDATE methods SET totp_step = $2, last_used_at = $3 WHERE id = $1 AND (totp_step IS NULL OR totp_step < $2)",

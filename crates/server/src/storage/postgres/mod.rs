@@ -222,6 +222,13 @@ CREATE TABLE signing_keys (
     retired_at BIGINT
 );
 CREATE UNIQUE INDEX signing_keys_current ON signing_keys (alg) WHERE retired_at IS NULL;
+CREATE TABLE recovery_codes (
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    used_at BIGINT,
+    PRIMARY KEY (user_id, code_hash)
+);
 "#,
 ];
 

@@ -145,6 +145,48 @@ impl Methods for SqliteStore {
         Ok(true)
     }
 
+    fn replace_recovery_codes(
+        &self,
+        user_id: i64,
+        hashes: &[String],
+        at: DateTime<Utc>,
+        change: &Change,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])
+            .map_err(backend)?;
+        for h in hashes {
+            tx.execute(
+                "INSERT INTO recovery_codes (user_id, code_hash, created_at, used_at) VALUES (?1, ?2, ?3, NULL)",
+                params![user_id, h, ms(at)],
+            )
+            .map_err(backend)?;
+        }
+        insert_change(&tx, change)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn use_recovery_code(&self, user_id: i64, hash: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.conn()
+            .execute(
+                "UPDATE recovery_codes SET used_at = ?3 WHERE user_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
+                params![user_id, hash, ms(at)],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+    }
+
+    fn recovery_codes_left(&self, user_id: i64) -> StoreResult<u32> {
+        Ok(self
+            .read_row(
+                "SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL",
+                [user_id],
+                |r| r.get::<_, i64>(0),
+            )?
+            .unwrap_or(0) as u32)
+    }
+
     fn use_totp_step(&self, id: &str, step: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         self.conn()
             .execute(
