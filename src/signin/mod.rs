@@ -44,8 +44,7 @@ fn continue_to_app(id: &str, consent: Option<&str>) {
 #[component]
 fn SignIn() -> impl IntoView {
     let Some(id) = request_id() else {
-        return view! { <Header id=None app=None/> <main class="card"><NoRequest/></main> }
-            .into_any();
+        return view! { <Header id=None/> <main class="card"><NoRequest/></main> }.into_any();
     };
     let lookup = id.clone();
     let info = LocalResource::new(move || {
@@ -56,13 +55,13 @@ fn SignIn() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <main class="card"><p>{common::LOADING()}</p></main> }>
             {move || info.get().map(|result| match result {
-                Err(_) => view! { <Header id=Some(id.get_value()) app=None/> <main class="card"><NoRequest/></main> }.into_any(),
+                Err(_) => view! { <Header id=Some(id.get_value())/> <main class="card"><NoRequest/></main> }.into_any(),
                 Ok(info) if info.ready && !info.consent => {
                     continue_to_app(&id.get_value(), None);
                     view! { <main class="card"><p role="status">{text::SGN_CONTINUING()}</p></main> }.into_any()
                 }
                 Ok(info) => view! {
-                    <Header id=Some(id.get_value()) app=Some(info.client_name.clone())/>
+                    <Header id=Some(id.get_value())/>
                     <main class="card"><Flow id=id.get_value() info/></main>
                 }.into_any(),
             })}
@@ -72,11 +71,11 @@ fn SignIn() -> impl IntoView {
 }
 
 #[component]
-fn Header(id: Option<String>, app: Option<String>) -> impl IntoView {
+fn Header(id: Option<String>) -> impl IntoView {
     let keep = id.map(|id| format!("request={id}&")).unwrap_or_default();
     view! {
         <header class="top">
-            <span class="brand">{common::APP_NAME()}{app.map(|a| format!(" · {}", text::to_app(&a)))}</span>
+            <span class="brand">{common::APP_NAME()}</span>
             <nav class="languages" aria-label=common::LANGUAGE()>
                 {[("en", common::LANG_EN()), ("de", common::LANG_DE()), ("ar", common::LANG_AR())]
                     .into_iter()

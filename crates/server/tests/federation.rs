@@ -373,3 +373,18 @@ fn recovery_codes_are_off_unless_turned_on_and_each_works_once() {
         .unwrap();
     assert_eq!(used.len(), 2);
 }
+
+#[test]
+fn purging_forgets_expired_access_tokens_and_codes_an_hour_after_they_expire() {
+    let w = world();
+    let (id, secret) = client(&w);
+    let token = session(&w);
+    let c = code(&w, &id, &token);
+    exchange(&w, &id, &secret, &c).unwrap();
+    let _unused = code(&w, &id, &token);
+    assert_eq!(w.tapin.purge().unwrap().grants, 0);
+    w.clock.advance(Duration::minutes(11));
+    assert_eq!(w.tapin.purge().unwrap().grants, 1, "the access token");
+    w.clock.advance(Duration::minutes(50));
+    assert_eq!(w.tapin.purge().unwrap().grants, 2, "both codes");
+}

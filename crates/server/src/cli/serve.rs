@@ -458,6 +458,7 @@ pub(super) fn start_purge(tapin: Arc<Tapin>) {
                     pending = p.pending,
                     attempts = p.attempts,
                     sends = p.sends,
+                    grants = p.grants,
                     "purged"
                 ),
                 Err(e) => tracing::warn!(error = %e, "purge failed; trying again in a minute"),

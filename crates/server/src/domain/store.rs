@@ -136,6 +136,9 @@ pub struct Purged {
     pub attempts: usize,
     pub sends: usize,
     pub outbox: usize,
+    /// Expired access tokens, and codes an hour past their expiry (kept
+    /// that long so a late replay still finds and revokes what they issued).
+    pub grants: usize,
 }
 
 /// Everything the domain needs from storage, as small capabilities a

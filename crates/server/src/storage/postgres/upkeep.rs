@@ -50,6 +50,13 @@ impl Upkeep for PgStore {
             )?,
             sends: run("DELETE FROM sends WHERE at <= $1", &[&ms(sends_before)])?,
             outbox: run("DELETE FROM outbox WHERE at < $1", &[&ms(outbox_before)])?,
+            grants: run(
+                "DELETE FROM oidc_access_tokens WHERE expires_at <= $1",
+                &[&ms(now)],
+            )? + run(
+                "DELETE FROM oidc_codes WHERE expires_at <= $1",
+                &[&ms(now - chrono::Duration::hours(1))],
+            )?,
         };
         tx.commit().map_err(backend)?;
         Ok(purged)

@@ -61,6 +61,17 @@ impl Upkeep for SqliteStore {
             outbox: tx
                 .execute("DELETE FROM outbox WHERE at < ?1", [ms(outbox_before)])
                 .map_err(backend)?,
+            grants: tx
+                .execute(
+                    "DELETE FROM oidc_access_tokens WHERE expires_at <= ?1",
+                    [ms(now)],
+                )
+                .map_err(backend)?
+                + tx.execute(
+                    "DELETE FROM oidc_codes WHERE expires_at <= ?1",
+                    [ms(now - chrono::Duration::hours(1))],
+                )
+                .map_err(backend)?,
         };
         tx.commit().map_err(backend)?;
         Ok(purged)
