@@ -297,46 +297,52 @@ fn Webauthn(
     }
 }
 
-#[component]
-fn Code(
-    upn: RwSignal<String>,
-    error: RwSignal<Option<String>>,
+/// Sends one sign-in and words what went wrong; `done` on success.
+fn attempt<F>(
     busy: RwSignal<bool>,
-    done: impl Fn() + Copy + 'static,
+    error: RwSignal<Option<String>>,
+    call: F,
+    done: impl Fn() + 'static,
+) where
+    F: std::future::Future<Output = Result<tapin_api::wire::SessionInfo, Failure>> + 'static,
+{
+    busy.set(true);
+    spawn_local(async move {
+        let result = call.await;
+        busy.set(false);
+        match result {
+            Ok(_) => done(),
+            Err(Failure::Api(body)) if body.code == ErrorCode::CodeInvalid => {
+                error.set(Some(text::SGN_CODE_WRONG().to_string()))
+            }
+            Err(f) => error.set(Some(common::sign_in_failure(&f))),
+        }
+    });
+}
+
+/// One field and the sign-in button: the code, pass and recovery-code steps.
+#[component]
+fn Field(
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    inputmode: &'static str,
+    busy: RwSignal<bool>,
+    submit: impl Fn(String) + Copy + 'static,
 ) -> impl IntoView {
     let value = RwSignal::new(String::new());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
+    let hint_id = format!("{id}-hint");
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        error.set(None);
-        let code: String = value
-            .get_untracked()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            error.set(Some(text::SGN_CODE_SHAPE().to_string()));
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::code(upn.get_untracked(), code).await;
-            busy.set(false);
-            match result {
-                Ok(_) => done(),
-                Err(Failure::Api(body)) if body.code == ErrorCode::CodeInvalid => {
-                    error.set(Some(text::SGN_CODE_WRONG().to_string()))
-                }
-                Err(f) => error.set(Some(common::sign_in_failure(&f))),
-            }
-        });
+        submit(value.get_untracked());
     };
     view! {
-        <form on:submit=submit novalidate>
+        <form on:submit=on_submit novalidate>
             <div class="field">
-                <label for="code">{text::SGN_CODE_LABEL()}</label>
-                <p id="code-hint" class="hint">{text::SGN_CODE_HINT()}</p>
-                <input id="code" name="code" type="text" class="code" inputmode="numeric" autocomplete="one-time-code"
-                    aria-describedby="code-hint" required
+                <label for=id>{label}</label>
+                <p id=hint_id.clone() class="hint">{hint}</p>
+                <input id=id name=id type="text" class="code" inputmode=inputmode autocomplete="one-time-code"
+                    autocapitalize="characters" spellcheck="false" aria-describedby=hint_id required
                     prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
             </div>
             <button type="submit" class="primary" disabled=move || busy.get()>
@@ -344,6 +350,25 @@ fn Code(
             </button>
         </form>
     }
+}
+
+#[component]
+fn Code(
+    upn: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    done: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let submit = move |typed: String| {
+        error.set(None);
+        let code: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            error.set(Some(text::SGN_CODE_SHAPE().to_string()));
+            return;
+        }
+        attempt(busy, error, api::code(upn.get_untracked(), code), done);
+    };
+    view! { <Field id="code" label=text::SGN_CODE_LABEL() hint=text::SGN_CODE_HINT() inputmode="numeric" busy submit/> }
 }
 
 #[component]
@@ -353,79 +378,37 @@ fn Pass(
     busy: RwSignal<bool>,
     done: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
-    let value = RwSignal::new(String::new());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let submit = move |typed: String| {
         error.set(None);
-        let pass = match normalize_pass(&value.get_untracked()) {
-            Ok(p) => p,
-            Err(e) => {
-                error.set(Some(common::invalid_field(&e).to_string()));
-                return;
-            }
-        };
-        busy.set(true);
-        spawn_local(async move {
-            let result = crate::api::sign_in_with_pass(upn.get_untracked(), pass).await;
-            busy.set(false);
-            match result {
-                Ok(_) => done(),
-                Err(f) => error.set(Some(common::sign_in_failure(&f))),
-            }
-        });
+        match normalize_pass(&typed) {
+            Ok(pass) => attempt(
+                busy,
+                error,
+                crate::api::sign_in_with_pass(upn.get_untracked(), pass),
+                done,
+            ),
+            Err(e) => error.set(Some(common::invalid_field(&e).to_string())),
+        }
     };
-    view! {
-        <form on:submit=submit novalidate>
-            <div class="field">
-                <label for="pass">{common::PASS_LABEL()}</label>
-                <p id="pass-hint" class="hint">{common::PASS_HINT()}</p>
-                <input id="pass" name="pass" type="text" class="code" autocomplete="one-time-code"
-                    autocapitalize="characters" spellcheck="false" aria-describedby="pass-hint" required
-                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
-            </div>
-            <button type="submit" class="primary" disabled=move || busy.get()>
-                {move || if busy.get() { common::SIGNING_IN() } else { common::SIGN_IN() }}
-            </button>
-        </form>
-    }
+    view! { <Field id="pass" label=common::PASS_LABEL() hint=common::PASS_HINT() inputmode="text" busy submit/> }
 }
 
+/// A recovery code means something was lost: security info comes first.
 #[component]
 fn Recovery(
     upn: RwSignal<String>,
     error: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
 ) -> impl IntoView {
-    let value = RwSignal::new(String::new());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let submit = move |typed: String| {
         error.set(None);
-        busy.set(true);
-        let code = value.get_untracked();
-        spawn_local(async move {
-            let result = api::recovery(upn.get_untracked(), code).await;
-            busy.set(false);
-            match result {
-                Ok(_) => crate::nav::leave("/security-info"),
-                Err(Failure::Api(body)) if body.code == ErrorCode::CodeInvalid => {
-                    error.set(Some(text::SGN_CODE_WRONG().to_string()))
-                }
-                Err(f) => error.set(Some(common::sign_in_failure(&f))),
-            }
-        });
+        let to_security_info = || crate::nav::leave("/security-info");
+        attempt(
+            busy,
+            error,
+            api::recovery(upn.get_untracked(), typed),
+            to_security_info,
+        );
     };
-    view! {
-        <form on:submit=submit novalidate>
-            <div class="field">
-                <label for="recovery">{text::SGN_RECOVERY_LABEL()}</label>
-                <p id="recovery-hint" class="hint">{text::SGN_RECOVERY_HINT()}</p>
-                <input id="recovery" name="recovery" type="text" class="code" autocomplete="off"
-                    autocapitalize="characters" spellcheck="false" aria-describedby="recovery-hint" required
-                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
-            </div>
-            <button type="submit" class="primary" disabled=move || busy.get()>
-                {move || if busy.get() { common::SIGNING_IN() } else { common::SIGN_IN() }}
-            </button>
-        </form>
-    }
+    view! { <Field id="recovery" label=text::SGN_RECOVERY_LABEL() hint=text::SGN_RECOVERY_HINT() inputmode="text" busy submit/> }
 }

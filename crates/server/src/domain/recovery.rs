@@ -6,7 +6,7 @@
 use super::methods::code_hash;
 use super::oidc::SignInMethod;
 use super::service::SignedIn;
-use super::store::{AttemptKeys, Change, Reservation};
+use super::store::Change;
 use super::{Actor, Error, Result, Tapin, User};
 use rand::Rng;
 use tapin_api::normalize_upn;
@@ -102,21 +102,7 @@ impl Tapin {
             ));
         };
         let now = self.now();
-        let window = self.settings().lockout_window;
-        let keys = AttemptKeys {
-            account: upn.clone(),
-            client: client.to_string(),
-        };
-        let attempt =
-            match self
-                .store
-                .reserve_attempt(&keys, now, now - window, &self.settings().lockout)?
-            {
-                Reservation::Reserved { id, .. } => id,
-                Reservation::Locked { newest_counted, .. } => {
-                    return Err(Error::TooManyAttempts(newest_counted + window))
-                }
-            };
+        let (attempt, keys) = self.reserve_sign_in(&upn, client)?;
         let user = self.store.user_by_upn(&upn)?;
         let spent = match &user {
             Some(u) => self

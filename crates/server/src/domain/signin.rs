@@ -196,6 +196,26 @@ impl Tapin {
         self.open_session(&user, how, &method.label())
     }
 
+    /// Counts a sign-in attempt at `upn` from `client` in smart lockout
+    /// (one statement), or says until when the account is locked.
+    pub(super) fn reserve_sign_in(&self, upn: &str, client: &str) -> Result<(i64, AttemptKeys)> {
+        let now = self.now();
+        let window = self.settings().lockout_window;
+        let keys = AttemptKeys {
+            account: upn.to_string(),
+            client: client.to_string(),
+        };
+        match self
+            .store
+            .reserve_attempt(&keys, now, now - window, &self.settings().lockout)?
+        {
+            Reservation::Reserved { id, .. } => Ok((id, keys)),
+            Reservation::Locked { newest_counted, .. } => {
+                Err(Error::TooManyAttempts(newest_counted + window))
+            }
+        }
+    }
+
     /// An authenticator-app code, counted by smart lockout like a pass and
     /// accepted once: the time step it belongs to is spent in one statement.
     pub fn sign_in_with_code(&self, upn: &str, code: &str, client: &str) -> Result<SignedIn> {
@@ -208,21 +228,7 @@ impl Tapin {
             ));
         }
         let now = self.now();
-        let window = self.settings().lockout_window;
-        let keys = AttemptKeys {
-            account: upn.clone(),
-            client: client.to_string(),
-        };
-        let attempt =
-            match self
-                .store
-                .reserve_attempt(&keys, now, now - window, &self.settings().lockout)?
-            {
-                Reservation::Reserved { id, .. } => id,
-                Reservation::Locked { newest_counted, .. } => {
-                    return Err(Error::TooManyAttempts(newest_counted + window))
-                }
-            };
+        let (attempt, keys) = self.reserve_sign_in(&upn, client)?;
         let user = self.store.user_by_upn(&upn)?;
         let mut matched = None;
         if let Some(user) = &user {
