@@ -1,0 +1,315 @@
+//! Answering `/authorize`: checking the request, honouring the tapin
+//! session (subject to `prompt`, `max_age`, the client's required strength
+//! and consent), keeping a request while the person signs in, and issuing
+//! the code.
+
+use super::*;
+
+impl Tapin {
+    /// The issuer: the public origin tapin is reached at.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    fn error_redirect(&self, c: &Checked, error: &str, description: &str) -> Authorize {
+        let mut params = vec![("error", error), ("error_description", description)];
+        if let Some(state) = &c.state {
+            params.push(("state", state));
+        }
+        params.push(("iss", self.issuer()));
+        Authorize::Redirect(with_params(&c.redirect_uri, &params))
+    }
+
+    /// Checks an authorization request and answers it: a code when the
+    /// session satisfies it, the sign-in page when one is needed, or an error.
+    pub fn oidc_authorize(
+        &self,
+        req: AuthorizationRequest,
+        session_token: Option<&str>,
+    ) -> Result<Authorize> {
+        let Some(client_id) = req.client_id.as_deref().filter(|s| !s.is_empty()) else {
+            return Ok(Authorize::Refused(
+                "The application did not say who it is (client_id is missing).".into(),
+            ));
+        };
+        let Some(client) = self.store.client(client_id)? else {
+            return Ok(Authorize::Refused(
+                "The application is not registered with tapin. Tell its administrator.".into(),
+            ));
+        };
+        let Some(redirect_uri) = req.redirect_uri.clone() else {
+            return Ok(Authorize::Refused(
+                "The application did not say where to return (redirect_uri is missing).".into(),
+            ));
+        };
+        // Exact string match (RFC 9700 §4.1.3): no prefixes, no wildcards.
+        if !client.redirect_uris.contains(&redirect_uri) {
+            return Ok(Authorize::Refused(format!(
+                "The application asked to return to an address that is not registered for {}. Tell its administrator.",
+                client.name
+            )));
+        }
+        let now = self.now();
+        let mut checked = Checked {
+            client_id: client.client_id.clone(),
+            redirect_uri,
+            scope: String::new(),
+            state: req.state.clone(),
+            nonce: req.nonce.clone().filter(|n| !n.is_empty()),
+            code_challenge: None,
+            fresh_after: None,
+            phishing_resistant: client.phishing_resistant
+                || req
+                    .acr_values
+                    .as_deref()
+                    .is_some_and(|v| v.split(' ').any(|a| a == SignInMethod::Passkey.acr())),
+        };
+        if req.response_type.as_deref() != Some("code") {
+            return Ok(self.error_redirect(
+                &checked,
+                "unsupported_response_type",
+                "tapin supports the authorization code flow only (response_type=code)",
+            ));
+        }
+        let scopes: Vec<&str> = req
+            .scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !scopes.contains(&"openid") {
+            return Ok(self.error_redirect(
+                &checked,
+                "invalid_scope",
+                "the scope must include openid",
+            ));
+        }
+        checked.scope = scopes
+            .into_iter()
+            .filter(|s| matches!(*s, "openid" | "profile" | "email"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        match (
+            req.code_challenge.as_deref(),
+            req.code_challenge_method.as_deref(),
+        ) {
+            (None, _) if client.is_public() => {
+                return Ok(self.error_redirect(
+                    &checked,
+                    "invalid_request",
+                    "a public client must send a PKCE code_challenge (S256)",
+                ));
+            }
+            (None, None) => {}
+            (None, Some(_)) => {
+                return Ok(self.error_redirect(
+                    &checked,
+                    "invalid_request",
+                    "code_challenge_method without code_challenge",
+                ));
+            }
+            (Some(challenge), method) => {
+                if method != Some("S256") {
+                    return Ok(self.error_redirect(
+                        &checked,
+                        "invalid_request",
+                        "code_challenge_method must be S256",
+                    ));
+                }
+                if !pkce_shape(challenge) {
+                    return Ok(self.error_redirect(
+                        &checked,
+                        "invalid_request",
+                        "code_challenge is not an S256 challenge",
+                    ));
+                }
+                checked.code_challenge = Some(challenge.to_string());
+            }
+        }
+        let prompts: Vec<&str> = req
+            .prompt
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect();
+        if prompts.contains(&"none") && prompts.len() > 1 {
+            return Ok(self.error_redirect(
+                &checked,
+                "invalid_request",
+                "prompt=none cannot be combined with another prompt",
+            ));
+        }
+        if prompts.contains(&"login") {
+            checked.fresh_after = Some(now);
+        }
+        if let Some(max_age) = req.max_age.as_deref().filter(|s| !s.is_empty()) {
+            let Ok(seconds) = max_age.parse::<u32>() else {
+                return Ok(self.error_redirect(
+                    &checked,
+                    "invalid_request",
+                    "max_age must be a number of seconds",
+                ));
+            };
+            let after = now - Duration::seconds(i64::from(seconds));
+            checked.fresh_after = Some(checked.fresh_after.map_or(after, |t| t.max(after)));
+        }
+        let session = session_token.and_then(|t| self.live_session(t).ok());
+        let signed_in = session
+            .as_ref()
+            .is_some_and(|(_, record)| satisfies(record, &checked));
+        if let (Some((user, record)), true) = (&session, signed_in) {
+            // A client marked for consent asks the person every time.
+            if !client.consent {
+                return self.issue_code(&checked, user, record);
+            }
+        }
+        if prompts.contains(&"none") {
+            if signed_in {
+                return Ok(self.error_redirect(
+                    &checked,
+                    "consent_required",
+                    "the application needs the person's consent, which cannot be asked without showing a page",
+                ));
+            }
+            return Ok(self.error_redirect(
+                &checked,
+                "login_required",
+                "the person is not signed in to tapin, or not recently enough",
+            ));
+        }
+        let state = serde_json::to_string(&checked).map_err(|e| Error::Storage(e.to_string()))?;
+        let id = self.request_ceremony(state, now + Duration::minutes(REQUEST_TTL_MINUTES))?;
+        Ok(Authorize::SignIn { id })
+    }
+
+    fn request_ceremony(&self, state: String, expires_at: DateTime<Utc>) -> Result<String> {
+        let id = random_id();
+        self.store.put_pending(
+            &Pending {
+                id: id.clone(),
+                user_id: None,
+                purpose: PURPOSE_AUTHORIZE.into(),
+                state,
+                code_hash: None,
+                tries_left: 1,
+                expires_at,
+            },
+            None,
+        )?;
+        Ok(id)
+    }
+
+    fn live_pending_of(&self, id: &str, purpose: &str) -> Result<Pending> {
+        if !is_issued_id(id) {
+            return Err(Error::CodeExpired);
+        }
+        let pending = self.store.pending(id)?.ok_or(Error::CodeExpired)?;
+        if pending.purpose != purpose
+            || pending.user_id.is_some()
+            || pending.expires_at <= self.now()
+        {
+            return Err(Error::CodeExpired);
+        }
+        Ok(pending)
+    }
+
+    fn waiting_request(&self, id: &str) -> Result<Checked> {
+        let pending = self.live_pending_of(id, PURPOSE_AUTHORIZE).map_err(|_| {
+            Error::NotFound("This sign-in request expired or was already used. Go back to the application and start again.".into())
+        })?;
+        serde_json::from_str(&pending.state).map_err(|e| Error::Storage(e.to_string()))
+    }
+
+    /// For the sign-in page: whom the person signs in to, and whether the
+    /// current session already satisfies the request.
+    pub fn authorization_request(
+        &self,
+        id: &str,
+        session_token: Option<&str>,
+    ) -> Result<RequestInfo> {
+        let checked = self.waiting_request(id)?;
+        let client = self
+            .store
+            .client(&checked.client_id)?
+            .ok_or_else(|| Error::NotFound("The application was removed.".into()))?;
+        let ready = session_token
+            .and_then(|t| self.live_session(t).ok())
+            .is_some_and(|(_, record)| satisfies(&record, &checked));
+        Ok(RequestInfo {
+            client_name: client.name,
+            consent: client.consent,
+            phishing_resistant: checked.phishing_resistant,
+            ready,
+        })
+    }
+
+    /// After signing in: the waiting request, answered once.
+    /// A client marked for consent needs the person's `agreed`
+    /// (`Some(false)` sends `access_denied` back).
+    pub fn continue_authorization(
+        &self,
+        id: &str,
+        session_token: Option<&str>,
+        agreed: Option<bool>,
+    ) -> Result<Authorize> {
+        let checked = self.waiting_request(id)?;
+        let Some((user, record)) = session_token.and_then(|t| self.live_session(t).ok()) else {
+            return Ok(Authorize::SignIn { id: id.to_string() });
+        };
+        if !satisfies(&record, &checked) {
+            return Ok(Authorize::SignIn { id: id.to_string() });
+        }
+        let Some(client) = self.store.client(&checked.client_id)? else {
+            return Ok(Authorize::Refused("The application was removed.".into()));
+        };
+        if client.consent && agreed.is_none() {
+            return Ok(Authorize::SignIn { id: id.to_string() });
+        }
+        if self.store.take_pending(id)?.is_none() {
+            return Err(Error::NotFound("This sign-in request was already used. Go back to the application and start again.".into()));
+        }
+        if client.consent && agreed == Some(false) {
+            return Ok(self.error_redirect(
+                &checked,
+                "access_denied",
+                "the person did not agree to share their details",
+            ));
+        }
+        self.issue_code(&checked, &user, &record)
+    }
+
+    fn issue_code(&self, c: &Checked, user: &User, record: &SessionRecord) -> Result<Authorize> {
+        let code = random_hex(32);
+        let now = self.now();
+        self.store.insert_code(&AuthCode {
+            code_hash: hash_token(&code),
+            client_id: c.client_id.clone(),
+            user_id: user.id,
+            session_id: record.id.clone(),
+            redirect_uri: c.redirect_uri.clone(),
+            scope: c.scope.clone(),
+            nonce: c.nonce.clone(),
+            code_challenge: c.code_challenge.clone(),
+            auth_time: record.created_at,
+            method: record.method,
+            expires_at: now + Duration::seconds(CODE_TTL_SECONDS),
+        })?;
+        let mut params = vec![("code", code.as_str())];
+        if let Some(state) = &c.state {
+            params.push(("state", state));
+        }
+        params.push(("iss", self.issuer()));
+        Ok(Authorize::Redirect(with_params(&c.redirect_uri, &params)))
+    }
+}
+
+fn satisfies(record: &SessionRecord, c: &Checked) -> bool {
+    c.fresh_after.is_none_or(|t| record.created_at >= t)
+        && (!c.phishing_resistant
+            || matches!(
+                record.method,
+                SignInMethod::Passkey | SignInMethod::SecurityKey
+            ))
+}
