@@ -4,6 +4,7 @@
 //! cargo xtask setup | build | run | test | size
 
 mod bench;
+mod bench_oidc;
 mod contract;
 mod server;
 mod services;
@@ -370,6 +371,19 @@ fn bench(which: Option<&str>) -> Result {
                 .unwrap_or(30);
             bench::overload(&bench::server_binary(&root()), seconds)
         }
+        Some("oidc") => {
+            if !pack_dir().exists() {
+                setup()?;
+                build_app()?;
+                size()?;
+            }
+            build_release()?;
+            let seconds = std::env::var("TAPIN_BENCH_SECONDS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(10);
+            bench_oidc::oidc(&bench::server_binary(&root()), seconds)
+        }
         Some("load") => {
             setup()?;
             build_app()?;
@@ -407,7 +421,7 @@ fn bench(which: Option<&str>) -> Result {
                 url.as_deref(),
             )
         }
-        _ => Err("usage: cargo xtask bench [overload | load]".into()),
+        _ => Err("usage: cargo xtask bench [overload | load | oidc]".into()),
     }
 }
 
