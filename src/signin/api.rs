@@ -52,3 +52,22 @@ pub async fn recovery(upn: String, code: String) -> Result<SessionInfo, Failure>
     )
     .await
 }
+
+pub async fn send(
+    upn: String,
+    way: tapin_api::wire::SignInChoice,
+) -> Result<tapin_api::wire::CodeSent, Failure> {
+    send_json(
+        Request::post("/api/v1/signin/send"),
+        &tapin_api::wire::SendSignInCode { upn, way },
+    )
+    .await
+}
+
+pub async fn sent(upn: String, id: String, code: String) -> Result<SessionInfo, Failure> {
+    send_json(
+        Request::post("/api/v1/signin/sent"),
+        &tapin_api::wire::SentCodeSignIn { upn, id, code },
+    )
+    .await
+}

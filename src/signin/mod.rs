@@ -115,6 +115,9 @@ fn way_name(way: SignInChoice) -> &'static str {
         SignInChoice::AuthenticatorApp => text::SGN_WAY_CODE(),
         SignInChoice::Pass => text::SGN_WAY_PASS(),
         SignInChoice::RecoveryCode => text::SGN_WAY_RECOVERY(),
+        SignInChoice::Text => text::SGN_WAY_TEXT(),
+        SignInChoice::Call => text::SGN_WAY_CALL(),
+        SignInChoice::Email => text::SGN_WAY_EMAIL(),
     }
 }
 
@@ -168,6 +171,9 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
                     SignInChoice::Pass => view! { <Pass upn error busy done=signed_in/> }.into_any(),
                     // A recovery code means something was lost: security info first.
                     SignInChoice::RecoveryCode => view! { <Recovery upn error busy/> }.into_any(),
+                    SignInChoice::Text | SignInChoice::Call | SignInChoice::Email => {
+                        view! { <Sent way upn error busy done=signed_in/> }.into_any()
+                    }
                 }}
                 <Show when=move || { ways.with(|w| w.len() > 1) }>
                     <h2>{text::SGN_OTHER_WAYS()}</h2>
@@ -411,4 +417,52 @@ fn Recovery(
         );
     };
     view! { <Field id="recovery" label=text::SGN_RECOVERY_LABEL() hint=text::SGN_RECOVERY_HINT() inputmode="text" busy submit/> }
+}
+
+/// A code sent by text, call or email: sent when asked, then typed.
+#[component]
+fn Sent(
+    way: SignInChoice,
+    upn: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    done: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let sent = RwSignal::new(None::<tapin_api::wire::CodeSent>);
+    let send = move |_| {
+        error.set(None);
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::send(upn.get_untracked(), way).await;
+            busy.set(false);
+            match result {
+                Ok(s) => sent.set(Some(s)),
+                Err(f) => error.set(Some(common::method_failure(&f))),
+            }
+        });
+    };
+    let submit = move |typed: String| {
+        error.set(None);
+        let Some(id) = sent.with_untracked(|s| s.as_ref().map(|s| s.id.clone())) else {
+            return;
+        };
+        let code: String = typed.chars().filter(char::is_ascii_digit).collect();
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::sent(upn.get_untracked(), id, code).await;
+            busy.set(false);
+            match result {
+                Ok(_) => done(),
+                Err(f) => error.set(Some(common::method_failure(&f))),
+            }
+        });
+    };
+    view! {
+        <button type="button" class="primary" hidden=move || sent.with(Option::is_some)
+            disabled=move || busy.get() on:click=send>{text::SGN_SEND()}</button>
+        <div hidden=move || sent.with(Option::is_none)>
+            <p role="status">{move || sent.get().map(|s| text::sent_to(&s.sent_to))}</p>
+            <Field id="sent" label=text::SGN_SENT_LABEL() hint=text::SGN_SENT_HINT() inputmode="numeric" busy submit/>
+        </div>
+    }
 }

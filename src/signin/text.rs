@@ -23,6 +23,12 @@ crate::sentences!(
     SGN_WAY_RECOVERY,
     SGN_RECOVERY_LABEL,
     SGN_RECOVERY_HINT,
+    SGN_WAY_TEXT,
+    SGN_WAY_CALL,
+    SGN_WAY_EMAIL,
+    SGN_SEND,
+    SGN_SENT_LABEL,
+    SGN_SENT_HINT,
 );
 
 /// "to continue to Wiki"
@@ -33,4 +39,9 @@ pub fn to_app(app: &str) -> String {
 /// "Wiki wants your name, account name and email address."
 pub fn consent(app: &str) -> String {
     tf("SGN_CONSENT", &[("app", app)])
+}
+
+/// "We sent a code to +44•••••12."
+pub fn sent_to(to: &str) -> String {
+    tf("SGN_SENT_TO", &[("to", to)])
 }

@@ -23,7 +23,7 @@ before(async () => {
   writeFileSync(clock, '0');
   moveClock = (s) => writeFileSync(clock, String(s));
   const issuer = `http://localhost:${port}`;
-  server = await startServer(['--addr', `127.0.0.1:${port}`, '--public-origin', issuer, '--test-clock-file', clock, '--recovery-codes'], { addr: true });
+  server = await startServer(['--addr', `127.0.0.1:${port}`, '--public-origin', issuer, '--test-clock-file', clock, '--recovery-codes', '--sign-in-codes'], { addr: true });
   server.url = issuer;
   cli(server.db, 'policy', 'set', '--enabled', 'true', '--max-lifetime', '480');
   cli(server.db, 'user', 'add', ADA, '--name', 'Ada Lovelace', '--group', 'staff');
@@ -62,6 +62,10 @@ before(async () => {
   const added = await api(page, 'POST', '/api/v1/methods/authenticator/finish', { id: reg.body.id, name: 'Phone app', code: totp(secret) });
   assert.equal(added.status, 201);
   assert.equal((await keys.usb())[0].isResidentCredential, false, 'the security key is not discoverable');
+  // And a mobile phone, its code read from the outbox (no provider here).
+  const phone = await api(page, 'POST', '/api/v1/methods/phone/start', { kind: 'phone', number: '+44 20 7946 0958', channel: 'text' });
+  const verified = await api(page, 'POST', '/api/v1/methods/verify', { id: phone.body.id, code: sentCode('+442079460958') });
+  assert.equal(verified.status, 201, JSON.stringify(verified.body));
   await api(page, 'POST', '/api/v1/signout');
 });
 after(async () => {
@@ -115,6 +119,12 @@ async function logOutAt(party) {
   // And the application asks again.
   await page.goto(party.login());
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+}
+
+/** The newest code sent to `to`, as the outbox holds it. */
+function sentCode(to) {
+  const outbox = JSON.parse(cli(server.db, 'outbox', '--json')).filter((m) => m.to === to);
+  return outbox.at(-1).body.match(/code is (\d{6})/)[1];
 }
 
 let ahead = 0;
@@ -181,7 +191,7 @@ for (const [key, party] of Object.entries(parties)) {
   });
 }
 
-test('a code is accepted once, and a code session cannot remove a passkey', async () => {
+test('a code is accepted once, and a phone-code session cannot remove a passkey', async () => {
   try {
     const code = freshCode();
     await page.goto(server.url);
@@ -198,9 +208,13 @@ test('a code is accepted once, and a code session cannot remove a passkey', asyn
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('or the code was used already').waitFor();
 
-    // A session a code opened is weaker than a passkey: it cannot remove one.
+    // A session a texted code opened is weaker than a passkey: it cannot remove one.
     await page.goto(server.url);
-    assert.equal((await api(page, 'POST', '/api/v1/signin/code', { upn: ADA, code: freshCode() })).status, 200);
+    const texted = await api(page, 'POST', '/api/v1/signin/send', { upn: ADA, way: 'text' });
+    assert.equal(texted.status, 200);
+    assert.match(texted.body.sent_to, /^\+44•+58$/);
+    const phoneSession = await api(page, 'POST', '/api/v1/signin/sent', { upn: ADA, id: texted.body.id, code: sentCode('+442079460958') });
+    assert.equal(phoneSession.status, 200);
     const methods = (await api(page, 'GET', '/api/v1/methods')).body.methods;
     const passkey = methods.find((m) => m.kind === 'passkey');
     const removal = await api(page, 'DELETE', `/api/v1/methods/${passkey.id}`);
@@ -281,4 +295,29 @@ test('recovery codes: made in security info, one signs in once and leads to secu
   await page.getByLabel('Recovery code').fill(codes[3]);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByText('or the code was used already').waitFor();
+});
+
+test('a code by text message signs in to the intranet; an unknown account is answered alike', async () => {
+  await startAt(parties.intranet);
+  await page.getByRole('button', { name: 'Text a code to my phone' }).click();
+  await page.getByRole('button', { name: 'Send the code' }).click();
+  await page.getByText(/We sent a code to \+44•+58\./).waitFor();
+  await page.getByLabel('The code we sent').fill(sentCode('+442079460958'));
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  const claims = await parties.intranet.claims();
+  assert.deepEqual(claims.amr, ['sms']);
+  assert.equal(claims.acr, 'urn:tapin:acr:code');
+  await logOutAt(parties.intranet);
+
+  // Someone who is not there gets a masked number and an id, and no code.
+  const before = JSON.parse(cli(server.db, 'outbox', '--json')).length;
+  await page.goto(server.url);
+  const ghost = await api(page, 'POST', '/api/v1/signin/send', { upn: 'ghost@contoso.com', way: 'text' });
+  assert.equal(ghost.status, 200);
+  assert.match(ghost.body.sent_to, /^\+1\d•+\d\d$/);
+  assert.match(ghost.body.id, /^[0-9a-f]{32}$/);
+  assert.equal(JSON.parse(cli(server.db, 'outbox', '--json')).length, before, 'nothing is sent');
+  const guess = await api(page, 'POST', '/api/v1/signin/sent', { upn: 'ghost@contoso.com', id: ghost.body.id, code: '123456' });
+  assert.equal(guess.status, 400);
+  assert.equal(guess.body.code, 'code_invalid');
 });

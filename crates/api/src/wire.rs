@@ -361,6 +361,39 @@ pub enum SignInChoice {
     Pass,
     /// One of the person's recovery codes.
     RecoveryCode,
+    /// A code sent by text message to the person's mobile phone.
+    Text,
+    /// A code read out by a phone call.
+    Call,
+    /// A code sent by email.
+    Email,
+}
+
+/// `POST /api/v1/signin/send`: send a sign-in code by text, call or email.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SendSignInCode {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_name))]
+    pub upn: String,
+    /// `text`, `call` or `email`.
+    pub way: SignInChoice,
+}
+
+/// `POST /api/v1/signin/sent`: the code that was sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SentCodeSignIn {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_name))]
+    pub upn: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::issued_id))]
+    pub id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[0-9]{6}$", example = "123456")
+    )]
+    pub code: String,
 }
 
 /// `POST /api/v1/signin/options`: the ways offered, strongest first. An

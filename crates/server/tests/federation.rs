@@ -388,3 +388,114 @@ fn purging_forgets_expired_access_tokens_and_codes_an_hour_after_they_expire() {
     w.clock.advance(Duration::minutes(50));
     assert_eq!(w.tapin.purge().unwrap().grants, 2, "both codes");
 }
+
+#[test]
+fn codes_by_text_or_email_sign_in_only_when_turned_on_and_an_unknown_account_looks_the_same() {
+    use tapin_api::wire::SignInChoice;
+    let w = world();
+    assert!(matches!(
+        w.tapin
+            .send_sign_in_code("ada@contoso.com", SignInChoice::Email, "192.0.2.1"),
+        Err(Error::Forbidden(_))
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store_at(&dir.path().join("tapin.db"));
+    let settings = Settings {
+        sign_in_codes: true,
+        ..Settings::default()
+    };
+    let t = Tapin::new(store, w.clock.clone(), settings);
+    t.set_policy(
+        &Actor::Operator,
+        PolicyChange {
+            enabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    t.add_user(NewUser {
+        upn: "ada@contoso.com".into(),
+        display_name: "Ada Lovelace".into(),
+        role: tapin_server::domain::Role::Member,
+        admin_roles: vec![],
+        groups: vec![],
+        time_zone: None,
+    })
+    .unwrap();
+    // Ada adds an email address (verified with a code, as today).
+    let pass = t
+        .issue_pass(&Actor::Operator, "ada@contoso.com", IssueOptions::default())
+        .unwrap();
+    let token = t
+        .sign_in_with_pass("ada@contoso.com", &pass.temporary_access_pass, "192.0.2.1")
+        .unwrap()
+        .token;
+    let code_in = |to: &str| -> String {
+        let outbox = t.outbox().unwrap();
+        let m = outbox
+            .iter()
+            .rev()
+            .find(|m| m.message.to == to)
+            .expect("a message");
+        m.message.body.split("code is ").nth(1).unwrap()[..6].to_string()
+    };
+    let reg = t
+        .start_email(
+            &token,
+            tapin_api::wire::EmailStart {
+                address: "ada@example.org".into(),
+            },
+            "192.0.2.1",
+        )
+        .unwrap();
+    t.verify_code(
+        &token,
+        tapin_api::wire::CodeFinish {
+            id: reg.id,
+            code: code_in("ada@example.org"),
+        },
+    )
+    .unwrap();
+    let offered = t.sign_in_options("ada@contoso.com").unwrap().methods;
+    assert!(offered.contains(&SignInChoice::Email) && !offered.contains(&SignInChoice::Text));
+
+    let sent = t
+        .send_sign_in_code("ada@contoso.com", SignInChoice::Email, "192.0.2.1")
+        .unwrap();
+    assert_eq!(sent.sent_to, "a•••@example.org");
+    let code = code_in("ada@example.org");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    assert!(matches!(
+        t.sign_in_with_sent_code("ada@contoso.com", &sent.id, wrong, "192.0.2.1"),
+        Err(Error::CodeInvalid(4))
+    ));
+    let signed = t
+        .sign_in_with_sent_code("ada@contoso.com", &sent.id, &code, "192.0.2.1")
+        .unwrap();
+    assert!(t.security_info(&signed.token).is_ok());
+    assert!(matches!(
+        t.sign_in_with_sent_code("ada@contoso.com", &sent.id, &code, "192.0.2.1"),
+        Err(Error::CodeExpired)
+    ));
+
+    // An unknown account: the same answer's shape, nothing sent, no code matches.
+    let before = t.outbox().unwrap().len();
+    let ghost = t
+        .send_sign_in_code("ghost@contoso.com", SignInChoice::Email, "192.0.2.1")
+        .unwrap();
+    assert_eq!(ghost.sent_to, "g•••@contoso.com");
+    assert_eq!(t.outbox().unwrap().len(), before);
+    assert!(matches!(
+        t.sign_in_with_sent_code("ghost@contoso.com", &ghost.id, "123456", "192.0.2.1"),
+        Err(Error::CodeInvalid(_))
+    ));
+    // The send limits count the unknown account too.
+    let mut refused = None;
+    for _ in 0..10 {
+        if let Err(e) = t.send_sign_in_code("ghost@contoso.com", SignInChoice::Email, "192.0.2.1") {
+            refused = Some(e);
+            break;
+        }
+    }
+    assert!(matches!(refused, Some(Error::TooManySends(_))));
+}

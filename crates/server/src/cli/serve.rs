@@ -63,6 +63,10 @@ pub(super) struct ServeArgs {
     /// info and sign in with one. Off unless given.
     #[arg(long, env = "TAPIN_RECOVERY_CODES")]
     recovery_codes: bool,
+    /// Let codes sent by text, call or email sign in (to other
+    /// applications too). Off unless given: such codes can be phished.
+    #[arg(long, env = "TAPIN_SIGN_IN_CODES")]
+    sign_in_codes: bool,
     /// The exact origin users reach tapin at, e.g. https://tapin.contoso.com.
     #[arg(long, env = "TAPIN_PUBLIC_ORIGIN")]
     public_origin: Option<String>,
@@ -305,6 +309,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         passwordless_window: Duration::seconds(args.passwordless_window_seconds.into()),
         session_idle: Duration::minutes(args.idle_timeout_minutes.into()),
         recovery_codes: args.recovery_codes,
+        sign_in_codes: args.sign_in_codes,
         send_limits: SendLimits {
             per_destination: (args.sends_per_destination, hour),
             per_user: (args.sends_per_user, Duration::days(1)),

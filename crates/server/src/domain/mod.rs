@@ -14,6 +14,7 @@ pub mod policy;
 pub mod recovery;
 pub mod registration;
 pub mod secrets;
+pub mod sent_code;
 pub mod service;
 pub mod signin;
 pub mod store;

@@ -33,8 +33,8 @@ pub(super) const CEREMONY_TTL_MINUTES: i64 = 5;
 /// How recent a sign-in must be to add a passkey or security key.
 pub const FRESH_SIGN_IN_MINUTES: i64 = 15;
 /// How long a sent code or an unconfirmed authenticator seed stays valid.
-const CODE_TTL_MINUTES: i64 = 10;
-const CODE_TRIES: u32 = 5;
+pub(super) const CODE_TTL_MINUTES: i64 = 10;
+pub(super) const CODE_TRIES: u32 = 5;
 
 const PURPOSE_PASSKEY: &str = "register:passkey";
 const PURPOSE_SECURITY_KEY: &str = "register:security_key";
@@ -71,7 +71,7 @@ pub(super) fn credential_of<T: for<'de> Deserialize<'de>>(json: &serde_json::Val
         .map_err(|e| Error::WebauthnFailed(format!("the answer is not a WebAuthn credential: {e}")))
 }
 
-fn wrong_code(tries_left: u32) -> Error {
+pub(super) fn wrong_code(tries_left: u32) -> Error {
     match tries_left {
         0 => Error::CodeExpired,
         left => Error::CodeInvalid(left),

@@ -33,6 +33,9 @@ pub struct Settings {
     pub send_limits: SendLimits,
     /// People may make recovery codes (off unless the operator turns it on).
     pub recovery_codes: bool,
+    /// Codes by text, call and email sign in (off: they can be phished and
+    /// intercepted; the operator turns them on).
+    pub sign_in_codes: bool,
 }
 
 impl Default for Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
                 per_client: (20, Duration::hours(1)),
             },
             recovery_codes: false,
+            sign_in_codes: false,
         }
     }
 }

@@ -30,6 +30,10 @@ struct Ceremony {
 impl Tapin {
     /// A stable, secret-keyed digest of `upn`: what an unknown account's
     /// answers are made of, so asking twice gives the same answer.
+    pub(super) fn decoy_of(&self, upn: &str) -> Vec<u8> {
+        self.decoy(upn)
+    }
+
     fn decoy(&self, upn: &str) -> Vec<u8> {
         hex::decode(code_hash(&self.keys.code_mac_key(), "sign-in decoy", upn)).unwrap_or_default()
     }
@@ -39,24 +43,34 @@ impl Tapin {
     /// the answer shows nothing about whether the account exists.
     pub fn sign_in_options(&self, upn: &str) -> Result<SignInOptions> {
         let upn = normalize_upn(upn)?;
-        let (webauthn, code, recovery) = match self.store.user_by_upn(&upn)? {
+        let (webauthn, code, recovery, sent) = match self.store.user_by_upn(&upn)? {
             Some(user) => {
                 let methods = self.store.methods_of(user.id)?;
+                let kinds: Vec<MethodKind> = methods.iter().map(|m| m.kind).collect();
                 (
                     methods.iter().any(|m| m.kind.is_passwordless()),
                     methods
                         .iter()
                         .any(|m| m.kind == MethodKind::AuthenticatorApp),
                     self.offers_recovery(&user)?,
+                    self.sent_code_ways(&kinds),
                 )
             }
             None => {
                 let d = self.decoy(&upn);
                 let b = d.first().copied().unwrap_or(0);
+                let mut kinds = Vec::new();
+                if b & 8 == 8 {
+                    kinds.push(MethodKind::Phone);
+                }
+                if b & 16 == 16 {
+                    kinds.push(MethodKind::Email);
+                }
                 (
                     b & 1 == 1,
                     b & 2 == 2,
                     self.settings().recovery_codes && b & 4 == 4,
+                    self.sent_code_ways(&kinds),
                 )
             }
         };
@@ -67,6 +81,7 @@ impl Tapin {
         if code {
             methods.push(SignInChoice::AuthenticatorApp);
         }
+        methods.extend(sent);
         // The help desk can hand anyone a pass at any time.
         methods.push(SignInChoice::Pass);
         if recovery {

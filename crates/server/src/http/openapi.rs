@@ -44,6 +44,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::signin::webauthn_finish,
         super::signin::code,
         super::signin::recovery,
+        super::signin::send,
+        super::signin::sent,
         super::methods::recovery_codes,
         super::graph::list_users,
         super::graph::get_user,

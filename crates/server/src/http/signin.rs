@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use tapin_api::wire::{CodeSignIn, PasskeySignIn, RecoverySignIn, SignInAccount};
+use tapin_api::wire::{
+    CodeSignIn, PasskeySignIn, RecoverySignIn, SendSignInCode, SentCodeSignIn, SignInAccount,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -18,6 +20,58 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/signin/webauthn/finish", post(webauthn_finish))
         .route("/api/v1/signin/code", post(code))
         .route("/api/v1/signin/recovery", post(recovery))
+        .route("/api/v1/signin/send", post(send))
+        .route("/api/v1/signin/sent", post(sent))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/signin/send",
+    request_body = SendSignInCode,
+    responses(
+        (status = 200, description = "A code is on its way; `sent_to` is the masked address (an unknown account gets one of the same shape)", body = tapin_api::wire::CodeSent),
+        (status = 400, description = "Not an account name, or a way that sends nothing", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Codes by text, call or email do not sign in on this deployment", body = tapin_api::wire::ErrorBody),
+        (status = 429, description = "Too many codes sent; retry_at says when", body = tapin_api::wire::ErrorBody)
+    ),
+    tag = "sign-in"
+)]
+pub(crate) async fn send(
+    State(s): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<SendSignInCode>,
+) -> Result<Response, ApiError> {
+    let sent = domain(&s, move |d| {
+        d.send_sign_in_code(&body.upn, body.way, &client)
+    })
+    .await?;
+    Ok(json_no_store(StatusCode::OK, sent))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/signin/sent",
+    request_body = SentCodeSignIn,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = tapin_api::wire::SessionInfo),
+        (status = 400, description = "Wrong code (tries_left says how many remain)", body = tapin_api::wire::ErrorBody),
+        (status = 403, description = "Codes by text, call or email do not sign in on this deployment", body = tapin_api::wire::ErrorBody),
+        (status = 410, description = "The code expired, ran out of tries, or was used", body = tapin_api::wire::ErrorBody),
+        (status = 429, description = "Too many attempts; retry_at and Retry-After say when", body = tapin_api::wire::ErrorBody)
+    ),
+    tag = "sign-in"
+)]
+pub(crate) async fn sent(
+    State(s): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<SentCodeSignIn>,
+) -> Result<Response, ApiError> {
+    let signed_in = domain(&s, move |d| {
+        d.sign_in_with_sent_code(&body.upn, &body.id, &body.code, &client)
+    })
+    .await;
+    super::metrics::sign_in("sent_code", &signed_in);
+    Ok(signed_in_response(signed_in?))
 }
 
 #[utoipa::path(

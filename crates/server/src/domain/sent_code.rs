@@ -1,0 +1,211 @@
+//! Signing in with a code sent by text, call or email (off unless the
+//! operator turns it on: such codes can be phished and intercepted). The
+//! send limits count every send, to an account that exists or not, and an
+//! unknown account gets a code id and a masked address of the same shape
+//! that no code will ever match.
+
+use super::delivery::{Channel, Message, Outgoing};
+use super::methods::{code_hash, equal_time, mask, random_id, six_digit_code};
+use super::oidc::SignInMethod;
+use super::registration::{wrong_code, CODE_TRIES, CODE_TTL_MINUTES};
+use super::service::SignedIn;
+use super::store::SendKeys;
+use super::{Actor, Error, Pending, Result, Tapin};
+use chrono::Duration;
+use tapin_api::wire::{CodeSent, MethodKind, SignInChoice};
+use tapin_api::{normalize_code, normalize_upn};
+
+const PURPOSE: &str = "signin:sent";
+
+fn method_of(way: SignInChoice) -> Result<(SignInMethod, Channel)> {
+    match way {
+        SignInChoice::Text => Ok((SignInMethod::Text, Channel::Text)),
+        SignInChoice::Call => Ok((SignInMethod::Call, Channel::Call)),
+        SignInChoice::Email => Ok((SignInMethod::Email, Channel::Email)),
+        _ => Err(Error::Invalid(
+            "way must be text, call or email".into(),
+            Some("way"),
+        )),
+    }
+}
+
+/// Which registered method a way sends to: texts go to mobile phones only.
+fn reaches(way: SignInChoice, kind: MethodKind) -> bool {
+    match way {
+        SignInChoice::Text => matches!(kind, MethodKind::Phone | MethodKind::AlternatePhone),
+        SignInChoice::Call => kind.is_phone(),
+        SignInChoice::Email => kind == MethodKind::Email,
+        _ => false,
+    }
+}
+
+impl Tapin {
+    fn sign_in_codes_on(&self) -> Result<()> {
+        if self.settings().sign_in_codes {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(
+                "Codes by text, call or email do not sign in here; use a passkey, an authenticator app or a Temporary Access Pass.".into(),
+            ))
+        }
+    }
+
+    /// The ways by text, call or email that `methods` allow.
+    pub(super) fn sent_code_ways(&self, kinds: &[MethodKind]) -> Vec<SignInChoice> {
+        if !self.settings().sign_in_codes {
+            return Vec::new();
+        }
+        [SignInChoice::Text, SignInChoice::Call, SignInChoice::Email]
+            .into_iter()
+            .filter(|w| kinds.iter().any(|k| reaches(*w, *k)))
+            .collect()
+    }
+
+    /// Sends a sign-in code to the account's phone or email.
+    pub fn send_sign_in_code(
+        &self,
+        upn: &str,
+        way: SignInChoice,
+        client: &str,
+    ) -> Result<CodeSent> {
+        self.sign_in_codes_on()?;
+        let upn = normalize_upn(upn)?;
+        let (_, channel) = method_of(way)?;
+        let user = self.store.user_by_upn(&upn)?;
+        let target = match &user {
+            Some(u) => self
+                .store
+                .methods_of(u.id)?
+                .into_iter()
+                .find(|m| reaches(way, m.kind)),
+            None => None,
+        };
+        // A destination for the limits either way: the real one, or a
+        // keyed stand-in for this name, so the limits answer alike.
+        let decoy = hex::encode(self.decoy_of(&upn));
+        let (destination, shown) = match &target {
+            Some(m) => (m.detail.clone(), mask(m.kind, &m.detail)),
+            None => {
+                let digits: String = decoy
+                    .bytes()
+                    .filter(u8::is_ascii_digit)
+                    .take(10)
+                    .map(char::from)
+                    .collect();
+                let shown = match way {
+                    SignInChoice::Email => mask(
+                        MethodKind::Email,
+                        &format!("{}@{}", &upn[..1], upn.split('@').nth(1).unwrap_or("")),
+                    ),
+                    _ => mask(MethodKind::Phone, &format!("+1{digits:0<10}")),
+                };
+                (format!("decoy:{decoy}"), shown)
+            }
+        };
+        let keys = SendKeys {
+            user_id: user.as_ref().map_or(0, |u| u.id),
+            destination: destination.clone(),
+            client: client.to_string(),
+        };
+        if let Err((newest_counted, window)) =
+            self.store
+                .reserve_send(&keys, self.now(), &self.settings().send_limits)?
+        {
+            return Err(Error::TooManySends(newest_counted + window));
+        }
+        let id = random_id();
+        let code = six_digit_code();
+        let expires_at = self.now() + Duration::minutes(CODE_TTL_MINUTES);
+        let owner = target.as_ref().and(user.as_ref());
+        let message = owner.map(|_| Outgoing {
+            at: self.now(),
+            message: Message {
+                channel,
+                to: destination.clone(),
+                subject: "Your tapin sign-in code".into(),
+                body: format!(
+                    "Your tapin sign-in code is {code}. It is valid for {CODE_TTL_MINUTES} minutes. If you did not ask for it, someone knows your account name: tell your administrator."
+                ),
+            },
+            give_up_at: expires_at,
+        });
+        self.store.put_pending(
+            &Pending {
+                id: id.clone(),
+                user_id: owner.map(|u| u.id),
+                purpose: PURPOSE.into(),
+                state: way_name(way).into(),
+                code_hash: Some(code_hash(&self.keys.code_mac_key(), &id, &code)),
+                tries_left: CODE_TRIES,
+                expires_at,
+            },
+            message.as_ref(),
+        )?;
+        self.wake.nudge();
+        Ok(CodeSent {
+            id,
+            sent_to: shown,
+            expires_at,
+        })
+    }
+
+    /// Signs in with the code sent; smart lockout counts every try.
+    pub fn sign_in_with_sent_code(
+        &self,
+        upn: &str,
+        id: &str,
+        code: &str,
+        client: &str,
+    ) -> Result<SignedIn> {
+        self.sign_in_codes_on()?;
+        let upn = normalize_upn(upn)?;
+        let code = normalize_code(code)?;
+        let (attempt, keys) = self.reserve_sign_in(&upn, client)?;
+        let pending = match self.store.pending(id)? {
+            Some(p) if p.purpose == PURPOSE && p.expires_at > self.now() => p,
+            _ => return Err(Error::CodeExpired),
+        };
+        let left = self
+            .store
+            .spend_try(&pending.id)?
+            .ok_or(Error::CodeExpired)?;
+        let expected = pending.code_hash.clone().unwrap_or_default();
+        let matched = equal_time(
+            &code_hash(&self.keys.code_mac_key(), &pending.id, &code),
+            &expected,
+        );
+        let user = match pending.user_id {
+            Some(uid) => self.store.user_by_id(uid)?.filter(|u| u.upn == upn),
+            None => None,
+        };
+        let Some(user) = user.filter(|_| matched) else {
+            let event = self.event(
+                &Actor::User(upn.clone()),
+                &upn,
+                "sign_in_failed",
+                "sent_code",
+                client,
+            );
+            self.store.record_audit(&event)?;
+            return Err(wrong_code(left));
+        };
+        if self.store.take_pending(&pending.id)?.is_none() {
+            return Err(Error::CodeExpired);
+        }
+        self.store.attempt_succeeded(attempt, Some(&keys))?;
+        let how = match pending.state.as_str() {
+            "call" => SignInMethod::Call,
+            "email" => SignInMethod::Email,
+            _ => SignInMethod::Text,
+        };
+        self.open_session(&user, how, &format!("code by {}", pending.state))
+    }
+}
+
+fn way_name(way: SignInChoice) -> &'static str {
+    match way {
+        SignInChoice::Call => "call",
+        SignInChoice::Email => "email",
+        _ => "text",
+    }
+}
