@@ -291,6 +291,7 @@ pub fn method_failure(failure: &Failure) -> String {
         ErrorCode::NotSignedIn => NOT_SIGNED_IN().to_string(),
         ErrorCode::NotFound => t("FAIL_NOT_FOUND").to_string(),
         ErrorCode::InvalidInput => t("FAIL_INPUT").to_string(),
+        ErrorCode::StrongerSignInNeeded => t("FAIL_STRONGER").to_string(),
         _ => t("FAIL_INTERNAL").to_string(),
     }
 }

@@ -221,6 +221,12 @@ test('a code is accepted once, and a phone-code session cannot remove a passkey'
     assert.equal(removal.status, 403);
     assert.equal(removal.body.code, 'stronger_sign_in_needed');
     assert.ok((await api(page, 'GET', '/api/v1/methods')).body.methods.some((m) => m.kind === 'passkey'));
+    // The page says what to do instead.
+    await page.goto(`${server.url}/security-info`);
+    await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+    await page.locator('li', { hasText: 'Laptop' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Yes, delete it' }).click();
+    await page.getByText('a code, or a sign-in more than 15 minutes old, is not enough').waitFor();
     await api(page, 'POST', '/api/v1/signout');
   } finally {
     moveClock(0);
