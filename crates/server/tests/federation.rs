@@ -24,14 +24,18 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(Settings::default())
+}
+
+/// A deployment with these settings, its policy on, and Ada.
+fn world_with(settings: Settings) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = common::store_at(&dir.path().join("tapin.db"));
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
     ));
     let tapin = Arc::new(
-        Tapin::new(store, clock.clone(), Settings::default())
-            .with_issuer("https://tapin.contoso.com"),
+        Tapin::new(store, clock.clone(), settings).with_issuer("https://tapin.contoso.com"),
     );
     tapin
         .set_policy(
@@ -302,30 +306,11 @@ fn recovery_codes_are_off_unless_turned_on_and_each_works_once() {
         Err(Error::Forbidden(_))
     ));
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = common::store_at(&dir.path().join("tapin.db"));
-    let settings = Settings {
+    let on = world_with(Settings {
         recovery_codes: true,
         ..Settings::default()
-    };
-    let t = Tapin::new(store, w.clock.clone(), settings);
-    t.set_policy(
-        &Actor::Operator,
-        PolicyChange {
-            enabled: Some(true),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    t.add_user(NewUser {
-        upn: "ada@contoso.com".into(),
-        display_name: "Ada Lovelace".into(),
-        role: tapin_server::domain::Role::Member,
-        admin_roles: vec![],
-        groups: vec![],
-        time_zone: None,
-    })
-    .unwrap();
+    });
+    let t = &on.tapin;
     let pass = t
         .issue_pass(&Actor::Operator, "ada@contoso.com", IssueOptions::default())
         .unwrap();
@@ -398,30 +383,11 @@ fn codes_by_text_or_email_sign_in_only_when_turned_on_and_an_unknown_account_loo
             .send_sign_in_code("ada@contoso.com", SignInChoice::Email, "192.0.2.1"),
         Err(Error::Forbidden(_))
     ));
-    let dir = tempfile::tempdir().unwrap();
-    let store = common::store_at(&dir.path().join("tapin.db"));
-    let settings = Settings {
+    let on = world_with(Settings {
         sign_in_codes: true,
         ..Settings::default()
-    };
-    let t = Tapin::new(store, w.clock.clone(), settings);
-    t.set_policy(
-        &Actor::Operator,
-        PolicyChange {
-            enabled: Some(true),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    t.add_user(NewUser {
-        upn: "ada@contoso.com".into(),
-        display_name: "Ada Lovelace".into(),
-        role: tapin_server::domain::Role::Member,
-        admin_roles: vec![],
-        groups: vec![],
-        time_zone: None,
-    })
-    .unwrap();
+    });
+    let t = &on.tapin;
     // Ada adds an email address (verified with a code, as today).
     let pass = t
         .issue_pass(&Actor::Operator, "ada@contoso.com", IssueOptions::default())

@@ -281,14 +281,14 @@ impl Tapin {
             self.store.record_audit(&event)?;
             Err(e)
         };
-        let Some((method, step)) = matched else {
+        // A match always has its user; both are needed to go on.
+        let (Some((method, step)), Some(user)) = (matched, user) else {
             return refused(Error::SignInCodeInvalid);
         };
         if !self.store.use_totp_step(&method.id, step, now)? {
             return refused(Error::SignInCodeInvalid);
         }
         self.store.attempt_succeeded(attempt, Some(&keys))?;
-        let user = user.expect("a matched method has its user");
         self.open_session(&user, SignInMethod::AuthenticatorApp, &method.label())
     }
 
