@@ -192,6 +192,7 @@ pub fn sign_in_failure(failure: &Failure) -> String {
         }
         ErrorCode::InvalidInput => t("FAIL_SIGN_IN_INPUT").to_string(),
         ErrorCode::Overloaded => t("FAIL_OVERLOADED").to_string(),
+        ErrorCode::CodeSignInOff => t("FAIL_CODE_SIGN_IN_OFF").to_string(),
         _ => t("FAIL_INTERNAL").to_string(),
     }
 }

@@ -70,6 +70,7 @@ fn Closed(failure: crate::api::Failure) -> impl IntoView {
     let why = match code {
         Some(ErrorCode::NotSignedIn) => text::ADM_CLOSED_SIGN_IN(),
         Some(ErrorCode::Forbidden) => text::ADM_CLOSED_FORBIDDEN(),
+        Some(ErrorCode::StrongerSignInNeeded) => text::ADM_CLOSED_STRONGER(),
         _ => text::ADM_FAIL_NETWORK(),
     };
     view! {

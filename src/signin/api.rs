@@ -17,6 +17,17 @@ pub async fn request(id: &str) -> Result<AuthorizationRequestInfo, Failure> {
     .await
 }
 
+pub async fn continue_request(
+    request: String,
+    consent: Option<bool>,
+) -> Result<tapin_api::wire::Continued, Failure> {
+    send_json(
+        Request::post("/oauth2/authorize/continue"),
+        &tapin_api::wire::ContinueAuthorization { request, consent },
+    )
+    .await
+}
+
 pub async fn options(upn: String) -> Result<SignInOptions, Failure> {
     send_json(
         Request::post("/api/v1/signin/options"),

@@ -35,10 +35,17 @@ fn url_param(search: &str, name: &str) -> Option<String> {
     })
 }
 
-/// Back to the server, which sends the browser on to the application.
-fn continue_to_app(id: &str, consent: Option<&str>) {
-    let extra = consent.map(|c| format!("&consent={c}")).unwrap_or_default();
-    crate::nav::leave(&format!("/oauth2/authorize/continue?request={id}{extra}"));
+/// Back to the server (a POST, in this browser), which says where the
+/// browser goes on: to the application. A request that can no longer go on
+/// reloads this page, which then says so.
+fn continue_to_app(id: &str, consent: Option<bool>) {
+    let id = id.to_string();
+    leptos::task::spawn_local(async move {
+        match api::continue_request(id.clone(), consent).await {
+            Ok(next) => crate::nav::leave(&next.redirect_to),
+            Err(_) => crate::nav::leave(&format!("/signin?request={id}")),
+        }
+    });
 }
 
 #[component]
@@ -187,10 +194,10 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
             Step::Consent => view! {
                 <p>{text::consent(&app.get_value())}</p>
                 <div class="actions">
-                    <button type="button" class="primary" on:click=move |_| continue_to_app(&id.get_value(), Some("allow"))>
+                    <button type="button" class="primary" on:click=move |_| continue_to_app(&id.get_value(), Some(true))>
                         {text::SGN_CONSENT_ALLOW()}
                     </button>
-                    <button type="button" on:click=move |_| continue_to_app(&id.get_value(), Some("deny"))>
+                    <button type="button" on:click=move |_| continue_to_app(&id.get_value(), Some(false))>
                         {text::SGN_CONSENT_DENY()}
                     </button>
                 </div>

@@ -288,3 +288,41 @@ test('a privileged administrator registers an application, re-keys it and remove
   const audit = cli(server.db, 'audit', '--kind', 'oidc_client_removed', '--json');
   assert.match(audit, /pat@contoso.com/);
 });
+
+test('an administrator signed in with an app code gets no help desk, not even through Graph; with a passkey the same person gets in', async (t) => {
+  const { server } = await helpDesk(t);
+  const desk = await chrome.newContext();
+  t.after(() => desk.close());
+  const page = await desk.newPage();
+
+  // Pat registers an authenticator app with a pass, then signs in with a code from it.
+  await signIn(page, server.url, PAT, issue(server.db, PAT).temporaryAccessPass);
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  const started = (await api(page, 'POST', '/api/v1/methods/authenticator/start')).body;
+  assert.equal((await api(page, 'POST', '/api/v1/methods/authenticator/finish', { id: started.id, name: 'Phone', code: totp(started.secret) })).status, 201);
+  assert.ok((await api(page, 'POST', '/api/v1/signout')).status < 300);
+  const coded = await api(page, 'POST', '/api/v1/signin/code', { upn: PAT, code: totp(started.secret, Date.now() + 30_000) });
+  assert.equal(coded.status, 200);
+  assert.equal(coded.body.admin, false, 'a code session is no help-desk session');
+
+  await page.goto(`${server.url}/security-info`);
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  // The part of the page that holds the link has rendered: the method list.
+  await page.locator('li.method', { hasText: 'Phone' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Help desk' }).count(), 0);
+  const me = await api(page, 'GET', '/api/v1/admin/me');
+  assert.equal(me.status, 403);
+  assert.equal(me.body.code, 'stronger_sign_in_needed');
+  const graph = await api(page, 'POST', `/graph/v1.0/users/${ADA}/authentication/temporaryAccessPassMethods`, { lifetimeInMinutes: 60 });
+  assert.equal(graph.status, 403, 'no pass for another user from a code session');
+  const passkey = await api(page, 'POST', '/api/v1/methods/webauthn/start', { kind: 'passkey' });
+  assert.equal(passkey.status, 403, 'a code session cannot mint a passkey');
+  await page.goto(`${server.url}/admin`);
+  await page.getByRole('heading', { name: 'Help desk', level: 1 }).waitFor();
+  await page.getByRole('alert').getByText('a code or a Temporary Access Pass is not enough').waitFor();
+  await api(page, 'POST', '/api/v1/signout');
+
+  await passkeySession(desk, page, server, PAT);
+  await page.getByRole('link', { name: 'Help desk' }).click();
+  await page.getByRole('heading', { name: 'Find a user', level: 1 }).waitFor();
+});

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
-import { browser, signIn, authenticators, api } from './helpers.mjs';
+import { browser, signIn, authenticators, api, DIST } from './helpers.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TAPIN = join(ROOT, 'target/debug/tapin');
@@ -31,7 +31,7 @@ const issue = (upn, ...args) => JSON.parse(cli('tap', 'issue', upn, '--json', ..
 
 async function startInstance() {
   const proc = spawn(TAPIN, ['--db', PG, '--secret-key-file', keyFile, 'serve', '--addr', '127.0.0.1:0',
-    '--dist', join(ROOT, 'dist'), '--trusted-proxy', '127.0.0.1', '--hash-queue', '400'], {
+    '--dist', DIST, '--trusted-proxy', '127.0.0.1', '--hash-queue', '400'], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAPIN_LOG: 'warn' },
   });
   procs.push(proc);

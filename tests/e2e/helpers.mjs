@@ -10,6 +10,9 @@ import { createServer } from 'node:net';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TAPIN = join(ROOT, 'target/debug/tapin');
+/** The app as the test command packed it (compressed once), or the built
+ * `dist/` (compressed at every server start: about 20 s in a debug build). */
+export const DIST = process.env.TAPIN_E2E_DIST || join(ROOT, 'dist');
 
 /** A port nothing listens on right now (for a server that must know its own address). */
 export async function freePort() {
@@ -25,7 +28,7 @@ export async function startServer(extraArgs = [], { addr = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tapin-e2e-'));
   const db = join(dir, 'tapin.db');
   const listen = addr ? [] : ['--addr', '127.0.0.1:0'];
-  const proc = spawn(TAPIN, ['serve', ...listen, '--db', db, '--dist', join(ROOT, 'dist'), ...extraArgs], {
+  const proc = spawn(TAPIN, ['serve', ...listen, '--db', db, '--dist', DIST, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TAPIN_LOG: 'warn' },
   });

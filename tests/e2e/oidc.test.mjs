@@ -287,3 +287,50 @@ test('ID tokens verify before and after tapin keys rotate; logout ends the sessi
   assert.equal(session.status, 401, 'the tapin session the ID token came from is over');
   assert.equal((await authorize({ response_type: 'code', client_id: wiki.client_id, redirect_uri: RP, scope: 'openid', prompt: 'none', state: 'z' }, cookie)).location.includes('error=login_required'), true);
 });
+
+test('a kept request is bound to the browser that made it and continued only by a POST from tapin; logout without id_token_hint asks first', async () => {
+  const base = { response_type: 'code', client_id: wiki.client_id, redirect_uri: RP, scope: 'openid', state: 's' };
+  const kept = await authorize(base);
+  assert.equal(kept.status, 303);
+  const id = new URL(kept.location, issuer).searchParams.get('request');
+  assert.match(id, /^[0-9a-f]{32}$/);
+  // fetch keeps no cookies: read the binding the way a browser would store it.
+  const res = await fetch(`${issuer}/oauth2/authorize?${new URLSearchParams(base)}`, { redirect: 'manual' });
+  const binding = res.headers.get('set-cookie').split(';')[0];
+  assert.match(binding, /^__Host-tapin-authz=[0-9a-f]{64}$/);
+  assert.match(res.headers.get('set-cookie'), /HttpOnly; Secure; SameSite=Lax/);
+  const boundId = new URL(res.headers.get('location'), issuer).searchParams.get('request');
+
+  const cookie = await passSession();
+  const info = (c) => fetch(`${issuer}/api/v1/signin/request/${boundId}`, { headers: { cookie: c } });
+  assert.equal((await info(cookie)).status, 404, 'another browser cannot read it');
+  assert.equal((await info(`${cookie}; ${binding}`)).status, 200);
+  const go = (c, origin = issuer) => fetch(`${issuer}/oauth2/authorize/continue`, {
+    method: 'POST', headers: { cookie: c, origin, 'content-type': 'application/json' },
+    body: JSON.stringify({ request: boundId }),
+  });
+  assert.equal((await go(cookie)).status, 404, 'a signed-in victim cannot be walked through it');
+  assert.equal((await go(`${cookie}; ${binding}`, 'http://evil.example')).status, 403);
+  const byGet = await fetch(`${issuer}/oauth2/authorize/continue?request=${boundId}&consent=allow`, { headers: { cookie: `${cookie}; ${binding}` }, redirect: 'manual' });
+  assert.equal(byGet.status, 405, 'no consent or continue by GET');
+  const done = await go(`${cookie}; ${binding}`);
+  assert.equal(done.status, 200);
+  assert.match((await done.json()).redirect_to, /^http:\/\/localhost:9\/cb\?code=/);
+
+  // Limits on what an anonymous caller may make tapin keep.
+  const long = await authorize({ ...base, state: 'x'.repeat(600) });
+  assert.match(long.location, /error=invalid_request/);
+  assert.doesNotMatch(long.location, /x{600}/);
+  assert.match((await authorize({ ...base, prompt: 'select_everything' })).location, /error=invalid_request/);
+
+  // Logout without an ID token: a page that asks, and the session lives on.
+  const ask = await fetch(`${issuer}/oauth2/logout`, { headers: { cookie }, redirect: 'manual' });
+  assert.equal(ask.status, 200);
+  assert.match(await ask.text(), /<form method="post" action="\/oauth2\/logout">/);
+  assert.equal((await fetch(`${issuer}/api/v1/session`, { headers: { cookie } })).status, 200);
+  const forged = await fetch(`${issuer}/oauth2/logout`, { method: 'POST', headers: { cookie, origin: 'http://evil.example' }, redirect: 'manual' });
+  assert.equal(forged.status, 403);
+  const confirmed = await fetch(`${issuer}/oauth2/logout`, { method: 'POST', headers: { cookie, origin: issuer, 'content-type': 'application/x-www-form-urlencoded' }, body: '', redirect: 'manual' });
+  assert.equal(confirmed.status, 303);
+  assert.equal((await fetch(`${issuer}/api/v1/session`, { headers: { cookie } })).status, 401, 'the old cookie no longer works');
+});

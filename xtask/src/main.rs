@@ -74,8 +74,44 @@ fn output(c: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Every step begun in this run, with when it began.
+static STEPS: std::sync::Mutex<Vec<(String, std::time::Instant)>> =
+    std::sync::Mutex::new(Vec::new());
+
 fn step(name: &str) {
     eprintln!("\n== {name}");
+    if let Ok(mut steps) = STEPS.lock() {
+        steps.push((name.to_string(), std::time::Instant::now()));
+    }
+}
+
+/// How long each step took (until the next began), slowest marked, and
+/// the whole run.
+fn print_step_times() {
+    let Ok(steps) = STEPS.lock() else { return };
+    let Some((_, first)) = steps.first() else {
+        return;
+    };
+    let now = std::time::Instant::now();
+    eprintln!("\n== times");
+    let mut rows: Vec<(String, std::time::Duration)> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (name, at))| {
+            let end = steps.get(i + 1).map_or(now, |(_, next)| *next);
+            (name.clone(), end - *at)
+        })
+        .collect();
+    for (name, took) in &rows {
+        eprintln!("{:>8.1} s  {name}", took.as_secs_f64());
+    }
+    rows.sort_by_key(|(_, took)| std::cmp::Reverse(*took));
+    let slowest: Vec<&str> = rows.iter().take(3).map(|(n, _)| n.as_str()).collect();
+    eprintln!(
+        "{:>8.1} s  total (slowest: {})",
+        (now - *first).as_secs_f64(),
+        slowest.join("; ")
+    );
 }
 
 /// Installs only what is missing, so a warm machine starts in seconds.
@@ -275,6 +311,12 @@ fn lint() -> Result {
 }
 
 fn test() -> Result {
+    let outcome = test_steps();
+    print_step_times();
+    outcome
+}
+
+fn test_steps() -> Result {
     lint()?;
     setup()?;
     build_app()?;
@@ -312,6 +354,8 @@ fn test() -> Result {
         .arg("--test-concurrency=1")
         .args(&files)
         .env("TAPIN_RELEASE_BINARY", bench::server_binary(&root()))
+        // Packed by `size` from this run's build: servers start at once.
+        .env("TAPIN_E2E_DIST", pack_dir())
         .env("TAPIN_E2E_POSTGRES", pg.database("tapin_e2e")?)
         .current_dir(&e2e))
 }
@@ -339,6 +383,10 @@ fn store_contract(pg: &services::Postgres) -> Result {
             "help_desk",
             "--test",
             "federation",
+            "--test",
+            "strength",
+            "--test",
+            "review",
         ])
         .env("TAPIN_TEST_POSTGRES", &pg.url)
         .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)

@@ -226,10 +226,25 @@ pub fn normalize_method_name(input: &str) -> Result<String, ValidationError> {
     if name.chars().count() > METHOD_NAME_MAX_LEN {
         return Err(err("name", ValidationCode::NameTooLong));
     }
-    if name.chars().any(char::is_control) {
-        return Err(err("name", ValidationCode::NameCharacters));
-    }
+    check_free_text("name", name)?;
     Ok(name.to_string())
+}
+
+/// Whether `c` could forge or disguise a line of the audit trail: control
+/// characters (newlines among them), line and paragraph separators, and
+/// the bidirectional overrides and isolates.
+pub fn is_forging_character(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Free text that reaches the audit trail (a reason, a name): refused when
+/// it holds a character that could forge a line.
+pub fn check_free_text(field: &'static str, input: &str) -> Result<(), ValidationError> {
+    if input.chars().any(is_forging_character) {
+        return Err(err(field, ValidationCode::NameCharacters));
+    }
+    Ok(())
 }
 
 /// A typed verification code: spaces dropped, exactly six digits.

@@ -343,6 +343,9 @@ pub enum ErrorCode {
     /// The session was opened with a weaker method than this change needs
     /// (a code cannot remove a passkey), or too long ago: sign in again.
     StrongerSignInNeeded,
+    /// Too many wrong codes in a row: code sign-in is off for this account
+    /// until a pass, passkey or security key signs in, or the help desk clears it.
+    CodeSignInOff,
     /// Anything a newer server says that this app does not know yet.
     #[serde(other)]
     Unknown,
@@ -439,6 +442,23 @@ pub struct AuthorizationRequestInfo {
     pub phishing_resistant: bool,
     /// The current session already satisfies the request: continue at once.
     pub ready: bool,
+}
+
+/// `POST /oauth2/authorize/continue`: the sign-in page answers a waiting
+/// request (and, for an application that asks, the person's consent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinueAuthorization {
+    pub request: String,
+    /// `Some(true)` agreed, `Some(false)` declined, `None` not asked.
+    #[serde(default)]
+    pub consent: Option<bool>,
+}
+
+/// Where the browser goes next: back to the application, or to sign in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Continued {
+    pub redirect_to: String,
 }
 
 /// Every error the API returns has this shape.

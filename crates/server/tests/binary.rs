@@ -59,24 +59,35 @@ fn the_key_file_is_private_and_rotation_reseals_every_seed_with_a_new_key() {
     )
     .unwrap();
     drop(t);
-    let stored = || -> String {
-        rusqlite::Connection::open(&db)
+    // A seed is sealed for its own row (associated data `methods:ID`).
+    let (row, stored) = {
+        let id: String = rusqlite::Connection::open(&db)
             .unwrap()
-            .query_row("SELECT secret FROM methods", [], |r| r.get(0))
-            .unwrap()
+            .query_row("SELECT id FROM methods", [], |r| r.get(0))
+            .unwrap();
+        let db = db.clone();
+        (format!("methods:{id}"), move || -> String {
+            rusqlite::Connection::open(&db)
+                .unwrap()
+                .query_row("SELECT secret FROM methods", [], |r| r.get(0))
+                .unwrap()
+        })
     };
     let before = stored();
-    assert_eq!(old.open(&before).unwrap(), reg.secret);
+    assert_eq!(old.open(&row, &before).unwrap(), reg.secret);
 
     let said = tapin(&db, &["secrets", "rotate"]);
     assert!(said.contains("re-encrypted 1 secrets"), "{said}");
     let new = Keyring::parse(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
     let after = stored();
     assert_ne!(before, after);
-    assert_eq!(new.open(&after).unwrap(), reg.secret);
-    assert!(old.open(&after).is_err(), "the old key no longer opens it");
+    assert_eq!(new.open(&row, &after).unwrap(), reg.secret);
     assert!(
-        new.open(&before).is_err(),
+        old.open(&row, &after).is_err(),
+        "the old key no longer opens it"
+    );
+    assert!(
+        new.open(&row, &before).is_err(),
         "the old key is gone from the file"
     );
 }

@@ -127,7 +127,7 @@ fn assert_consistent(db: &Path) {
     // Every method is whole, sealed, and has its audit event; none without one.
     let half: i64 = conn
         .query_row(
-            "SELECT COUNT(*) FROM methods WHERE name IS NULL OR secret IS NULL OR secret NOT LIKE 'sealed:v1:%'",
+            "SELECT COUNT(*) FROM methods WHERE name IS NULL OR secret IS NULL OR secret NOT LIKE 'sealed:v2:%'",
             [],
             |r| r.get(0),
         )

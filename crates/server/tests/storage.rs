@@ -42,7 +42,7 @@ fn reads_do_not_queue_behind_a_write_in_progress() {
         let store = store.clone();
         std::thread::spawn(move || {
             store
-                .reseal_secrets(&|_| {
+                .reseal_secrets(&|_, _| {
                     std::thread::sleep(std::time::Duration::from_millis(800));
                     Ok(None)
                 })

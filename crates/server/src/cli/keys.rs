@@ -10,9 +10,27 @@ pub(super) enum SecretsCommand {
 }
 
 /// Reads the key file, creating it (readable by its owner only) when missing.
+/// A file others may read or change is refused: whoever reads it opens
+/// every authenticator seed.
 pub(super) fn load_or_create_keys(path: &Path) -> Result<Keyring, Error> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(path)
+                    .map_err(|e| Error::invalid(format!("cannot read {}: {e}", path.display())))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    return Err(Error::invalid(format!(
+                        "{} may be read or changed by other users (mode {:o}): it holds the keys to every authenticator seed. Run chmod 600 {} and start again.",
+                        path.display(),
+                        mode & 0o777,
+                        path.display()
+                    )));
+                }
+            }
             Keyring::parse(&text).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -101,20 +101,16 @@ fn forbidden_reading() -> Error {
 impl Tapin {
     // ---- who is acting -----------------------------------------------------
 
-    /// The administrator behind a session cookie: signed in with a passkey
-    /// or security key (a pass is not enough), and holding the admin role.
+    /// The administrator behind a session cookie: holding the admin role,
+    /// and signed in as strongly as the strength rule asks of the help desk.
     pub fn admin_by_session(&self, token: &str) -> Result<Actor> {
         let (user, record) = self.live_session(token)?;
-        if record.pass_id.is_some() {
-            return Err(Error::Forbidden(
-                "sign in with a passkey or security key to act as an administrator; a Temporary Access Pass is not enough".into(),
-            ));
-        }
         if user.role != Role::Admin {
             return Err(Error::Forbidden(
                 "this account is not an administrator".into(),
             ));
         }
+        record.permits(super::strength::Action::HelpDesk, self.now())?;
         Ok(Actor::Admin(user))
     }
 
@@ -138,11 +134,6 @@ impl Tapin {
         }))
     }
 
-    /// Whether a session belongs to an administrator who may open the help desk.
-    pub fn is_admin_session(&self, user: &User, record: &SessionRecord) -> bool {
-        user.role == Role::Admin && record.pass_id.is_none()
-    }
-
     // ---- tokens (the operator's, from the server's shell) ------------------
 
     pub fn create_token(
@@ -156,6 +147,7 @@ impl Tapin {
             unreachable!("actor(Some) is an administrator");
         };
         let name = name.trim();
+        tapin_api::validate::check_free_text("name", name)?;
         if name.is_empty() || name.chars().count() > 64 {
             return Err(Error::Invalid(
                 "a token's name must be 1 to 64 characters".into(),
@@ -330,6 +322,7 @@ impl Tapin {
             )));
         }
         let reason = reason.trim();
+        tapin_api::validate::check_free_text("reason", reason)?;
         if reason.chars().count() > 500 {
             return Err(Error::Invalid(
                 "a reason is at most 500 characters".into(),

@@ -49,6 +49,13 @@ pub enum Error {
     /// An OAuth 2.0 / OpenID Connect protocol error (`{error, error_description}`).
     #[error("{}: {}", .0.error, .0.description)]
     OAuth(super::oidc::OAuthError),
+    /// Too many wrong codes in a row: code sign-in is off for the account
+    /// until a pass or passkey sign-in, or the help desk, turns it back on.
+    #[error("code sign-in is off for this account after too many wrong codes")]
+    CodeSignInOff,
+    /// Too many anonymous starts from one client; try again after this.
+    #[error("too many requests; try again after {0}")]
+    TooManyStarts(DateTime<Utc>),
     /// The session was opened with a weaker method than the change needs.
     #[error("{0}")]
     StrongerSignInNeeded(String),

@@ -18,6 +18,7 @@ pub mod sent_code;
 pub mod service;
 pub mod signin;
 pub mod store;
+pub mod strength;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::{Channel, Delivery, Message, OutboxEntry, Outgoing, QueuedMessage};

@@ -59,12 +59,7 @@ impl Tapin {
     /// Needs a session as strong as a passkey or a pass.
     pub fn make_recovery_codes(&self, token: &str) -> Result<Vec<String>> {
         self.recovery_on()?;
-        let (user, record) = self.live_session(token)?;
-        if record.method.strength() < SignInMethod::Passkey.strength() {
-            return Err(Error::StrongerSignInNeeded(
-                "To make recovery codes, sign in with a passkey, a security key or a Temporary Access Pass first.".into(),
-            ));
-        }
+        let (user, _) = self.signed_in(token, super::strength::Action::ChangeMethods)?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_code()).collect();
         let hashes: Vec<String> = codes
             .iter()
@@ -104,12 +99,17 @@ impl Tapin {
         let now = self.now();
         let (attempt, keys) = self.reserve_sign_in(&upn, client)?;
         let user = self.store.user_by_upn(&upn)?;
-        let spent = match &user {
-            Some(u) => self
-                .store
-                .use_recovery_code(u.id, &self.recovery_hash(u, &code), now)?,
-            None => false,
-        };
+        // Made under whichever key was newest then: try each the ring holds.
+        let mut spent = false;
+        if let Some(u) = &user {
+            for key in self.keys.code_mac_keys() {
+                let hash = code_hash(&key, &format!("recovery:{}", u.id), &code);
+                if self.store.use_recovery_code(u.id, &hash, now)? {
+                    spent = true;
+                    break;
+                }
+            }
+        }
         let Some(user) = user.filter(|_| spent) else {
             let event = self.event(
                 &Actor::User(upn.clone()),
@@ -144,7 +144,7 @@ impl Tapin {
         for n in &change.notices {
             self.store.enqueue(n)?;
         }
-        self.open_session(&user, SignInMethod::RecoveryCode, "recovery code")
+        self.open_session(&user, SignInMethod::RecoveryCode, None, "recovery code")
     }
 
     /// Whether `user` has recovery codes to offer at sign-in.

@@ -7,10 +7,11 @@ use super::methods::{
     six_digit_code, totp_matches, totp_seed, AuditEvent, Pending, StoredMethod,
 };
 use super::methods::{hash_token, random_hex};
-use super::oidc::{strength_to_change, SignInMethod};
-use super::secrets::Keyring;
+use super::oidc::SignInMethod;
+use super::secrets::{row, Keyring};
 use super::service::{session_info, SignedIn};
 use super::store::{AddOutcome, Change, SendKeys};
+use super::strength::Action;
 use super::{Actor, AuditFilter, Error, Result, SessionRecord, Tapin, User};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,8 +31,7 @@ use webauthn_rs_proto::{AuthenticatorAttachment, PublicKeyCredential, ResidentKe
 
 /// How long a WebAuthn ceremony may take between start and finish.
 pub(super) const CEREMONY_TTL_MINUTES: i64 = 5;
-/// How recent a sign-in must be to add a passkey or security key.
-pub const FRESH_SIGN_IN_MINUTES: i64 = 15;
+pub use super::strength::FRESH_SIGN_IN_MINUTES;
 /// How long a sent code or an unconfirmed authenticator seed stays valid.
 pub(super) const CODE_TTL_MINUTES: i64 = 10;
 pub(super) const CODE_TRIES: u32 = 5;
@@ -86,8 +86,11 @@ impl Tapin {
     // ---- shared ------------------------------------------------------------
 
     /// The signed-in user behind a session token.
-    fn signed_in(&self, token: &str) -> Result<(User, SessionRecord)> {
-        self.live_session(token)
+    /// The live session behind `token`, if the strength rule lets it do `action`.
+    pub(super) fn signed_in(&self, token: &str, action: Action) -> Result<(User, SessionRecord)> {
+        let (user, record) = self.live_session(token)?;
+        record.permits(action, self.now())?;
+        Ok((user, record))
     }
 
     /// An audit event of the user acting on their own account.
@@ -143,13 +146,6 @@ impl Tapin {
     }
 
     fn check_window(&self, record: &SessionRecord) -> Result<()> {
-        // A passkey outlives the session that adds it: only a recent
-        // sign-in may add one (a session left open is not enough).
-        if self.now() - record.created_at > Duration::minutes(FRESH_SIGN_IN_MINUTES) {
-            return Err(Error::StrongerSignInNeeded(format!(
-                "To add a passkey or security key, sign in again first: your sign-in is more than {FRESH_SIGN_IN_MINUTES} minutes old."
-            )));
-        }
         match record.passwordless_deadline {
             Some(deadline) if self.now() >= deadline => {
                 Err(Error::PasswordlessWindowClosed(deadline))
@@ -259,7 +255,7 @@ impl Tapin {
     // ---- listing -----------------------------------------------------------
 
     pub fn security_info(&self, token: &str) -> Result<SecurityInfo> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ViewSecurityInfo)?;
         let policy = self.policy()?;
         Ok(SecurityInfo {
             methods: self
@@ -287,7 +283,7 @@ impl Tapin {
     }
 
     pub fn start_webauthn(&self, token: &str, kind: MethodKind) -> Result<WebauthnRegistration> {
-        let (user, record) = self.signed_in(token)?;
+        let (user, record) = self.signed_in(token, Action::AddPasswordless)?;
         if !kind.is_passwordless() {
             return Err(Error::Invalid(
                 "kind must be passkey or security_key".into(),
@@ -349,7 +345,7 @@ impl Tapin {
     }
 
     pub fn finish_webauthn(&self, token: &str, finish: WebauthnFinish) -> Result<Method> {
-        let (user, record) = self.signed_in(token)?;
+        let (user, record) = self.signed_in(token, Action::AddPasswordless)?;
         let name = normalize_method_name(&finish.name)?;
         self.check_window(&record)?;
         let pending = self
@@ -403,7 +399,8 @@ impl Tapin {
         })
     }
 
-    pub fn start_passkey_sign_in(&self) -> Result<PasskeyChallenge> {
+    pub fn start_passkey_sign_in(&self, client: &str) -> Result<PasskeyChallenge> {
+        self.reserve_start(client)?;
         let (options, state) = self
             .webauthn
             .start_discoverable_authentication()
@@ -457,6 +454,8 @@ impl Tapin {
             .is_some_and(|changed| changed);
         let secret = updated.then(|| to_json(&key)).transpose()?;
         self.store.method_used(&method.id, now, secret.as_deref())?;
+        // A phishing-resistant sign-in turns code sign-in back on.
+        self.store.forget_code_failures(&user.upn)?;
 
         let token = random_hex(32);
         let record = SessionRecord {
@@ -468,7 +467,8 @@ impl Tapin {
             passwordless_deadline: None,
             pass_id: None,
             last_seen_at: now,
-            method: SignInMethod::Passkey,
+            method: SignInMethod::of_kind(method.kind),
+            method_id: Some(method.id.clone()),
         };
         self.store.start_session(&record, None)?;
         let event = self.own(&user, "passkey_sign_in", &method.label());
@@ -483,7 +483,7 @@ impl Tapin {
     // ---- authenticator app -------------------------------------------------
 
     pub fn start_totp(&self, token: &str) -> Result<TotpRegistration> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
         self.check_limit(&user, MethodKind::AuthenticatorApp)?;
         let secret = base32(&totp_seed());
         let id = random_id();
@@ -492,7 +492,10 @@ impl Tapin {
                 id: id.clone(),
                 user_id: Some(user.id),
                 purpose: PURPOSE_TOTP.into(),
-                state: self.keys.seal(&secret).map_err(Error::Storage)?,
+                state: self
+                    .keys
+                    .seal(&row("pending", &id), &secret)
+                    .map_err(Error::Storage)?,
                 code_hash: None,
                 tries_left: CODE_TRIES,
                 expires_at: self.now() + Duration::minutes(CODE_TTL_MINUTES),
@@ -507,23 +510,27 @@ impl Tapin {
     }
 
     pub fn finish_totp(&self, token: &str, finish: TotpFinish) -> Result<Method> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
         let name = normalize_method_name(&finish.name)?;
         let code = normalize_code(&finish.code)?;
         let pending = self.live_pending(&finish.id, Some(&user), &[PURPOSE_TOTP])?;
         let left = self.spend_try(&pending.id)?;
-        let seed = self
+        let secret = self
             .keys
-            .open(&pending.state)
-            .ok()
-            .and_then(|s| base32_decode(&s))
+            .open(&row("pending", &pending.id), &pending.state)
+            .map_err(Error::Storage)?;
+        let seed = base32_decode(&secret)
             .ok_or_else(|| Error::Storage("stored seed unreadable".into()))?;
         if !totp_matches(&seed, &code, self.now()) {
             return Err(wrong_code(left));
         }
         let mut method = self.new_method(&user, MethodKind::AuthenticatorApp);
         method.name = Some(name);
-        method.secret = Some(pending.state.clone());
+        method.secret = Some(
+            self.keys
+                .seal(&row("methods", &method.id), &secret)
+                .map_err(Error::Storage)?,
+        );
         self.add(&user, method, &pending.id)
     }
 
@@ -601,7 +608,7 @@ impl Tapin {
     }
 
     pub fn start_phone(&self, token: &str, start: PhoneStart, client: &str) -> Result<CodeSent> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
         if !start.kind.is_phone() {
             return Err(Error::Invalid(
                 "kind must be phone, alternate_phone or office_phone".into(),
@@ -625,7 +632,7 @@ impl Tapin {
     }
 
     pub fn start_email(&self, token: &str, start: EmailStart, client: &str) -> Result<CodeSent> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
         let address = normalize_email(&start.address)?;
         self.send_code(
             &user,
@@ -639,7 +646,7 @@ impl Tapin {
     }
 
     pub fn verify_code(&self, token: &str, finish: CodeFinish) -> Result<Method> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
         let code = normalize_code(&finish.code)?;
         let pending = self.live_pending(&finish.id, Some(&user), &[PURPOSE_CODE])?;
         let left = self.spend_try(&pending.id)?;
@@ -665,7 +672,7 @@ impl Tapin {
     }
 
     pub fn rename_method(&self, token: &str, id: &str, rename: Rename) -> Result<Method> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ViewSecurityInfo)?;
         let method = self.owned(&user, id)?;
         if !method.kind.has_name() {
             return Err(Error::Invalid(
@@ -683,26 +690,8 @@ impl Tapin {
         Ok(self.owned(&user, id)?.view())
     }
 
-    /// A session must be at least as strong as the method it changes.
-    fn check_strength(&self, record: &SessionRecord, kinds: &[MethodKind]) -> Result<()> {
-        let needed = kinds
-            .iter()
-            .map(|k| strength_to_change(*k))
-            .max()
-            .unwrap_or(0);
-        if record.method.strength() < needed {
-            return Err(Error::StrongerSignInNeeded(
-                "A sign-in with a code cannot change a passkey or security key. Sign in with a passkey, a security key or a Temporary Access Pass first.".into(),
-            ));
-        }
-        Ok(())
-    }
-
     pub fn delete_method(&self, token: &str, id: &str) -> Result<()> {
-        let (user, record) = self.signed_in(token)?;
-        if let Ok(method) = self.owned(&user, id) {
-            self.check_strength(&record, &[method.kind])?;
-        }
+        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
         self.remove_method(&Actor::User(user.upn.clone()), &user, id, "")
             .map_err(|e| match e {
                 Error::NotFound(_) => {
@@ -713,24 +702,15 @@ impl Tapin {
     }
 
     pub fn set_default_method(&self, token: &str, id: &str) -> Result<Method> {
-        let (user, record) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
         let method = self.owned(&user, id)?;
-        let mut kinds = vec![method.kind];
-        kinds.extend(
-            self.store
-                .methods_of(user.id)?
-                .iter()
-                .filter(|m| m.is_default)
-                .map(|m| m.kind),
-        );
-        self.check_strength(&record, &kinds)?;
         let event = self.own(&user, "default_changed", &method.label());
         self.store.set_default_method(user.id, id, &event)?;
         Ok(self.owned(&user, id)?.view())
     }
 
     pub fn sign_out_everywhere(&self, token: &str) -> Result<()> {
-        let (user, _) = self.signed_in(token)?;
+        let (user, _) = self.signed_in(token, Action::ViewSecurityInfo)?;
         let event = self.own(&user, "signed_out_everywhere", "");
         self.store.delete_sessions_of(user.id, &event)?;
         Ok(())
@@ -752,19 +732,16 @@ impl Tapin {
     pub fn reseal_secrets(&self, keys: &Keyring) -> Result<usize> {
         Ok(self
             .store
-            .reseal_secrets(&|sealed| keys.reseal(sealed).map(Some))?)
+            .reseal_secrets(&|row, sealed| keys.reseal(row, sealed).map(Some))?)
     }
 
-    /// Seals seeds a version before sealing stored in plain text.
+    /// Seals seeds an old version stored in plain text, and binds values
+    /// sealed before binding to their rows.
     pub fn seal_plain_secrets(&self) -> Result<usize> {
         let keys = &self.keys;
-        Ok(self.store.reseal_secrets(&|value| {
-            if Keyring::is_sealed(value) {
-                Ok(None)
-            } else {
-                keys.seal(value).map(Some)
-            }
-        })?)
+        Ok(self
+            .store
+            .reseal_secrets(&|row, value| keys.bind(row, value))?)
     }
 
     pub fn outbox(&self) -> Result<Vec<super::OutboxEntry>> {
@@ -773,6 +750,9 @@ impl Tapin {
 
     /// When the passwordless window of this session closes, if it has one.
     pub fn passwordless_deadline(&self, token: &str) -> Result<Option<DateTime<Utc>>> {
-        Ok(self.signed_in(token)?.1.passwordless_deadline)
+        Ok(self
+            .signed_in(token, Action::ViewSecurityInfo)?
+            .1
+            .passwordless_deadline)
     }
 }

@@ -82,28 +82,25 @@ impl Tapin {
         };
         // A destination for the limits either way: the real one, or a
         // keyed stand-in for this name, so the limits answer alike.
-        let decoy = hex::encode(self.decoy_of(&upn));
+        let decoy = hex::encode(self.decoy_part(&upn, "send destination"));
         let (destination, shown) = match &target {
             Some(m) => (m.detail.clone(), mask(m.kind, &m.detail)),
             None => {
-                let digits: String = decoy
-                    .bytes()
-                    .filter(u8::is_ascii_digit)
-                    .take(10)
-                    .map(char::from)
-                    .collect();
+                // Nothing of what was typed: a real mask shows the
+                // registered address, which the typed name does not tell.
+                let shown_from = hex::encode(self.decoy_part(&upn, "send mask"));
                 let shown = match way {
-                    SignInChoice::Email => mask(
-                        MethodKind::Email,
-                        &format!("{}@{}", &upn[..1], upn.split('@').nth(1).unwrap_or("")),
-                    ),
-                    _ => mask(MethodKind::Phone, &format!("+1{digits:0<10}")),
+                    SignInChoice::Email => mask(MethodKind::Email, &decoy_address(&shown_from)),
+                    _ => mask(MethodKind::Phone, &decoy_phone(&shown_from)),
                 };
                 (format!("decoy:{decoy}"), shown)
             }
         };
         let keys = SendKeys {
-            user_id: user.as_ref().map_or(0, |u| u.id),
+            // An unknown name has a bucket of its own, as a real account has.
+            user_id: user
+                .as_ref()
+                .map_or_else(|| decoy_user_id(&decoy), |u| u.id),
             destination: destination.clone(),
             client: client.to_string(),
         };
@@ -134,7 +131,11 @@ impl Tapin {
                 id: id.clone(),
                 user_id: owner.map(|u| u.id),
                 purpose: PURPOSE.into(),
-                state: way_name(way).into(),
+                // The way, and the method it reaches (removing it ends the session).
+                state: match &target {
+                    Some(m) => format!("{} {}", way_name(way), m.id),
+                    None => way_name(way).into(),
+                },
                 code_hash: Some(code_hash(&self.keys.code_mac_key(), &id, &code)),
                 tries_left: CODE_TRIES,
                 expires_at,
@@ -161,19 +162,25 @@ impl Tapin {
         let upn = normalize_upn(upn)?;
         let code = normalize_code(code)?;
         let (attempt, keys) = self.reserve_sign_in(&upn, client)?;
+        let nth = self.count_code_try(&upn)?;
         let pending = match self.store.pending(id)? {
             Some(p) if p.purpose == PURPOSE && p.expires_at > self.now() => p,
-            _ => return Err(Error::CodeExpired),
+            _ => {
+                let known = self.store.user_by_upn(&upn)?;
+                self.code_try_failed(&upn, nth, known.as_ref())?;
+                return Err(Error::CodeExpired);
+            }
         };
         let left = self
             .store
             .spend_try(&pending.id)?
             .ok_or(Error::CodeExpired)?;
         let expected = pending.code_hash.clone().unwrap_or_default();
-        let matched = equal_time(
-            &code_hash(&self.keys.code_mac_key(), &pending.id, &code),
-            &expected,
-        );
+        let matched = self
+            .keys
+            .code_mac_keys()
+            .iter()
+            .any(|key| equal_time(&code_hash(key, &pending.id, &code), &expected));
         let user = match pending.user_id {
             Some(uid) => self.store.user_by_id(uid)?.filter(|u| u.upn == upn),
             None => None,
@@ -187,19 +194,79 @@ impl Tapin {
                 client,
             );
             self.store.record_audit(&event)?;
+            let known = self.store.user_by_upn(&upn)?;
+            self.code_try_failed(&upn, nth, known.as_ref())?;
             return Err(wrong_code(left));
         };
         if self.store.take_pending(&pending.id)?.is_none() {
             return Err(Error::CodeExpired);
         }
         self.store.attempt_succeeded(attempt, Some(&keys))?;
-        let how = match pending.state.as_str() {
+        self.store.forget_code_failures(&upn)?;
+        let (way, method_id) = pending
+            .state
+            .split_once(' ')
+            .map_or((pending.state.as_str(), None), |(w, id)| (w, Some(id)));
+        let how = match way {
             "call" => SignInMethod::Call,
             "email" => SignInMethod::Email,
             _ => SignInMethod::Text,
         };
-        self.open_session(&user, how, &format!("code by {}", pending.state))
+        self.open_session(&user, how, method_id, &format!("code by {way}"))
     }
+}
+
+/// Where a stand-in for an unknown account's email seems to go: a letter
+/// and a common provider, both drawn from the keyed digest `decoy` (hex).
+fn decoy_address(decoy: &str) -> String {
+    const PROVIDERS: [&str; 6] = [
+        "outlook.com",
+        "gmail.com",
+        "icloud.com",
+        "yahoo.com",
+        "proton.me",
+        "gmx.de",
+    ];
+    let b = hex::decode(decoy).unwrap_or_default();
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    let letter = char::from(b'a' + at(2) % 26);
+    format!(
+        "{letter}@{}",
+        PROVIDERS[usize::from(at(3)) % PROVIDERS.len()]
+    )
+}
+
+/// Where a stand-in for an unknown account's phone seems to be: a country
+/// code and a number of its usual length, drawn from `decoy` (hex).
+fn decoy_phone(decoy: &str) -> String {
+    const COUNTRIES: [(&str, usize); 6] = [
+        ("+1", 10),
+        ("+44", 10),
+        ("+49", 11),
+        ("+33", 9),
+        ("+61", 9),
+        ("+81", 10),
+    ];
+    let b = hex::decode(decoy).unwrap_or_default();
+    let (code, len) = COUNTRIES[usize::from(b.first().copied().unwrap_or(0)) % COUNTRIES.len()];
+    let digits: String = b
+        .iter()
+        .skip(1)
+        .take(len)
+        .map(|d| char::from(b'0' + d % 10))
+        .collect();
+    format!("{code}{digits}")
+}
+
+/// A send-limit bucket for an unknown name: negative, so it is no user's,
+/// and stable for the name, so each made-up name counts on its own.
+fn decoy_user_id(decoy: &str) -> i64 {
+    let b = hex::decode(decoy).unwrap_or_default();
+    let mut id = [0u8; 8];
+    for (d, s) in id.iter_mut().zip(b.iter().skip(4)) {
+        *d = *s;
+    }
+    -(i64::from_be_bytes(id) & i64::MAX) - 1
 }
 
 fn way_name(way: SignInChoice) -> &'static str {

@@ -36,6 +36,9 @@ pub struct Settings {
     /// Codes by text, call and email sign in (off: they can be phished and
     /// intercepted; the operator turns them on).
     pub sign_in_codes: bool,
+    /// Anonymous starts (sign-in ceremonies, authorization requests kept
+    /// for sign-in) per client within `lockout_window`: each writes a row.
+    pub starts_per_client: u32,
 }
 
 impl Default for Settings {
@@ -59,6 +62,9 @@ impl Default for Settings {
             },
             recovery_codes: false,
             sign_in_codes: false,
+            // Ten times the failed sign-ins a client may make: every real
+            // sign-in starts a ceremony or two.
+            starts_per_client: 1000,
         }
     }
 }
@@ -220,6 +226,7 @@ impl Tapin {
     pub fn add_user(&self, new: NewUser) -> Result<User> {
         let upn = normalize_upn(&new.upn)?;
         let display_name = new.display_name.trim().to_string();
+        tapin_api::validate::check_free_text("name", &display_name)?;
         if display_name.is_empty() || display_name.chars().count() > 256 {
             return Err(Error::Invalid(
                 "name must be 1 to 256 characters".into(),
@@ -615,6 +622,7 @@ impl Tapin {
             pass_id: Some(pass.id.clone()),
             last_seen_at: now,
             method: super::oidc::SignInMethod::Pass,
+            method_id: None,
         };
         let consume = pass.usable_once.then_some(pass.id.as_str());
         if !self.store.start_session(&record, consume)? {
@@ -631,6 +639,11 @@ impl Tapin {
         // spent. Nothing below may fail the request; what fails is retried.
         self.followups
             .run("forget the successful attempt", forget_attempt);
+        // A pass turns code sign-in back on after too many wrong codes.
+        let upn = user.upn.clone();
+        self.followups.run("turn code sign-in back on", move |s| {
+            s.forget_code_failures(&upn)
+        });
         let event = self.event(
             &as_self,
             &user.upn,
@@ -671,7 +684,7 @@ impl Tapin {
     }
 
     /// Whether a session is within both its absolute and its idle limit.
-    fn is_live(&self, s: &SessionRecord, now: DateTime<Utc>) -> bool {
+    pub(super) fn is_live(&self, s: &SessionRecord, now: DateTime<Utc>) -> bool {
         s.expires_at > now && now - s.last_seen_at < self.settings.session_idle
     }
 
@@ -730,6 +743,9 @@ pub(super) fn session_info(user: &User, record: &SessionRecord, now: DateTime<Ut
         expires_at: record.expires_at,
         passwordless_deadline: record.passwordless_deadline,
         server_time: now,
-        admin: user.role == super::Role::Admin && record.pass_id.is_none(),
+        admin: user.role == super::Role::Admin
+            && record
+                .permits(super::strength::Action::HelpDesk, now)
+                .is_ok(),
     }
 }

@@ -19,6 +19,9 @@ use webauthn_rs::prelude::{Credential, Passkey, PasskeyAuthentication, SecurityK
 use webauthn_rs_proto::PublicKeyCredential;
 
 const PURPOSE_WEBAUTHN: &str = "signin:webauthn";
+/// At most this many wrong codes in a row per account (NIST SP 800-63B
+/// §5.2.2); then code sign-in stays off until a pass or passkey signs in.
+pub const CODE_FAILURES_IN_A_ROW: u32 = 100;
 
 /// The ceremony of one account, or of none (an unknown account gets a real
 /// challenge too, that nothing can answer).
@@ -30,12 +33,14 @@ struct Ceremony {
 impl Tapin {
     /// A stable, secret-keyed digest of `upn`: what an unknown account's
     /// answers are made of, so asking twice gives the same answer.
-    pub(super) fn decoy_of(&self, upn: &str) -> Vec<u8> {
-        self.decoy(upn)
+    fn decoy(&self, upn: &str) -> Vec<u8> {
+        self.decoy_part(upn, "sign-in decoy")
     }
 
-    fn decoy(&self, upn: &str) -> Vec<u8> {
-        hex::decode(code_hash(&self.keys.code_mac_key(), "sign-in decoy", upn)).unwrap_or_default()
+    /// One field of an unknown account's answers, from a digest of its own
+    /// (`part` names it), so no field predicts another.
+    pub(super) fn decoy_part(&self, upn: &str, part: &str) -> Vec<u8> {
+        hex::decode(code_hash(&self.keys.decoy_mac_key(), part, upn)).unwrap_or_default()
     }
 
     /// What the sign-in page offers for `upn`, strongest first. An unknown
@@ -108,26 +113,28 @@ impl Tapin {
 
     /// A challenge naming the account's passkeys and security keys in
     /// `allowCredentials`, so keys that are not discoverable work too.
-    pub fn start_webauthn_sign_in(&self, upn: &str) -> Result<PasskeyChallenge> {
+    pub fn start_webauthn_sign_in(&self, upn: &str, client: &str) -> Result<PasskeyChallenge> {
         let upn = normalize_upn(upn)?;
+        self.reserve_start(client)?;
         let user = self.store.user_by_upn(&upn)?;
         let keys = match &user {
             Some(u) => self.webauthn_keys(u)?,
             None => Vec::new(),
         };
         let (options, ceremony, owner) = if keys.is_empty() {
-            // The same shape as a real one: a fresh challenge and one
-            // credential id, stable for this name, that no key holds.
+            // The same shape as a real one: a fresh challenge, no
+            // discoverable-only fields, and one or two credential ids,
+            // stable for this name, that no key holds.
             let (mut options, _) = self
                 .webauthn
                 .start_discoverable_authentication()
                 .map_err(webauthn_error)?;
-            let fake = self.decoy(&upn);
-            options.public_key.allow_credentials = vec![webauthn_rs_proto::AllowCredentials {
-                type_: "public-key".into(),
-                id: fake[..16.min(fake.len())].to_vec().into(),
-                transports: None,
-            }];
+            options.mediation = None;
+            options.public_key.extensions = None;
+            let count = 1 + usize::from(self.decoy_part(&upn, "credential count")[0] % 2);
+            options.public_key.allow_credentials = (0..count)
+                .map(|i| decoy_credential(&self.decoy_part(&upn, &format!("credential {i}"))))
+                .collect();
             options.public_key.user_verification =
                 webauthn_rs_proto::UserVerificationPolicy::Required;
             (options, Ceremony { state: None }, None)
@@ -171,16 +178,18 @@ impl Tapin {
                 "this passkey or security key is not registered with tapin".into(),
             )
         };
+        // Read first, then one failure for every way it can fail, so the
+        // answer never tells an account with keys from one without.
+        let credential: PublicKeyCredential = credential_of(&finish.credential)?;
         let ceremony: Ceremony = from_json(&pending.state)?;
         let (Some(state), Some(user_id)) = (ceremony.state, pending.user_id) else {
             return Err(unknown());
         };
         let user = self.store.user_by_id(user_id)?.ok_or_else(unknown)?;
-        let credential: PublicKeyCredential = credential_of(&finish.credential)?;
         let result = self
             .webauthn
             .finish_passkey_authentication(&credential, &state)
-            .map_err(webauthn_error)?;
+            .map_err(|_| unknown())?;
         let (method, _) = self
             .webauthn_keys(&user)?
             .into_iter()
@@ -206,8 +215,10 @@ impl Tapin {
         };
         self.store
             .method_used(&method.id, self.now(), updated.as_deref())?;
+        // A phishing-resistant sign-in turns code sign-in back on.
+        self.store.forget_code_failures(&user.upn)?;
         let how = SignInMethod::of_kind(method.kind);
-        self.open_session(&user, how, &method.label())
+        self.open_session(&user, how, Some(&method.id), &method.label())
     }
 
     /// Counts a sign-in attempt at `upn` from `client` in smart lockout
@@ -230,6 +241,54 @@ impl Tapin {
         }
     }
 
+    /// Counts an anonymous start (a row written for someone not signed in)
+    /// against `client`'s limit.
+    pub(super) fn reserve_start(&self, client: &str) -> Result<()> {
+        let now = self.now();
+        let window = self.settings().lockout_window;
+        self.store
+            .reserve_start(client, now, now - window, self.settings().starts_per_client)?
+            .map_err(|oldest| Error::TooManyStarts(oldest + window))
+    }
+
+    /// Counts a code try against the account's failures in a row (unknown
+    /// accounts alike), or refuses it when code sign-in is off for it.
+    pub(super) fn count_code_try(&self, upn: &str) -> Result<u32> {
+        self.store
+            .reserve_code_try(upn, self.now(), CODE_FAILURES_IN_A_ROW)?
+            .ok_or(Error::CodeSignInOff)
+    }
+
+    /// A code try failed; the one that reaches the limit turns code sign-in
+    /// off, which is audited and told to the person on their channels.
+    pub(super) fn code_try_failed(&self, upn: &str, nth: u32, user: Option<&User>) -> Result<()> {
+        if nth < CODE_FAILURES_IN_A_ROW {
+            return Ok(());
+        }
+        let event = self.event(
+            &Actor::User(upn.to_string()),
+            upn,
+            "code_sign_in_off",
+            &format!("{nth} wrong codes in a row"),
+            "",
+        );
+        self.store.record_audit(&event)?;
+        if let Some(user) = user {
+            let methods = self.store.methods_of(user.id)?;
+            for notice in self.notices(
+                &methods,
+                user,
+                None,
+                "Signing in with a code is off for your account",
+                "Someone entered a wrong sign-in code for your account many times in a row, so tapin stopped accepting codes for it. Sign in with a passkey, a security key or a Temporary Access Pass to turn codes back on, or ask your administrator.",
+            ) {
+                self.store.enqueue(&notice)?;
+            }
+            self.wake.nudge();
+        }
+        Ok(())
+    }
+
     /// An authenticator-app code, counted by smart lockout like a pass and
     /// accepted once: the time step it belongs to is spent in one statement.
     pub fn sign_in_with_code(&self, upn: &str, code: &str, client: &str) -> Result<SignedIn> {
@@ -243,6 +302,7 @@ impl Tapin {
         }
         let now = self.now();
         let (attempt, keys) = self.reserve_sign_in(&upn, client)?;
+        let nth = self.count_code_try(&upn)?;
         let user = self.store.user_by_upn(&upn)?;
         let mut matched = None;
         if let Some(user) = &user {
@@ -252,7 +312,10 @@ impl Tapin {
                 }
                 let seed = self
                     .keys
-                    .open(m.secret.as_deref().unwrap_or_default())
+                    .open(
+                        &super::secrets::row("methods", &m.id),
+                        m.secret.as_deref().unwrap_or_default(),
+                    )
                     .map_err(Error::Storage)?;
                 let seed = super::methods::base32_decode(&seed).unwrap_or_default();
                 if let Some(step) = totp_step(&seed, &code, now) {
@@ -263,11 +326,12 @@ impl Tapin {
             // The work of one app's comparison (a seed opened, three steps
             // tried), so the time taken says nothing about the account.
             let seed = self.decoy(&upn);
+            let row = super::secrets::row("methods", "decoy");
             let sealed = self
                 .keys
-                .seal(&hex::encode(&seed))
+                .seal(&row, &hex::encode(&seed))
                 .map_err(Error::Storage)?;
-            let _ = self.keys.open(&sealed);
+            let _ = self.keys.open(&row, &sealed);
             let _ = totp_step(&seed, &code, now);
         }
         let refused = |e: Error| -> Result<SignedIn> {
@@ -279,23 +343,33 @@ impl Tapin {
                 client,
             );
             self.store.record_audit(&event)?;
+            self.code_try_failed(&upn, nth, user.as_ref())?;
             Err(e)
         };
         // A match always has its user; both are needed to go on.
-        let (Some((method, step)), Some(user)) = (matched, user) else {
+        let (Some((method, step)), Some(user)) = (matched, user.clone()) else {
             return refused(Error::SignInCodeInvalid);
         };
         if !self.store.use_totp_step(&method.id, step, now)? {
             return refused(Error::SignInCodeInvalid);
         }
         self.store.attempt_succeeded(attempt, Some(&keys))?;
-        self.open_session(&user, SignInMethod::AuthenticatorApp, &method.label())
+        self.store.forget_code_failures(&upn)?;
+        self.open_session(
+            &user,
+            SignInMethod::AuthenticatorApp,
+            Some(&method.id),
+            &method.label(),
+        )
     }
 
+    /// A new session for `user`, opened `how`, by the registered method
+    /// `method_id` if one (removing it ends the session).
     pub(super) fn open_session(
         &self,
         user: &User,
         how: SignInMethod,
+        method_id: Option<&str>,
         label: &str,
     ) -> Result<SignedIn> {
         let now = self.now();
@@ -310,6 +384,7 @@ impl Tapin {
             pass_id: None,
             last_seen_at: now,
             method: how,
+            method_id: method_id.map(str::to_string),
         };
         self.store.start_session(&record, None)?;
         let event = self.event(
@@ -325,5 +400,22 @@ impl Tapin {
             token,
             session: session_info(user, &record, now),
         })
+    }
+}
+
+/// A stand-in credential for an account without keys, from its own digest:
+/// as long as real ids, with transports in the order browsers report them.
+fn decoy_credential(digest: &[u8]) -> webauthn_rs_proto::AllowCredentials {
+    use webauthn_rs_proto::AuthenticatorTransport as T;
+    let pick = digest.get(16).copied().unwrap_or(0) % 3;
+    let transports = match pick {
+        0 => vec![T::Hybrid, T::Internal],
+        1 => vec![T::Usb],
+        _ => vec![T::Internal],
+    };
+    webauthn_rs_proto::AllowCredentials {
+        type_: "public-key".into(),
+        id: digest[..16.min(digest.len())].to_vec().into(),
+        transports: Some(transports),
     }
 }

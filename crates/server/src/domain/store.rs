@@ -5,7 +5,7 @@ use super::delivery::{Channel, OutboxEntry, Outgoing, QueuedMessage};
 use super::methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 use super::model::{NewUser, User};
 pub use super::oidc::SignInMethod;
-use super::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
+use super::oidc::{AccessGrant, AuthCode, OidcClient, Presented, Redemption, SigningKey};
 use super::policy::Policy;
 use chrono::{DateTime, Utc};
 use tapin_api::wire::MethodKind;
@@ -52,6 +52,8 @@ pub struct SessionRecord {
     /// How the person proved who they are: the `amr` and `acr` of the
     /// ID tokens this session backs, and its strength.
     pub method: SignInMethod,
+    /// The registered method that opened it: removing that method ends it.
+    pub method_id: Option<String>,
 }
 
 /// Who is guessing at what: the three counters of smart lockout.
@@ -270,7 +272,33 @@ pub trait Limits: Send + Sync {
     fn lockout_counts(&self, account: &str, since: DateTime<Utc>) -> StoreResult<LockoutCounts>;
 
     /// Forgets every failure against the account; returns how many.
+    /// Code sign-in, if failures turned it off, is on again.
     fn clear_lockout(&self, account: &str, audit: &AuditEvent) -> StoreResult<usize>;
+
+    /// In one statement: counts a code sign-in try as a failure against the
+    /// account's consecutive ones, unless `limit` were already reached.
+    /// `Some(n)`: this try is the n-th in a row; `None`: code sign-in is off.
+    fn reserve_code_try(
+        &self,
+        account: &str,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Option<u32>>;
+
+    /// The account proved itself: its consecutive code failures are gone.
+    fn forget_code_failures(&self, account: &str) -> StoreResult<()>;
+
+    /// In one statement: counts `client`'s anonymous starts (sign-in
+    /// ceremonies, authorization requests kept for sign-in) since `since`
+    /// and, under `limit`, records this one. `Err(at)`: the oldest counted,
+    /// whose ageing out makes room.
+    fn reserve_start(
+        &self,
+        client: &str,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Result<(), DateTime<Utc>>>;
 
     /// In one statement: counts earlier sends against each limit and, when
     /// none is reached, records this one. `Err(newest_counted)` of the limit
@@ -397,9 +425,18 @@ pub trait Federation: Send + Sync {
     fn insert_code(&self, code: &AuthCode) -> StoreResult<()>;
 
     /// In one statement, marks the code used at `at` and returns it if it
-    /// was unused. A code presented again is marked replayed and revokes, in
-    /// the same transaction, every access token it issued.
-    fn redeem_code(&self, code_hash: &str, at: DateTime<Utc>) -> StoreResult<Redemption>;
+    /// was unused and `presented` matches it (client, redirect URI, PKCE);
+    /// an unused code that does not match is `Mismatch` and stays unused.
+    /// A code presented again is marked replayed and revokes, in the same
+    /// transaction, every access token it issued. A code issued to another
+    /// client is `Unknown` and left as it was, so nobody can burn another
+    /// client's code.
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        presented: &Presented,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Redemption>;
 
     /// Stores the access token unless its code was presented again
     /// meanwhile (false then): the code's row lock orders the two.
@@ -516,11 +553,12 @@ pub trait Upkeep: Send + Sync {
     ) -> StoreResult<Purged>;
 
     /// Re-encrypts every sealed secret (authenticator seeds, pending ones
-    /// too) with `reseal`, in one transaction; returns how many.
-    /// `reseal` answers `None` to leave a value as it is.
+    /// too, signing keys) with `reseal`, given the value's row
+    /// (`secrets::row(table, id)`) and the value, in one transaction;
+    /// returns how many. `reseal` answers `None` to leave a value as it is.
     fn reseal_secrets(
         &self,
-        reseal: &dyn Fn(&str) -> Result<Option<String>, String>,
+        reseal: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
     ) -> StoreResult<usize>;
 }
 

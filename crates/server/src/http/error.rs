@@ -142,6 +142,13 @@ impl From<Error> for ApiError {
             }
             Error::SignInCodeInvalid => Self::new(S::BAD_REQUEST, C::CodeInvalid, "The account name or code is not right. Check the code your authenticator app shows now; each code works once."),
             Error::StrongerSignInNeeded(m) => Self::new(S::FORBIDDEN, C::StrongerSignInNeeded, m),
+            Error::CodeSignInOff => Self::new(S::FORBIDDEN, C::CodeSignInOff, format!("Signing in with a code is turned off for this account after too many wrong codes in a row. Sign in with a passkey, a security key or a Temporary Access Pass, or {ASK_ADMIN}.")),
+            Error::TooManyStarts(retry_at) => {
+                let mut err = Self::new(S::TOO_MANY_REQUESTS, C::TooManyAttempts, format!("Too many sign-ins were started from here. Wait until {} and try again.", utc(retry_at)));
+                err.body.retry_at = Some(retry_at);
+                err.retry_after_seconds = Some((retry_at - Utc::now()).num_seconds().max(1));
+                err
+            }
             Error::Storage(m) => {
                 tracing::error!(error = %m, "storage failure");
                 Self::internal()

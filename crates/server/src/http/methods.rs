@@ -320,12 +320,18 @@ pub(crate) async fn sign_out_everywhere(
     post,
     path = "/api/v1/signin/passkey/start",
     responses(
-        (status = 200, description = "Options for navigator.credentials.get", body = tapin_api::wire::PasskeyChallenge)
+        (status = 200, description = "Options for navigator.credentials.get", body = tapin_api::wire::PasskeyChallenge),
+        (status = 429, description = "Too many sign-ins started from this client; retry_at and Retry-After say when", body = tapin_api::wire::ErrorBody)
     ),
     tag = "security info"
 )]
-pub(crate) async fn passkey_start(State(s): State<AppState>) -> Result<Response, ApiError> {
-    Ok(json(domain(&s, |d| d.start_passkey_sign_in()).await?))
+pub(crate) async fn passkey_start(
+    State(s): State<AppState>,
+    Client(client): Client,
+) -> Result<Response, ApiError> {
+    Ok(json(
+        domain(&s, move |d| d.start_passkey_sign_in(&client)).await?,
+    ))
 }
 
 #[utoipa::path(

@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::json;
+use tapin_api::wire::{ContinueAuthorization, Continued};
 
 pub const AUTHORIZE: &str = "/oauth2/authorize";
 pub const TOKEN: &str = "/oauth2/token";
@@ -26,10 +27,13 @@ pub fn routes() -> Router<AppState> {
         .route("/.well-known/openid-configuration", get(discovery))
         .route(JWKS, get(jwks))
         .route(AUTHORIZE, get(authorize))
-        .route("/oauth2/authorize/continue", get(continue_authorization))
+        .route(
+            "/oauth2/authorize/continue",
+            axum::routing::post(continue_authorization),
+        )
         .route(TOKEN, axum::routing::post(token))
         .route(USERINFO, get(userinfo).post(userinfo))
-        .route(LOGOUT, get(logout))
+        .route(LOGOUT, get(logout).post(confirm_logout))
         .route("/api/v1/signin/request/{id}", get(request_info))
 }
 
@@ -80,7 +84,7 @@ async fn discovery(State(s): State<AppState>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "email"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "name", "preferred_username", "email", "email_verified"],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
@@ -144,39 +148,83 @@ fn answer(outcome: Result<Authorize, ApiError>) -> Response {
         Ok(Authorize::Redirect(to)) => redirect(&to),
         Ok(Authorize::SignIn { id }) => redirect(&format!("/signin?request={id}")),
         Ok(Authorize::Refused(why)) => refused(&why),
-        Err(e) => refused(&e.body.message),
+        Err(e) => {
+            let mut res = refused(&e.body.message);
+            if let Some(secs) = e.retry_after_seconds {
+                *res.status_mut() = e.status;
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            res
+        }
     }
+}
+
+/// The cookie that binds a waiting authorization request to the browser
+/// that made it: a same-site page cannot continue a request it created in
+/// its own name in someone else's browser. Host-only, never sent cross-site
+/// on a subrequest; Lax so it rides along the application's redirect.
+const BROWSER_COOKIE: &str = "__Host-tapin-authz";
+
+fn browser_binding(h: &HeaderMap) -> Option<String> {
+    super::header_items(h, header::COOKIE, ';')
+        .find_map(|c| {
+            c.strip_prefix(BROWSER_COOKIE)?
+                .strip_prefix('=')
+                .map(str::to_string)
+        })
+        .filter(|b| b.len() == 64 && b.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
 async fn authorize(
     State(s): State<AppState>,
+    super::Client(client): super::Client,
     h: HeaderMap,
     Query(req): Query<AuthorizationRequest>,
 ) -> Response {
     let token = session_token(&h);
-    answer(domain(&s, move |d| d.oidc_authorize(req, token.as_deref())).await)
+    let browser = browser_binding(&h).unwrap_or_else(|| crate::domain::methods::random_hex(32));
+    let binding = browser.clone();
+    let outcome = domain(&s, move |d| {
+        d.oidc_authorize(req, token.as_deref(), &binding, &client)
+    })
+    .await;
+    let waits = matches!(outcome, Ok(Authorize::SignIn { .. }));
+    let mut res = answer(outcome);
+    // Set again each time, so it outlives every request it binds.
+    if waits {
+        let cookie = format!(
+            "{BROWSER_COOKIE}={browser}; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax"
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
 }
 
-#[derive(Deserialize)]
-struct Continue {
-    request: String,
-    /// `allow` or `deny`, from the consent screen.
-    consent: Option<String>,
-}
-
+/// A POST from the sign-in page (the Origin check guards it): the waiting
+/// request, answered once, in the browser that made it. The page then
+/// goes where the answer says (a form's redirect to the application would
+/// be refused by `form-action 'self'`).
 async fn continue_authorization(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Query<Continue>,
-) -> Response {
+    super::ApiJson(q): super::ApiJson<ContinueAuthorization>,
+) -> Result<Response, ApiError> {
     let token = session_token(&h);
-    let agreed = q.consent.as_deref().map(|c| c == "allow");
-    answer(
-        domain(&s, move |d| {
-            d.continue_authorization(&q.request, token.as_deref(), agreed)
-        })
-        .await,
-    )
+    let browser = browser_binding(&h).unwrap_or_default();
+    let to = match domain(&s, move |d| {
+        d.continue_authorization(&q.request, token.as_deref(), &browser, q.consent)
+    })
+    .await?
+    {
+        Authorize::Redirect(to) => to,
+        Authorize::SignIn { id } => format!("/signin?request={id}"),
+        Authorize::Refused(why) => return Err(crate::domain::Error::invalid(why).into()),
+    };
+    Ok(json_no_store(StatusCode::OK, Continued { redirect_to: to }))
 }
 
 async fn request_info(
@@ -185,7 +233,11 @@ async fn request_info(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let token = session_token(&h);
-    let info = read_mostly(&s, move |d| d.authorization_request(&id, token.as_deref())).await?;
+    let browser = browser_binding(&h).unwrap_or_default();
+    let info = read_mostly(&s, move |d| {
+        d.authorization_request(&id, token.as_deref(), &browser)
+    })
+    .await?;
     Ok(json_no_store(
         StatusCode::OK,
         tapin_api::wire::AuthorizationRequestInfo {
@@ -291,7 +343,7 @@ async fn userinfo(State(s): State<AppState>, h: HeaderMap) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct LogoutQuery {
     id_token_hint: Option<String>,
     client_id: Option<String>,
@@ -300,7 +352,24 @@ struct LogoutQuery {
 }
 
 async fn logout(State(s): State<AppState>, h: HeaderMap, Query(q): Query<LogoutQuery>) -> Response {
+    end_session(s, h, q, false).await
+}
+
+/// The confirmation's POST (the Origin check guards it).
+async fn confirm_logout(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    form: Result<Form<LogoutQuery>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    match form {
+        Ok(Form(q)) => end_session(s, h, q, true).await,
+        Err(_) => refused("The sign-out request could not be read."),
+    }
+}
+
+async fn end_session(s: AppState, h: HeaderMap, q: LogoutQuery, confirmed: bool) -> Response {
     let token = session_token(&h);
+    let asked = q.clone();
     let outcome = domain(&s, move |d| {
         d.end_session(
             q.id_token_hint.as_deref(),
@@ -308,13 +377,47 @@ async fn logout(State(s): State<AppState>, h: HeaderMap, Query(q): Query<LogoutQ
             q.post_logout_redirect_uri.as_deref(),
             q.state.as_deref(),
             token.as_deref(),
+            confirmed,
         )
     })
     .await;
-    let mut res = match outcome {
-        Ok(logout) => redirect(logout.redirect.as_deref().unwrap_or("/?signed_out=1")),
+    match outcome {
+        Ok(logout) if logout.confirm => confirm_page(&asked),
+        Ok(logout) => {
+            let mut res = redirect(logout.redirect.as_deref().unwrap_or("/?signed_out=1"));
+            super::set_cookie(&mut res, "", 0);
+            res
+        }
         Err(e) => refused(&e.body.message),
-    };
-    super::set_cookie(&mut res, "", 0);
-    res
+    }
+}
+
+/// "Sign out of tapin?" with a button that POSTs the same request back.
+fn confirm_page(q: &LogoutQuery) -> Response {
+    let hidden: String = [
+        ("client_id", &q.client_id),
+        ("post_logout_redirect_uri", &q.post_logout_redirect_uri),
+        ("state", &q.state),
+    ]
+    .iter()
+    .filter_map(|(k, v)| {
+        v.as_deref().map(|v| {
+            format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                html_escape(v)
+            )
+        })
+    })
+    .collect();
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign out - tapin</title><link rel=\"stylesheet\" href=\"/oauth-error.css\"></head><body><main><h1>Sign out of tapin?</h1><p>An application asked tapin to sign you out. You stay signed in unless you confirm.</p><form method=\"post\" action=\"{LOGOUT}\">{hidden}<button type=\"submit\">Sign out</button></form></main></body></html>"
+    );
+    no_store(
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+    )
 }

@@ -123,15 +123,17 @@ pub(crate) async fn options(
     request_body = SignInAccount,
     responses(
         (status = 200, description = "Options for navigator.credentials.get, naming the account's keys in allowCredentials", body = tapin_api::wire::PasskeyChallenge),
-        (status = 400, description = "The account name is not of the right shape", body = tapin_api::wire::ErrorBody)
+        (status = 400, description = "The account name is not of the right shape", body = tapin_api::wire::ErrorBody),
+        (status = 429, description = "Too many sign-ins started from this client; retry_at and Retry-After say when", body = tapin_api::wire::ErrorBody)
     ),
     tag = "sign-in"
 )]
 pub(crate) async fn webauthn_start(
     State(s): State<AppState>,
+    Client(client): Client,
     ApiJson(body): ApiJson<SignInAccount>,
 ) -> Result<Response, ApiError> {
-    let challenge = domain(&s, move |d| d.start_webauthn_sign_in(&body.upn)).await?;
+    let challenge = domain(&s, move |d| d.start_webauthn_sign_in(&body.upn, &client)).await?;
     Ok(json_no_store(StatusCode::OK, challenge))
 }
 

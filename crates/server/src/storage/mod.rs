@@ -44,7 +44,7 @@ pub(crate) const USER_COLUMNS: &str =
     "id, upn, display_name, role, admin_roles, groups_json, created_at, time_zone";
 pub(crate) const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_offset_seconds, lifetime_minutes, usable_once, used_at, created_by";
 pub(crate) const SESSION_COLUMNS: &str =
-    "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at, method";
+    "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at, method, method_id";
 pub(crate) const METHOD_COLUMNS: &str =
     "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
 pub(crate) const PENDING_COLUMNS: &str =

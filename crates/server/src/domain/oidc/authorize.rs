@@ -22,10 +22,14 @@ impl Tapin {
 
     /// Checks an authorization request and answers it: a code when the
     /// session satisfies it, the sign-in page when one is needed, or an error.
+    /// `browser` is the browser's binding (its cookie, or a fresh one the
+    /// answer sets): a request kept for sign-in continues only in it.
     pub fn oidc_authorize(
         &self,
         req: AuthorizationRequest,
         session_token: Option<&str>,
+        browser: &str,
+        client_address: &str,
     ) -> Result<Authorize> {
         let Some(client_id) = req.client_id.as_deref().filter(|s| !s.is_empty()) else {
             return Ok(Authorize::Refused(
@@ -63,7 +67,21 @@ impl Tapin {
                     .acr_values
                     .as_deref()
                     .is_some_and(|v| v.split(' ').any(|a| a == SignInMethod::Passkey.acr())),
+            consent: false,
+            browser: hash_token(browser),
         };
+        // Kept in a row until sign-in: an anonymous caller may not make it large.
+        if [&req.state, &req.nonce]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|v| v.len() > MAX_STATE_LENGTH))
+        {
+            checked.state = None;
+            return Ok(self.error_redirect(
+                &checked,
+                "invalid_request",
+                &format!("state and nonce are at most {MAX_STATE_LENGTH} characters"),
+            ));
+        }
         if req.response_type.as_deref() != Some("code") {
             return Ok(self.error_redirect(
                 &checked,
@@ -134,6 +152,17 @@ impl Tapin {
             .split(' ')
             .filter(|s| !s.is_empty())
             .collect();
+        if let Some(unknown) = prompts
+            .iter()
+            .find(|p| !matches!(**p, "none" | "login" | "consent"))
+        {
+            return Ok(self.error_redirect(
+                &checked,
+                "invalid_request",
+                &format!("prompt={unknown} is not one tapin knows (none, login, consent)"),
+            ));
+        }
+        checked.consent = prompts.contains(&"consent");
         if prompts.contains(&"none") && prompts.len() > 1 {
             return Ok(self.error_redirect(
                 &checked,
@@ -158,10 +187,10 @@ impl Tapin {
         let session = session_token.and_then(|t| self.live_session(t).ok());
         let signed_in = session
             .as_ref()
-            .is_some_and(|(_, record)| satisfies(record, &checked));
+            .is_some_and(|(_, record)| satisfies(record, &checked, now));
         if let (Some((user, record)), true) = (&session, signed_in) {
             // A client marked for consent asks the person every time.
-            if !client.consent {
+            if !client.consent && !checked.consent {
                 return self.issue_code(&checked, user, record);
             }
         }
@@ -179,6 +208,8 @@ impl Tapin {
                 "the person is not signed in to tapin, or not recently enough",
             ));
         }
+        // Kept for an anonymous browser: limited per client like sign-ins.
+        self.reserve_start(client_address)?;
         let state = serde_json::to_string(&checked).map_err(|e| Error::Storage(e.to_string()))?;
         let id = self.request_ceremony(state, now + Duration::minutes(REQUEST_TTL_MINUTES))?;
         Ok(Authorize::SignIn { id })
@@ -215,11 +246,22 @@ impl Tapin {
         Ok(pending)
     }
 
-    fn waiting_request(&self, id: &str) -> Result<Checked> {
-        let pending = self.live_pending_of(id, PURPOSE_AUTHORIZE).map_err(|_| {
-            Error::NotFound("This sign-in request expired or was already used. Go back to the application and start again.".into())
-        })?;
-        serde_json::from_str(&pending.state).map_err(|e| Error::Storage(e.to_string()))
+    /// The request `id`, if it waits for this browser.
+    fn waiting_request(&self, id: &str, browser: &str) -> Result<Checked> {
+        let gone = || {
+            Error::NotFound("This sign-in request expired, was already used, or was started in another browser. Go back to the application and start again.".into())
+        };
+        let pending = self
+            .live_pending_of(id, PURPOSE_AUTHORIZE)
+            .map_err(|_| gone())?;
+        let checked: Checked =
+            serde_json::from_str(&pending.state).map_err(|e| Error::Storage(e.to_string()))?;
+        if browser.is_empty()
+            || !super::super::methods::equal_time(&checked.browser, &hash_token(browser))
+        {
+            return Err(gone());
+        }
+        Ok(checked)
     }
 
     /// For the sign-in page: whom the person signs in to, and whether the
@@ -228,18 +270,19 @@ impl Tapin {
         &self,
         id: &str,
         session_token: Option<&str>,
+        browser: &str,
     ) -> Result<RequestInfo> {
-        let checked = self.waiting_request(id)?;
+        let checked = self.waiting_request(id, browser)?;
         let client = self
             .store
             .client(&checked.client_id)?
             .ok_or_else(|| Error::NotFound("The application was removed.".into()))?;
         let ready = session_token
             .and_then(|t| self.live_session(t).ok())
-            .is_some_and(|(_, record)| satisfies(&record, &checked));
+            .is_some_and(|(_, record)| satisfies(&record, &checked, self.now()));
         Ok(RequestInfo {
             client_name: client.name,
-            consent: client.consent,
+            consent: client.consent || checked.consent,
             phishing_resistant: checked.phishing_resistant,
             ready,
         })
@@ -252,25 +295,27 @@ impl Tapin {
         &self,
         id: &str,
         session_token: Option<&str>,
+        browser: &str,
         agreed: Option<bool>,
     ) -> Result<Authorize> {
-        let checked = self.waiting_request(id)?;
+        let checked = self.waiting_request(id, browser)?;
         let Some((user, record)) = session_token.and_then(|t| self.live_session(t).ok()) else {
             return Ok(Authorize::SignIn { id: id.to_string() });
         };
-        if !satisfies(&record, &checked) {
+        if !satisfies(&record, &checked, self.now()) {
             return Ok(Authorize::SignIn { id: id.to_string() });
         }
         let Some(client) = self.store.client(&checked.client_id)? else {
             return Ok(Authorize::Refused("The application was removed.".into()));
         };
-        if client.consent && agreed.is_none() {
+        let consent = client.consent || checked.consent;
+        if consent && agreed.is_none() {
             return Ok(Authorize::SignIn { id: id.to_string() });
         }
         if self.store.take_pending(id)?.is_none() {
             return Err(Error::NotFound("This sign-in request was already used. Go back to the application and start again.".into()));
         }
-        if client.consent && agreed == Some(false) {
+        if consent && agreed == Some(false) {
             return Ok(self.error_redirect(
                 &checked,
                 "access_denied",
@@ -305,11 +350,13 @@ impl Tapin {
     }
 }
 
-fn satisfies(record: &SessionRecord, c: &Checked) -> bool {
+fn satisfies(record: &SessionRecord, c: &Checked, now: DateTime<Utc>) -> bool {
     c.fresh_after.is_none_or(|t| record.created_at >= t)
         && (!c.phishing_resistant
-            || matches!(
-                record.method,
-                SignInMethod::Passkey | SignInMethod::SecurityKey
-            ))
+            || record
+                .permits(
+                    crate::domain::strength::Action::PhishingResistantSignIn,
+                    now,
+                )
+                .is_ok())
 }

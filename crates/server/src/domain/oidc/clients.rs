@@ -72,6 +72,7 @@ impl Tapin {
     pub fn add_client(&self, actor: &Actor, new: NewClient) -> Result<CreatedClient> {
         may_manage(actor)?;
         let name = new.name.trim().to_string();
+        tapin_api::validate::check_free_text("name", &name)?;
         if name.is_empty() || name.chars().count() > 64 {
             return Err(Error::Invalid(
                 "a client's name must be 1 to 64 characters".into(),

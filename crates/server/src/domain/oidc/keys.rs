@@ -41,10 +41,17 @@ fn generate(alg: &str) -> Result<Jwk> {
 impl Tapin {
     fn new_signing_key(&self, alg: &str) -> Result<SigningKey> {
         let jwk = generate(alg)?;
+        let kid = jwk.key_id().unwrap_or_default().to_string();
         Ok(SigningKey {
-            kid: jwk.key_id().unwrap_or_default().to_string(),
+            sealed_jwk: self
+                .keys
+                .seal(
+                    &crate::domain::secrets::row("signing_keys", &kid),
+                    &jwk.to_string(),
+                )
+                .map_err(Error::Storage)?,
+            kid,
             alg: alg.to_string(),
-            sealed_jwk: self.keys.seal(&jwk.to_string()).map_err(Error::Storage)?,
             created_at: self.now(),
             retired_at: None,
         })
@@ -86,7 +93,13 @@ impl Tapin {
     }
 
     fn private_jwk(&self, key: &SigningKey) -> Result<Jwk> {
-        let text = self.keys.open(&key.sealed_jwk).map_err(Error::Storage)?;
+        let text = self
+            .keys
+            .open(
+                &crate::domain::secrets::row("signing_keys", &key.kid),
+                &key.sealed_jwk,
+            )
+            .map_err(Error::Storage)?;
         Jwk::from_bytes(text.as_bytes()).map_err(jose)
     }
 

@@ -86,22 +86,11 @@ impl SignInMethod {
 
     /// The `acr` of ID tokens: phishing-resistant, a pass, or a code.
     pub fn acr(self) -> &'static str {
-        match self {
-            Self::Passkey | Self::SecurityKey => "urn:tapin:acr:phishing-resistant",
-            Self::Pass | Self::RecoveryCode => "urn:tapin:acr:pass",
-            _ => "urn:tapin:acr:code",
-        }
-    }
-
-    /// What the session may change. A pass is the help desk's recovery
-    /// path (Entra counts it as strong authentication): it must be able to
-    /// remove the passkey a person lost. A code is one factor that can be
-    /// phished or intercepted, so it cannot touch a passkey.
-    pub fn strength(self) -> u8 {
-        match self {
-            // A recovery code is the person's own recovery path, like a pass.
-            Self::Passkey | Self::SecurityKey | Self::Pass | Self::RecoveryCode => 2,
-            _ => 1,
+        use crate::domain::strength::Strength;
+        match self.strength() {
+            Strength::PhishingResistant => "urn:tapin:acr:phishing-resistant",
+            Strength::Recovery => "urn:tapin:acr:pass",
+            Strength::Code => "urn:tapin:acr:code",
         }
     }
 
@@ -116,11 +105,6 @@ impl SignInMethod {
             MethodKind::Email => Self::Email,
         }
     }
-}
-
-/// The strength a session needs to change a method of `kind`.
-pub fn strength_to_change(kind: MethodKind) -> u8 {
-    SignInMethod::of_kind(kind).strength()
 }
 
 /// A relying party.
@@ -170,6 +154,9 @@ pub struct AuthCode {
 pub enum Redemption {
     /// First use: the code, now spent.
     Fresh(AuthCode),
+    /// Unused, but presented with another `redirect_uri` or PKCE verifier:
+    /// left unspent, so a leaked code cannot be burned by a wrong guess.
+    Mismatch(AuthCode),
     /// Already used: the access tokens it issued are revoked now.
     Replayed {
         client_id: String,
@@ -177,6 +164,15 @@ pub enum Redemption {
         revoked: usize,
     },
     Unknown,
+}
+
+/// What a client presented with a code: it is spent only when all match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presented<'a> {
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    /// S256 of the presented `code_verifier`, if one was sent.
+    pub challenge: Option<String>,
 }
 
 /// An access token as stored: its hash, never the token.
@@ -188,6 +184,9 @@ pub struct AccessGrant {
     pub code_hash: String,
     pub scope: String,
     pub expires_at: DateTime<Utc>,
+    /// The tapin session behind it, read from its code (never written):
+    /// when that session ends, the token stops working.
+    pub session_id: Option<String>,
 }
 
 /// A signing key: the private JSON Web Key sealed with the secret key.
@@ -244,7 +243,17 @@ struct Checked {
     /// Only a passkey or security key will do (the client's rule, or `acr_values`).
     #[serde(default)]
     phishing_resistant: bool,
+    /// `prompt=consent`: ask the person even if the client does not.
+    #[serde(default)]
+    consent: bool,
+    /// SHA-256 of the browser binding the request was made in: every later
+    /// step must come from a browser holding that binding's cookie.
+    #[serde(default)]
+    browser: String,
 }
+
+/// The longest `state` or `nonce` tapin keeps for a client.
+pub const MAX_STATE_LENGTH: usize = 512;
 
 /// Where `/authorize` sends the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,6 +308,9 @@ pub struct TokenRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logout {
     pub redirect: Option<String>,
+    /// Nothing was ended: without an ID token naming the session, the
+    /// person confirms first (a link on any page could sign them out).
+    pub confirm: bool,
 }
 
 fn s256(verifier: &str) -> String {
@@ -348,7 +360,6 @@ mod tests {
     fn amr_uses_rfc_8176_values() {
         assert_eq!(SignInMethod::SecurityKey.amr(), ["hwk", "user", "mfa"]);
         assert_eq!(SignInMethod::AuthenticatorApp.amr(), ["otp"]);
-        assert!(SignInMethod::Text.strength() < SignInMethod::Passkey.strength());
         for m in SignInMethod::ALL {
             assert_eq!(SignInMethod::parse(m.as_str()), Some(m));
         }

@@ -37,8 +37,21 @@ impl Tapin {
             .filter(|c| !c.is_empty())
             .ok_or_else(|| oauth("invalid_request", "code is missing"))?;
         let now = self.now();
-        let code = match self.store.redeem_code(&hash_token(code), now)? {
-            Redemption::Fresh(code) => code,
+        let presented = Presented {
+            client_id: &client.client_id,
+            redirect_uri: req.redirect_uri.as_deref().unwrap_or_default(),
+            challenge: req.code_verifier.as_deref().map(|v| {
+                if pkce_shape(v) {
+                    s256(v)
+                } else {
+                    // Matches no challenge: refused, and the code stays.
+                    String::from("not a PKCE verifier")
+                }
+            }),
+        };
+        let (code, spent) = match self.store.redeem_code(&hash_token(code), &presented, now)? {
+            Redemption::Fresh(code) => (code, true),
+            Redemption::Mismatch(code) => (code, false),
             Redemption::Unknown => {
                 return Err(oauth("invalid_grant", "the code is not one tapin issued"))
             }
@@ -104,10 +117,22 @@ impl Tapin {
             }
             (None, None) => {}
         }
+        if !spent {
+            return Err(oauth(
+                "invalid_grant",
+                "the code does not match what it was issued for",
+            ));
+        }
         let user = self
             .store
             .user_by_id(code.user_id)?
             .ok_or_else(|| oauth("invalid_grant", "the account no longer exists"))?;
+        if !self.session_lives(user.id, Some(&code.session_id))? {
+            return Err(oauth(
+                "invalid_grant",
+                "the tapin session that signed the person in has ended",
+            ));
+        }
         let access_token = format!("tapin_at_{}", random_hex(32));
         let expires_at = now + Duration::minutes(ACCESS_TOKEN_TTL_MINUTES);
         let stored = self.store.insert_access_token(&AccessGrant {
@@ -117,6 +142,7 @@ impl Tapin {
             code_hash: code.code_hash.clone(),
             scope: code.scope.clone(),
             expires_at,
+            session_id: None,
         })?;
         if !stored {
             return Err(oauth(
@@ -211,15 +237,32 @@ impl Tapin {
             .store
             .access_token(&hash_token(access_token))?
             .ok_or_else(bad)?;
-        if grant.expires_at <= self.now() {
+        // A token lives no longer than the session it came from: signing
+        // out, sign out everywhere and a revoked pass or method end it too.
+        if grant.expires_at <= self.now()
+            || !self.session_lives(grant.user_id, grant.session_id.as_deref())?
+        {
             return Err(bad());
         }
         let user = self.store.user_by_id(grant.user_id)?.ok_or_else(bad)?;
         self.claims(&user, &grant.scope)
     }
 
+    /// Whether the session `id` of `user_id` is still open (not signed out,
+    /// revoked, expired or idle), without counting this as its use.
+    fn session_lives(&self, user_id: i64, id: Option<&str>) -> Result<bool> {
+        let Some(id) = id else { return Ok(false) };
+        let now = self.now();
+        Ok(self
+            .store
+            .sessions_of(user_id)?
+            .iter()
+            .any(|s| s.id == id && self.is_live(s, now)))
+    }
+
     /// RP-initiated logout: ends the session the ID token names (or the
-    /// browser's own) and returns to a registered address only.
+    /// browser's own) and returns to a registered address only. Without an
+    /// ID token, only once the person `confirmed` it.
     pub fn end_session(
         &self,
         id_token_hint: Option<&str>,
@@ -227,6 +270,7 @@ impl Tapin {
         post_logout_redirect_uri: Option<&str>,
         state: Option<&str>,
         session_token: Option<&str>,
+        confirmed: bool,
     ) -> Result<Logout> {
         let hint = match id_token_hint.filter(|h| !h.is_empty()) {
             Some(h) => Some(self.verify_own(h).map_err(|_| {
@@ -266,6 +310,12 @@ impl Tapin {
                 Some(with_params(uri, &params))
             }
         };
+        if hint.is_none() && !confirmed {
+            return Ok(Logout {
+                redirect,
+                confirm: true,
+            });
+        }
         // The session the ID token was issued from, whether or not this
         // browser sends its cookie here; and the browser's own.
         if let Some(claims) = &hint {
@@ -285,8 +335,27 @@ impl Tapin {
             }
         }
         if let Some(token) = session_token {
-            self.store.delete_session(&hash_token(token))?;
+            // Anyone's ID token names their own session: the browser's is
+            // ended unasked only when it is the one the token names.
+            let hinted = hint
+                .as_ref()
+                .and_then(|c| c.get("sid"))
+                .and_then(|s| s.as_str());
+            let own = self.store.session(&hash_token(token))?;
+            match own {
+                Some(s) if !confirmed && hinted != Some(s.id.as_str()) => {
+                    return Ok(Logout {
+                        redirect,
+                        confirm: true,
+                    });
+                }
+                Some(_) => self.store.delete_session(&hash_token(token))?,
+                None => {}
+            }
         }
-        Ok(Logout { redirect })
+        Ok(Logout {
+            redirect,
+            confirm: false,
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! The OpenID Connect provider's rows on PostgreSQL.
 
 use super::*;
+use crate::domain::oidc::Presented;
 use crate::domain::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
 
 fn client_row(r: &Row) -> OidcClient {
@@ -41,6 +42,7 @@ fn grant_row(r: &Row) -> AccessGrant {
         code_hash: r.get(3),
         scope: r.get(4),
         expires_at: time(r.get(5)),
+        session_id: r.get(6),
     }
 }
 
@@ -165,28 +167,41 @@ impl Federation for PgStore {
         .map(|_| ())
     }
 
-    fn redeem_code(&self, code_hash: &str, at: DateTime<Utc>) -> StoreResult<Redemption> {
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        presented: &Presented,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Redemption> {
+        let client_id = presented.client_id;
         let mut conn = self.client()?;
         let mut tx = conn.transaction().map_err(backend)?;
         // The row lock makes a concurrent redemption wait, then find it used.
         let fresh = tx
             .query_opt(
-                &format!("UPDATE oidc_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL RETURNING {CODE_COLUMNS}"),
-                &[&code_hash, &ms(at)],
+                &format!("UPDATE oidc_codes SET used_at = $2 WHERE code_hash = $1 AND client_id = $3 AND used_at IS NULL AND redirect_uri = $4 AND code_challenge IS NOT DISTINCT FROM $5 RETURNING {CODE_COLUMNS}"),
+                &[&code_hash, &ms(at), &client_id, &presented.redirect_uri, &presented.challenge],
             )
             .map_err(backend)?;
         let outcome = match fresh {
             Some(row) => Redemption::Fresh(code_row(&row)),
             None => {
-                let used = tx
+                let unused = tx
                     .query_opt(
-                        "SELECT client_id, user_id FROM oidc_codes WHERE code_hash = $1",
-                        &[&code_hash],
+                        &format!("SELECT {CODE_COLUMNS} FROM oidc_codes WHERE code_hash = $1 AND client_id = $2 AND used_at IS NULL"),
+                        &[&code_hash, &client_id],
                     )
                     .map_err(backend)?;
-                match used {
-                    None => Redemption::Unknown,
-                    Some(row) => {
+                let used = tx
+                    .query_opt(
+                        "SELECT client_id, user_id FROM oidc_codes WHERE code_hash = $1 AND client_id = $2",
+                        &[&code_hash, &client_id],
+                    )
+                    .map_err(backend)?;
+                match (unused, used) {
+                    (Some(row), _) => Redemption::Mismatch(code_row(&row)),
+                    (None, None) => Redemption::Unknown,
+                    (None, Some(row)) => {
                         tx.execute(
                             "UPDATE oidc_codes SET replayed_at = $2 WHERE code_hash = $1",
                             &[&code_hash, &ms(at)],
@@ -246,7 +261,8 @@ impl Federation for PgStore {
 
     fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>> {
         self.one(
-            &format!("SELECT {GRANT_COLUMNS} FROM oidc_access_tokens WHERE token_hash = $1"),
+            "SELECT t.token_hash, t.client_id, t.user_id, t.code_hash, t.scope, t.expires_at, c.session_id
+             FROM oidc_access_tokens t LEFT JOIN oidc_codes c ON c.code_hash = t.code_hash WHERE t.token_hash = $1",
             &[&token_hash],
             grant_row,
         )

@@ -68,9 +68,70 @@ impl Limits for PgStore {
                 &[&account],
             )
             .map_err(backend)?;
+        tx.execute("DELETE FROM code_failures WHERE account = $1", &[&account])
+            .map_err(backend)?;
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(n as usize)
+    }
+
+    fn reserve_code_try(
+        &self,
+        account: &str,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Option<u32>> {
+        let row = self
+            .client()?
+            .query_opt(
+                "INSERT INTO code_failures (account, consecutive, last_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (account) DO UPDATE SET consecutive = code_failures.consecutive + 1, last_at = $2
+                 WHERE code_failures.consecutive < $3
+                 RETURNING consecutive",
+                &[&account, &ms(at), &i64::from(limit)],
+            )
+            .map_err(backend)?;
+        Ok(row.map(|r| r.get::<_, i64>(0) as u32))
+    }
+
+    fn reserve_start(
+        &self,
+        client: &str,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Result<(), DateTime<Utc>>> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        lock_key(&mut tx, &format!("start-client:{client}"))?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO anonymous_starts (client, at) SELECT $1, $2
+                 WHERE (SELECT COUNT(*) FROM anonymous_starts WHERE client = $1 AND at >= $3) < $4",
+                &[&client, &ms(at), &ms(since), &i64::from(limit)],
+            )
+            .map_err(backend)?;
+        let outcome = if inserted == 1 {
+            Ok(())
+        } else {
+            let oldest: Option<i64> = tx
+                .query_one(
+                    "SELECT MIN(at) FROM anonymous_starts WHERE client = $1 AND at >= $2",
+                    &[&client, &ms(since)],
+                )
+                .map_err(backend)?
+                .get(0);
+            Err(time(oldest.unwrap_or_else(|| ms(at))))
+        };
+        tx.commit().map_err(backend)?;
+        Ok(outcome)
+    }
+
+    fn forget_code_failures(&self, account: &str) -> StoreResult<()> {
+        self.client()?
+            .execute("DELETE FROM code_failures WHERE account = $1", &[&account])
+            .map(|_| ())
+            .map_err(backend)
     }
 
     fn reserve_send(

@@ -109,6 +109,18 @@ impl Methods for PgStore {
         {
             return Ok(false);
         }
+        // The sessions the lost method opened end with it.
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = $1 AND method_id = $2",
+            &[&user_id, &id],
+        )
+        .map_err(backend)?;
+        // And a sign-in code already sent to it stops working.
+        tx.execute(
+            "DELETE FROM pending WHERE user_id = $1 AND purpose = 'signin:sent' AND state LIKE '% ' || $2",
+            &[&user_id, &id],
+        )
+        .map_err(backend)?;
         if let Some(next) = new_default {
             tx.execute(
                 "UPDATE methods SET is_default = (id = $2) WHERE user_id = $1",

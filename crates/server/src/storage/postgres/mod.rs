@@ -230,6 +230,23 @@ CREATE TABLE recovery_codes (
     PRIMARY KEY (user_id, code_hash)
 );
 "#,
+    // The method that opened a session (removing it ends the session), and
+    // consecutive failed code sign-ins per account.
+    r#"
+ALTER TABLE sessions ADD COLUMN method_id TEXT;
+CREATE INDEX sessions_method ON sessions (method_id);
+CREATE TABLE code_failures (
+    account TEXT PRIMARY KEY,
+    consecutive BIGINT NOT NULL,
+    last_at BIGINT NOT NULL
+);
+CREATE TABLE anonymous_starts (
+    client TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX anonymous_starts_client ON anonymous_starts (client, at);
+CREATE INDEX anonymous_starts_at ON anonymous_starts (at);
+"#,
 ];
 
 /// Any number: the advisory lock that lets one instance migrate at a time.
@@ -308,6 +325,7 @@ fn session_row(r: &Row) -> SessionRecord {
         pass_id: r.get(6),
         last_seen_at: time(r.get(7)),
         method: sign_in_method(r.get::<_, String>(8)),
+        method_id: r.get(9),
     }
 }
 

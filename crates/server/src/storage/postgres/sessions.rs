@@ -20,7 +20,7 @@ impl Sessions for PgStore {
         }
         tx.execute(
             &format!(
-                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             ),
             &[
                 &s.id,
@@ -32,6 +32,7 @@ impl Sessions for PgStore {
                 &s.pass_id,
                 &ms(s.last_seen_at),
                 &s.method.as_str(),
+                &s.method_id,
             ],
         )
         .map_err(backend)?;
@@ -49,11 +50,11 @@ impl Sessions for PgStore {
 
     fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
         self.one(
-            "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method,
+            "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id,
                     u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
             &[&token_hash],
-            |r| (session_row(r), user_at(r, 9)),
+            |r| (session_row(r), user_at(r, 10)),
         )
     }
 

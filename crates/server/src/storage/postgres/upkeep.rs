@@ -47,6 +47,13 @@ impl Upkeep for PgStore {
             attempts: run(
                 "DELETE FROM signin_attempts WHERE at < $1",
                 &[&ms(attempts_before)],
+            )? + run(
+                "DELETE FROM anonymous_starts WHERE at < $1",
+                &[&ms(attempts_before)],
+            )? + run(
+                // Wrong codes at names that are nobody's, a month old.
+                "DELETE FROM code_failures WHERE last_at < $1 AND account NOT IN (SELECT upn FROM users)",
+                &[&ms(now - chrono::Duration::days(30))],
             )?,
             sends: run("DELETE FROM sends WHERE at <= $1", &[&ms(sends_before)])?,
             outbox: run("DELETE FROM outbox WHERE at < $1", &[&ms(outbox_before)])?,
@@ -64,7 +71,7 @@ impl Upkeep for PgStore {
 
     fn reseal_secrets(
         &self,
-        reseal: &dyn Fn(&str) -> Result<Option<String>, String>,
+        reseal: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
     ) -> StoreResult<usize> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
@@ -93,7 +100,7 @@ impl Upkeep for PgStore {
                 .map(|r| (r.get(0), r.get(1)))
                 .collect();
             for (id, value) in rows {
-                let next = reseal(&value)
+                let next = reseal(&crate::domain::secrets::row(table, &id), &value)
                     .map_err(|e| StoreError::Backend(format!("{table} {id}: {e}")))?;
                 if let Some(next) = next {
                     tx.execute(update, &[&id, &next]).map_err(backend)?;

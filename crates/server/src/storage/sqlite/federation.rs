@@ -1,6 +1,7 @@
 //! The OpenID Connect provider's rows on SQLite.
 
 use super::*;
+use crate::domain::oidc::Presented;
 use crate::domain::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
 
 fn client_row(r: &Row) -> rusqlite::Result<OidcClient> {
@@ -41,6 +42,7 @@ fn grant_row(r: &Row) -> rusqlite::Result<AccessGrant> {
         code_hash: r.get(3)?,
         scope: r.get(4)?,
         expires_at: time(r.get(5)?),
+        session_id: r.get(6)?,
     })
 }
 
@@ -172,15 +174,21 @@ impl Federation for SqliteStore {
             .map_err(backend)
     }
 
-    fn redeem_code(&self, code_hash: &str, at: DateTime<Utc>) -> StoreResult<Redemption> {
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        presented: &Presented,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Redemption> {
+        let client_id = presented.client_id;
         let mut conn = self.conn();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(backend)?;
         let fresh = tx
             .query_row(
-                &format!("UPDATE oidc_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL RETURNING {CODE_COLUMNS}"),
-                params![code_hash, ms(at)],
+                &format!("UPDATE oidc_codes SET used_at = ?2 WHERE code_hash = ?1 AND client_id = ?3 AND used_at IS NULL AND redirect_uri = ?4 AND code_challenge IS ?5 RETURNING {CODE_COLUMNS}"),
+                params![code_hash, ms(at), client_id, presented.redirect_uri, presented.challenge],
                 code_row,
             )
             .optional()
@@ -188,17 +196,26 @@ impl Federation for SqliteStore {
         let outcome = match fresh {
             Some(code) => Redemption::Fresh(code),
             None => {
+                let unused = tx
+                    .query_row(
+                        &format!("SELECT {CODE_COLUMNS} FROM oidc_codes WHERE code_hash = ?1 AND client_id = ?2 AND used_at IS NULL"),
+                        [code_hash, client_id],
+                        code_row,
+                    )
+                    .optional()
+                    .map_err(backend)?;
                 let used: Option<(String, i64)> = tx
                     .query_row(
-                        "SELECT client_id, user_id FROM oidc_codes WHERE code_hash = ?1",
-                        [code_hash],
+                        "SELECT client_id, user_id FROM oidc_codes WHERE code_hash = ?1 AND client_id = ?2",
+                        [code_hash, client_id],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()
                     .map_err(backend)?;
-                match used {
-                    None => Redemption::Unknown,
-                    Some((client_id, user_id)) => {
+                match (unused, used) {
+                    (Some(code), _) => Redemption::Mismatch(code),
+                    (None, None) => Redemption::Unknown,
+                    (None, Some((client_id, user_id))) => {
                         tx.execute(
                             "UPDATE oidc_codes SET replayed_at = ?2 WHERE code_hash = ?1",
                             params![code_hash, ms(at)],
@@ -240,7 +257,8 @@ impl Federation for SqliteStore {
 
     fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>> {
         self.read_row(
-            &format!("SELECT {GRANT_COLUMNS} FROM oidc_access_tokens WHERE token_hash = ?1"),
+            "SELECT t.token_hash, t.client_id, t.user_id, t.code_hash, t.scope, t.expires_at, c.session_id
+             FROM oidc_access_tokens t LEFT JOIN oidc_codes c ON c.code_hash = t.code_hash WHERE t.token_hash = ?1",
             [token_hash],
             grant_row,
         )

@@ -119,9 +119,65 @@ impl Limits for SqliteStore {
         let n = tx
             .execute("DELETE FROM signin_attempts WHERE account = ?1", [account])
             .map_err(backend)?;
+        tx.execute("DELETE FROM code_failures WHERE account = ?1", [account])
+            .map_err(backend)?;
         insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(n)
+    }
+
+    fn reserve_code_try(
+        &self,
+        account: &str,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Option<u32>> {
+        self.conn()
+            .query_row(
+                "INSERT INTO code_failures (account, consecutive, last_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT (account) DO UPDATE SET consecutive = consecutive + 1, last_at = ?2
+                 WHERE consecutive < ?3
+                 RETURNING consecutive",
+                params![account, ms(at), limit],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn reserve_start(
+        &self,
+        client: &str,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Result<(), DateTime<Utc>>> {
+        let conn = self.conn();
+        let inserted = conn
+            .execute(
+                "INSERT INTO anonymous_starts (client, at) SELECT ?1, ?2
+                 WHERE (SELECT COUNT(*) FROM anonymous_starts WHERE client = ?1 AND at >= ?3) < ?4",
+                params![client, ms(at), ms(since), limit],
+            )
+            .map_err(backend)?;
+        if inserted == 1 {
+            return Ok(Ok(()));
+        }
+        let oldest: i64 = conn
+            .query_row(
+                "SELECT MIN(at) FROM anonymous_starts WHERE client = ?1 AND at >= ?2",
+                params![client, ms(since)],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        Ok(Err(time(oldest)))
+    }
+
+    fn forget_code_failures(&self, account: &str) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM code_failures WHERE account = ?1", [account])
+            .map(|_| ())
+            .map_err(backend)
     }
 
     fn reserve_send(

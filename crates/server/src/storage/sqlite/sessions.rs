@@ -23,7 +23,7 @@ impl Sessions for SqliteStore {
         }
         tx.execute(
             &format!(
-                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
             ),
             params![
                 s.id,
@@ -34,7 +34,8 @@ impl Sessions for SqliteStore {
                 s.passwordless_deadline.map(ms),
                 s.pass_id,
                 ms(s.last_seen_at),
-                s.method.as_str()
+                s.method.as_str(),
+                s.method_id
             ],
         )
         .map_err(backend)?;
@@ -45,11 +46,11 @@ impl Sessions for SqliteStore {
     fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
         // One read, one snapshot: the session and its user together.
         self.read_row(
-            "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method,
+            "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id,
                     u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
             [token_hash],
-            |r| Ok((session_row(r)?, user_at(r, 9)?)),
+            |r| Ok((session_row(r)?, user_at(r, 10)?)),
         )
     }
 

@@ -54,6 +54,17 @@ impl Upkeep for SqliteStore {
                     "DELETE FROM signin_attempts WHERE at < ?1",
                     [ms(attempts_before)],
                 )
+                .map_err(backend)?
+                + tx.execute(
+                    "DELETE FROM anonymous_starts WHERE at < ?1",
+                    [ms(attempts_before)],
+                )
+                .map_err(backend)?
+                // Wrong codes at names that are nobody's, a month old.
+                + tx.execute(
+                    "DELETE FROM code_failures WHERE last_at < ?1 AND account NOT IN (SELECT upn FROM users)",
+                    [ms(now - chrono::Duration::days(30))],
+                )
                 .map_err(backend)?,
             sends: tx
                 .execute("DELETE FROM sends WHERE at <= ?1", [ms(sends_before)])
@@ -79,7 +90,7 @@ impl Upkeep for SqliteStore {
 
     fn reseal_secrets(
         &self,
-        reseal: &dyn Fn(&str) -> Result<Option<String>, String>,
+        reseal: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
     ) -> StoreResult<usize> {
         let mut conn = self.conn();
         let tx = conn
@@ -111,7 +122,7 @@ impl Upkeep for SqliteStore {
                 rows.collect::<Result<_, _>>().map_err(backend)?
             };
             for (id, value) in rows {
-                let next = reseal(&value)
+                let next = reseal(&crate::domain::secrets::row(table, &id), &value)
                     .map_err(|e| StoreError::Backend(format!("{table} {id}: {e}")))?;
                 if let Some(next) = next {
                     tx.execute(update, params![id, next]).map_err(backend)?;

@@ -1,0 +1,145 @@
+//! The one sign-in strength rule (DESIGN.md §11): how a session was opened,
+//! and how long ago, decide what it may do. Every door (security info, the
+//! help desk and its APIs, Graph with a cookie, OIDC `acr`) asks `permits`.
+
+use super::oidc::SignInMethod;
+use super::{Error, Result, SessionRecord};
+use chrono::{DateTime, Duration, Utc};
+
+/// How long a passkey or security-key sign-in may still change methods, and
+/// how recent any sign-in must be to add a credential that outlives it.
+pub const FRESH_SIGN_IN_MINUTES: i64 = 15;
+
+/// What a way of signing in is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    /// A passkey or security key: phishing-resistant.
+    PhishingResistant,
+    /// A Temporary Access Pass or a recovery code: they exist to recover.
+    Recovery,
+    /// An authenticator-app, text, call or email code: one phishable factor.
+    Code,
+}
+
+impl SignInMethod {
+    pub fn strength(self) -> Strength {
+        match self {
+            Self::Passkey | Self::SecurityKey => Strength::PhishingResistant,
+            Self::Pass | Self::RecoveryCode => Strength::Recovery,
+            Self::AuthenticatorApp | Self::Text | Self::Call | Self::Email => Strength::Code,
+        }
+    }
+}
+
+/// Everything a session may be asked to do that depends on its strength.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See security info, rename a method, sign out everywhere.
+    ViewSecurityInfo,
+    /// Add or remove a method, change the default, make recovery codes.
+    ChangeMethods,
+    /// Add a passkey or security key: a change whose credential outlives
+    /// the session, so even a recovery sign-in must be recent.
+    AddPasswordless,
+    /// Any help-desk page, the admin API, Graph with a cookie.
+    HelpDesk,
+    /// An ID token with `acr` phishing-resistant.
+    PhishingResistantSignIn,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Self::ViewSecurityInfo,
+        Self::ChangeMethods,
+        Self::AddPasswordless,
+        Self::HelpDesk,
+        Self::PhishingResistantSignIn,
+    ];
+}
+
+/// Whether a session opened with `method` at `signed_in_at` may do `action`
+/// at `now`; the refusal says what to do instead.
+pub fn permits(
+    method: SignInMethod,
+    signed_in_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    action: Action,
+) -> Result<()> {
+    let fresh = now - signed_in_at <= Duration::minutes(FRESH_SIGN_IN_MINUTES);
+    let strength = method.strength();
+    let allowed = match (action, strength) {
+        (Action::ViewSecurityInfo, _) => true,
+        (Action::ChangeMethods, Strength::Recovery) => true,
+        (Action::ChangeMethods | Action::AddPasswordless, Strength::PhishingResistant) => fresh,
+        (Action::AddPasswordless, Strength::Recovery) => fresh,
+        (Action::ChangeMethods | Action::AddPasswordless, Strength::Code) => false,
+        (Action::HelpDesk | Action::PhishingResistantSignIn, s) => s == Strength::PhishingResistant,
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(Error::StrongerSignInNeeded(match (action, strength) {
+        (Action::HelpDesk, _) => "The help desk needs a sign-in with a passkey or security key; a Temporary Access Pass or a code is not enough. Sign in with yours, then come back.".into(),
+        (Action::PhishingResistantSignIn, _) => "This application takes only a passkey or security key.".into(),
+        (_, Strength::Code) => "A sign-in with a code can view your methods, rename them and sign out everywhere, but not add or remove one. Sign in with a passkey, a security key or a Temporary Access Pass first.".into(),
+        _ => format!("To do this, sign in again first: your sign-in is more than {FRESH_SIGN_IN_MINUTES} minutes old."),
+    }))
+}
+
+impl SessionRecord {
+    /// The strength rule, asked of this session.
+    pub fn permits(&self, action: Action, now: DateTime<Utc>) -> Result<()> {
+        permits(self.method, self.created_at, now, action)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_table_of_design_section_eleven() {
+        let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let fresh = t0 + Duration::minutes(FRESH_SIGN_IN_MINUTES);
+        let old = fresh + Duration::seconds(1);
+        use Action::*;
+        use Strength::*;
+        // (strength, action, fresh, old)
+        let table = [
+            (PhishingResistant, ViewSecurityInfo, true, true),
+            (PhishingResistant, ChangeMethods, true, false),
+            (PhishingResistant, AddPasswordless, true, false),
+            (PhishingResistant, HelpDesk, true, true),
+            (PhishingResistant, PhishingResistantSignIn, true, true),
+            (Recovery, ViewSecurityInfo, true, true),
+            (Recovery, ChangeMethods, true, true),
+            (Recovery, AddPasswordless, true, false),
+            (Recovery, HelpDesk, false, false),
+            (Recovery, PhishingResistantSignIn, false, false),
+            (Code, ViewSecurityInfo, true, true),
+            (Code, ChangeMethods, false, false),
+            (Code, AddPasswordless, false, false),
+            (Code, HelpDesk, false, false),
+            (Code, PhishingResistantSignIn, false, false),
+        ];
+        assert_eq!(table.len(), 3 * Action::ALL.len());
+        for method in SignInMethod::ALL {
+            for (strength, action, when_fresh, when_old) in table {
+                if method.strength() != strength {
+                    continue;
+                }
+                assert_eq!(
+                    permits(method, t0, fresh, action).is_ok(),
+                    when_fresh,
+                    "{method:?} {action:?} fresh"
+                );
+                assert_eq!(
+                    permits(method, t0, old, action).is_ok(),
+                    when_old,
+                    "{method:?} {action:?} old"
+                );
+            }
+        }
+    }
+}
