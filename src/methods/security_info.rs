@@ -42,6 +42,15 @@ pub fn SecurityInfo() -> impl IntoView {
     let methods = Signal::derive(move || {
         info.with(|i| i.as_ref().map(|i| i.methods.clone()).unwrap_or_default())
     });
+    // A code's session (or an old one) may look, rename and sign out
+    // everywhere only: say so up front rather than after a refusal.
+    let may_change = move || {
+        session.with(|s| {
+            s.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .is_none_or(|(_, s)| s.may_change_methods)
+        })
+    };
     let count = move |kind: MethodKind| {
         methods.with(|m| m.iter().filter(|x| kind.shares_limit_with(x.kind)).count())
     };
@@ -81,7 +90,7 @@ pub fn SecurityInfo() -> impl IntoView {
         view! {
             <li>
                 <button type="button" class="choice"
-                    disabled=move || closed() || full()
+                    disabled=move || closed() || full() || !may_change()
                     aria-describedby=note_id
                     on:click=move |_| { status.set(String::new()); adding.set(Some(which)) }>
                     {text::add_heading(which)}
@@ -110,6 +119,7 @@ pub fn SecurityInfo() -> impl IntoView {
                         <dd>{local(s.expires_at)}</dd>
                     </dl>
                     {s.admin.then(|| view! { <p><a href="/admin" class="button secondary">{text::INFO_HELP_DESK()}</a></p> })}
+                    {(!s.may_change_methods).then(|| view! { <p class="notice" role="note">{text::INFO_STRONGER_FIRST()}</p> })}
                     {s.passwordless_deadline.map(|deadline| view! { <Countdown deadline skew phase_out=phase/> })}
                     <p class="visually-hidden" role="status" aria-live="polite">{move || status.get()}</p>
                     <p class="success" hidden=move || status.with(String::is_empty)>{move || status.get()}</p>

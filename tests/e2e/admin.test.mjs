@@ -310,6 +310,10 @@ test('an administrator signed in with an app code gets no help desk, not even th
   // The part of the page that holds the link has rendered: the method list.
   await page.locator('li.method', { hasText: 'Phone' }).waitFor();
   assert.equal(await page.getByRole('link', { name: 'Help desk' }).count(), 0);
+  // The page says up front what this sign-in can do, and what to do instead.
+  await page.getByRole('note').getByText('To add or remove a method, sign in again with a passkey').waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Add a passkey' }).isDisabled());
+  assert.ok(await page.getByRole('button', { name: 'Add an authenticator app' }).isDisabled());
   const me = await api(page, 'GET', '/api/v1/admin/me');
   assert.equal(me.status, 403);
   assert.equal(me.body.code, 'stronger_sign_in_needed');

@@ -32,6 +32,11 @@ pub struct SessionInfo {
     /// An administrator signed in with a passkey or security key: the help desk is open to them.
     #[serde(default)]
     pub admin: bool,
+    /// The sign-in may add and remove methods and change the default (a
+    /// pass or recovery code, or a passkey or security key in its first 15
+    /// minutes); a code's session may only view, rename and sign out everywhere.
+    #[serde(default)]
+    pub may_change_methods: bool,
 }
 
 /// The kinds of sign-in method, strongest first.

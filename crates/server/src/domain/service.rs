@@ -747,5 +747,8 @@ pub(super) fn session_info(user: &User, record: &SessionRecord, now: DateTime<Ut
             && record
                 .permits(super::strength::Action::HelpDesk, now)
                 .is_ok(),
+        may_change_methods: record
+            .permits(super::strength::Action::ChangeMethods, now)
+            .is_ok(),
     }
 }
