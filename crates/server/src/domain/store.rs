@@ -20,6 +20,10 @@ pub enum StoreError {
 
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
+/// Given a sealed value's row (`secrets::row(table, id)`) and the value,
+/// what to store instead (`None`: leave it).
+pub type Reseal<'a> = dyn Fn(&str, &str) -> Result<Option<String>, String> + 'a;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPass {
     pub id: String,
@@ -556,10 +560,7 @@ pub trait Upkeep: Send + Sync {
     /// too, signing keys) with `reseal`, given the value's row
     /// (`secrets::row(table, id)`) and the value, in one transaction;
     /// returns how many. `reseal` answers `None` to leave a value as it is.
-    fn reseal_secrets(
-        &self,
-        reseal: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
-    ) -> StoreResult<usize>;
+    fn reseal_secrets(&self, reseal: &Reseal<'_>) -> StoreResult<usize>;
 }
 
 /// What a change writes besides itself, in its own transaction: its audit

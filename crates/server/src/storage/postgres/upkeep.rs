@@ -69,10 +69,7 @@ impl Upkeep for PgStore {
         Ok(purged)
     }
 
-    fn reseal_secrets(
-        &self,
-        reseal: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
-    ) -> StoreResult<usize> {
+    fn reseal_secrets(&self, reseal: &crate::domain::store::Reseal<'_>) -> StoreResult<usize> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         let mut changed = 0;

@@ -88,10 +88,7 @@ impl Upkeep for SqliteStore {
         Ok(purged)
     }
 
-    fn reseal_secrets(
-        &self,
-        reseal: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
-    ) -> StoreResult<usize> {
+    fn reseal_secrets(&self, reseal: &crate::domain::store::Reseal<'_>) -> StoreResult<usize> {
         let mut conn = self.conn();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
