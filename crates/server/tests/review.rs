@@ -393,11 +393,57 @@ fn a_hundred_wrong_codes_in_a_row_turn_code_sign_in_off_until_a_pass_signs_in() 
             .count(),
         1
     );
+    // The help desk turns it back on.
+    w.tapin.clear_lockout(&Actor::Operator, ADA).unwrap();
+    assert!(w
+        .tapin
+        .sign_in_with_code(ADA, &app_code(&w, &seed, 1), "192.0.2.1")
+        .is_ok());
+    // So does a pass: 100 more wrong codes, then a pass sign-in.
+    for i in 0..100 {
+        if i % 9 == 0 {
+            w.clock.advance(Duration::minutes(16));
+        }
+        let _ = w
+            .tapin
+            .sign_in_with_code(ADA, wrong, &format!("198.51.100.{}", i % 200));
+    }
+    assert!(matches!(
+        w.tapin
+            .sign_in_with_code(ADA, &app_code(&w, &seed, 0), "192.0.2.1"),
+        Err(Error::CodeSignInOff)
+    ));
     pass_session(&w);
     assert!(w
         .tapin
         .sign_in_with_code(ADA, &app_code(&w, &seed, 1), "192.0.2.1")
         .is_ok());
+}
+
+#[test]
+fn a_key_file_others_may_read_is_refused_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tapin.db");
+    let tapin = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tapin"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(tapin(&["user", "list"]).status.success());
+    let key = dir.path().join("tapin.db.key");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = tapin(&["user", "list"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("chmod 600"), "{said}");
 }
 
 #[test]

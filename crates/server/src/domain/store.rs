@@ -4,9 +4,9 @@
 use super::delivery::{Channel, OutboxEntry, Outgoing, QueuedMessage};
 use super::methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 use super::model::{NewUser, User};
-pub use super::oidc::SignInMethod;
 use super::oidc::{AccessGrant, AuthCode, OidcClient, Presented, Redemption, SigningKey};
 use super::policy::Policy;
+pub use super::strength::SignInMethod;
 use chrono::{DateTime, Utc};
 use tapin_api::wire::MethodKind;
 

@@ -2,13 +2,70 @@
 //! and how long ago, decide what it may do. Every door (security info, the
 //! help desk and its APIs, Graph with a cookie, OIDC `acr`) asks `permits`.
 
-use super::oidc::SignInMethod;
 use super::{Error, Result, SessionRecord};
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use tapin_api::wire::MethodKind;
 
 /// How long a passkey or security-key sign-in may still change methods, and
 /// how recent any sign-in must be to add a credential that outlives it.
 pub const FRESH_SIGN_IN_MINUTES: i64 = 15;
+
+/// How a session's person proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    Pass,
+    Passkey,
+    SecurityKey,
+    AuthenticatorApp,
+    Text,
+    Call,
+    Email,
+    RecoveryCode,
+}
+
+impl SignInMethod {
+    pub const ALL: [SignInMethod; 8] = [
+        Self::Pass,
+        Self::Passkey,
+        Self::SecurityKey,
+        Self::AuthenticatorApp,
+        Self::Text,
+        Self::Call,
+        Self::Email,
+        Self::RecoveryCode,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Passkey => "passkey",
+            Self::SecurityKey => "security_key",
+            Self::AuthenticatorApp => "authenticator_app",
+            Self::Text => "text",
+            Self::Call => "call",
+            Self::Email => "email",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The method a sign-in with a registered method of `kind` counts as.
+    pub fn of_kind(kind: MethodKind) -> Self {
+        match kind {
+            MethodKind::Passkey => Self::Passkey,
+            MethodKind::SecurityKey => Self::SecurityKey,
+            MethodKind::AuthenticatorApp => Self::AuthenticatorApp,
+            MethodKind::Phone | MethodKind::AlternatePhone => Self::Text,
+            MethodKind::OfficePhone => Self::Call,
+            MethodKind::Email => Self::Email,
+        }
+    }
+}
 
 /// What a way of signing in is worth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

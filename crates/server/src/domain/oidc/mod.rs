@@ -11,6 +11,7 @@ pub use clients::NewClient;
 pub use keys::{ID_TOKEN_TTL_MINUTES, SIGNING_ALGORITHMS};
 
 use super::methods::{hash_token, is_issued_id, random_hex, random_id};
+pub use super::strength::SignInMethod;
 use super::Pending;
 use super::{Error, Result, SessionRecord, Tapin, User};
 use chrono::{DateTime, Duration, Utc};
@@ -26,49 +27,7 @@ pub const ACCESS_TOKEN_TTL_MINUTES: i64 = 10;
 const REQUEST_TTL_MINUTES: i64 = 15;
 const PURPOSE_AUTHORIZE: &str = "oidc:authorize";
 
-/// How a session's person proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignInMethod {
-    Pass,
-    Passkey,
-    SecurityKey,
-    AuthenticatorApp,
-    Text,
-    Call,
-    Email,
-    RecoveryCode,
-}
-
 impl SignInMethod {
-    pub const ALL: [SignInMethod; 8] = [
-        Self::Pass,
-        Self::Passkey,
-        Self::SecurityKey,
-        Self::AuthenticatorApp,
-        Self::Text,
-        Self::Call,
-        Self::Email,
-        Self::RecoveryCode,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::Passkey => "passkey",
-            Self::SecurityKey => "security_key",
-            Self::AuthenticatorApp => "authenticator_app",
-            Self::Text => "text",
-            Self::Call => "call",
-            Self::Email => "email",
-            Self::RecoveryCode => "recovery_code",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
     /// RFC 8176 authentication method references. A passkey or security key
     /// verifies the person (PIN or biometric) as well as the device: `mfa`.
     /// A Temporary Access Pass is a shared secret the help desk handed over:
@@ -91,18 +50,6 @@ impl SignInMethod {
             Strength::PhishingResistant => "urn:tapin:acr:phishing-resistant",
             Strength::Recovery => "urn:tapin:acr:pass",
             Strength::Code => "urn:tapin:acr:code",
-        }
-    }
-
-    /// The method a sign-in with a registered method of `kind` counts as.
-    pub fn of_kind(kind: MethodKind) -> Self {
-        match kind {
-            MethodKind::Passkey => Self::Passkey,
-            MethodKind::SecurityKey => Self::SecurityKey,
-            MethodKind::AuthenticatorApp => Self::AuthenticatorApp,
-            MethodKind::Phone | MethodKind::AlternatePhone => Self::Text,
-            MethodKind::OfficePhone => Self::Call,
-            MethodKind::Email => Self::Email,
         }
     }
 }
