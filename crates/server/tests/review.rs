@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tapin_api::wire::{MethodKind, SignInChoice, TotpFinish};
 use tapin_server::domain::methods::{base32_decode, hotp};
 use tapin_server::domain::oidc::{
-    AuthorizationRequest, Authorize, ClientAuth, NewClient, TokenRequest,
+    AuthorizationRequest, Authorize, ClientAuth, NewClient, TokenRequest, Tokens,
 };
 use tapin_server::domain::{
     Actor, Clock, Error, IssueOptions, Keyring, ManualClock, NewUser, PolicyChange, Role, Settings,
@@ -150,21 +150,35 @@ fn code_for(w: &World, client_id: &str, token: &str) -> String {
     }
 }
 
+/// The token endpoint, as client `id` presenting `code` (and a verifier).
+fn redeem(
+    w: &World,
+    id: &str,
+    secret: Option<&str>,
+    code: &str,
+    verifier: Option<&str>,
+) -> Result<Tokens, Error> {
+    w.tapin.exchange_code(
+        &ClientAuth {
+            client_id: Some(id.into()),
+            client_secret: secret.map(str::to_string),
+        },
+        &TokenRequest {
+            grant_type: Some("authorization_code".into()),
+            code: Some(code.into()),
+            redirect_uri: Some(RP.into()),
+            code_verifier: verifier.map(str::to_string),
+        },
+    )
+}
+
 fn exchange(w: &World, id: &str, secret: Option<&str>, code: &str) -> Result<String, Error> {
-    w.tapin
-        .exchange_code(
-            &ClientAuth {
-                client_id: Some(id.into()),
-                client_secret: secret.map(str::to_string),
-            },
-            &TokenRequest {
-                grant_type: Some("authorization_code".into()),
-                code: Some(code.into()),
-                redirect_uri: Some(RP.into()),
-                code_verifier: None,
-            },
-        )
-        .map(|t| t.access_token)
+    redeem(w, id, secret, code, None).map(|t| t.access_token)
+}
+
+/// The tokens an application gets for the person signed in with `session`.
+fn signed_in_app(w: &World, id: &str, secret: Option<&str>, session: &str) -> Tokens {
+    redeem(w, id, secret, &code_for(w, id, session), None).unwrap()
 }
 
 #[test]
@@ -306,13 +320,7 @@ fn ending_sessions_ends_the_tokens_and_codes_they_issued() {
     let w = world();
     let (client, secret) = wiki(&w, false);
     let token = pass_session(&w);
-    let access = exchange(
-        &w,
-        &client,
-        secret.as_deref(),
-        &code_for(&w, &client, &token),
-    )
-    .unwrap();
+    let access = signed_in_app(&w, &client, secret.as_deref(), &token).access_token;
     assert!(w.tapin.userinfo(&access).is_ok());
     let unredeemed = code_for(&w, &client, &token);
     w.tapin
@@ -326,13 +334,7 @@ fn ending_sessions_ends_the_tokens_and_codes_they_issued() {
 
     // Signing out does the same.
     let token = pass_session(&w);
-    let access = exchange(
-        &w,
-        &client,
-        secret.as_deref(),
-        &code_for(&w, &client, &token),
-    )
-    .unwrap();
+    let access = signed_in_app(&w, &client, secret.as_deref(), &token).access_token;
     w.tapin.sign_out(&token).unwrap();
     assert!(w.tapin.userinfo(&access).is_err());
 }
@@ -568,20 +570,7 @@ fn a_leaked_code_cannot_be_burned_by_its_own_public_client_without_the_verifier(
         panic!("a code");
     };
     let code = param(&to, "code").unwrap();
-    let present = |verifier: Option<&str>| {
-        w.tapin.exchange_code(
-            &ClientAuth {
-                client_id: Some(tool.clone()),
-                client_secret: None,
-            },
-            &TokenRequest {
-                grant_type: Some("authorization_code".into()),
-                code: Some(code.clone()),
-                redirect_uri: Some(RP.into()),
-                code_verifier: verifier.map(str::to_string),
-            },
-        )
-    };
+    let present = |verifier: Option<&str>| redeem(&w, &tool, None, &code, verifier);
     assert!(present(None).is_err(), "no verifier");
     assert!(
         present(Some(&"x".repeat(43))).is_err(),
@@ -645,21 +634,7 @@ fn an_id_token_of_another_session_does_not_sign_this_browser_out_unasked() {
     let w = world();
     let (client, secret) = wiki(&w, false);
     let attacker = pass_session(&w);
-    let tokens = w
-        .tapin
-        .exchange_code(
-            &ClientAuth {
-                client_id: Some(client.clone()),
-                client_secret: secret.clone(),
-            },
-            &TokenRequest {
-                grant_type: Some("authorization_code".into()),
-                code: Some(code_for(&w, &client, &attacker)),
-                redirect_uri: Some(RP.into()),
-                code_verifier: None,
-            },
-        )
-        .unwrap();
+    let tokens = signed_in_app(&w, &client, secret.as_deref(), &attacker);
     let victim = pass_session(&w);
     let out = w
         .tapin

@@ -131,7 +131,13 @@ impl Tapin {
                 .map_err(webauthn_error)?;
             options.mediation = None;
             options.public_key.extensions = None;
-            let count = 1 + usize::from(self.decoy_part(&upn, "credential count")[0] % 2);
+            let count = 1 + usize::from(
+                self.decoy_part(&upn, "credential count")
+                    .first()
+                    .copied()
+                    .unwrap_or(0)
+                    % 2,
+            );
             options.public_key.allow_credentials = (0..count)
                 .map(|i| decoy_credential(&self.decoy_part(&upn, &format!("credential {i}"))))
                 .collect();
