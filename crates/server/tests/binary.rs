@@ -9,6 +9,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tapin_server::domain::SessionCookie;
 use tapin_server::domain::{Actor, IssueOptions, Keyring, Settings, SystemClock, Tapin};
 use tapin_server::storage::SqliteStore;
 
@@ -46,18 +47,24 @@ fn the_key_file_is_private_and_rotation_reseals_every_seed_with_a_new_key() {
         .sign_in_with_pass("ada@contoso.com", &pass, "192.0.2.1")
         .unwrap()
         .token;
-    let reg = t.start_totp(&token).unwrap();
+    let reg = t
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| t.start_totp(&who))
+        .unwrap();
     let seed = tapin_server::domain::methods::base32_decode(&reg.secret).unwrap();
     let code = tapin_server::domain::methods::hotp(&seed, (t.now().timestamp() / 30) as u64);
-    t.finish_totp(
-        &token,
-        tapin_api::wire::TotpFinish {
-            id: reg.id,
-            name: "Phone".into(),
-            code,
-        },
-    )
-    .unwrap();
+    t.person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            t.finish_totp(
+                &who,
+                tapin_api::wire::TotpFinish {
+                    id: reg.id,
+                    name: "Phone".into(),
+                    code,
+                },
+            )
+        })
+        .unwrap();
     drop(t);
     // A seed is sealed for its own row (associated data `methods:ID`).
     let (row, stored) = {

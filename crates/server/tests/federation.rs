@@ -14,6 +14,7 @@ use tapin_server::domain::oidc::{
 use tapin_server::domain::{
     Actor, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Settings, Tapin,
 };
+use tapin_server::domain::{BearerToken, SessionCookie};
 
 const RP: &str = "https://wiki.contoso.com/cb";
 const BROWSER: &str = "browser-binding-of-the-test";
@@ -102,7 +103,12 @@ fn code(w: &World, client_id: &str, token: &str) -> String {
     };
     match w
         .tapin
-        .oidc_authorize(req, Some(token), BROWSER, "192.0.2.1")
+        .oidc_authorize(
+            req,
+            w.tapin.person(&SessionCookie::new(token)).ok().as_ref(),
+            BROWSER,
+            "192.0.2.1",
+        )
         .unwrap()
     {
         Authorize::Redirect(to) => url::Url::parse(&to)
@@ -147,11 +153,11 @@ fn a_code_presented_twice_leaves_no_working_token_however_the_two_race() {
     // One honest exchange first: it works.
     let c = code(&w, &id, &token);
     let honest = exchange(&w, &id, &secret, &c).unwrap();
-    assert!(w.tapin.userinfo(&honest).is_ok());
+    assert!(w.tapin.userinfo(&BearerToken::new(&honest)).is_ok());
     // Presented again: refused, and the token it issued stops.
     assert_eq!(oauth_error(exchange(&w, &id, &secret, &c)), "invalid_grant");
     assert!(
-        matches!(w.tapin.userinfo(&honest), Err(Error::OAuth(e)) if e.error == "invalid_token")
+        matches!(w.tapin.userinfo(&BearerToken::new(&honest)), Err(Error::OAuth(e)) if e.error == "invalid_token")
     );
     // Four at once: at most one gets tokens, and the replays revoke them
     // whichever order the steps interleave in.
@@ -167,7 +173,7 @@ fn a_code_presented_twice_leaves_no_working_token_however_the_two_race() {
         assert!(winners.len() <= 1, "{results:?}");
         for t in winners {
             assert!(
-                matches!(w.tapin.userinfo(t), Err(Error::OAuth(e)) if e.error == "invalid_token")
+                matches!(w.tapin.userinfo(&BearerToken::new(t)), Err(Error::OAuth(e)) if e.error == "invalid_token")
             );
         }
     }
@@ -282,23 +288,33 @@ fn adding_a_passkey_needs_a_sign_in_from_the_last_fifteen_minutes() {
     let token = session(&w);
     assert!(w
         .tapin
-        .start_webauthn(&token, tapin_api::wire::MethodKind::Passkey)
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w
+            .tapin
+            .start_webauthn(&who, tapin_api::wire::MethodKind::Passkey))
         .is_ok());
     // Kept alive by use, but the sign-in itself grows old.
     for _ in 0..4 {
         w.clock.advance(Duration::minutes(4));
-        w.tapin.security_info(&token).unwrap();
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.security_info(&who))
+            .unwrap();
     }
     assert!(matches!(
-        w.tapin
-            .start_webauthn(&token, tapin_api::wire::MethodKind::SecurityKey),
+        w.tapin.person(&SessionCookie::new(&token)).and_then(|who| w
+            .tapin
+            .start_webauthn(&who, tapin_api::wire::MethodKind::SecurityKey)),
         Err(Error::StrongerSignInNeeded(_))
     ));
     // A fresh sign-in may.
     let fresh = session(&w);
     assert!(w
         .tapin
-        .start_webauthn(&fresh, tapin_api::wire::MethodKind::SecurityKey)
+        .person(&SessionCookie::new(&fresh))
+        .and_then(|who| w
+            .tapin
+            .start_webauthn(&who, tapin_api::wire::MethodKind::SecurityKey))
         .is_ok());
 }
 
@@ -307,7 +323,9 @@ fn recovery_codes_are_off_unless_turned_on_and_each_works_once() {
     let w = world();
     let token = session(&w);
     assert!(matches!(
-        w.tapin.make_recovery_codes(&token),
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.make_recovery_codes(&who)),
         Err(Error::Forbidden(_))
     ));
 
@@ -323,10 +341,16 @@ fn recovery_codes_are_off_unless_turned_on_and_each_works_once() {
         .sign_in_with_pass("ada@contoso.com", &pass.temporary_access_pass, "192.0.2.1")
         .unwrap()
         .token;
-    let codes = t.make_recovery_codes(&token).unwrap();
+    let codes = t
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| t.make_recovery_codes(&who))
+        .unwrap();
     assert_eq!(codes.len(), 10);
     assert_eq!(
-        t.security_info(&token).unwrap().recovery_codes_left,
+        t.person(&SessionCookie::new(&token))
+            .and_then(|who| t.security_info(&who))
+            .unwrap()
+            .recovery_codes_left,
         Some(10)
     );
     // Typed loosely: lower case, spaces for the dash.
@@ -343,11 +367,17 @@ fn recovery_codes_are_off_unless_turned_on_and_each_works_once() {
         Err(Error::SignInCodeInvalid)
     ));
     assert_eq!(
-        t.security_info(&token).unwrap().recovery_codes_left,
+        t.person(&SessionCookie::new(&token))
+            .and_then(|who| t.security_info(&who))
+            .unwrap()
+            .recovery_codes_left,
         Some(9)
     );
     // A new set: the old codes stop.
-    let again = t.make_recovery_codes(&token).unwrap();
+    let again = t
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| t.make_recovery_codes(&who))
+        .unwrap();
     assert!(matches!(
         t.sign_in_with_recovery_code("ada@contoso.com", &codes[1], "192.0.2.1"),
         Err(Error::SignInCodeInvalid)
@@ -411,22 +441,28 @@ fn codes_by_text_or_email_sign_in_only_when_turned_on_and_an_unknown_account_loo
         m.message.body.split("code is ").nth(1).unwrap()[..6].to_string()
     };
     let reg = t
-        .start_email(
-            &token,
-            tapin_api::wire::EmailStart {
-                address: "ada@example.org".into(),
-            },
-            "192.0.2.1",
-        )
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            t.start_email(
+                &who,
+                tapin_api::wire::EmailStart {
+                    address: "ada@example.org".into(),
+                },
+                "192.0.2.1",
+            )
+        })
         .unwrap();
-    t.verify_code(
-        &token,
-        tapin_api::wire::CodeFinish {
-            id: reg.id,
-            code: code_in("ada@example.org"),
-        },
-    )
-    .unwrap();
+    t.person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            t.verify_code(
+                &who,
+                tapin_api::wire::CodeFinish {
+                    id: reg.id,
+                    code: code_in("ada@example.org"),
+                },
+            )
+        })
+        .unwrap();
     let offered = t.sign_in_options("ada@contoso.com").unwrap().methods;
     assert!(offered.contains(&SignInChoice::Email) && !offered.contains(&SignInChoice::Text));
 
@@ -443,7 +479,10 @@ fn codes_by_text_or_email_sign_in_only_when_turned_on_and_an_unknown_account_loo
     let signed = t
         .sign_in_with_sent_code("ada@contoso.com", &sent.id, &code, "192.0.2.1")
         .unwrap();
-    assert!(t.security_info(&signed.token).is_ok());
+    assert!(t
+        .person(&SessionCookie::new(&signed.token))
+        .and_then(|who| t.security_info(&who))
+        .is_ok());
     assert!(matches!(
         t.sign_in_with_sent_code("ada@contoso.com", &sent.id, &code, "192.0.2.1"),
         Err(Error::CodeExpired)

@@ -4,6 +4,7 @@ mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
+use tapin_server::domain::SessionCookie;
 use tapin_server::domain::{
     Actor, AdminRole, AuditFilter, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Role,
     Settings, Tapin, Target, Usability,
@@ -132,13 +133,23 @@ fn one_time_pass_session_has_a_ten_minute_passwordless_deadline_and_ends_with_th
     // In use every ten minutes, it lasts exactly as long as the pass.
     for _ in 0..5 {
         w.clock.advance(Duration::minutes(10));
-        assert!(w.tapin.session(&signed_in.token).is_ok());
+        assert!(w
+            .tapin
+            .person(&SessionCookie::new(&signed_in.token))
+            .and_then(|who| w.tapin.session(&who))
+            .is_ok());
     }
     w.clock.advance(Duration::minutes(9));
-    assert!(w.tapin.session(&signed_in.token).is_ok());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&signed_in.token))
+        .and_then(|who| w.tapin.session(&who))
+        .is_ok());
     w.clock.advance(Duration::minutes(1));
     assert!(matches!(
-        w.tapin.session(&signed_in.token),
+        w.tapin
+            .person(&SessionCookie::new(&signed_in.token))
+            .and_then(|who| w.tapin.session(&who)),
         Err(Error::NotSignedIn)
     ));
 }
@@ -149,12 +160,22 @@ fn a_session_left_idle_for_fifteen_minutes_ends() {
     let code = issue(&w, IssueOptions::default());
     let signed_in = sign_in(&w, &code).unwrap();
     w.clock.advance(Duration::minutes(14));
-    assert!(w.tapin.session(&signed_in.token).is_ok());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&signed_in.token))
+        .and_then(|who| w.tapin.session(&who))
+        .is_ok());
     w.clock.advance(Duration::minutes(14));
-    assert!(w.tapin.session(&signed_in.token).is_ok());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&signed_in.token))
+        .and_then(|who| w.tapin.session(&who))
+        .is_ok());
     w.clock.advance(Duration::minutes(15));
     assert!(matches!(
-        w.tapin.session(&signed_in.token),
+        w.tapin
+            .person(&SessionCookie::new(&signed_in.token))
+            .and_then(|who| w.tapin.session(&who)),
         Err(Error::NotSignedIn)
     ));
 }
@@ -179,12 +200,24 @@ fn an_administrator_lists_and_ends_a_users_sessions_and_it_is_audited() {
     w.tapin
         .revoke_sessions(&admin, "ada@contoso.com", Some(&sessions[0].id))
         .unwrap();
-    assert!(w.tapin.session(&first.token).is_err());
-    assert!(w.tapin.session(&second.token).is_ok());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&first.token))
+        .and_then(|who| w.tapin.session(&who))
+        .is_err());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&second.token))
+        .and_then(|who| w.tapin.session(&who))
+        .is_ok());
     w.tapin
         .revoke_sessions(&admin, "ada@contoso.com", None)
         .unwrap();
-    assert!(w.tapin.session(&second.token).is_err());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&second.token))
+        .and_then(|who| w.tapin.session(&who))
+        .is_err());
     let revoked: Vec<_> = w
         .tapin
         .audit_events(AuditFilter {
@@ -663,8 +696,13 @@ fn signing_out_ends_the_session() {
     let w = world();
     let code = issue(&w, IssueOptions::default());
     let token = sign_in(&w, &code).unwrap().token;
-    w.tapin.sign_out(&token).unwrap();
-    assert!(matches!(w.tapin.session(&token), Err(Error::NotSignedIn)));
+    w.tapin.sign_out(&SessionCookie::new(&token)).unwrap();
+    assert!(matches!(
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.session(&who)),
+        Err(Error::NotSignedIn)
+    ));
 }
 
 // ---- sign-in methods ---------------------------------------------------------
@@ -684,29 +722,37 @@ fn totp_now(w: &World, secret: &str) -> String {
 }
 
 fn add_authenticator(w: &World, token: &str, name: &str) -> Result<tapin_api::wire::Method, Error> {
-    let reg = w.tapin.start_totp(token)?;
+    let reg = w
+        .tapin
+        .person(&SessionCookie::new(token))
+        .and_then(|who| w.tapin.start_totp(&who))?;
     let code = totp_now(w, &reg.secret);
-    w.tapin.finish_totp(
-        token,
-        TotpFinish {
-            id: reg.id,
-            name: name.into(),
-            code,
-        },
-    )
+    w.tapin.person(&SessionCookie::new(token)).and_then(|who| {
+        w.tapin.finish_totp(
+            &who,
+            TotpFinish {
+                id: reg.id,
+                name: name.into(),
+                code,
+            },
+        )
+    })
 }
 
 /// Starts registering `address`; the registration's id and the code the outbox got.
 fn email_code(w: &World, token: &str, address: &str) -> (String, String) {
     let sent = w
         .tapin
-        .start_email(
-            token,
-            EmailStart {
-                address: address.into(),
-            },
-            "192.0.2.1",
-        )
+        .person(&SessionCookie::new(token))
+        .and_then(|who| {
+            w.tapin.start_email(
+                &who,
+                EmailStart {
+                    address: address.into(),
+                },
+                "192.0.2.1",
+            )
+        })
         .unwrap();
     (sent.id, code_sent_to(w, address))
 }
@@ -729,47 +775,64 @@ fn code_sent_to(w: &World, to: &str) -> String {
 fn an_authenticator_app_needs_a_current_code_and_a_sixth_is_refused() {
     let w = world();
     let token = signed_in(&w);
-    let reg = w.tapin.start_totp(&token).unwrap();
+    let reg = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.start_totp(&who))
+        .unwrap();
     assert!(reg
         .uri
         .starts_with("otpauth://totp/tapin:ada@contoso.com?secret="));
-    let wrong = w.tapin.finish_totp(
-        &token,
-        TotpFinish {
-            id: reg.id.clone(),
-            name: "Phone app".into(),
-            code: "000000".into(),
-        },
-    );
+    let wrong = w.tapin.person(&SessionCookie::new(&token)).and_then(|who| {
+        w.tapin.finish_totp(
+            &who,
+            TotpFinish {
+                id: reg.id.clone(),
+                name: "Phone app".into(),
+                code: "000000".into(),
+            },
+        )
+    });
     assert!(matches!(wrong, Err(Error::CodeInvalid(4))), "{wrong:?}");
-    assert!(w.tapin.security_info(&token).unwrap().methods.is_empty());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.security_info(&who))
+        .unwrap()
+        .methods
+        .is_empty());
     // A code from ten minutes ago is not current.
     let stale = hotp(
         &base32_decode(&reg.secret).unwrap(),
         (w.tapin.now().timestamp() / 30 - 20) as u64,
     );
     assert!(matches!(
-        w.tapin.finish_totp(
-            &token,
-            TotpFinish {
-                id: reg.id.clone(),
-                name: "x".into(),
-                code: stale
-            }
-        ),
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.finish_totp(
+                &who,
+                TotpFinish {
+                    id: reg.id.clone(),
+                    name: "x".into(),
+                    code: stale
+                }
+            )),
         Err(Error::CodeInvalid(3))
     ));
     let code = totp_now(&w, &reg.secret);
     let m = w
         .tapin
-        .finish_totp(
-            &token,
-            TotpFinish {
-                id: reg.id,
-                name: "Phone app".into(),
-                code,
-            },
-        )
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            w.tapin.finish_totp(
+                &who,
+                TotpFinish {
+                    id: reg.id,
+                    name: "Phone app".into(),
+                    code,
+                },
+            )
+        })
         .unwrap();
     assert_eq!(
         (m.kind, m.name.as_deref(), m.is_default),
@@ -779,10 +842,20 @@ fn an_authenticator_app_needs_a_current_code_and_a_sixth_is_refused() {
         add_authenticator(&w, &token, &format!("app {i}")).unwrap();
     }
     assert!(matches!(
-        w.tapin.start_totp(&token),
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.start_totp(&who)),
         Err(Error::LimitReached(MethodKind::AuthenticatorApp, 5))
     ));
-    assert_eq!(w.tapin.security_info(&token).unwrap().methods.len(), 5);
+    assert_eq!(
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.security_info(&who))
+            .unwrap()
+            .methods
+            .len(),
+        5
+    );
 }
 
 #[test]
@@ -792,22 +865,40 @@ fn the_limit_holds_when_registrations_race_past_the_start_check() {
     for i in 1..=4 {
         add_authenticator(&w, &token, &format!("app {i}")).unwrap();
     }
-    let a = w.tapin.start_totp(&token).unwrap();
-    let b = w.tapin.start_totp(&token).unwrap();
+    let a = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.start_totp(&who))
+        .unwrap();
+    let b = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.start_totp(&who))
+        .unwrap();
     let finish = |r: tapin_api::wire::TotpRegistration| {
         let code = totp_now(&w, &r.secret);
-        w.tapin.finish_totp(
-            &token,
-            TotpFinish {
-                id: r.id,
-                name: "late".into(),
-                code,
-            },
-        )
+        w.tapin.person(&SessionCookie::new(&token)).and_then(|who| {
+            w.tapin.finish_totp(
+                &who,
+                TotpFinish {
+                    id: r.id,
+                    name: "late".into(),
+                    code,
+                },
+            )
+        })
     };
     finish(a).unwrap();
     assert!(matches!(finish(b), Err(Error::LimitReached(_, 5))));
-    assert_eq!(w.tapin.security_info(&token).unwrap().methods.len(), 5);
+    assert_eq!(
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.security_info(&who))
+            .unwrap()
+            .methods
+            .len(),
+        5
+    );
 }
 
 #[test]
@@ -816,69 +907,82 @@ fn an_email_code_has_five_tries_and_ten_minutes() {
     let token = signed_in(&w);
     let sent = w
         .tapin
-        .start_email(
-            &token,
-            EmailStart {
-                address: "Ada@Example.ORG".into(),
-            },
-            "192.0.2.1",
-        )
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            w.tapin.start_email(
+                &who,
+                EmailStart {
+                    address: "Ada@Example.ORG".into(),
+                },
+                "192.0.2.1",
+            )
+        })
         .unwrap();
     assert_eq!(sent.sent_to, "A•••@example.org");
     let code = code_sent_to(&w, "Ada@example.org");
     let wrong = if code == "111111" { "222222" } else { "111111" };
     for left in (1..=4).rev() {
-        let r = w.tapin.verify_code(
-            &token,
-            CodeFinish {
-                id: sent.id.clone(),
-                code: wrong.into(),
-            },
-        );
+        let r = w.tapin.person(&SessionCookie::new(&token)).and_then(|who| {
+            w.tapin.verify_code(
+                &who,
+                CodeFinish {
+                    id: sent.id.clone(),
+                    code: wrong.into(),
+                },
+            )
+        });
         assert!(
             matches!(r, Err(Error::CodeInvalid(l)) if l == left),
             "{r:?}"
         );
     }
-    let r = w.tapin.verify_code(
-        &token,
-        CodeFinish {
-            id: sent.id.clone(),
-            code: wrong.into(),
-        },
-    );
+    let r = w.tapin.person(&SessionCookie::new(&token)).and_then(|who| {
+        w.tapin.verify_code(
+            &who,
+            CodeFinish {
+                id: sent.id.clone(),
+                code: wrong.into(),
+            },
+        )
+    });
     assert!(matches!(r, Err(Error::CodeExpired)));
     // The right code no longer helps once the tries are spent.
     assert!(matches!(
         w.tapin
-            .verify_code(&token, CodeFinish { id: sent.id, code }),
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.verify_code(&who, CodeFinish { id: sent.id, code })),
         Err(Error::CodeExpired)
     ));
 
     let (id, code) = email_code(&w, &token, "ada@example.org");
     w.clock.advance(Duration::minutes(10));
     assert!(matches!(
-        w.tapin.verify_code(&token, CodeFinish { id, code }),
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.verify_code(&who, CodeFinish { id, code })),
         Err(Error::CodeExpired)
     ));
 
     let (id, code) = email_code(&w, &token, "ada@example.org");
     let m = w
         .tapin
-        .verify_code(&token, CodeFinish { id, code })
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.verify_code(&who, CodeFinish { id, code }))
         .unwrap();
     assert_eq!(
         (m.kind, m.detail.as_str()),
         (MethodKind::Email, "a•••@example.org")
     );
     assert!(matches!(
-        w.tapin.start_email(
-            &token,
-            EmailStart {
-                address: "b@example.org".into()
-            },
-            "192.0.2.1"
-        ),
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.start_email(
+                &who,
+                EmailStart {
+                    address: "b@example.org".into()
+                },
+                "192.0.2.1"
+            )),
         Err(Error::LimitReached(MethodKind::Email, 1))
     ));
 }
@@ -888,15 +992,17 @@ fn a_malformed_phone_number_is_refused_and_sends_nothing() {
     let w = world();
     let token = signed_in(&w);
     let before = w.tapin.outbox().unwrap().len();
-    let r = w.tapin.start_phone(
-        &token,
-        PhoneStart {
-            kind: MethodKind::Phone,
-            number: "0151 1234".into(),
-            channel: PhoneChannel::Text,
-        },
-        "192.0.2.1",
-    );
+    let r = w.tapin.person(&SessionCookie::new(&token)).and_then(|who| {
+        w.tapin.start_phone(
+            &who,
+            PhoneStart {
+                kind: MethodKind::Phone,
+                number: "0151 1234".into(),
+                channel: PhoneChannel::Text,
+            },
+            "192.0.2.1",
+        )
+    });
     assert!(matches!(r, Err(Error::Invalid(_, Some("phone")))), "{r:?}");
     assert_eq!(w.tapin.outbox().unwrap().len(), before);
 }
@@ -912,10 +1018,16 @@ fn passwordless_registration_closes_ten_minutes_after_a_one_time_pass_sign_in() 
         },
     );
     let token = sign_in(&w, &code).unwrap().token;
-    assert!(w.tapin.start_webauthn(&token, MethodKind::Passkey).is_ok());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.start_webauthn(&who, MethodKind::Passkey))
+        .is_ok());
     w.clock.advance(Duration::minutes(10));
     assert!(matches!(
-        w.tapin.start_webauthn(&token, MethodKind::SecurityKey),
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.start_webauthn(&who, MethodKind::SecurityKey)),
         Err(Error::PasswordlessWindowClosed(_))
     ));
     // Other methods stay open.
@@ -928,35 +1040,50 @@ fn deleting_the_default_moves_it_to_the_strongest_remaining_method() {
     let token = signed_in(&w);
     let sent = w
         .tapin
-        .start_phone(
-            &token,
-            PhoneStart {
-                kind: MethodKind::Phone,
-                number: "+44 20 7946 0958".into(),
-                channel: PhoneChannel::Text,
-            },
-            "192.0.2.1",
-        )
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            w.tapin.start_phone(
+                &who,
+                PhoneStart {
+                    kind: MethodKind::Phone,
+                    number: "+44 20 7946 0958".into(),
+                    channel: PhoneChannel::Text,
+                },
+                "192.0.2.1",
+            )
+        })
         .unwrap();
     let phone = w
         .tapin
-        .verify_code(
-            &token,
-            CodeFinish {
-                id: sent.id,
-                code: code_sent_to(&w, "+442079460958"),
-            },
-        )
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            w.tapin.verify_code(
+                &who,
+                CodeFinish {
+                    id: sent.id,
+                    code: code_sent_to(&w, "+442079460958"),
+                },
+            )
+        })
         .unwrap();
     assert!(phone.is_default);
     let (id, code) = email_code(&w, &token, "ada@example.org");
     w.tapin
-        .verify_code(&token, CodeFinish { id, code })
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.verify_code(&who, CodeFinish { id, code }))
         .unwrap();
     let app = add_authenticator(&w, &token, "app").unwrap();
     assert!(!app.is_default);
-    w.tapin.delete_method(&token, &phone.id).unwrap();
-    let methods = w.tapin.security_info(&token).unwrap().methods;
+    w.tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.delete_method(&who, &phone.id))
+        .unwrap();
+    let methods = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.security_info(&who))
+        .unwrap()
+        .methods;
     let default: Vec<_> = methods
         .iter()
         .filter(|m| m.is_default)
@@ -996,9 +1123,22 @@ fn sign_out_everywhere_ends_every_session_of_the_user() {
     let code = issue(&w, IssueOptions::default());
     let one = sign_in(&w, &code).unwrap().token;
     let two = sign_in(&w, &code).unwrap().token;
-    w.tapin.sign_out_everywhere(&one).unwrap();
-    assert!(matches!(w.tapin.session(&one), Err(Error::NotSignedIn)));
-    assert!(matches!(w.tapin.session(&two), Err(Error::NotSignedIn)));
+    w.tapin
+        .person(&SessionCookie::new(&one))
+        .and_then(|who| w.tapin.sign_out_everywhere(&who))
+        .unwrap();
+    assert!(matches!(
+        w.tapin
+            .person(&SessionCookie::new(&one))
+            .and_then(|who| w.tapin.session(&who)),
+        Err(Error::NotSignedIn)
+    ));
+    assert!(matches!(
+        w.tapin
+            .person(&SessionCookie::new(&two))
+            .and_then(|who| w.tapin.session(&who)),
+        Err(Error::NotSignedIn)
+    ));
 }
 
 #[test]
@@ -1011,13 +1151,15 @@ fn simultaneous_wrong_codes_are_evaluated_at_most_as_often_as_the_code_has_tries
         .map(|_| {
             let (t, token, id) = (w.tapin.clone(), token.clone(), id.clone());
             std::thread::spawn(move || {
-                t.verify_code(
-                    &token,
-                    CodeFinish {
-                        id,
-                        code: wrong.into(),
-                    },
-                )
+                t.person(&SessionCookie::new(&token)).and_then(|who| {
+                    t.verify_code(
+                        &who,
+                        CodeFinish {
+                            id,
+                            code: wrong.into(),
+                        },
+                    )
+                })
             })
         })
         .collect();
@@ -1028,7 +1170,10 @@ fn simultaneous_wrong_codes_are_evaluated_at_most_as_often_as_the_code_has_tries
         .count();
     // Five tries: four answers say how many are left, the fifth ends it.
     assert_eq!(evaluated, 4);
-    let right = w.tapin.verify_code(&token, CodeFinish { id, code });
+    let right = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.verify_code(&who, CodeFinish { id, code }));
     assert!(matches!(right, Err(Error::CodeExpired)));
 }
 
@@ -1055,7 +1200,9 @@ fn the_purge_removes_what_has_expired_and_keeps_what_has_not() {
         "a send counts against the daily limit for a day"
     );
     assert!(matches!(
-        w.tapin.verify_code(&token, CodeFinish { id, code }),
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.verify_code(&who, CodeFinish { id, code })),
         Err(Error::NotSignedIn)
     ));
 }
@@ -1100,7 +1247,8 @@ fn a_method_change_and_its_notices_commit_together_or_not_at_all() {
     let token = signed_in(&w);
     let (id, code) = email_code(&w, &token, "ada@example.org");
     w.tapin
-        .verify_code(&token, CodeFinish { id, code })
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.verify_code(&who, CodeFinish { id, code }))
         .unwrap();
     assert!(
         notices_to(&w, "ada@example.org").is_empty(),
@@ -1142,10 +1290,17 @@ fn a_method_change_and_its_notices_commit_together_or_not_at_all() {
             .unwrap();
     }
     assert!(matches!(
-        w.tapin.delete_method(&token, &app.id),
+        w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.delete_method(&who, &app.id)),
         Err(Error::Storage(_))
     ));
-    let kept = w.tapin.security_info(&token).unwrap().methods;
+    let kept = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.security_info(&who))
+        .unwrap()
+        .methods;
     assert!(
         kept.iter().any(|m| m.id == app.id),
         "the method is still there"

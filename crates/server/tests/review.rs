@@ -15,6 +15,7 @@ use tapin_server::domain::{
     Actor, Clock, Error, IssueOptions, Keyring, ManualClock, NewUser, PolicyChange, Role, Settings,
     Tapin,
 };
+use tapin_server::domain::{BearerToken, SessionCookie};
 
 const ADA: &str = "ada@contoso.com";
 const RP: &str = "https://wiki.contoso.com/cb";
@@ -85,17 +86,24 @@ fn pass_session(w: &World) -> String {
 /// Registers an authenticator app with a pass session; its seed.
 fn authenticator_app(w: &World) -> Vec<u8> {
     let token = pass_session(w);
-    let reg = w.tapin.start_totp(&token).unwrap();
+    let reg = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.start_totp(&who))
+        .unwrap();
     let seed = base32_decode(&reg.secret).unwrap();
     w.tapin
-        .finish_totp(
-            &token,
-            TotpFinish {
-                id: reg.id,
-                name: "Phone".into(),
-                code: app_code(w, &seed, 0),
-            },
-        )
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            w.tapin.finish_totp(
+                &who,
+                TotpFinish {
+                    id: reg.id,
+                    name: "Phone".into(),
+                    code: app_code(w, &seed, 0),
+                },
+            )
+        })
         .unwrap();
     seed
 }
@@ -142,7 +150,12 @@ fn param(url: &str, name: &str) -> Option<String> {
 fn code_for(w: &World, client_id: &str, token: &str) -> String {
     match w
         .tapin
-        .oidc_authorize(request(client_id), Some(token), BROWSER, "192.0.2.1")
+        .oidc_authorize(
+            request(client_id),
+            w.tapin.person(&SessionCookie::new(token)).ok().as_ref(),
+            BROWSER,
+            "192.0.2.1",
+        )
         .unwrap()
     {
         Authorize::Redirect(to) => param(&to, "code").expect("a code"),
@@ -195,17 +208,30 @@ fn a_waiting_authorization_request_continues_only_in_the_browser_that_made_it() 
     let victim = pass_session(&w);
     // Another page's request, walked through with the victim's session.
     assert!(matches!(
-        w.tapin
-            .continue_authorization(&id, Some(&victim), "someone else's browser", None),
+        w.tapin.continue_authorization(
+            &id,
+            w.tapin.person(&SessionCookie::new(&victim)).ok().as_ref(),
+            "someone else's browser",
+            None
+        ),
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        w.tapin.authorization_request(&id, Some(&victim), ""),
+        w.tapin.authorization_request(
+            &id,
+            w.tapin.person(&SessionCookie::new(&victim)).ok().as_ref(),
+            ""
+        ),
         Err(Error::NotFound(_))
     ));
     let Authorize::Redirect(to) = w
         .tapin
-        .continue_authorization(&id, Some(&victim), BROWSER, None)
+        .continue_authorization(
+            &id,
+            w.tapin.person(&SessionCookie::new(&victim)).ok().as_ref(),
+            BROWSER,
+            None,
+        )
         .unwrap()
     else {
         panic!("the browser that made it continues");
@@ -222,20 +248,34 @@ fn prompt_consent_asks_and_an_unknown_prompt_is_an_invalid_request() {
     req.prompt = Some("consent".into());
     let Authorize::SignIn { id } = w
         .tapin
-        .oidc_authorize(req, Some(&token), BROWSER, "192.0.2.1")
+        .oidc_authorize(
+            req,
+            w.tapin.person(&SessionCookie::new(&token)).ok().as_ref(),
+            BROWSER,
+            "192.0.2.1",
+        )
         .unwrap()
     else {
         panic!("prompt=consent must not hand out a code without asking");
     };
     assert!(
         w.tapin
-            .authorization_request(&id, Some(&token), BROWSER)
+            .authorization_request(
+                &id,
+                w.tapin.person(&SessionCookie::new(&token)).ok().as_ref(),
+                BROWSER
+            )
             .unwrap()
             .consent
     );
     let Authorize::Redirect(denied) = w
         .tapin
-        .continue_authorization(&id, Some(&token), BROWSER, Some(false))
+        .continue_authorization(
+            &id,
+            w.tapin.person(&SessionCookie::new(&token)).ok().as_ref(),
+            BROWSER,
+            Some(false),
+        )
         .unwrap()
     else {
         panic!("a declined consent goes back");
@@ -246,7 +286,12 @@ fn prompt_consent_asks_and_an_unknown_prompt_is_an_invalid_request() {
     req.prompt = Some("select_everything".into());
     let Authorize::Redirect(to) = w
         .tapin
-        .oidc_authorize(req, Some(&token), BROWSER, "192.0.2.1")
+        .oidc_authorize(
+            req,
+            w.tapin.person(&SessionCookie::new(&token)).ok().as_ref(),
+            BROWSER,
+            "192.0.2.1",
+        )
         .unwrap()
     else {
         panic!("an unknown prompt goes back with an error");
@@ -321,13 +366,13 @@ fn ending_sessions_ends_the_tokens_and_codes_they_issued() {
     let (client, secret) = wiki(&w, false);
     let token = pass_session(&w);
     let access = signed_in_app(&w, &client, secret.as_deref(), &token).access_token;
-    assert!(w.tapin.userinfo(&access).is_ok());
+    assert!(w.tapin.userinfo(&BearerToken::new(&access)).is_ok());
     let unredeemed = code_for(&w, &client, &token);
     w.tapin
         .revoke_sessions(&Actor::Operator, ADA, None)
         .unwrap();
     assert!(
-        w.tapin.userinfo(&access).is_err(),
+        w.tapin.userinfo(&BearerToken::new(&access)).is_err(),
         "userinfo after the session ended"
     );
     assert!(exchange(&w, &client, secret.as_deref(), &unredeemed).is_err());
@@ -335,8 +380,8 @@ fn ending_sessions_ends_the_tokens_and_codes_they_issued() {
     // Signing out does the same.
     let token = pass_session(&w);
     let access = signed_in_app(&w, &client, secret.as_deref(), &token).access_token;
-    w.tapin.sign_out(&token).unwrap();
-    assert!(w.tapin.userinfo(&access).is_err());
+    w.tapin.sign_out(&SessionCookie::new(&token)).unwrap();
+    assert!(w.tapin.userinfo(&BearerToken::new(&access)).is_err());
 }
 
 #[test]
@@ -351,18 +396,30 @@ fn removing_a_lost_method_ends_the_sessions_it_opened() {
     let other = pass_session(&w);
     let app = w
         .tapin
-        .security_info(&other)
+        .person(&SessionCookie::new(&other))
+        .and_then(|who| w.tapin.security_info(&who))
         .unwrap()
         .methods
         .into_iter()
         .find(|m| m.kind == MethodKind::AuthenticatorApp)
         .unwrap();
-    w.tapin.delete_method(&other, &app.id).unwrap();
+    w.tapin
+        .person(&SessionCookie::new(&other))
+        .and_then(|who| w.tapin.delete_method(&who, &app.id))
+        .unwrap();
     assert!(matches!(
-        w.tapin.security_info(&thief),
+        w.tapin
+            .person(&SessionCookie::new(&thief))
+            .and_then(|who| w.tapin.security_info(&who)),
         Err(Error::NotSignedIn)
     ));
-    assert!(w.tapin.security_info(&other).is_ok(), "other sessions stay");
+    assert!(
+        w.tapin
+            .person(&SessionCookie::new(&other))
+            .and_then(|who| w.tapin.security_info(&who))
+            .is_ok(),
+        "other sessions stay"
+    );
 }
 
 #[test]
@@ -504,7 +561,11 @@ fn rotating_the_secret_key_keeps_recovery_codes_and_unknown_accounts_answers() {
     let old = Keyring::generate();
     let w = world_with(settings(), Some(old.clone()));
     let token = pass_session(&w);
-    let codes = w.tapin.make_recovery_codes(&token).unwrap();
+    let codes = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.make_recovery_codes(&who))
+        .unwrap();
     let ghost_before = w.tapin.sign_in_options("ghost@contoso.com").unwrap();
     let World { dir, .. } = w;
     // `tapin secrets rotate`: a new key, the old one's MAC key kept.
@@ -528,7 +589,8 @@ fn free_text_that_reaches_the_audit_cannot_forge_a_line() {
     let token = pass_session(&w);
     let app = w
         .tapin
-        .security_info(&token)
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.security_info(&who))
         .unwrap()
         .methods
         .into_iter()
@@ -564,7 +626,12 @@ fn a_leaked_code_cannot_be_burned_by_its_own_public_client_without_the_verifier(
     req.code_challenge_method = Some("S256".into());
     let Authorize::Redirect(to) = w
         .tapin
-        .oidc_authorize(req, Some(&token), BROWSER, "192.0.2.1")
+        .oidc_authorize(
+            req,
+            w.tapin.person(&SessionCookie::new(&token)).ok().as_ref(),
+            BROWSER,
+            "192.0.2.1",
+        )
         .unwrap()
     else {
         panic!("a code");
@@ -594,13 +661,16 @@ fn a_code_already_sent_to_a_removed_phone_no_longer_signs_in() {
     let token = pass_session(&w);
     let reg = w
         .tapin
-        .start_email(
-            &token,
-            tapin_api::wire::EmailStart {
-                address: "ada@example.org".into(),
-            },
-            "192.0.2.1",
-        )
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            w.tapin.start_email(
+                &who,
+                tapin_api::wire::EmailStart {
+                    address: "ada@example.org".into(),
+                },
+                "192.0.2.1",
+            )
+        })
         .unwrap();
     let code_in = || -> String {
         let outbox = w.tapin.outbox().unwrap();
@@ -609,20 +679,26 @@ fn a_code_already_sent_to_a_removed_phone_no_longer_signs_in() {
     };
     let email = w
         .tapin
-        .verify_code(
-            &token,
-            tapin_api::wire::CodeFinish {
-                id: reg.id,
-                code: code_in(),
-            },
-        )
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| {
+            w.tapin.verify_code(
+                &who,
+                tapin_api::wire::CodeFinish {
+                    id: reg.id,
+                    code: code_in(),
+                },
+            )
+        })
         .unwrap();
     let sent = w
         .tapin
         .send_sign_in_code(ADA, SignInChoice::Email, "203.0.113.9")
         .unwrap();
     let code = code_in();
-    w.tapin.delete_method(&token, &email.id).unwrap();
+    w.tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.delete_method(&who, &email.id))
+        .unwrap();
     assert!(w
         .tapin
         .sign_in_with_sent_code(ADA, &sent.id, &code, "203.0.113.9")
@@ -643,22 +719,48 @@ fn an_id_token_of_another_session_does_not_sign_this_browser_out_unasked() {
             None,
             None,
             None,
-            Some(&victim),
+            Some(&SessionCookie::new(&victim)),
             false,
         )
         .unwrap();
     assert!(out.confirm, "the person is asked first");
-    assert!(w.tapin.security_info(&victim).is_ok());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&victim))
+        .and_then(|who| w.tapin.security_info(&who))
+        .is_ok());
     // Without any ID token, too; and once confirmed, the session ends.
     assert!(
         w.tapin
-            .end_session(None, None, None, None, Some(&victim), false)
+            .end_session(
+                None,
+                None,
+                None,
+                None,
+                Some(&SessionCookie::new(&victim)),
+                false
+            )
             .unwrap()
             .confirm
     );
-    assert!(w.tapin.security_info(&victim).is_ok());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&victim))
+        .and_then(|who| w.tapin.security_info(&who))
+        .is_ok());
     w.tapin
-        .end_session(None, None, None, None, Some(&victim), true)
+        .end_session(
+            None,
+            None,
+            None,
+            None,
+            Some(&SessionCookie::new(&victim)),
+            true,
+        )
         .unwrap();
-    assert!(w.tapin.security_info(&victim).is_err());
+    assert!(w
+        .tapin
+        .person(&SessionCookie::new(&victim))
+        .and_then(|who| w.tapin.security_info(&who))
+        .is_err());
 }

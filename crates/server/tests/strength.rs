@@ -11,6 +11,7 @@ use tapin_server::domain::methods::{hash_token, random_hex};
 use tapin_server::domain::oidc::{AuthorizationRequest, Authorize, NewClient, SignInMethod};
 use tapin_server::domain::store::SendLimits;
 use tapin_server::domain::Clock;
+use tapin_server::domain::SessionCookie;
 use tapin_server::domain::{
     Actor, AdminRole, Error, ManualClock, NewUser, PolicyChange, Role, SessionRecord, Settings,
     Tapin,
@@ -125,64 +126,102 @@ type Door = fn(&World, &str) -> bool;
 fn doors() -> Vec<(&'static str, Door)> {
     vec![
         ("view security info", |w, t| {
-            allowed(w.tapin.security_info(t))
+            allowed(
+                w.tapin
+                    .person(&SessionCookie::new(t))
+                    .and_then(|who| w.tapin.security_info(&who)),
+            )
         }),
         ("sign out everywhere", |w, t| {
-            allowed(w.tapin.sign_out_everywhere(t))
+            allowed(
+                w.tapin
+                    .person(&SessionCookie::new(t))
+                    .and_then(|who| w.tapin.sign_out_everywhere(&who)),
+            )
         }),
         (
             "help desk (pages, admin API, Graph with a cookie)",
-            |w, t| allowed(w.tapin.admin_by_session(t)),
+            |w, t| {
+                allowed(
+                    w.tapin
+                        .person(&SessionCookie::new(t))
+                        .and_then(|who| w.tapin.admin_by_session(&who)),
+                )
+            },
         ),
         ("add an OIDC client through the help desk", |w, t| {
-            allowed(w.tapin.admin_by_session(t).and_then(|actor| {
-                w.tapin.add_client(
-                    &actor,
-                    NewClient {
-                        name: "Intranet".into(),
-                        redirect_uris: vec!["https://intranet.contoso.com/cb".into()],
-                        ..Default::default()
+            allowed(
+                w.tapin
+                    .person(&SessionCookie::new(t))
+                    .and_then(|who| w.tapin.admin_by_session(&who))
+                    .and_then(|actor| {
+                        w.tapin.add_client(
+                            &actor,
+                            NewClient {
+                                name: "Intranet".into(),
+                                redirect_uris: vec!["https://intranet.contoso.com/cb".into()],
+                                ..Default::default()
+                            },
+                        )
+                    }),
+            )
+        }),
+        ("add a passkey", |w, t| {
+            allowed(
+                w.tapin
+                    .person(&SessionCookie::new(t))
+                    .and_then(|who| w.tapin.start_webauthn(&who, MethodKind::Passkey)),
+            )
+        }),
+        ("add a security key", |w, t| {
+            allowed(
+                w.tapin
+                    .person(&SessionCookie::new(t))
+                    .and_then(|who| w.tapin.start_webauthn(&who, MethodKind::SecurityKey)),
+            )
+        }),
+        ("add an authenticator app", |w, t| {
+            allowed(
+                w.tapin
+                    .person(&SessionCookie::new(t))
+                    .and_then(|who| w.tapin.start_totp(&who)),
+            )
+        }),
+        ("add a phone", |w, t| {
+            allowed(w.tapin.person(&SessionCookie::new(t)).and_then(|who| {
+                w.tapin.start_phone(
+                    &who,
+                    PhoneStart {
+                        kind: MethodKind::Phone,
+                        number: "+442079460958".into(),
+                        channel: PhoneChannel::Text,
                     },
+                    "192.0.2.1",
                 )
             }))
         }),
-        ("add a passkey", |w, t| {
-            allowed(w.tapin.start_webauthn(t, MethodKind::Passkey))
-        }),
-        ("add a security key", |w, t| {
-            allowed(w.tapin.start_webauthn(t, MethodKind::SecurityKey))
-        }),
-        ("add an authenticator app", |w, t| {
-            allowed(w.tapin.start_totp(t))
-        }),
-        ("add a phone", |w, t| {
-            allowed(w.tapin.start_phone(
-                t,
-                PhoneStart {
-                    kind: MethodKind::Phone,
-                    number: "+442079460958".into(),
-                    channel: PhoneChannel::Text,
-                },
-                "192.0.2.1",
-            ))
-        }),
         ("add an email address", |w, t| {
-            allowed(w.tapin.start_email(
-                t,
-                EmailStart {
-                    address: "alex@example.org".into(),
-                },
-                "192.0.2.1",
-            ))
+            allowed(w.tapin.person(&SessionCookie::new(t)).and_then(|who| {
+                w.tapin.start_email(
+                    &who,
+                    EmailStart {
+                        address: "alex@example.org".into(),
+                    },
+                    "192.0.2.1",
+                )
+            }))
         }),
         ("remove a method", |w, t| {
-            allowed(w.tapin.delete_method(t, "0123456789abcdef0123456789abcdef"))
+            allowed(w.tapin.person(&SessionCookie::new(t)).and_then(|who| {
+                w.tapin
+                    .delete_method(&who, "0123456789abcdef0123456789abcdef")
+            }))
         }),
         ("change the default method", |w, t| {
-            allowed(
+            allowed(w.tapin.person(&SessionCookie::new(t)).and_then(|who| {
                 w.tapin
-                    .set_default_method(t, "0123456789abcdef0123456789abcdef"),
-            )
+                    .set_default_method(&who, "0123456789abcdef0123456789abcdef")
+            }))
         }),
         ("an ID token with acr phishing-resistant", |w, t| {
             let req = AuthorizationRequest {
@@ -194,7 +233,7 @@ fn doors() -> Vec<(&'static str, Door)> {
                 ..Default::default()
             };
             matches!(
-                w.tapin.oidc_authorize(req, Some(t), "browser", "192.0.2.1"),
+                w.tapin.oidc_authorize(req, w.tapin.person(&SessionCookie::new(t)).ok().as_ref(), "browser", "192.0.2.1"),
                 Ok(Authorize::Redirect(to)) if to.contains("code=")
             )
         }),
@@ -258,11 +297,27 @@ fn every_way_of_signing_in_meets_every_door_as_the_strength_rule_says() {
 fn a_code_session_is_told_what_to_do_instead_and_the_session_says_it_is_no_help_desk() {
     let w = world();
     let token = session(&w, SignInMethod::AuthenticatorApp, Duration::minutes(1));
-    let Err(Error::StrongerSignInNeeded(why)) = w.tapin.start_totp(&token) else {
+    let Err(Error::StrongerSignInNeeded(why)) = w
+        .tapin
+        .person(&SessionCookie::new(&token))
+        .and_then(|who| w.tapin.start_totp(&who))
+    else {
         panic!("a code session added a method");
     };
     assert!(why.contains("passkey"), "{why}");
-    assert!(!w.tapin.session(&token).unwrap().admin);
+    assert!(
+        !w.tapin
+            .person(&SessionCookie::new(&token))
+            .and_then(|who| w.tapin.session(&who))
+            .unwrap()
+            .admin
+    );
     let strong = session(&w, SignInMethod::SecurityKey, Duration::minutes(1));
-    assert!(w.tapin.session(&strong).unwrap().admin);
+    assert!(
+        w.tapin
+            .person(&SessionCookie::new(&strong))
+            .and_then(|who| w.tapin.session(&who))
+            .unwrap()
+            .admin
+    );
 }

@@ -101,39 +101,6 @@ fn forbidden_reading() -> Error {
 impl Tapin {
     // ---- who is acting -----------------------------------------------------
 
-    /// The administrator behind a session cookie: holding the admin role,
-    /// and signed in as strongly as the strength rule asks of the help desk.
-    pub fn admin_by_session(&self, token: &str) -> Result<Actor> {
-        let (user, record) = self.live_session(token)?;
-        if user.role != Role::Admin {
-            return Err(Error::Forbidden(
-                "this account is not an administrator".into(),
-            ));
-        }
-        record.permits(super::strength::Action::HelpDesk, self.now())?;
-        Ok(Actor::Admin(user))
-    }
-
-    /// The administrator an API token acts for; a read-only token as a global reader.
-    pub fn admin_by_token(&self, bearer: &str) -> Result<Actor> {
-        let (token, user) = self
-            .store
-            .token_by_hash(&hash_token(bearer))?
-            .ok_or(Error::NotSignedIn)?;
-        if token.revoked_at.is_some() || token.expires_at <= self.now() || user.role != Role::Admin
-        {
-            return Err(Error::NotSignedIn);
-        }
-        Ok(Actor::Admin(if token.read_only {
-            User {
-                admin_roles: vec![AdminRole::GlobalReader],
-                ..user
-            }
-        } else {
-            user
-        }))
-    }
-
     // ---- tokens (the operator's, from the server's shell) ------------------
 
     pub fn create_token(

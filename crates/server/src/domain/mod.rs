@@ -1,6 +1,7 @@
 //! The rules of tapin in plain Rust: no HTTP, SQL or browser types here.
 
 pub mod admin;
+pub mod caller;
 pub mod clock;
 pub mod courier;
 pub mod delivery;
@@ -20,6 +21,7 @@ pub mod signin;
 pub mod store;
 pub mod strength;
 
+pub use caller::{BearerToken, Person, SessionCookie};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::{Channel, Delivery, Message, OutboxEntry, Outgoing, QueuedMessage};
 pub use error::{Error, Result};

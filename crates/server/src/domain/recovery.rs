@@ -57,20 +57,20 @@ impl Tapin {
 
     /// A new set of codes (the old ones stop), shown only in this answer.
     /// Needs a session as strong as a passkey or a pass.
-    pub fn make_recovery_codes(&self, token: &str) -> Result<Vec<String>> {
+    pub fn make_recovery_codes(&self, who: &super::caller::Person) -> Result<Vec<String>> {
         self.recovery_on()?;
-        let (user, _) = self.signed_in(token, super::strength::Action::ChangeMethods)?;
+        let (user, _) = self.signed_in(who, super::strength::Action::ChangeMethods)?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_code()).collect();
         let hashes: Vec<String> = codes
             .iter()
-            .map(|c| self.recovery_hash(&user, &normalize(c).unwrap_or_default()))
+            .map(|c| self.recovery_hash(user, &normalize(c).unwrap_or_default()))
             .collect();
         let methods = self.store.methods_of(user.id)?;
         let change = Change {
             audit: self.event(&Actor::User(user.upn.clone()), &user.upn, "recovery_codes_made", "", ""),
             notices: self.notices(
                 &methods,
-                &user,
+                user,
                 None,
                 "New recovery codes were made",
                 "New recovery codes were made for your account; the old ones no longer work. If that was not you, tell your administrator now.",

@@ -1,6 +1,7 @@
 //! Security info: registering, listing and managing sign-in methods, signing
 //! in with a passkey, notifications and the audit trail (DESIGN.md §3.4–§5).
 
+use super::caller::Person;
 use super::delivery::{Channel, Message, Outgoing};
 use super::methods::{
     base32, base32_decode, code_hash, equal_time, is_issued_id, otpauth_uri, random_id,
@@ -85,12 +86,14 @@ pub(super) fn webauthn_error(e: webauthn_rs::prelude::WebauthnError) -> Error {
 impl Tapin {
     // ---- shared ------------------------------------------------------------
 
-    /// The signed-in user behind a session token.
-    /// The live session behind `token`, if the strength rule lets it do `action`.
-    pub(super) fn signed_in(&self, token: &str, action: Action) -> Result<(User, SessionRecord)> {
-        let (user, record) = self.live_session(token)?;
-        record.permits(action, self.now())?;
-        Ok((user, record))
+    /// The person's user and session, if the strength rule lets them do `action`.
+    pub(super) fn signed_in<'a>(
+        &self,
+        who: &'a Person,
+        action: Action,
+    ) -> Result<(&'a User, &'a SessionRecord)> {
+        who.may(action, self)?;
+        Ok((who.user(), who.session()))
     }
 
     /// An audit event of the user acting on their own account.
@@ -254,8 +257,8 @@ impl Tapin {
 
     // ---- listing -----------------------------------------------------------
 
-    pub fn security_info(&self, token: &str) -> Result<SecurityInfo> {
-        let (user, _) = self.signed_in(token, Action::ViewSecurityInfo)?;
+    pub fn security_info(&self, who: &Person) -> Result<SecurityInfo> {
+        let (user, _) = self.signed_in(who, Action::ViewSecurityInfo)?;
         let policy = self.policy()?;
         Ok(SecurityInfo {
             methods: self
@@ -264,7 +267,7 @@ impl Tapin {
                 .iter()
                 .map(StoredMethod::view)
                 .collect(),
-            registration_required: policy.require_registration && policy.in_scope(&user),
+            registration_required: policy.require_registration && policy.in_scope(user),
             recovery_codes_left: self
                 .settings()
                 .recovery_codes
@@ -282,17 +285,17 @@ impl Tapin {
         Uuid::parse_str(&handle).map_err(|e| Error::Storage(format!("bad user handle: {e}")))
     }
 
-    pub fn start_webauthn(&self, token: &str, kind: MethodKind) -> Result<WebauthnRegistration> {
-        let (user, record) = self.signed_in(token, Action::AddPasswordless)?;
+    pub fn start_webauthn(&self, who: &Person, kind: MethodKind) -> Result<WebauthnRegistration> {
+        let (user, record) = self.signed_in(who, Action::AddPasswordless)?;
         if !kind.is_passwordless() {
             return Err(Error::Invalid(
                 "kind must be passkey or security_key".into(),
                 Some("kind"),
             ));
         }
-        self.check_window(&record)?;
-        self.check_limit(&user, kind)?;
-        let handle = self.user_handle(&user)?;
+        self.check_window(record)?;
+        self.check_limit(user, kind)?;
+        let handle = self.user_handle(user)?;
         let existing = self.store.methods_of(user.id)?;
         let mut exclude = Vec::new();
         for m in existing.iter().filter(|m| m.kind.is_passwordless()) {
@@ -337,21 +340,21 @@ impl Tapin {
                 sel.require_resident_key = true;
             }
         }
-        let id = self.ceremony(Some(&user), purpose, state)?;
+        let id = self.ceremony(Some(user), purpose, state)?;
         Ok(WebauthnRegistration {
             id,
             options: to_value(&options)?,
         })
     }
 
-    pub fn finish_webauthn(&self, token: &str, finish: WebauthnFinish) -> Result<Method> {
-        let (user, record) = self.signed_in(token, Action::AddPasswordless)?;
+    pub fn finish_webauthn(&self, who: &Person, finish: WebauthnFinish) -> Result<Method> {
+        let (user, record) = self.signed_in(who, Action::AddPasswordless)?;
         let name = normalize_method_name(&finish.name)?;
-        self.check_window(&record)?;
+        self.check_window(record)?;
         let pending = self
             .live_pending(
                 &finish.id,
-                Some(&user),
+                Some(user),
                 &[PURPOSE_PASSKEY, PURPOSE_SECURITY_KEY],
             )
             .map_err(|_| spent())?;
@@ -388,12 +391,12 @@ impl Tapin {
                 return Err(e);
             }
         };
-        let mut method = self.new_method(&user, kind);
+        let mut method = self.new_method(user, kind);
         method.name = Some(name);
         method.credential_id = Some(credential_id);
         method.secret = Some(secret);
         // Storing consumes the challenge in the same transaction, so a replay finds it gone.
-        self.add(&user, method, &pending.id).map_err(|e| match e {
+        self.add(user, method, &pending.id).map_err(|e| match e {
             Error::CodeExpired => spent(),
             e => e,
         })
@@ -482,9 +485,9 @@ impl Tapin {
 
     // ---- authenticator app -------------------------------------------------
 
-    pub fn start_totp(&self, token: &str) -> Result<TotpRegistration> {
-        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
-        self.check_limit(&user, MethodKind::AuthenticatorApp)?;
+    pub fn start_totp(&self, who: &Person) -> Result<TotpRegistration> {
+        let (user, _) = self.signed_in(who, Action::ChangeMethods)?;
+        self.check_limit(user, MethodKind::AuthenticatorApp)?;
         let secret = base32(&totp_seed());
         let id = random_id();
         self.store.put_pending(
@@ -509,11 +512,11 @@ impl Tapin {
         })
     }
 
-    pub fn finish_totp(&self, token: &str, finish: TotpFinish) -> Result<Method> {
-        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
+    pub fn finish_totp(&self, who: &Person, finish: TotpFinish) -> Result<Method> {
+        let (user, _) = self.signed_in(who, Action::ChangeMethods)?;
         let name = normalize_method_name(&finish.name)?;
         let code = normalize_code(&finish.code)?;
-        let pending = self.live_pending(&finish.id, Some(&user), &[PURPOSE_TOTP])?;
+        let pending = self.live_pending(&finish.id, Some(user), &[PURPOSE_TOTP])?;
         let left = self.spend_try(&pending.id)?;
         let secret = self
             .keys
@@ -524,14 +527,14 @@ impl Tapin {
         if !totp_matches(&seed, &code, self.now()) {
             return Err(wrong_code(left));
         }
-        let mut method = self.new_method(&user, MethodKind::AuthenticatorApp);
+        let mut method = self.new_method(user, MethodKind::AuthenticatorApp);
         method.name = Some(name);
         method.secret = Some(
             self.keys
                 .seal(&row("methods", &method.id), &secret)
                 .map_err(Error::Storage)?,
         );
-        self.add(&user, method, &pending.id)
+        self.add(user, method, &pending.id)
     }
 
     /// Spends a try before the code is compared, so simultaneous guesses
@@ -607,8 +610,8 @@ impl Tapin {
         })
     }
 
-    pub fn start_phone(&self, token: &str, start: PhoneStart, client: &str) -> Result<CodeSent> {
-        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
+    pub fn start_phone(&self, who: &Person, start: PhoneStart, client: &str) -> Result<CodeSent> {
+        let (user, _) = self.signed_in(who, Action::ChangeMethods)?;
         if !start.kind.is_phone() {
             return Err(Error::Invalid(
                 "kind must be phone, alternate_phone or office_phone".into(),
@@ -621,7 +624,7 @@ impl Tapin {
             PhoneChannel::Call => Channel::Call,
         };
         self.send_code(
-            &user,
+            user,
             CodeTarget {
                 kind: start.kind,
                 detail: number,
@@ -631,11 +634,11 @@ impl Tapin {
         )
     }
 
-    pub fn start_email(&self, token: &str, start: EmailStart, client: &str) -> Result<CodeSent> {
-        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
+    pub fn start_email(&self, who: &Person, start: EmailStart, client: &str) -> Result<CodeSent> {
+        let (user, _) = self.signed_in(who, Action::ChangeMethods)?;
         let address = normalize_email(&start.address)?;
         self.send_code(
-            &user,
+            user,
             CodeTarget {
                 kind: MethodKind::Email,
                 detail: address,
@@ -645,10 +648,10 @@ impl Tapin {
         )
     }
 
-    pub fn verify_code(&self, token: &str, finish: CodeFinish) -> Result<Method> {
-        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
+    pub fn verify_code(&self, who: &Person, finish: CodeFinish) -> Result<Method> {
+        let (user, _) = self.signed_in(who, Action::ChangeMethods)?;
         let code = normalize_code(&finish.code)?;
-        let pending = self.live_pending(&finish.id, Some(&user), &[PURPOSE_CODE])?;
+        let pending = self.live_pending(&finish.id, Some(user), &[PURPOSE_CODE])?;
         let left = self.spend_try(&pending.id)?;
         let expected = pending.code_hash.clone().unwrap_or_default();
         let actual = code_hash(&self.keys.code_mac_key(), &pending.id, &code);
@@ -656,9 +659,9 @@ impl Tapin {
             return Err(wrong_code(left));
         }
         let target: CodeTarget = from_json(&pending.state)?;
-        let mut method = self.new_method(&user, target.kind);
+        let mut method = self.new_method(user, target.kind);
         method.detail = target.detail;
-        self.add(&user, method, &pending.id)
+        self.add(user, method, &pending.id)
     }
 
     // ---- managing ----------------------------------------------------------
@@ -671,9 +674,9 @@ impl Tapin {
             .ok_or_else(|| Error::NotFound("there is no such method on your account".into()))
     }
 
-    pub fn rename_method(&self, token: &str, id: &str, rename: Rename) -> Result<Method> {
-        let (user, _) = self.signed_in(token, Action::ViewSecurityInfo)?;
-        let method = self.owned(&user, id)?;
+    pub fn rename_method(&self, who: &Person, id: &str, rename: Rename) -> Result<Method> {
+        let (user, _) = self.signed_in(who, Action::ViewSecurityInfo)?;
+        let method = self.owned(user, id)?;
         if !method.kind.has_name() {
             return Err(Error::Invalid(
                 "only passkeys, security keys and authenticator apps have a name".into(),
@@ -682,17 +685,17 @@ impl Tapin {
         }
         let name = normalize_method_name(&rename.name)?;
         let event = self.own(
-            &user,
+            user,
             "method_renamed",
             &format!("{} to \"{name}\"", method.label()),
         );
         self.store.rename_method(user.id, id, &name, &event)?;
-        Ok(self.owned(&user, id)?.view())
+        Ok(self.owned(user, id)?.view())
     }
 
-    pub fn delete_method(&self, token: &str, id: &str) -> Result<()> {
-        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
-        self.remove_method(&Actor::User(user.upn.clone()), &user, id, "")
+    pub fn delete_method(&self, who: &Person, id: &str) -> Result<()> {
+        let (user, _) = self.signed_in(who, Action::ChangeMethods)?;
+        self.remove_method(&Actor::User(user.upn.clone()), user, id, "")
             .map_err(|e| match e {
                 Error::NotFound(_) => {
                     Error::NotFound("there is no such method on your account".into())
@@ -701,17 +704,17 @@ impl Tapin {
             })
     }
 
-    pub fn set_default_method(&self, token: &str, id: &str) -> Result<Method> {
-        let (user, _) = self.signed_in(token, Action::ChangeMethods)?;
-        let method = self.owned(&user, id)?;
-        let event = self.own(&user, "default_changed", &method.label());
+    pub fn set_default_method(&self, who: &Person, id: &str) -> Result<Method> {
+        let (user, _) = self.signed_in(who, Action::ChangeMethods)?;
+        let method = self.owned(user, id)?;
+        let event = self.own(user, "default_changed", &method.label());
         self.store.set_default_method(user.id, id, &event)?;
-        Ok(self.owned(&user, id)?.view())
+        Ok(self.owned(user, id)?.view())
     }
 
-    pub fn sign_out_everywhere(&self, token: &str) -> Result<()> {
-        let (user, _) = self.signed_in(token, Action::ViewSecurityInfo)?;
-        let event = self.own(&user, "signed_out_everywhere", "");
+    pub fn sign_out_everywhere(&self, who: &Person) -> Result<()> {
+        let (user, _) = self.signed_in(who, Action::ViewSecurityInfo)?;
+        let event = self.own(user, "signed_out_everywhere", "");
         self.store.delete_sessions_of(user.id, &event)?;
         Ok(())
     }
@@ -749,9 +752,9 @@ impl Tapin {
     }
 
     /// When the passwordless window of this session closes, if it has one.
-    pub fn passwordless_deadline(&self, token: &str) -> Result<Option<DateTime<Utc>>> {
+    pub fn passwordless_deadline(&self, who: &Person) -> Result<Option<DateTime<Utc>>> {
         Ok(self
-            .signed_in(token, Action::ViewSecurityInfo)?
+            .signed_in(who, Action::ViewSecurityInfo)?
             .1
             .passwordless_deadline)
     }

@@ -1,6 +1,7 @@
 //! The pass lifecycle and pass sign-in: issuing by role, lockout, the
 //! sign-in outcomes of DESIGN.md §3 and the sessions they start.
 
+use super::caller::Person;
 use super::courier::Wake;
 use super::followup::FollowUps;
 use super::methods::{hash_token, random_hex};
@@ -688,32 +689,9 @@ impl Tapin {
         s.expires_at > now && now - s.last_seen_at < self.settings.session_idle
     }
 
-    /// The user and session behind a token, if it is live; records the use.
-    pub(super) fn live_session(&self, token: &str) -> Result<(User, SessionRecord)> {
-        let now = self.now();
-        let hash = hash_token(token);
-        let (record, user) = self
-            .store
-            .session_with_user(&hash)?
-            .ok_or(Error::NotSignedIn)?;
-        if !self.is_live(&record, now) {
-            self.store.delete_session(&hash)?;
-            return Err(Error::NotSignedIn);
-        }
-        // One write a minute at most per session is enough for a 15-minute idle limit.
-        if now - record.last_seen_at >= Duration::minutes(1) {
-            self.store.touch_session(&hash, now)?;
-        }
-        Ok((user, record))
-    }
-
-    pub fn session(&self, token: &str) -> Result<SessionInfo> {
-        let (user, record) = self.live_session(token)?;
-        Ok(session_info(&user, &record, self.now()))
-    }
-
-    pub fn sign_out(&self, token: &str) -> Result<()> {
-        Ok(self.store.delete_session(&hash_token(token))?)
+    /// The person's session, as the app shows it.
+    pub fn session(&self, who: &Person) -> Result<SessionInfo> {
+        Ok(session_info(who.user(), who.session(), self.now()))
     }
 
     /// Removes expired sessions, challenges, attempts and sends, and outbox

@@ -2,13 +2,14 @@
 //! resource for: who is acting, a user's whole picture, clearing a lockout,
 //! removing a method with a reason, and the audit trail (JSON or CSV).
 
+use super::caller::HelpDesk;
 use super::error::ApiError;
-use super::graph::{caller, graph_pass};
+use super::graph::graph_pass;
 use super::{domain, no_store, ApiJson, AppState};
 use crate::domain::admin::Capabilities;
 use crate::domain::{Actor, AuditEvent, AuditFilter, Error, Tapin};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::Router;
@@ -74,9 +75,9 @@ fn created(c: crate::domain::oidc::clients::CreatedClient, status: StatusCode) -
 )]
 pub(crate) async fn clients(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
 ) -> Result<Response, ApiError> {
-    let list = acting(&state, &headers, |t, a| t.clients_for(a)).await?;
+    let list = acting(&state, actor, |t, a| t.clients_for(a)).await?;
     Ok(json(list.into_iter().map(client_view).collect::<Vec<_>>()))
 }
 
@@ -95,7 +96,7 @@ pub(crate) async fn clients(
 )]
 pub(crate) async fn add_client(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     ApiJson(body): ApiJson<NewOidcClient>,
 ) -> Result<Response, ApiError> {
     let new = crate::domain::oidc::NewClient {
@@ -107,7 +108,7 @@ pub(crate) async fn add_client(
         id_token_alg: None,
         phishing_resistant: body.phishing_resistant,
     };
-    let c = acting(&state, &headers, move |t, a| t.add_client(a, new)).await?;
+    let c = acting(&state, actor, move |t, a| t.add_client(a, new)).await?;
     Ok(created(c, StatusCode::CREATED))
 }
 
@@ -126,10 +127,10 @@ pub(crate) async fn add_client(
 )]
 pub(crate) async fn remove_client(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    acting(&state, &headers, move |t, a| t.remove_client(a, &client_id)).await?;
+    acting(&state, actor, move |t, a| t.remove_client(a, &client_id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -149,10 +150,10 @@ pub(crate) async fn remove_client(
 )]
 pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let c = acting(&state, &headers, move |t, a| {
+    let c = acting(&state, actor, move |t, a| {
         t.rotate_client_secret(a, &client_id)
     })
     .await?;
@@ -161,10 +162,9 @@ pub(crate) async fn rotate_secret(
 
 async fn acting<T: Send + 'static>(
     state: &AppState,
-    headers: &HeaderMap,
+    actor: Actor,
     work: impl FnOnce(&Tapin, &Actor) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let actor = caller(state, headers).await?;
     domain(state, move |t| work(t, &actor)).await
 }
 
@@ -184,10 +184,9 @@ fn json<T: serde::Serialize>(v: T) -> Response {
     tag = "help desk"
 )]
 pub(crate) async fn me(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    State(_): State<AppState>,
+    HelpDesk(actor): HelpDesk,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&state, &headers).await?;
     let Actor::Admin(admin) = &actor else {
         return Err(Error::Forbidden("not an administrator".into()).into());
     };
@@ -225,11 +224,11 @@ pub(crate) async fn me(
 )]
 pub(crate) async fn user(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let window = state.tapin.settings().lockout_window.num_minutes() as u32;
-    let o = acting(&state, &headers, move |t, a| t.overview(a, &id)).await?;
+    let o = acting(&state, actor, move |t, a| t.overview(a, &id)).await?;
     Ok(json(UserDetail {
         id: o.user.id.to_string(),
         upn: o.user.upn.clone(),
@@ -274,10 +273,10 @@ pub(crate) async fn user(
 )]
 pub(crate) async fn clear_lockout(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    acting(&state, &headers, move |t, a| {
+    acting(&state, actor, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.clear_lockout(a, &user.upn)
     })
@@ -305,11 +304,11 @@ pub(crate) async fn clear_lockout(
 )]
 pub(crate) async fn remove_method(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path((id, method_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<MethodRemoval>,
 ) -> Result<Response, ApiError> {
-    acting(&state, &headers, move |t, a| {
+    acting(&state, actor, move |t, a| {
         t.remove_method_for(a, &id, &method_id, &[], &body.reason)
     })
     .await?;
@@ -408,7 +407,7 @@ fn csv(events: &[AuditEvent]) -> String {
 )]
 pub(crate) async fn audit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let text = |name: &str| {
@@ -429,7 +428,7 @@ pub(crate) async fn audit(
             return Err(Error::Invalid("format is json or csv".into(), Some("format")).into())
         }
     };
-    let events = acting(&state, &headers, move |t, a| t.audit_for(a, filter)).await?;
+    let events = acting(&state, actor, move |t, a| t.audit_for(a, filter)).await?;
     if as_csv {
         let mut res = csv(&events).into_response();
         let h = res.headers_mut();

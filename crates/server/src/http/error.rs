@@ -159,7 +159,14 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // Kept for the door, which gives it its audience's shape.
+        let failure = super::door::Failure {
+            status: self.status,
+            body: (*self.body).clone(),
+            retry_after_seconds: self.retry_after_seconds,
+        };
         let mut response = (self.status, Json(*self.body)).into_response();
+        response.extensions_mut().insert(failure);
         if let Some(secs) = self.retry_after_seconds {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);

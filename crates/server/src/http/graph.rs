@@ -3,12 +3,13 @@
 //! `{"error": {"code", "message"}}` shape), calling the same domain
 //! operations as the command line and the admin pages.
 
+use super::caller::HelpDesk;
 use super::error::ApiError;
-use super::{domain, read_mostly, session_token, ApiJson, AppState};
+use super::{domain, ApiJson, AppState};
 use crate::domain::{Actor, Error, IssueOptions, PassView, PolicyChange, Tapin, Target, User};
 use crate::domain::{Policy, StoredMethod, UserSearch};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -59,6 +60,15 @@ pub fn routes() -> Router<AppState> {
             post(revoke_sessions),
         )
         .route(POLICY, get(get_policy).patch(patch_policy))
+        .route("/graph/{*rest}", axum::routing::any(no_such_resource))
+}
+
+async fn no_such_resource() -> GraphFailure {
+    GraphFailure(ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "There is no such resource: tapin serves the Temporary Access Pass and authentication-method resources of Graph v1.0.",
+    ))
 }
 
 // ---- errors -----------------------------------------------------------------
@@ -135,13 +145,6 @@ impl IntoResponse for GraphFailure {
     }
 }
 
-/// A tapin-shaped error answer (from a layer or the Origin check) in Graph's shape.
-pub fn regraph(status: StatusCode, tapin: &tapin_api::wire::ErrorBody) -> Response {
-    let mut err = ApiError::new(status, tapin.code, tapin.message.clone());
-    err.body.field = tapin.field.clone();
-    GraphFailure(err).into_graph()
-}
-
 fn bad(message: impl Into<String>, field: &'static str) -> GraphFailure {
     let mut err = ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidInput, message);
     err.body.field = Some(field.into());
@@ -152,50 +155,12 @@ type GraphResult = Result<Response, GraphFailure>;
 
 // ---- who is asking -------------------------------------------------------------
 
-/// The acting administrator: by `Authorization: Bearer` (an API token) or,
-/// without one, the session cookie of an administrator signed in with a
-/// passkey or security key. A request with a bearer token is judged by it alone.
-pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let bearer = auth
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::NotSignedIn,
-                    "Send the API token as 'Authorization: Bearer TOKEN'.",
-                )
-            })?
-            .to_string();
-        return read_mostly(state, move |t| t.admin_by_token(&bearer))
-            .await
-            .map_err(|e| match e.status {
-                StatusCode::UNAUTHORIZED => ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::NotSignedIn,
-                    "The API token is not valid: unknown, revoked or expired, or its administrator lost the role.",
-                ),
-                _ => e,
-            });
-    }
-    let token = session_token(headers).ok_or_else(|| ApiError::from(Error::NotSignedIn))?;
-    read_mostly(state, move |t| t.admin_by_session(&token)).await
-}
-
 /// Runs domain work as the caller.
 async fn acting<T: Send + 'static>(
     state: &AppState,
-    headers: &HeaderMap,
+    actor: Actor,
     work: impl FnOnce(&Tapin, &Actor) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, GraphFailure> {
-    let actor = caller(state, headers).await?;
     Ok(domain(state, move |t| work(t, &actor)).await?)
 }
 
@@ -500,11 +465,11 @@ struct UsersQuery {
 )]
 pub(crate) async fn list_users(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Query(q): Query<HashMap<String, String>>,
 ) -> GraphResult {
     let search = user_search(&q)?;
-    let users = acting(&state, &headers, move |t, a| t.find_users(a, search)).await?;
+    let users = acting(&state, actor, move |t, a| t.find_users(a, search)).await?;
     Ok(json(
         StatusCode::OK,
         Collection {
@@ -528,10 +493,10 @@ pub(crate) async fn list_users(
 )]
 pub(crate) async fn get_user(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(id): Path<String>,
 ) -> GraphResult {
-    let user = acting(&state, &headers, move |t, a| t.read_user(a, &id)).await?;
+    let user = acting(&state, actor, move |t, a| t.read_user(a, &id)).await?;
     Ok(json(StatusCode::OK, graph_user(&user)))
 }
 
@@ -550,10 +515,10 @@ pub(crate) async fn get_user(
 )]
 pub(crate) async fn list_methods(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(id): Path<String>,
 ) -> GraphResult {
-    let o = acting(&state, &headers, move |t, a| t.overview(a, &id)).await?;
+    let o = acting(&state, actor, move |t, a| t.overview(a, &id)).await?;
     let mut value: Vec<AuthenticationMethod> = o.methods.iter().map(graph_method).collect();
     if let Some(p) = &o.pass {
         value.push(AuthenticationMethod {
@@ -585,10 +550,10 @@ pub(crate) async fn list_methods(
 )]
 pub(crate) async fn list_passes(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(id): Path<String>,
 ) -> GraphResult {
-    let o = acting(&state, &headers, move |t, a| t.overview(a, &id)).await?;
+    let o = acting(&state, actor, move |t, a| t.overview(a, &id)).await?;
     Ok(json(
         StatusCode::OK,
         Collection {
@@ -614,11 +579,11 @@ pub(crate) async fn list_passes(
 )]
 pub(crate) async fn create_pass(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(id): Path<String>,
     GraphJson(body): GraphJson<NewTemporaryAccessPass>,
 ) -> GraphResult {
-    let issued = acting(&state, &headers, move |t, a| {
+    let issued = acting(&state, actor, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.issue_pass(
             a,
@@ -655,10 +620,10 @@ pub(crate) async fn create_pass(
 )]
 pub(crate) async fn get_pass(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path((id, method_id)): Path<(String, String)>,
 ) -> GraphResult {
-    let o = acting(&state, &headers, move |t, a| t.overview(a, &id)).await?;
+    let o = acting(&state, actor, move |t, a| t.overview(a, &id)).await?;
     let pass = o
         .pass
         .filter(|p| p.id == method_id)
@@ -684,10 +649,10 @@ pub(crate) async fn get_pass(
 )]
 pub(crate) async fn delete_pass(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path((id, method_id)): Path<(String, String)>,
 ) -> GraphResult {
-    acting(&state, &headers, move |t, a| {
+    acting(&state, actor, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.revoke_pass_by_id(a, &user.upn, Some(&method_id))
     })
@@ -697,12 +662,12 @@ pub(crate) async fn delete_pass(
 
 async fn delete_typed(
     state: AppState,
-    headers: HeaderMap,
+    actor: Actor,
     id: String,
     method_id: String,
     kinds: &'static [MethodKind],
 ) -> GraphResult {
-    acting(&state, &headers, move |t, a| {
+    acting(&state, actor, move |t, a| {
         t.remove_method_for(a, &id, &method_id, kinds, "")
     })
     .await?;
@@ -729,10 +694,10 @@ macro_rules! typed_delete {
         )]
         pub(crate) async fn $name(
             State(state): State<AppState>,
-            headers: HeaderMap,
+            HelpDesk(actor): HelpDesk,
             Path((id, method_id)): Path<(String, String)>,
         ) -> GraphResult {
-            delete_typed(state, headers, id, method_id, $kinds).await
+            delete_typed(state, actor, id, method_id, $kinds).await
         }
     };
 }
@@ -781,10 +746,10 @@ typed_delete!(
 )]
 pub(crate) async fn revoke_sessions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     Path(id): Path<String>,
 ) -> GraphResult {
-    acting(&state, &headers, move |t, a| {
+    acting(&state, actor, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.revoke_sessions(a, &user.upn, None)
     })
@@ -802,8 +767,11 @@ pub(crate) async fn revoke_sessions(
     security(("bearer" = []), ("session" = [])),
     tag = "graph"
 )]
-pub(crate) async fn get_policy(State(state): State<AppState>, headers: HeaderMap) -> GraphResult {
-    let policy = acting(&state, &headers, |t, _| t.policy()).await?;
+pub(crate) async fn get_policy(
+    State(state): State<AppState>,
+    HelpDesk(actor): HelpDesk,
+) -> GraphResult {
+    let policy = acting(&state, actor, |t, _| t.policy()).await?;
     Ok(json(StatusCode::OK, graph_policy(&policy)))
 }
 
@@ -822,10 +790,10 @@ pub(crate) async fn get_policy(State(state): State<AppState>, headers: HeaderMap
 )]
 pub(crate) async fn patch_policy(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    HelpDesk(actor): HelpDesk,
     GraphJson(patch): GraphJson<TemporaryAccessPassConfigurationPatch>,
 ) -> GraphResult {
     let change = policy_change(patch)?;
-    acting(&state, &headers, move |t, a| t.set_policy(a, change)).await?;
+    acting(&state, actor, move |t, a| t.set_policy(a, change)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,10 +1,10 @@
 //! Security info over HTTP: methods, passkey sign-in, sign out everywhere.
 
 use super::error::ApiError;
-use super::{domain, read_mostly, session_token, set_cookie, ApiJson, AppState, Client};
-use crate::domain::Error;
+use super::{domain, read_mostly, set_cookie, ApiJson, AppState, Client};
+use crate::domain::Person;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
 use axum::Router;
@@ -31,10 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/signin/passkey/finish", post(passkey_finish))
 }
 
-fn token(headers: &HeaderMap) -> Result<String, ApiError> {
-    session_token(headers).ok_or_else(|| ApiError::from(Error::NotSignedIn))
-}
-
 fn json<T: serde::Serialize>(v: T) -> Response {
     super::json_no_store(StatusCode::OK, v)
 }
@@ -49,9 +45,8 @@ fn json<T: serde::Serialize>(v: T) -> Response {
     security(("session" = [])),
     tag = "security info"
 )]
-pub(crate) async fn list(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
-    let t = token(&h)?;
-    Ok(json(read_mostly(&s, move |d| d.security_info(&t)).await?))
+pub(crate) async fn list(State(s): State<AppState>, who: Person) -> Result<Response, ApiError> {
+    Ok(json(read_mostly(&s, move |d| d.security_info(&who)).await?))
 }
 
 #[utoipa::path(
@@ -70,12 +65,11 @@ pub(crate) async fn list(State(s): State<AppState>, h: HeaderMap) -> Result<Resp
 )]
 pub(crate) async fn webauthn_start(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     ApiJson(body): ApiJson<WebauthnStart>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
     Ok(json(
-        domain(&s, move |d| d.start_webauthn(&t, body.kind)).await?,
+        domain(&s, move |d| d.start_webauthn(&who, body.kind)).await?,
     ))
 }
 
@@ -95,11 +89,10 @@ pub(crate) async fn webauthn_start(
 )]
 pub(crate) async fn webauthn_finish(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     ApiJson(body): ApiJson<WebauthnFinish>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
-    let method = domain(&s, move |d| d.finish_webauthn(&t, body)).await?;
+    let method = domain(&s, move |d| d.finish_webauthn(&who, body)).await?;
     Ok((StatusCode::CREATED, json(method)).into_response())
 }
 
@@ -116,10 +109,9 @@ pub(crate) async fn webauthn_finish(
 )]
 pub(crate) async fn totp_start(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
-    Ok(json(domain(&s, move |d| d.start_totp(&t)).await?))
+    Ok(json(domain(&s, move |d| d.start_totp(&who)).await?))
 }
 
 #[utoipa::path(
@@ -138,11 +130,10 @@ pub(crate) async fn totp_start(
 )]
 pub(crate) async fn totp_finish(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     ApiJson(body): ApiJson<TotpFinish>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
-    let method = domain(&s, move |d| d.finish_totp(&t, body)).await?;
+    let method = domain(&s, move |d| d.finish_totp(&who, body)).await?;
     Ok((StatusCode::CREATED, json(method)).into_response())
 }
 
@@ -163,13 +154,12 @@ pub(crate) async fn totp_finish(
 )]
 pub(crate) async fn phone_start(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     Client(client): Client,
     ApiJson(body): ApiJson<PhoneStart>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
     Ok(json(
-        domain(&s, move |d| d.start_phone(&t, body, &client)).await?,
+        domain(&s, move |d| d.start_phone(&who, body, &client)).await?,
     ))
 }
 
@@ -190,13 +180,12 @@ pub(crate) async fn phone_start(
 )]
 pub(crate) async fn email_start(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     Client(client): Client,
     ApiJson(body): ApiJson<EmailStart>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
     Ok(json(
-        domain(&s, move |d| d.start_email(&t, body, &client)).await?,
+        domain(&s, move |d| d.start_email(&who, body, &client)).await?,
     ))
 }
 
@@ -216,11 +205,10 @@ pub(crate) async fn email_start(
 )]
 pub(crate) async fn verify(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     ApiJson(body): ApiJson<CodeFinish>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
-    let method = domain(&s, move |d| d.verify_code(&t, body)).await?;
+    let method = domain(&s, move |d| d.verify_code(&who, body)).await?;
     Ok((StatusCode::CREATED, json(method)).into_response())
 }
 
@@ -240,13 +228,12 @@ pub(crate) async fn verify(
 )]
 pub(crate) async fn rename(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Rename>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
     Ok(json(
-        domain(&s, move |d| d.rename_method(&t, &id, body)).await?,
+        domain(&s, move |d| d.rename_method(&who, &id, body)).await?,
     ))
 }
 
@@ -264,11 +251,10 @@ pub(crate) async fn rename(
 )]
 pub(crate) async fn remove(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
-    domain(&s, move |d| d.delete_method(&t, &id)).await?;
+    domain(&s, move |d| d.delete_method(&who, &id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -286,12 +272,11 @@ pub(crate) async fn remove(
 )]
 pub(crate) async fn make_default(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
     Ok(json(
-        domain(&s, move |d| d.set_default_method(&t, &id)).await?,
+        domain(&s, move |d| d.set_default_method(&who, &id)).await?,
     ))
 }
 
@@ -307,10 +292,9 @@ pub(crate) async fn make_default(
 )]
 pub(crate) async fn sign_out_everywhere(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
-    domain(&s, move |d| d.sign_out_everywhere(&t)).await?;
+    domain(&s, move |d| d.sign_out_everywhere(&who)).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     set_cookie(&mut res, "", 0);
     Ok(res)
@@ -366,10 +350,9 @@ pub(crate) async fn passkey_finish(
 )]
 pub(crate) async fn recovery_codes(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Person,
 ) -> Result<Response, ApiError> {
-    let t = token(&h)?;
-    let codes = domain(&s, move |d| d.make_recovery_codes(&t)).await?;
+    let codes = domain(&s, move |d| d.make_recovery_codes(&who)).await?;
     Ok(super::json_no_store(
         StatusCode::CREATED,
         tapin_api::wire::RecoveryCodes { codes },

@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod assets;
+pub mod caller;
 pub mod client;
+pub mod door;
 pub mod error;
 pub mod graph;
 pub mod methods;
@@ -13,25 +15,20 @@ pub mod security;
 pub mod serve;
 pub mod signin;
 
-use crate::domain::{Error, Tapin};
+use crate::domain::{Person, SessionCookie, Tapin};
 use crate::pool::{HashPool, Ticket};
 use assets::Assets;
-use axum::extract::{
-    ConnectInfo, DefaultBodyLimit, FromRef, FromRequest, FromRequestParts, Request, State,
-};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{middleware, Json, Router};
 use error::ApiError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tapin_api::wire::{ErrorBody, ErrorCode, PassSignIn, SessionInfo};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 /// The session cookie: `__Host-` pins it to this exact origin and path.
 pub const SESSION_COOKIE: &str = "__Host-tapin";
@@ -81,31 +78,44 @@ where
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    use door::{door, Audience, Origins};
+    let app = Router::new()
         .route("/api/v1/signin/pass", post(sign_in_with_pass))
         .route("/api/v1/session", get(session))
         .route("/api/v1/signout", post(sign_out))
         .route("/api/v1/openapi.json", get(openapi))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/api/{*rest}", any(no_such_endpoint))
         .merge(methods::routes())
-        .merge(graph::routes())
-        .merge(admin::routes())
-        .merge(oidc::routes())
-        .merge(signin::routes());
-    api.fallback(static_or_app)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        // Every route, whether or not it reads a body, refuses a large one.
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::same_origin,
+        .merge(signin::routes())
+        .merge(oidc::front_channel())
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
+    Router::new()
+        .merge(door(app, Audience::App, Origins::Own, &state))
+        .merge(door(
+            admin::routes(),
+            Audience::App,
+            Origins::OwnOrBearer,
+            &state,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+        .merge(door(
+            graph::routes(),
+            Audience::Graph,
+            Origins::OwnOrBearer,
+            &state,
         ))
-        .layer(CatchPanicLayer::custom(panicked))
+        .merge(door(
+            oidc::back_channel(),
+            Audience::OAuth,
+            Origins::Any,
+            &state,
+        ))
+        .merge(door(
+            Router::new().fallback(static_or_app),
+            Audience::App,
+            Origins::Own,
+            &state,
+        ))
         // One layer for what every answer gets on its way out (a layer per
         // concern cost 12% of an authenticated GET's throughput).
         .layer(middleware::from_fn_with_state(state.clone(), edge))
@@ -121,8 +131,7 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal().into_response()
 }
 
-/// On the way out of every request: the JSON error shape for the tower
-/// layers' bare answers, the security headers, and one log line.
+/// On the way out of every request: the security headers and one log line.
 async fn edge(
     State(state): State<AppState>,
     req: Request,
@@ -136,7 +145,7 @@ async fn edge(
         .map_or("app", |m| m.as_str())
         .to_string();
     let started = Instant::now();
-    let mut res = bare_errors_as_json(next.run(req).await, path.starts_with("/graph/"));
+    let mut res = next.run(req).await;
     security::headers(&state.config, res.headers_mut());
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
@@ -145,53 +154,6 @@ async fn edge(
     // The method, path and outcome only: never bodies, query strings or cookies.
     tracing::info!(%method, %path, status, ms = elapsed.as_millis() as u64, "request");
     res
-}
-
-/// The tower layers (body limit, timeout) answer with an empty body; give
-/// those answers the same JSON error shape as everything else.
-fn bare_errors_as_json(res: Response, graph: bool) -> Response {
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
-        return res;
-    }
-    if graph && (res.status().is_client_error() || res.status().is_server_error()) {
-        let status = res.status();
-        let message = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                format!("The request is larger than {BODY_LIMIT_BYTES} bytes.")
-            }
-            StatusCode::METHOD_NOT_ALLOWED => "This resource does not support that method.".into(),
-            _ => "The request could not be served.".into(),
-        };
-        let code = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
-            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::InvalidInput,
-            _ => ErrorCode::Internal,
-        };
-        let mut out = graph::GraphFailure(ApiError::new(status, code, message)).into_graph();
-        if let Some(allow) = res.headers().get(header::ALLOW) {
-            out.headers_mut().insert(header::ALLOW, allow.clone());
-        }
-        return out;
-    }
-    match res.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            format!("The request is larger than {BODY_LIMIT_BYTES} bytes."),
-        )
-        .into_response(),
-        StatusCode::REQUEST_TIMEOUT => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            ErrorCode::Internal,
-            "The request took too long. Try again.",
-        )
-        .into_response(),
-        _ => res,
-    }
 }
 
 /// A JSON body whose every rejection (malformed, wrong type, too large)
@@ -314,16 +276,6 @@ pub(crate) fn header_items(
         .map(str::trim)
 }
 
-pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
-    header_items(headers, header::COOKIE, ';')
-        .find_map(|c| {
-            c.strip_prefix(SESSION_COOKIE)?
-                .strip_prefix('=')
-                .map(str::to_string)
-        })
-        .filter(|t| !t.is_empty())
-}
-
 pub(crate) fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
     let cookie = format!(
         "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
@@ -393,10 +345,9 @@ pub(crate) fn signed_in_response(signed_in: crate::domain::SignedIn) -> Response
 )]
 pub(crate) async fn session(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    who: Person,
 ) -> Result<Response, ApiError> {
-    let token = session_token(&headers).ok_or(ApiError::from(Error::NotSignedIn))?;
-    let info: SessionInfo = read_mostly(&state, move |t| t.session(&token)).await?;
+    let info: SessionInfo = read_mostly(&state, move |t| t.session(&who)).await?;
     let mut res = Json(info).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -411,10 +362,10 @@ pub(crate) async fn session(
 )]
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cookie: Option<SessionCookie>,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = session_token(&headers) {
-        domain(&state, move |t| t.sign_out(&token)).await?;
+    if let Some(cookie) = cookie {
+        domain(&state, move |t| t.sign_out(&cookie)).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     set_cookie(&mut res, "", 0);
@@ -466,6 +417,15 @@ pub(crate) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], doc.as_str()).into_response()
 }
 
+/// Under `/api/`, a path no route has.
+async fn no_such_endpoint() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "There is no such API endpoint.",
+    )
+}
+
 /// Routes of the second, lazily loaded bundle (security info and passkey sign-in).
 const METHODS_ROUTES: &[&str] = &["/security-info", "/passkey"];
 /// Routes of the third: the help desk.
@@ -476,22 +436,6 @@ const SIGNIN_ROUTES: &[&str] = &["/signin"];
 /// app's own routes, so it gets the page and the app's router takes over.
 async fn static_or_app(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path();
-    if path.starts_with("/graph/") {
-        return graph::GraphFailure(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            "There is no such resource: tapin serves the Temporary Access Pass and authentication-method resources of Graph v1.0.",
-        ))
-        .into_graph();
-    }
-    if path.starts_with("/api/") {
-        return ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            "There is no such API endpoint.",
-        )
-        .into_response();
-    }
     if let Some(asset) = state.assets.get(path) {
         return assets::respond(asset, req.headers());
     }

@@ -3,10 +3,11 @@
 //! parsing only, the rules are in `domain::oidc`.
 
 use super::error::ApiError;
-use super::{domain, json_no_store, no_store, read_mostly, session_token, AppState};
+use super::{domain, json_no_store, no_store, read_mostly, AppState};
 use crate::domain::oidc::{
     AuthorizationRequest, Authorize, ClientAuth, TokenRequest, SIGNING_ALGORITHMS,
 };
+use crate::domain::{Person, SessionCookie};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +23,16 @@ pub const USERINFO: &str = "/oauth2/userinfo";
 pub const JWKS: &str = "/oauth2/jwks";
 pub const LOGOUT: &str = "/oauth2/logout";
 
-pub fn routes() -> Router<AppState> {
+/// The relying parties' back channel: authenticated by a client secret or
+/// an access token, answered in OAuth's error shape.
+pub fn back_channel() -> Router<AppState> {
+    Router::new()
+        .route(TOKEN, axum::routing::post(token))
+        .route(USERINFO, get(userinfo).post(userinfo))
+}
+
+/// What a browser visits: discovery, keys, authorization and logout.
+pub fn front_channel() -> Router<AppState> {
     Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route(JWKS, get(jwks))
@@ -31,8 +41,6 @@ pub fn routes() -> Router<AppState> {
             "/oauth2/authorize/continue",
             axum::routing::post(continue_authorization),
         )
-        .route(TOKEN, axum::routing::post(token))
-        .route(USERINFO, get(userinfo).post(userinfo))
         .route(LOGOUT, get(logout).post(confirm_logout))
         .route("/api/v1/signin/request/{id}", get(request_info))
 }
@@ -167,27 +175,39 @@ fn answer(outcome: Result<Authorize, ApiError>) -> Response {
 /// on a subrequest; Lax so it rides along the application's redirect.
 const BROWSER_COOKIE: &str = "__Host-tapin-authz";
 
-fn browser_binding(h: &HeaderMap) -> Option<String> {
-    super::header_items(h, header::COOKIE, ';')
-        .find_map(|c| {
-            c.strip_prefix(BROWSER_COOKIE)?
-                .strip_prefix('=')
-                .map(str::to_string)
-        })
-        .filter(|b| b.len() == 64 && b.bytes().all(|c| c.is_ascii_hexdigit()))
+/// This browser's binding, if it has one of the right shape.
+struct Browser(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Browser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            super::header_items(&parts.headers, header::COOKIE, ';')
+                .find_map(|c| {
+                    c.strip_prefix(BROWSER_COOKIE)?
+                        .strip_prefix('=')
+                        .map(str::to_string)
+                })
+                .filter(|b| b.len() == 64 && b.bytes().all(|c| c.is_ascii_hexdigit())),
+        ))
+    }
 }
 
 async fn authorize(
     State(s): State<AppState>,
     super::Client(client): super::Client,
-    h: HeaderMap,
+    who: Option<Person>,
+    Browser(browser): Browser,
     Query(req): Query<AuthorizationRequest>,
 ) -> Response {
-    let token = session_token(&h);
-    let browser = browser_binding(&h).unwrap_or_else(|| crate::domain::methods::random_hex(32));
+    let browser = browser.unwrap_or_else(|| crate::domain::methods::random_hex(32));
     let binding = browser.clone();
     let outcome = domain(&s, move |d| {
-        d.oidc_authorize(req, token.as_deref(), &binding, &client)
+        d.oidc_authorize(req, who.as_ref(), &binding, &client)
     })
     .await;
     let waits = matches!(outcome, Ok(Authorize::SignIn { .. }));
@@ -210,13 +230,13 @@ async fn authorize(
 /// be refused by `form-action 'self'`).
 async fn continue_authorization(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Option<Person>,
+    Browser(browser): Browser,
     super::ApiJson(q): super::ApiJson<ContinueAuthorization>,
 ) -> Result<Response, ApiError> {
-    let token = session_token(&h);
-    let browser = browser_binding(&h).unwrap_or_default();
+    let browser = browser.unwrap_or_default();
     let to = match domain(&s, move |d| {
-        d.continue_authorization(&q.request, token.as_deref(), &browser, q.consent)
+        d.continue_authorization(&q.request, who.as_ref(), &browser, q.consent)
     })
     .await?
     {
@@ -229,13 +249,13 @@ async fn continue_authorization(
 
 async fn request_info(
     State(s): State<AppState>,
-    h: HeaderMap,
+    who: Option<Person>,
+    Browser(browser): Browser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let token = session_token(&h);
-    let browser = browser_binding(&h).unwrap_or_default();
+    let browser = browser.unwrap_or_default();
     let info = read_mostly(&s, move |d| {
-        d.authorization_request(&id, token.as_deref(), &browser)
+        d.authorization_request(&id, who.as_ref(), &browser)
     })
     .await?;
     Ok(json_no_store(
@@ -337,6 +357,7 @@ async fn userinfo(State(s): State<AppState>, h: HeaderMap) -> Response {
             "send the access token as Authorization: Bearer".into(),
         ));
     };
+    let bearer = crate::domain::BearerToken::new(&bearer);
     match read_mostly(&s, move |d| d.userinfo(&bearer)).await {
         Ok(claims) => json_no_store(StatusCode::OK, claims),
         Err(e) => oauth_error(e),
@@ -351,24 +372,32 @@ struct LogoutQuery {
     state: Option<String>,
 }
 
-async fn logout(State(s): State<AppState>, h: HeaderMap, Query(q): Query<LogoutQuery>) -> Response {
-    end_session(s, h, q, false).await
+async fn logout(
+    State(s): State<AppState>,
+    cookie: Option<SessionCookie>,
+    Query(q): Query<LogoutQuery>,
+) -> Response {
+    end_session(s, cookie, q, false).await
 }
 
 /// The confirmation's POST (the Origin check guards it).
 async fn confirm_logout(
     State(s): State<AppState>,
-    h: HeaderMap,
+    cookie: Option<SessionCookie>,
     form: Result<Form<LogoutQuery>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     match form {
-        Ok(Form(q)) => end_session(s, h, q, true).await,
+        Ok(Form(q)) => end_session(s, cookie, q, true).await,
         Err(_) => refused("The sign-out request could not be read."),
     }
 }
 
-async fn end_session(s: AppState, h: HeaderMap, q: LogoutQuery, confirmed: bool) -> Response {
-    let token = session_token(&h);
+async fn end_session(
+    s: AppState,
+    cookie: Option<SessionCookie>,
+    q: LogoutQuery,
+    confirmed: bool,
+) -> Response {
     let asked = q.clone();
     let outcome = domain(&s, move |d| {
         d.end_session(
@@ -376,7 +405,7 @@ async fn end_session(s: AppState, h: HeaderMap, q: LogoutQuery, confirmed: bool)
             q.client_id.as_deref(),
             q.post_logout_redirect_uri.as_deref(),
             q.state.as_deref(),
-            token.as_deref(),
+            cookie.as_ref(),
             confirmed,
         )
     })

@@ -120,9 +120,13 @@ impl Modify for SharedAnswers {
                     .build(),
             ),
         );
-        for (path, item) in doc.paths.paths.iter_mut() {
-            let graph = path.starts_with("/graph/");
+        for item in doc.paths.paths.values_mut() {
+            // The error shape is the audience's: Graph's routes carry its tag.
             let add = |op: &mut Operation, status: &str, description: &str| {
+                let graph = op
+                    .tags
+                    .as_ref()
+                    .is_some_and(|t| t.iter().any(|t| t == "graph"));
                 op.responses
                     .responses
                     .entry(status.to_string())

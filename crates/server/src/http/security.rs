@@ -1,11 +1,13 @@
 //! Headers every response carries, and the Origin check on state-changing requests.
 
+use super::door::Origins;
 use super::error::ApiError;
-use super::{AppState, HttpConfig};
+use super::HttpConfig;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use tapin_api::wire::ErrorCode;
 
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -38,24 +40,22 @@ pub fn headers(config: &HttpConfig, h: &mut HeaderMap) {
 
 /// Refuses a state-changing request whose Origin is missing or not ours; with
 /// SameSite=Strict cookies this closes cross-site request forgery twice over.
-pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Which requests are let through unasked is the router's [`Origins`].
+pub async fn same_origin(
+    State((config, origins)): State<(Arc<HttpConfig>, Origins)>,
+    req: Request,
+    next: Next,
+) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let path = req.uri().path();
-    let admin_api = path.starts_with("/graph/") || path.starts_with("/api/v1/admin/");
-    // A bearer token is no ambient credential: a foreign page cannot make a
-    // browser send one (it would need CORS, which tapin never grants), and
-    // those routes then ignore the cookie.
-    if admin_api && req.headers().contains_key(header::AUTHORIZATION) {
-        return next.run(req).await;
+    match origins {
+        Origins::Any => return next.run(req).await,
+        Origins::OwnOrBearer if req.headers().contains_key(header::AUTHORIZATION) => {
+            return next.run(req).await
+        }
+        Origins::OwnOrBearer | Origins::Own => {}
     }
-    // The relying parties' back channel: authenticated by the client's
-    // secret or an access token, never by a cookie.
-    if path == super::oidc::TOKEN || path == super::oidc::USERINFO {
-        return next.run(req).await;
-    }
-    let graph = path.starts_with("/graph/");
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -64,7 +64,7 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok());
-    let allowed = match (origin, &state.config.public_origin) {
+    let allowed = match (origin, &config.public_origin) {
         (Some(o), Some(expected)) => o == expected,
         (Some(o), None) => match (o.split_once("://"), host) {
             (Some((scheme, authority)), Some(host)) => {
@@ -74,14 +74,9 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
         },
         (None, _) => false,
     };
-    let refused = || {
-        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "This request did not come from the tapin page, so it was refused. Open tapin directly and try again.")
-    };
     if allowed {
         next.run(req).await
-    } else if graph {
-        super::graph::GraphFailure(refused()).into_graph()
     } else {
-        refused().into_response()
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "This request did not come from the tapin page, so it was refused. Open tapin directly and try again.").into_response()
     }
 }

@@ -27,7 +27,7 @@ impl Tapin {
     pub fn oidc_authorize(
         &self,
         req: AuthorizationRequest,
-        session_token: Option<&str>,
+        who: Option<&Person>,
         browser: &str,
         client_address: &str,
     ) -> Result<Authorize> {
@@ -184,7 +184,7 @@ impl Tapin {
             let after = now - Duration::seconds(i64::from(seconds));
             checked.fresh_after = Some(checked.fresh_after.map_or(after, |t| t.max(after)));
         }
-        let session = session_token.and_then(|t| self.live_session(t).ok());
+        let session = who.map(|p| (p.user(), p.session()));
         let signed_in = session
             .as_ref()
             .is_some_and(|(_, record)| satisfies(record, &checked, now));
@@ -269,7 +269,7 @@ impl Tapin {
     pub fn authorization_request(
         &self,
         id: &str,
-        session_token: Option<&str>,
+        who: Option<&Person>,
         browser: &str,
     ) -> Result<RequestInfo> {
         let checked = self.waiting_request(id, browser)?;
@@ -277,9 +277,7 @@ impl Tapin {
             .store
             .client(&checked.client_id)?
             .ok_or_else(|| Error::NotFound("The application was removed.".into()))?;
-        let ready = session_token
-            .and_then(|t| self.live_session(t).ok())
-            .is_some_and(|(_, record)| satisfies(&record, &checked, self.now()));
+        let ready = who.is_some_and(|p| satisfies(p.session(), &checked, self.now()));
         Ok(RequestInfo {
             client_name: client.name,
             consent: client.consent || checked.consent,
@@ -294,15 +292,15 @@ impl Tapin {
     pub fn continue_authorization(
         &self,
         id: &str,
-        session_token: Option<&str>,
+        who: Option<&Person>,
         browser: &str,
         agreed: Option<bool>,
     ) -> Result<Authorize> {
         let checked = self.waiting_request(id, browser)?;
-        let Some((user, record)) = session_token.and_then(|t| self.live_session(t).ok()) else {
+        let Some((user, record)) = who.map(|p| (p.user(), p.session())) else {
             return Ok(Authorize::SignIn { id: id.to_string() });
         };
-        if !satisfies(&record, &checked, self.now()) {
+        if !satisfies(record, &checked, self.now()) {
             return Ok(Authorize::SignIn { id: id.to_string() });
         }
         let Some(client) = self.store.client(&checked.client_id)? else {
@@ -322,7 +320,7 @@ impl Tapin {
                 "the person did not agree to share their details",
             ));
         }
-        self.issue_code(&checked, &user, &record)
+        self.issue_code(&checked, user, record)
     }
 
     fn issue_code(&self, c: &Checked, user: &User, record: &SessionRecord) -> Result<Authorize> {

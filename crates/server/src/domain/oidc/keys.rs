@@ -162,9 +162,9 @@ impl Tapin {
     /// (expiry not checked: a logout hint may be old).
     pub(super) fn verify_own(
         &self,
-        token: &str,
+        jwt: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>> {
-        let header = josekit::jwt::decode_header(token).map_err(jose)?;
+        let header = josekit::jwt::decode_header(jwt).map_err(jose)?;
         let kid = header
             .claim("kid")
             .and_then(|v| v.as_str())
@@ -179,11 +179,11 @@ impl Tapin {
         let jwk = self.private_jwk(&key)?.to_public_key().map_err(jose)?;
         let (payload, _) = match key.alg.as_str() {
             "RS256" => josekit::jwt::decode_with_verifier(
-                token,
+                jwt,
                 &RS256.verifier_from_jwk(&jwk).map_err(jose)?,
             ),
             _ => josekit::jwt::decode_with_verifier(
-                token,
+                jwt,
                 &ES256.verifier_from_jwk(&jwk).map_err(jose)?,
             ),
         }

@@ -10,6 +10,7 @@ mod token;
 pub use clients::NewClient;
 pub use keys::{ID_TOKEN_TTL_MINUTES, SIGNING_ALGORITHMS};
 
+use super::caller::{BearerToken, Person, SessionCookie};
 use super::methods::{hash_token, is_issued_id, random_hex, random_id};
 pub use super::strength::SignInMethod;
 use super::Pending;

@@ -225,7 +225,7 @@ impl Tapin {
     /// `/userinfo`: the claims an unexpired access token's scope releases.
     pub fn userinfo(
         &self,
-        access_token: &str,
+        bearer: &BearerToken,
     ) -> Result<serde_json::Map<String, serde_json::Value>> {
         let bad = || {
             oauth(
@@ -235,7 +235,7 @@ impl Tapin {
         };
         let grant = self
             .store
-            .access_token(&hash_token(access_token))?
+            .access_token(&hash_token(bearer.secret()))?
             .ok_or_else(bad)?;
         // A token lives no longer than the session it came from: signing
         // out, sign out everywhere and a revoked pass or method end it too.
@@ -269,7 +269,7 @@ impl Tapin {
         client_id: Option<&str>,
         post_logout_redirect_uri: Option<&str>,
         state: Option<&str>,
-        session_token: Option<&str>,
+        cookie: Option<&SessionCookie>,
         confirmed: bool,
     ) -> Result<Logout> {
         let hint = match id_token_hint.filter(|h| !h.is_empty()) {
@@ -334,14 +334,14 @@ impl Tapin {
                 }
             }
         }
-        if let Some(token) = session_token {
+        if let Some(cookie) = cookie {
             // Anyone's ID token names their own session: the browser's is
             // ended unasked only when it is the one the token names.
             let hinted = hint
                 .as_ref()
                 .and_then(|c| c.get("sid"))
                 .and_then(|s| s.as_str());
-            let own = self.store.session(&hash_token(token))?;
+            let own = self.store.session(&cookie.hash())?;
             match own {
                 Some(s) if !confirmed && hinted != Some(s.id.as_str()) => {
                     return Ok(Logout {
@@ -349,7 +349,7 @@ impl Tapin {
                         confirm: true,
                     });
                 }
-                Some(_) => self.store.delete_session(&hash_token(token))?,
+                Some(_) => self.store.delete_session(&cookie.hash())?,
                 None => {}
             }
         }

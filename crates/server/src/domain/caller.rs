@@ -1,0 +1,138 @@
+//! Who is calling, decided once at the edge (docs/ARCHITECTURE.md).
+//!
+//! The HTTP layer reads a credential (the session cookie, an API token)
+//! and hands it to one of the doors below; what comes back is a principal
+//! the rules take instead of a token: a [`Person`] with a live session and
+//! the strength it was signed in with, or an [`Actor`] for the help desk.
+//! A principal cannot be made outside this module, so a rule that takes
+//! one cannot be called by someone who has not passed a door.
+
+use super::methods::hash_token;
+use super::strength::Action;
+use super::{Actor, AdminRole, Error, Result, Role, SessionRecord, Tapin, User};
+use chrono::Duration;
+
+/// The value of the session cookie, as the browser sent it. Never logged.
+pub struct SessionCookie(String);
+
+/// An `Authorization: Bearer` credential: an API token. Never logged.
+pub struct BearerToken(String);
+
+impl SessionCookie {
+    pub fn new(value: &str) -> Self {
+        Self(value.to_string())
+    }
+
+    /// What the store knows the session by.
+    pub(super) fn hash(&self) -> String {
+        hash_token(&self.0)
+    }
+}
+
+impl BearerToken {
+    pub fn new(value: &str) -> Self {
+        Self(value.to_string())
+    }
+
+    /// The credential itself, for the door that looks it up by its hash.
+    pub(super) fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCookie(..)")
+    }
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerToken(..)")
+    }
+}
+
+/// A person signed in to a live session: who they are, and how strongly
+/// the session was opened (the strength rule reads it). Made only by
+/// [`Tapin::person`], for one request.
+#[derive(Debug, Clone)]
+pub struct Person {
+    user: User,
+    session: SessionRecord,
+}
+
+impl Person {
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    pub fn session(&self) -> &SessionRecord {
+        &self.session
+    }
+
+    /// The strength rule, asked of this person's session.
+    pub(super) fn may(&self, action: Action, tapin: &Tapin) -> Result<&User> {
+        self.session.permits(action, tapin.now())?;
+        Ok(&self.user)
+    }
+}
+
+impl Tapin {
+    /// The door for a session cookie: the person behind it if the session
+    /// is live (within its absolute and idle limits), recording its use.
+    pub fn person(&self, cookie: &SessionCookie) -> Result<Person> {
+        let now = self.now();
+        let hash = cookie.hash();
+        let (session, user) = self
+            .store
+            .session_with_user(&hash)?
+            .ok_or(Error::NotSignedIn)?;
+        if !self.is_live(&session, now) {
+            self.store.delete_session(&hash)?;
+            return Err(Error::NotSignedIn);
+        }
+        // One write a minute at most per session is enough for a 15-minute idle limit.
+        if now - session.last_seen_at >= Duration::minutes(1) {
+            self.store.touch_session(&hash, now)?;
+        }
+        Ok(Person { user, session })
+    }
+
+    /// Ends the session behind a cookie, live or not.
+    pub fn sign_out(&self, cookie: &SessionCookie) -> Result<()> {
+        Ok(self.store.delete_session(&cookie.hash())?)
+    }
+
+    /// The help desk's door for a person: an administrator signed in as
+    /// strongly as the strength rule asks of the help desk.
+    pub fn admin_by_session(&self, who: &Person) -> Result<Actor> {
+        if who.user.role != Role::Admin {
+            return Err(Error::Forbidden(
+                "this account is not an administrator".into(),
+            ));
+        }
+        let user = who.may(Action::HelpDesk, self)?;
+        Ok(Actor::Admin(user.clone()))
+    }
+
+    /// The help desk's door for an API token: the administrator it acts
+    /// for, with their current roles; a read-only token as a global reader.
+    pub fn admin_by_token(&self, bearer: &BearerToken) -> Result<Actor> {
+        let (token, user) = self
+            .store
+            .token_by_hash(&hash_token(&bearer.0))?
+            .ok_or(Error::NotSignedIn)?;
+        if token.revoked_at.is_some() || token.expires_at <= self.now() || user.role != Role::Admin
+        {
+            return Err(Error::NotSignedIn);
+        }
+        Ok(Actor::Admin(if token.read_only {
+            User {
+                admin_roles: vec![AdminRole::GlobalReader],
+                ..user
+            }
+        } else {
+            user
+        }))
+    }
+}

@@ -1,0 +1,117 @@
+//! The edge's half of "who is calling": extractors that read a credential
+//! from the request and pass it through one of the domain's doors
+//! (`domain::caller`). A handler that needs a caller names the principal
+//! in its arguments; it never sees a header or a token.
+//!
+//! - [`Person`]: the session cookie of a live session (401 otherwise).
+//! - `Option<Person>`: the same, or nobody (pages that work either way).
+//! - [`HelpDesk`]: an administrator, by API token or by a session strong
+//!   enough for the help desk. A request with a bearer token is judged by
+//!   it alone.
+//! - [`SessionCookie`]: the cookie itself, live or not, for signing out.
+
+use super::error::ApiError;
+use super::{header_items, read_mostly, AppState, SESSION_COOKIE};
+use crate::domain::{Actor, BearerToken, Error, Person, SessionCookie};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use tapin_api::wire::ErrorCode;
+
+/// The session cookie's value, if the request has a non-empty one.
+fn cookie(parts: &Parts) -> Option<SessionCookie> {
+    header_items(&parts.headers, header::COOKIE, ';')
+        .find_map(|c| c.strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .filter(|t| !t.is_empty())
+        .map(SessionCookie::new)
+}
+
+impl FromRequestParts<AppState> for SessionCookie {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        cookie(parts).ok_or_else(|| Error::NotSignedIn.into())
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for SessionCookie {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Option<Self>, ApiError> {
+        Ok(cookie(parts))
+    }
+}
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let cookie = cookie(parts).ok_or(Error::NotSignedIn)?;
+        read_mostly(state, move |t| t.person(&cookie)).await
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Person {
+    type Rejection = ApiError;
+
+    /// Nobody when there is no cookie or its session ended; a failing
+    /// store is still an error.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        let Some(cookie) = cookie(parts) else {
+            return Ok(None);
+        };
+        match read_mostly(state, move |t| t.person(&cookie).map(Some)).await {
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(None),
+            other => other,
+        }
+    }
+}
+
+/// The acting administrator of a help-desk request.
+pub struct HelpDesk(pub Actor);
+
+impl FromRequestParts<AppState> for HelpDesk {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let bearer = auth
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(BearerToken::new)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        ErrorCode::NotSignedIn,
+                        "Send the API token as 'Authorization: Bearer TOKEN'.",
+                    )
+                })?;
+            return read_mostly(state, move |t| t.admin_by_token(&bearer))
+                .await
+                .map(HelpDesk)
+                .map_err(|e| match e.status {
+                    StatusCode::UNAUTHORIZED => ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        ErrorCode::NotSignedIn,
+                        "The API token is not valid: unknown, revoked or expired, or its administrator lost the role.",
+                    ),
+                    _ => e,
+                });
+        }
+        let cookie = cookie(parts).ok_or(Error::NotSignedIn)?;
+        read_mostly(state, move |t| {
+            t.person(&cookie).and_then(|who| t.admin_by_session(&who))
+        })
+        .await
+        .map(HelpDesk)
+    }
+}

@@ -1,0 +1,176 @@
+//! One door per audience. Each router tapin serves (the app's API, Graph,
+//! OAuth's back channel, the pages) is wrapped once, here, with the layers
+//! every request needs (body limit, Origin check, timeout, panic guard),
+//! and with its audience: the shape its errors take. A route's error shape
+//! follows from the router it is in, never from its path.
+
+use super::error::ApiError;
+use super::{AppState, BODY_LIMIT_BYTES, REQUEST_TIMEOUT};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{middleware, Json, Router};
+use tapin_api::wire::ErrorCode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Who reads a router's errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// tapin's app and scripts: `{code, message, …}`.
+    App,
+    /// Microsoft Graph clients: `{error: {code, message, innerError}}`.
+    Graph,
+    /// OAuth clients on the back channel: `{error, error_description}`.
+    OAuth,
+}
+
+/// Which state-changing requests a router takes, by their Origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origins {
+    /// Only from tapin's own pages (the session cookie is ambient).
+    Own,
+    /// From tapin's pages, or from anywhere with `Authorization`: a bearer
+    /// token is no ambient credential (a foreign page cannot make a browser
+    /// send one without CORS, which tapin never grants), and those routes
+    /// then ignore the cookie.
+    OwnOrBearer,
+    /// From anywhere: the relying parties' back channel, authenticated by
+    /// a client secret or an access token, never by a cookie.
+    Any,
+}
+
+/// An error answer, kept on the response so the door can give it its
+/// audience's shape on the way out.
+#[derive(Clone)]
+pub(crate) struct Failure {
+    pub status: StatusCode,
+    pub body: tapin_api::wire::ErrorBody,
+    pub retry_after_seconds: Option<i64>,
+}
+
+/// `router` behind its door.
+pub fn door(
+    router: Router<AppState>,
+    audience: Audience,
+    origins: Origins,
+    state: &AppState,
+) -> Router<AppState> {
+    router
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        // Every route, whether or not it reads a body, refuses a large one.
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(
+            (state.config.clone(), origins),
+            super::security::same_origin,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(super::panicked))
+        .layer(middleware::map_response(move |res: Response| async move {
+            audience.shape(res)
+        }))
+}
+
+impl Audience {
+    /// The answer in this audience's shape: an error tapin wrote, or the
+    /// bare answer of a layer (body limit, timeout, method not allowed).
+    pub fn shape(self, mut res: Response) -> Response {
+        let status = res.status();
+        if !(status.is_client_error() || status.is_server_error()) {
+            return res;
+        }
+        let failure = res.extensions_mut().remove::<Failure>();
+        let json = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        match (self, failure) {
+            (Audience::App, _) => {
+                if json {
+                    res
+                } else {
+                    app_bare(res)
+                }
+            }
+            (Audience::Graph, Some(f)) => {
+                let mut err = ApiError::new(f.status, f.body.code, f.body.message.clone());
+                *err.body = f.body;
+                err.retry_after_seconds = f.retry_after_seconds;
+                super::graph::GraphFailure(err).into_graph()
+            }
+            (Audience::Graph, None) if json => res,
+            (Audience::Graph, None) => {
+                let mut out = super::graph::GraphFailure(bare(status)).into_graph();
+                if let Some(allow) = res.headers().get(header::ALLOW) {
+                    out.headers_mut().insert(header::ALLOW, allow.clone());
+                }
+                out
+            }
+            (Audience::OAuth, _) if json => res,
+            (Audience::OAuth, _) => {
+                let err = bare(status);
+                let mut out = (
+                    status,
+                    Json(serde_json::json!({
+                        "error": if status.is_server_error() { "server_error" } else { "invalid_request" },
+                        "error_description": err.body.message,
+                    })),
+                )
+                    .into_response();
+                out.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    header::HeaderValue::from_static("no-store"),
+                );
+                out
+            }
+        }
+    }
+}
+
+/// What a layer's bare answer means, in words.
+fn bare(status: StatusCode) -> ApiError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        StatusCode::REQUEST_TIMEOUT => timed_out(),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            ErrorCode::InvalidInput,
+            "This resource does not support that method.",
+        ),
+        _ => ApiError::new(
+            status,
+            ErrorCode::Internal,
+            "The request could not be served.",
+        ),
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PayloadTooLarge,
+        format!("The request is larger than {BODY_LIMIT_BYTES} bytes."),
+    )
+}
+
+fn timed_out() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::Internal,
+        "The request took too long. Try again.",
+    )
+}
+
+/// The app's API gives its JSON shape to a too-large or too-slow request
+/// and leaves other bare answers (405 with `Allow`) as they are.
+fn app_bare(res: Response) -> Response {
+    match res.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large().into_response(),
+        StatusCode::REQUEST_TIMEOUT => timed_out().into_response(),
+        _ => res,
+    }
+}
