@@ -11,6 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{middleware, Json, Router};
 use tapin_api::wire::ErrorCode;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -57,22 +58,34 @@ pub fn door(
     origins: Origins,
     state: &AppState,
 ) -> Router<AppState> {
-    router
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        // Every route, whether or not it reads a body, refuses a large one.
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn_with_state(
-            (state.config.clone(), origins),
-            super::security::same_origin,
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(CatchPanicLayer::custom(super::panicked))
-        .layer(middleware::map_response(move |res: Response| async move {
-            audience.shape(res)
-        }))
+    // One composed layer: each `Router::layer` boxes the routes once more,
+    // and every box is cloned per request (`cargo xtask bench` measured the
+    // stack as eight separate layers at 50% of a bare hello on /healthz).
+    router.layer(
+        ServiceBuilder::new()
+            // On the way out of every request: headers, metrics, one log line.
+            .layer(middleware::from_fn_with_state(
+                state.config.clone(),
+                super::edge,
+            ))
+            .layer(middleware::map_response(move |res: Response| async move {
+                audience.shape(res)
+            }))
+            // The panic guard's body type, back to axum's for the layers above.
+            .map_response(|res: axum::http::Response<_>| res.map(axum::body::Body::new))
+            .layer(CatchPanicLayer::custom(super::panicked))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT,
+            ))
+            .layer(middleware::from_fn_with_state(
+                (state.config.clone(), origins),
+                super::security::same_origin,
+            ))
+            // Every route, whether or not it reads a body, refuses a large one.
+            .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+    )
 }
 
 impl Audience {
