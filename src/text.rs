@@ -192,7 +192,7 @@ pub fn sign_in_failure(failure: &Failure) -> String {
             tf("FAIL_TOO_MANY_ATTEMPTS", &[("when", &when(body.retry_at))])
         }
         ErrorCode::InvalidInput => t("FAIL_SIGN_IN_INPUT").to_string(),
-        ErrorCode::Overloaded => t("FAIL_OVERLOADED").to_string(),
+        ErrorCode::Overloaded | ErrorCode::Unavailable => t("FAIL_OVERLOADED").to_string(),
         ErrorCode::CodeSignInOff => t("FAIL_CODE_SIGN_IN_OFF").to_string(),
         _ => t("FAIL_INTERNAL").to_string(),
     }
@@ -288,7 +288,7 @@ pub fn method_failure(failure: &Failure) -> String {
             "FAIL_TOO_MANY_SENDS",
             &[("when", &body.retry_at.map(local).unwrap_or_default())],
         ),
-        ErrorCode::Overloaded => t("FAIL_OVERLOADED").to_string(),
+        ErrorCode::Overloaded | ErrorCode::Unavailable => t("FAIL_OVERLOADED").to_string(),
         ErrorCode::Conflict => t("FAIL_CONFLICT").to_string(),
         ErrorCode::NotSignedIn => NOT_SIGNED_IN().to_string(),
         ErrorCode::NotFound => t("FAIL_NOT_FOUND").to_string(),

@@ -143,7 +143,9 @@ pub fn failure(f: &Failure) -> String {
         ErrorCode::NotFound => "ADM_FAIL_NOT_FOUND",
         ErrorCode::InvalidInput => "ADM_FAIL_INPUT",
         ErrorCode::Conflict => "ADM_FAIL_CONFLICT",
-        ErrorCode::Overloaded | ErrorCode::TooManyAttempts => "ADM_FAIL_BUSY",
+        ErrorCode::Overloaded | ErrorCode::Unavailable | ErrorCode::TooManyAttempts => {
+            "ADM_FAIL_BUSY"
+        }
         _ => "ADM_FAIL_INTERNAL",
     })
     .to_string()

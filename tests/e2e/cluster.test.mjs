@@ -8,7 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { browser, signIn, authenticators, api, DIST } from './helpers.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -29,8 +29,8 @@ const freePort = () => new Promise((ok) => {
 const cli = (...args) => execFileSync(TAPIN, ['--db', PG, '--secret-key-file', keyFile, ...args], { encoding: 'utf8' });
 const issue = (upn, ...args) => JSON.parse(cli('tap', 'issue', upn, '--json', ...args));
 
-async function startInstance() {
-  const proc = spawn(TAPIN, ['--db', PG, '--secret-key-file', keyFile, 'serve', '--addr', '127.0.0.1:0',
+async function startInstance(db = PG) {
+  const proc = spawn(TAPIN, ['--db', db, '--secret-key-file', keyFile, 'serve', '--addr', '127.0.0.1:0',
     '--dist', DIST, '--trusted-proxy', '127.0.0.1', '--hash-queue', '400'], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAPIN_LOG: 'warn' },
   });
@@ -171,4 +171,73 @@ test('a lockout reached through one instance holds on the other', async () => {
     body: JSON.stringify({ upn: 'carol@contoso.com', pass }),
   });
   assert.equal(owner.status, 200);
+});
+
+test('with PostgreSQL away, requests are answered 503 unavailable within a second, and the instance recovers by itself', async () => {
+  // A relay in front of PostgreSQL that can be cut, as a stopped server or
+  // a lost network would: open connections drop, new ones are refused.
+  const target = new URL(PG);
+  const live = new Set();
+  let away = false;
+  const relay = createServer((downstream) => {
+    if (away) { downstream.destroy(); return; }
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    const pair = [downstream, upstream];
+    for (const s of pair) {
+      live.add(s);
+      s.on('error', () => pair.forEach((x) => x.destroy()));
+      s.on('close', () => { pair.forEach((x) => x.destroy()); live.delete(s); });
+    }
+    downstream.pipe(upstream);
+    upstream.pipe(downstream);
+  });
+  await new Promise((ok) => relay.listen(0, '127.0.0.1', ok));
+  try {
+    const through = new URL(PG);
+    through.host = `127.0.0.1:${relay.address().port}`;
+    const instance = await startInstance(through.toString());
+    cli('user', 'add', 'dora@contoso.com', '--name', 'Dora');
+    const pass = issue('dora@contoso.com').temporaryAccessPass;
+    const signIn = await fetch(`http://${instance}/api/v1/signin/pass`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: `http://${instance}` },
+      body: JSON.stringify({ upn: 'dora@contoso.com', pass }),
+    });
+    assert.equal(signIn.status, 200);
+    const cookie = signIn.headers.get('set-cookie').split(';')[0];
+    const session = () => fetch(`http://${instance}/api/v1/session`, { headers: { cookie } });
+    assert.equal((await session()).status, 200);
+
+    away = true;
+    for (const s of live) s.destroy();
+    const timed = async (what, request) => {
+      const started = performance.now();
+      const res = await request();
+      const ms = performance.now() - started;
+      assert.equal(res.status, 503, `${what}: ${res.status}`);
+      assert.equal((await res.json()).code, 'unavailable', what);
+      assert.ok(Number(res.headers.get('retry-after')) >= 1, `${what} says when to retry`);
+      assert.ok(ms < 1000, `${what} answered in ${ms.toFixed(0)} ms, not within a second`);
+    };
+    await timed('the session (the edge)', session);
+    await timed('readiness', () => fetch(`http://${instance}/readyz`));
+    await timed('a sign-in (a blocking read)', () => fetch(`http://${instance}/api/v1/signin/pass`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: `http://${instance}` },
+      body: JSON.stringify({ upn: 'dora@contoso.com', pass: 'WRNGPASS2345' }),
+    }));
+
+    away = false;
+    const deadline = Date.now() + 15000;
+    let last;
+    while (Date.now() < deadline) {
+      last = [(await session()).status, (await fetch(`http://${instance}/readyz`)).status];
+      if (last.every((s) => s === 200)) break;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    assert.deepEqual(last, [200, 200], 'the session and readiness answer again once PostgreSQL is back (within 15 s)');
+  } finally {
+    relay.close();
+    for (const s of live) s.destroy();
+  }
 });

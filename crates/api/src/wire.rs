@@ -351,6 +351,8 @@ pub enum ErrorCode {
     /// Too many wrong codes in a row: code sign-in is off for this account
     /// until a pass, passkey or security key signs in, or the help desk clears it.
     CodeSignInOff,
+    /// The database does not answer right now; try again after `Retry-After` seconds.
+    Unavailable,
     /// Anything a newer server says that this app does not know yet.
     #[serde(other)]
     Unknown,

@@ -98,6 +98,27 @@ impl Tapin {
         Ok(Person { user, session })
     }
 
+    /// The door without a blocking thread, where the store can look a
+    /// session up asynchronously: the person, if their session is live and
+    /// needs no write now; `None` when the blocking door must answer (the
+    /// store cannot, the session ended and is to be deleted, or its use is
+    /// to be recorded).
+    pub async fn person_without_blocking(&self, cookie: &SessionCookie) -> Option<Result<Person>> {
+        let lookup = self.store.session_lookup()?;
+        let found = match lookup.session_with_user(&cookie.hash()).await {
+            Ok(found) => found,
+            Err(e) => return Some(Err(e.into())),
+        };
+        let Some((session, user)) = found else {
+            return Some(Err(Error::NotSignedIn));
+        };
+        let now = self.now();
+        if !self.is_live(&session, now) || now - session.last_seen_at >= Duration::minutes(1) {
+            return None;
+        }
+        Some(Ok(Person { user, session }))
+    }
+
     /// Ends the session behind a cookie, live or not.
     pub fn sign_out(&self, cookie: &SessionCookie) -> Result<()> {
         Ok(self.store.delete_session(&cookie.hash())?)

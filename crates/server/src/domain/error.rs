@@ -61,6 +61,9 @@ pub enum Error {
     StrongerSignInNeeded(String),
     #[error("storage failed: {0}")]
     Storage(String),
+    /// The database does not answer; the request may be tried again soon.
+    #[error("the database does not answer: {0}")]
+    Unavailable(String),
 }
 
 impl Error {
@@ -93,6 +96,7 @@ impl From<super::store::StoreError> for Error {
         match e {
             super::store::StoreError::Conflict(m) => Self::Conflict(m),
             super::store::StoreError::Backend(m) => Self::Storage(m),
+            super::store::StoreError::Unavailable(m) => Self::Unavailable(m),
         }
     }
 }

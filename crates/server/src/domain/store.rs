@@ -16,9 +16,26 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Backend(String),
+    /// The database cannot be reached right now (a networked store); a
+    /// moment later it may be.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// A future a store capability returns: plain `std`, no runtime named.
+pub type StoreFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send + 'a>>;
+
+/// The door's read, asynchronously: a session and its user by the hash
+/// of its token, in one snapshot (as `Store::session_with_user`).
+pub trait SessionLookup: Send + Sync {
+    fn session_with_user<'a>(
+        &'a self,
+        token_hash: &'a str,
+    ) -> StoreFuture<'a, Option<(SessionRecord, User)>>;
+}
 
 /// Given a sealed value's row (`secrets::row(table, id)`) and the value,
 /// what to store instead (`None`: leave it).
@@ -538,6 +555,12 @@ pub trait Upkeep: Send + Sync {
     /// instead of on a blocking thread.
     fn reads_in_place(&self) -> bool {
         false
+    }
+
+    /// The session lookup every authenticated request makes, without
+    /// holding a thread, for a store that can (a networked database).
+    fn session_lookup(&self) -> Option<&dyn SessionLookup> {
+        None
     }
 
     /// A consistent copy of the whole database at `path`, taken online.

@@ -47,7 +47,7 @@ impl FromRequestParts<AppState> for Person {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let cookie = cookie(parts).ok_or(Error::NotSignedIn)?;
-        read_mostly(state, move |t| t.person(&cookie)).await
+        resolve(state, cookie).await
     }
 }
 
@@ -63,11 +63,20 @@ impl OptionalFromRequestParts<AppState> for Person {
         let Some(cookie) = cookie(parts) else {
             return Ok(None);
         };
-        match read_mostly(state, move |t| t.person(&cookie).map(Some)).await {
+        match resolve(state, cookie).await.map(Some) {
             Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(None),
             other => other,
         }
     }
+}
+
+/// The person behind a cookie: without a thread where the store allows
+/// (PostgreSQL), on the blocking door otherwise or when it must write.
+async fn resolve(state: &AppState, cookie: SessionCookie) -> Result<Person, ApiError> {
+    if let Some(found) = state.tapin.person_without_blocking(&cookie).await {
+        return found.map_err(ApiError::from);
+    }
+    read_mostly(state, move |t| t.person(&cookie)).await
 }
 
 /// The acting administrator of a help-desk request.
@@ -108,10 +117,7 @@ impl FromRequestParts<AppState> for HelpDesk {
                 });
         }
         let cookie = cookie(parts).ok_or(Error::NotSignedIn)?;
-        read_mostly(state, move |t| {
-            t.person(&cookie).and_then(|who| t.admin_by_session(&who))
-        })
-        .await
-        .map(HelpDesk)
+        let who = resolve(state, cookie).await?;
+        Ok(HelpDesk(state.tapin.admin_by_session(&who)?))
     }
 }

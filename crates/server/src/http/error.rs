@@ -44,6 +44,17 @@ impl ApiError {
         err
     }
 
+    /// The database does not answer: try again in a few seconds.
+    pub fn unavailable() -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "tapin cannot reach its database right now. Try again in a few seconds.",
+        );
+        err.retry_after_seconds = Some(UNAVAILABLE_RETRY_SECONDS);
+        err
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -52,6 +63,9 @@ impl ApiError {
         )
     }
 }
+
+/// What 503 `unavailable` asks clients to wait: a restarting database is back in seconds.
+pub const UNAVAILABLE_RETRY_SECONDS: i64 = 5;
 
 /// What 503 `overloaded` asks clients to wait: a queue drains in well under that.
 pub const OVERLOADED_RETRY_SECONDS: i64 = 2;
@@ -148,6 +162,10 @@ impl From<Error> for ApiError {
                 err.body.retry_at = Some(retry_at);
                 err.retry_after_seconds = Some((retry_at - Utc::now()).num_seconds().max(1));
                 err
+            }
+            Error::Unavailable(m) => {
+                tracing::warn!(error = %m, "the database does not answer");
+                Self::unavailable()
             }
             Error::Storage(m) => {
                 tracing::error!(error = %m, "storage failure");

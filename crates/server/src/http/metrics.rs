@@ -16,9 +16,17 @@ pub const SIGNINS: &str = "tapin_signins_total";
 pub const HASH_QUEUE: &str = "tapin_hash_queue_depth";
 pub const OUTBOX: &str = "tapin_outbox_backlog";
 
+static INSTALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a recorder takes the figures (otherwise every figure is dropped,
+/// and the edge need not build its labels).
+pub fn installed() -> bool {
+    INSTALLED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Installs the process's recorder.
 pub fn install() -> Result<PrometheusHandle, String> {
-    PrometheusBuilder::new()
+    let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full(LATENCY.into()),
             &[
@@ -27,7 +35,9 @@ pub fn install() -> Result<PrometheusHandle, String> {
         )
         .map_err(|e| e.to_string())?
         .install_recorder()
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    INSTALLED.store(true, std::sync::atomic::Ordering::Relaxed);
+    Ok(handle)
 }
 
 /// Serves `GET /metrics` until the process ends.

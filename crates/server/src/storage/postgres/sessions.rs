@@ -49,13 +49,9 @@ impl Sessions for PgStore {
     }
 
     fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
-        self.one(
-            "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id,
-                    u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-            &[&token_hash],
-            |r| (session_row(r), user_at(r, 10)),
-        )
+        self.one(SESSION_WITH_USER, &[&token_hash], |r| {
+            (session_row(r), user_at(r, 10))
+        })
     }
 
     fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -101,5 +97,31 @@ impl Sessions for PgStore {
             .map_err(backend)?;
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)
+    }
+}
+
+/// A session and its user, in one statement (one snapshot).
+const SESSION_WITH_USER: &str = "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id,
+        u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone
+ FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
+
+impl SessionLookup for PgStore {
+    fn session_with_user<'a>(
+        &'a self,
+        token_hash: &'a str,
+    ) -> StoreFuture<'a, Option<(SessionRecord, User)>> {
+        Box::pin(async move {
+            let client = self.reads.client().await?;
+            let st = client
+                .prepare_cached(SESSION_WITH_USER)
+                .await
+                .map_err(backend)?;
+            Ok(client
+                .query_opt(&st, &[&token_hash])
+                .await
+                .map_err(backend)?
+                .as_ref()
+                .map(|r| (session_row(r), user_at(r, 10))))
+        })
     }
 }
