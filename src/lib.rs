@@ -6,12 +6,13 @@
 pub mod admin;
 pub mod api;
 pub mod countdown;
+pub mod first_load;
 pub mod i18n;
 pub mod methods;
 pub mod nav;
 pub mod pages;
 pub mod shell;
-pub mod sign_in;
 pub mod signin;
 pub mod text;
 pub mod time;
+pub mod widgets;

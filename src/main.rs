@@ -1,5 +1,5 @@
 //! The first load: the account and pass steps.
 
 fn main() {
-    tapin_app::sign_in::start();
+    tapin_app::first_load::start();
 }

@@ -4,9 +4,9 @@
 
 use crate::api::Failure;
 use crate::i18n::{t, tf};
-use crate::methods::add::Adding;
-use crate::methods::webauthn::BrowserRefusal;
+use crate::methods::kinds::Adding;
 use crate::time::local;
+use crate::widgets::webauthn::BrowserRefusal;
 use tapin_api::validate::{ValidationCode, ValidationError};
 use tapin_api::wire::{ErrorCode, Method, MethodKind};
 

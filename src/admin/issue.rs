@@ -4,7 +4,7 @@
 //! sign-in link with the account filled in (never the pass).
 
 use super::{api, text, zone};
-use crate::methods::qr::QrSvg;
+use crate::widgets::qr::QrSvg;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tapin_api::graph::{NewTemporaryAccessPass, TemporaryAccessPassMethod};

@@ -2,11 +2,11 @@
 //! authenticator app (QR code and a first code), phone and email (a code
 //! sent through the delivery channel).
 
-use super::qr::QrSvg;
-use super::webauthn;
+pub use super::kinds::Adding;
 use crate::api;
 use crate::text;
 use crate::time::local;
+use crate::widgets::qr::QrSvg;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::future::Future;
@@ -16,15 +16,6 @@ use tapin_api::wire::{
     WebauthnFinish,
 };
 use tapin_api::{normalize_code, normalize_email, normalize_method_name, normalize_phone};
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Adding {
-    Passkey,
-    SecurityKey,
-    Authenticator,
-    Phone,
-    Email,
-}
 
 /// A labelled input whose hint and error are tied to it for screen readers.
 #[component]
@@ -189,7 +180,7 @@ fn WebauthnForm(kind: MethodKind, on_added: Callback<String>) -> impl IntoView {
         };
         let work = async move {
             let reg = api::start_webauthn(kind).await.map_err(failure_text)?;
-            let credential = webauthn::create(reg.options)
+            let credential = crate::widgets::webauthn::create(reg.options)
                 .await
                 .map_err(text::browser_refusal)?;
             api::finish_webauthn(WebauthnFinish {

@@ -2,12 +2,11 @@
 //! and signing in with a passkey.
 
 pub mod add;
+pub mod kinds;
 mod list;
 mod passkey;
-pub mod qr;
 mod recovery;
 mod security_info;
-pub mod webauthn;
 
 use crate::shell::{mount, Frame};
 use crate::text;

@@ -1,7 +1,6 @@
 //! Signing in with a passkey: no account name, no pass. The browser offers
 //! the passkeys it holds for this site (a discoverable credential).
 
-use super::webauthn;
 use crate::api::{self, Failure};
 use crate::nav::use_nav;
 use crate::shell::focus_on_mount;
@@ -25,7 +24,7 @@ pub fn PasskeySignIn() -> impl IntoView {
                 let challenge = api::start_passkey_sign_in()
                     .await
                     .map_err(|f| text::method_failure(&f))?;
-                let credential = webauthn::get_credential(challenge.options)
+                let credential = crate::widgets::webauthn::get_credential(challenge.options)
                     .await
                     .map_err(text::browser_refusal)?;
                 api::finish_passkey_sign_in(Finish {

@@ -8,9 +8,9 @@ mod api;
 mod text;
 
 use crate::api::Failure;
-use crate::methods::webauthn;
 use crate::shell::{focus_on_mount, mount_with};
 use crate::text as common;
+use crate::widgets::webauthn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tapin_api::wire::{AuthorizationRequestInfo, ErrorCode, PasskeySignIn, SignInChoice};

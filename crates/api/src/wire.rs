@@ -80,7 +80,7 @@ impl MethodKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// How many a user may hold (DESIGN.md §4). Passkeys and security keys share one limit.
+    /// How many a user may hold . Passkeys and security keys share one limit.
     pub fn limit(self) -> usize {
         match self {
             Self::Passkey | Self::SecurityKey => 10,

@@ -6,7 +6,7 @@ mod common;
 
 use chrono::{Duration, TimeZone, Utc};
 use std::sync::Arc;
-use tapin_server::domain::admin::Capabilities;
+use tapin_server::domain::helpdesk::Capabilities;
 use tapin_server::domain::{
     Actor, AdminRole, AuditFilter, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Role,
     Settings, Tapin, UserSearch,

@@ -240,7 +240,7 @@ fn doors() -> Vec<(&'static str, Door)> {
     ]
 }
 
-/// DESIGN.md §11, one column per way of signing in, fresh (5 minutes) and
+/// The strength rule (docs/ARCHITECTURE.md), one column per way of signing in, fresh (5 minutes) and
 /// old (20 minutes): `y` allowed, `-` refused.
 ///                                     passkey  pass/recovery  code
 const EXPECTED: [(&str, &str); 12] = [

@@ -2,7 +2,7 @@
 //! operator for an administrator, shown once and stored hashed.
 
 use super::*;
-use crate::domain::admin::token_state;
+use crate::domain::helpdesk::token_state;
 
 #[derive(Subcommand)]
 pub(super) enum TokenCommand {

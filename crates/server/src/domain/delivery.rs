@@ -1,4 +1,4 @@
-//! How codes and notifications leave tapin (DESIGN.md §5). The domain only
+//! How codes and notifications leave tapin . The domain only
 //! knows this trait; SMTP and webhooks live in `crate::delivery`, and the
 //! courier (`super::courier`) hands them what the outbox holds.
 

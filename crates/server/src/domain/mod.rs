@@ -1,21 +1,21 @@
 //! The rules of tapin in plain Rust: no HTTP, SQL or browser types here.
 
-pub mod admin;
 pub mod caller;
 pub mod clock;
 pub mod courier;
 pub mod delivery;
 pub mod error;
 pub mod followup;
+pub mod helpdesk;
 pub mod methods;
 pub mod model;
 pub mod oidc;
+pub mod operations;
 pub mod pass;
 pub mod policy;
 pub mod recovery;
-pub mod registration;
 pub mod secrets;
-pub mod sent_code;
+pub mod selfservice;
 pub mod service;
 pub mod signin;
 pub mod store;

@@ -84,7 +84,7 @@ impl Policy {
             && !self.exclude.iter().any(|t| t.matches(user))
     }
 
-    /// Checks every range of DESIGN.md §2 and that default lies between min and max.
+    /// Checks every range the policy allows (as Entra does) and that default lies between min and max.
     pub fn validate(&self) -> Result<()> {
         validate_pass_length(self.length)?;
         let (min, max, default) = (

@@ -144,7 +144,7 @@ impl Tapin {
         for n in &change.notices {
             self.store.enqueue(n)?;
         }
-        self.open_session(&user, SignInMethod::RecoveryCode, None, "recovery code")
+        self.open_method_session(&user, SignInMethod::RecoveryCode, None, "recovery code")
     }
 
     /// Whether `user` has recovery codes to offer at sign-in.

@@ -1,4 +1,4 @@
-//! The one sign-in strength rule (DESIGN.md §11): how a session was opened,
+//! The one sign-in strength rule (docs/ARCHITECTURE.md, "The rules"): how a session was opened,
 //! and how long ago, decide what it may do. Every door (security info, the
 //! help desk and its APIs, Graph with a cookie, OIDC `acr`) asks `permits`.
 

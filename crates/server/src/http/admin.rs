@@ -6,7 +6,7 @@ use super::caller::HelpDesk;
 use super::error::ApiError;
 use super::graph::graph_pass;
 use super::{domain, no_store, ApiJson, AppState};
-use crate::domain::admin::Capabilities;
+use crate::domain::helpdesk::Capabilities;
 use crate::domain::{Actor, AuditEvent, AuditFilter, Error, Tapin};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};

@@ -4,7 +4,8 @@
 //! and with its audience: the shape its errors take. A route's error shape
 //! follows from the router it is in, never from its path.
 
-use super::error::ApiError;
+use super::error::{ApiError, Failure};
+use super::security::Origins;
 use super::{AppState, BODY_LIMIT_BYTES, REQUEST_TIMEOUT};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
@@ -25,30 +26,6 @@ pub enum Audience {
     Graph,
     /// OAuth clients on the back channel: `{error, error_description}`.
     OAuth,
-}
-
-/// Which state-changing requests a router takes, by their Origin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origins {
-    /// Only from tapin's own pages (the session cookie is ambient).
-    Own,
-    /// From tapin's pages, or from anywhere with `Authorization`: a bearer
-    /// token is no ambient credential (a foreign page cannot make a browser
-    /// send one without CORS, which tapin never grants), and those routes
-    /// then ignore the cookie.
-    OwnOrBearer,
-    /// From anywhere: the relying parties' back channel, authenticated by
-    /// a client secret or an access token, never by a cookie.
-    Any,
-}
-
-/// An error answer, kept on the response so the door can give it its
-/// audience's shape on the way out.
-#[derive(Clone)]
-pub(crate) struct Failure {
-    pub status: StatusCode,
-    pub body: tapin_api::wire::ErrorBody,
-    pub retry_after_seconds: Option<i64>,
 }
 
 /// `router` behind its door.

@@ -7,6 +7,15 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use tapin_api::wire::{ErrorBody, ErrorCode};
 
+/// An error answer, kept on the response so the door can give it its
+/// audience's shape on the way out.
+#[derive(Clone)]
+pub(crate) struct Failure {
+    pub status: StatusCode,
+    pub body: tapin_api::wire::ErrorBody,
+    pub retry_after_seconds: Option<i64>,
+}
+
 pub struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) body: Box<ErrorBody>,
@@ -178,7 +187,7 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // Kept for the door, which gives it its audience's shape.
-        let failure = super::door::Failure {
+        let failure = Failure {
             status: self.status,
             body: (*self.body).clone(),
             retry_after_seconds: self.retry_after_seconds,

@@ -371,7 +371,7 @@ fn user_search(q: &HashMap<String, String>) -> Result<UserSearch, GraphFailure> 
         search.top = top
             .parse::<u32>()
             .ok()
-            .filter(|n| (1..=crate::domain::admin::SEARCH_TOP_MAX).contains(n))
+            .filter(|n| (1..=crate::domain::helpdesk::SEARCH_TOP_MAX).contains(n))
             .ok_or_else(|| bad("$top must be a whole number from 1 to 999", "$top"))?;
     }
     let unsupported = |f: &'static str| {

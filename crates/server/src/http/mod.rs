@@ -78,7 +78,8 @@ where
 }
 
 pub fn router(state: AppState) -> Router {
-    use door::{door, Audience, Origins};
+    use door::{door, Audience};
+    use security::Origins;
     let app = Router::new()
         .route("/api/v1/signin/pass", post(sign_in_with_pass))
         .route("/api/v1/session", get(session))

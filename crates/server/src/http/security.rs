@@ -1,6 +1,5 @@
 //! Headers every response carries, and the Origin check on state-changing requests.
 
-use super::door::Origins;
 use super::error::ApiError;
 use super::HttpConfig;
 use axum::extract::{Request, State};
@@ -9,6 +8,21 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tapin_api::wire::ErrorCode;
+
+/// Which state-changing requests a router takes, by their Origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origins {
+    /// Only from tapin's own pages (the session cookie is ambient).
+    Own,
+    /// From tapin's pages, or from anywhere with `Authorization`: a bearer
+    /// token is no ambient credential (a foreign page cannot make a browser
+    /// send one without CORS, which tapin never grants), and those routes
+    /// then ignore the cookie.
+    OwnOrBearer,
+    /// From anywhere: the relying parties' back channel, authenticated by
+    /// a client secret or an access token, never by a cookie.
+    Any,
+}
 
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 

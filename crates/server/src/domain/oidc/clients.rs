@@ -2,10 +2,10 @@
 //! with its exact redirect and post-logout addresses; a confidential
 //! client's secret is shown once and stored as SHA-256.
 
-use super::super::admin::Capabilities;
 use super::super::methods::{hash_token, random_hex};
 use super::super::{Actor, Error, Result, Tapin};
 use super::{OidcClient, SIGNING_ALGORITHMS};
+use crate::domain::helpdesk::Capabilities;
 
 /// A client to register.
 #[derive(Debug, Clone, Default)]

@@ -3,14 +3,19 @@
 //! key named by `allowCredentials`, and an authenticator-app code accepted
 //! once. Each opens the one kind of tapin session, marked with its method.
 
-use super::methods::{code_hash, hash_token, random_hex, totp_step};
-use super::oidc::SignInMethod;
-use super::registration::{
+mod pass;
+mod passkey;
+pub mod sent_code;
+pub(in crate::domain) mod session;
+
+use crate::domain::methods::{code_hash, totp_step};
+use crate::domain::oidc::SignInMethod;
+use crate::domain::selfservice::{
     credential_of, from_json, spent, to_json, to_value, webauthn_error, CEREMONY_TTL_MINUTES,
 };
-use super::service::{session_info, SignedIn};
-use super::store::{AttemptKeys, Reservation};
-use super::{Actor, Error, Pending, Result, SessionRecord, Tapin, User};
+use crate::domain::service::SignedIn;
+use crate::domain::store::{AttemptKeys, Reservation};
+use crate::domain::{Actor, Error, Pending, Result, Tapin, User};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use tapin_api::normalize_upn;
@@ -95,7 +100,7 @@ impl Tapin {
         Ok(SignInOptions { methods })
     }
 
-    fn webauthn_keys(&self, user: &User) -> Result<Vec<(super::StoredMethod, Passkey)>> {
+    fn webauthn_keys(&self, user: &User) -> Result<Vec<(crate::domain::StoredMethod, Passkey)>> {
         let mut keys = Vec::new();
         for m in self.store.methods_of(user.id)? {
             let secret = m.secret.as_deref().unwrap_or_default();
@@ -152,7 +157,7 @@ impl Tapin {
                 .map_err(webauthn_error)?;
             (options, Ceremony { state: Some(state) }, user.as_ref())
         };
-        let id = super::methods::random_id();
+        let id = crate::domain::methods::random_id();
         self.store.put_pending(
             &Pending {
                 id: id.clone(),
@@ -172,7 +177,7 @@ impl Tapin {
     }
 
     pub fn finish_webauthn_sign_in(&self, finish: PasskeySignIn) -> Result<SignedIn> {
-        if !super::methods::is_issued_id(&finish.id) {
+        if !crate::domain::methods::is_issued_id(&finish.id) {
             return Err(spent());
         }
         let pending = self.store.take_pending(&finish.id)?.ok_or_else(spent)?;
@@ -224,7 +229,7 @@ impl Tapin {
         // A phishing-resistant sign-in turns code sign-in back on.
         self.store.forget_code_failures(&user.upn)?;
         let how = SignInMethod::of_kind(method.kind);
-        self.open_session(&user, how, Some(&method.id), &method.label())
+        self.open_method_session(&user, how, Some(&method.id), &method.label())
     }
 
     /// Counts a sign-in attempt at `upn` from `client` in smart lockout
@@ -319,11 +324,11 @@ impl Tapin {
                 let seed = self
                     .keys
                     .open(
-                        &super::secrets::row("methods", &m.id),
+                        &crate::domain::secrets::row("methods", &m.id),
                         m.secret.as_deref().unwrap_or_default(),
                     )
                     .map_err(Error::Storage)?;
-                let seed = super::methods::base32_decode(&seed).unwrap_or_default();
+                let seed = crate::domain::methods::base32_decode(&seed).unwrap_or_default();
                 if let Some(step) = totp_step(&seed, &code, now) {
                     matched = Some((m, step));
                 }
@@ -332,7 +337,7 @@ impl Tapin {
             // The work of one app's comparison (a seed opened, three steps
             // tried), so the time taken says nothing about the account.
             let seed = self.decoy(&upn);
-            let row = super::secrets::row("methods", "decoy");
+            let row = crate::domain::secrets::row("methods", "decoy");
             let sealed = self
                 .keys
                 .seal(&row, &hex::encode(&seed))
@@ -361,51 +366,12 @@ impl Tapin {
         }
         self.store.attempt_succeeded(attempt, Some(&keys))?;
         self.store.forget_code_failures(&upn)?;
-        self.open_session(
+        self.open_method_session(
             &user,
             SignInMethod::AuthenticatorApp,
             Some(&method.id),
             &method.label(),
         )
-    }
-
-    /// A new session for `user`, opened `how`, by the registered method
-    /// `method_id` if one (removing it ends the session).
-    pub(super) fn open_session(
-        &self,
-        user: &User,
-        how: SignInMethod,
-        method_id: Option<&str>,
-        label: &str,
-    ) -> Result<SignedIn> {
-        let now = self.now();
-        let token = random_hex(32);
-        let record = SessionRecord {
-            id: random_hex(8),
-            token_hash: hash_token(&token),
-            user_id: user.id,
-            created_at: now,
-            expires_at: now + self.settings().session_max,
-            passwordless_deadline: None,
-            pass_id: None,
-            last_seen_at: now,
-            method: how,
-            method_id: method_id.map(str::to_string),
-        };
-        self.store.start_session(&record, None)?;
-        let event = self.event(
-            &Actor::User(user.upn.clone()),
-            &user.upn,
-            "sign_in",
-            &format!("{} ({label})", how.as_str()),
-            "",
-        );
-        self.followups
-            .run("audit the sign-in", move |s| s.record_audit(&event));
-        Ok(SignedIn {
-            token,
-            session: session_info(user, &record, now),
-        })
     }
 }
 

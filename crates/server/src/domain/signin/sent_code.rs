@@ -4,13 +4,13 @@
 //! unknown account gets a code id and a masked address of the same shape
 //! that no code will ever match.
 
-use super::delivery::{Channel, Message, Outgoing};
-use super::methods::{code_hash, equal_time, mask, random_id, six_digit_code};
-use super::oidc::SignInMethod;
-use super::registration::{wrong_code, CODE_TRIES, CODE_TTL_MINUTES};
-use super::service::SignedIn;
-use super::store::SendKeys;
-use super::{Actor, Error, Pending, Result, Tapin};
+use crate::domain::delivery::{Channel, Message, Outgoing};
+use crate::domain::methods::{code_hash, equal_time, mask, random_id, six_digit_code};
+use crate::domain::oidc::SignInMethod;
+use crate::domain::selfservice::{wrong_code, CODE_TRIES, CODE_TTL_MINUTES};
+use crate::domain::service::SignedIn;
+use crate::domain::store::SendKeys;
+use crate::domain::{Actor, Error, Pending, Result, Tapin};
 use chrono::Duration;
 use tapin_api::wire::{CodeSent, MethodKind, SignInChoice};
 use tapin_api::{normalize_code, normalize_upn};
@@ -212,7 +212,7 @@ impl Tapin {
             "email" => SignInMethod::Email,
             _ => SignInMethod::Text,
         };
-        self.open_session(&user, how, method_id, &format!("code by {way}"))
+        self.open_method_session(&user, how, method_id, &format!("code by {way}"))
     }
 }
 

@@ -4,9 +4,11 @@
 //! The pass, lockout and session operations themselves live in `service`,
 //! shared with the command line.
 
-use super::methods::{hash_token, random_hex, random_id, strongest};
-use super::store::{ApiToken, Change, LockoutCounts, UserSearch};
-use super::{
+mod passes;
+
+use crate::domain::methods::{hash_token, random_hex, random_id, strongest};
+use crate::domain::store::{ApiToken, Change, LockoutCounts, UserSearch};
+use crate::domain::{
     Actor, AdminRole, AuditEvent, AuditFilter, Error, PassView, Result, Role, SessionRecord,
     StoredMethod, Tapin, User,
 };
