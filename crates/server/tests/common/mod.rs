@@ -1,5 +1,7 @@
 //! Starting the real `tapin` binary for a test, and stopping it.
 
+pub mod world;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
