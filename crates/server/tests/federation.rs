@@ -7,23 +7,16 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use std::sync::Arc;
 use tapin_server::domain::oidc::{
     AuthorizationRequest, Authorize, ClientAuth, NewClient, TokenRequest,
 };
-use tapin_server::domain::{
-    Actor, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Settings, Tapin,
-};
+use tapin_server::domain::{Actor, Error, IssueOptions, Settings};
 use tapin_server::domain::{BearerToken, SessionCookie};
 
 const RP: &str = "https://wiki.contoso.com/cb";
 const BROWSER: &str = "browser-binding-of-the-test";
 
-struct World {
-    tapin: Arc<Tapin>,
-    clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
-}
+use common::world::World;
 
 fn world() -> World {
     world_with(Settings::default())
@@ -31,39 +24,19 @@ fn world() -> World {
 
 /// A deployment with these settings, its policy on, and Ada.
 fn world_with(settings: Settings) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = common::store_at(&dir.path().join("tapin.db"));
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
-    ));
-    let tapin = Arc::new(
-        Tapin::new(store, clock.clone(), settings).with_issuer("https://tapin.contoso.com"),
-    );
-    tapin
-        .set_policy(
-            &Actor::Operator,
-            PolicyChange {
-                enabled: Some(true),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    tapin
-        .add_user(NewUser {
-            upn: "ada@contoso.com".into(),
-            display_name: "Ada Lovelace".into(),
-            role: tapin_server::domain::Role::Member,
-            admin_roles: vec![],
-            groups: vec![],
-            time_zone: None,
-        })
-        .unwrap();
-    tapin.ensure_signing_keys().unwrap();
-    World {
-        tapin,
-        clock,
-        _dir: dir,
-    }
+    common::world::builder()
+        .at(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap())
+        .settings(settings)
+        .issuer("https://tapin.contoso.com")
+        .user(common::world::person(
+            "ada@contoso.com",
+            "Ada Lovelace",
+            tapin_server::domain::Role::Member,
+            &[],
+            &[],
+        ))
+        .signing_keys()
+        .build()
 }
 
 fn session(w: &World) -> String {

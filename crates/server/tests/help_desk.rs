@@ -5,36 +5,17 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use std::sync::Arc;
 use tapin_server::domain::helpdesk::Capabilities;
 use tapin_server::domain::{
-    Actor, AdminRole, AuditFilter, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Role,
-    Settings, Tapin, UserSearch,
+    Actor, AdminRole, AuditFilter, Error, IssueOptions, NewUser, PolicyChange, Role, UserSearch,
 };
 use tapin_server::domain::{BearerToken, SessionCookie};
 
-struct World {
-    tapin: Arc<Tapin>,
-    clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
-}
+use common::world::World;
 
 fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = common::store_at(&dir.path().join("tapin.db"));
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap(),
-    ));
-    let tapin = Arc::new(Tapin::new(store, clock.clone(), Settings::default()));
-    tapin
-        .set_policy(
-            &Actor::Operator,
-            PolicyChange {
-                enabled: Some(true),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let mut build =
+        common::world::builder().at(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap());
     for (upn, name, role, roles) in [
         ("ada@contoso.com", "Ada Lovelace", Role::Member, vec![]),
         ("alan@contoso.com", "Alan Turing", Role::Member, vec![]),
@@ -63,22 +44,9 @@ fn world() -> World {
             vec![AdminRole::AuthenticationPolicyAdministrator],
         ),
     ] {
-        tapin
-            .add_user(NewUser {
-                upn: upn.into(),
-                display_name: name.into(),
-                role,
-                admin_roles: roles,
-                groups: vec![],
-                time_zone: None,
-            })
-            .unwrap();
+        build = build.user(common::world::person(upn, name, role, &roles, &[]));
     }
-    World {
-        tapin,
-        clock,
-        _dir: dir,
-    }
+    build.build()
 }
 
 fn admin(w: &World, upn: &str) -> Actor {

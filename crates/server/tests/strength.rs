@@ -13,8 +13,7 @@ use tapin_server::domain::store::SendLimits;
 use tapin_server::domain::Clock;
 use tapin_server::domain::SessionCookie;
 use tapin_server::domain::{
-    Actor, AdminRole, Error, ManualClock, NewUser, PolicyChange, Role, SessionRecord, Settings,
-    Tapin,
+    Actor, AdminRole, Error, ManualClock, Role, SessionRecord, Settings, Tapin,
 };
 
 const RP: &str = "https://wiki.contoso.com/cb";
@@ -28,11 +27,6 @@ struct World {
 }
 
 fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = common::store_at(&dir.path().join("tapin.db"));
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
-    ));
     let many = (10_000, Duration::hours(1));
     let settings = Settings {
         send_limits: SendLimits {
@@ -42,29 +36,19 @@ fn world() -> World {
         },
         ..Settings::default()
     };
-    let tapin = Arc::new(
-        Tapin::new(store, clock.clone(), settings).with_issuer("https://tapin.contoso.com"),
-    );
-    tapin
-        .set_policy(
-            &Actor::Operator,
-            PolicyChange {
-                enabled: Some(true),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    tapin
-        .add_user(NewUser {
-            upn: ADMIN.into(),
-            display_name: "Alex Admin".into(),
-            role: Role::Admin,
-            admin_roles: vec![AdminRole::PrivilegedAuthenticationAdministrator],
-            groups: vec![],
-            time_zone: None,
-        })
-        .unwrap();
-    tapin.ensure_signing_keys().unwrap();
+    let common::world::World { tapin, clock, dir } = common::world::builder()
+        .at(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap())
+        .settings(settings)
+        .issuer("https://tapin.contoso.com")
+        .user(common::world::person(
+            ADMIN,
+            "Alex Admin",
+            Role::Admin,
+            &[AdminRole::PrivilegedAuthenticationAdministrator],
+            &[],
+        ))
+        .signing_keys()
+        .build();
     let client_id = tapin
         .add_client(
             &Actor::Operator,

@@ -116,9 +116,9 @@ pub fn strongest<'a>(methods: impl Iterator<Item = &'a StoredMethod>) -> Option<
 
 /// 128 random bits as 32 lower-case hex digits: method and challenge ids.
 /// SHA-256 of a bearer secret (a session or API token): what is stored.
-pub fn hash_token(token: &str) -> String {
+pub fn hash_token(secret: &str) -> String {
     use sha2::Digest;
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// `bytes` from the OS CSPRNG, as hex.

@@ -277,7 +277,22 @@ struct TokenForm {
     client_secret: Option<String>,
 }
 
-/// RFC 6749 §2.3.1: `Basic` with the form-urlencoded id and secret.
+/// A client's `Authorization: Basic` credentials (RFC 6749 §2.3.1: the
+/// form-urlencoded id and secret), if it sent them; `Some(Err)` when they
+/// are malformed.
+struct BasicAuth(Option<Result<(String, String), ()>>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BasicAuth {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(basic_auth(&parts.headers)))
+    }
+}
+
 fn basic_auth(h: &HeaderMap) -> Option<Result<(String, String), ()>> {
     use base64::Engine;
     let value = h.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -300,7 +315,7 @@ fn basic_auth(h: &HeaderMap) -> Option<Result<(String, String), ()>> {
 
 async fn token(
     State(s): State<AppState>,
-    h: HeaderMap,
+    BasicAuth(basic): BasicAuth,
     form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
@@ -309,7 +324,7 @@ async fn token(
             "the body must be application/x-www-form-urlencoded".into(),
         ));
     };
-    let auth = match basic_auth(&h) {
+    let auth = match basic {
         Some(Ok((id, secret))) => {
             if form.client_secret.is_some() {
                 return oauth_response((
@@ -345,22 +360,37 @@ async fn token(
     }
 }
 
-async fn userinfo(State(s): State<AppState>, h: HeaderMap) -> Response {
-    let bearer = h
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string());
+async fn userinfo(State(s): State<AppState>, AccessToken(bearer): AccessToken) -> Response {
     let Some(bearer) = bearer else {
         return oauth_response((
             "invalid_token",
             "send the access token as Authorization: Bearer".into(),
         ));
     };
-    let bearer = crate::domain::BearerToken::new(&bearer);
     match read_mostly(&s, move |d| d.userinfo(&bearer)).await {
         Ok(claims) => json_no_store(StatusCode::OK, claims),
         Err(e) => oauth_error(e),
+    }
+}
+
+/// An access token sent as `Authorization: Bearer`, if one was.
+struct AccessToken(Option<crate::domain::BearerToken>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AccessToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| crate::domain::BearerToken::new(t.trim())),
+        ))
     }
 }
 

@@ -10,8 +10,8 @@ use tapin_api::wire::{EmailStart, TotpFinish};
 use tapin_server::domain::methods::{base32_decode, hotp};
 use tapin_server::domain::SessionCookie;
 use tapin_server::domain::{
-    Actor, AdminRole, Error, IssueOptions, ManualClock, NewUser, PolicyChange, Role, Settings,
-    Tapin,
+    Actor, AdminRole, Error, IssueOptions, Keyring, ManualClock, NewUser, PolicyChange, Role,
+    Settings, Tapin,
 };
 
 pub struct World {
@@ -24,22 +24,131 @@ pub fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
 }
 
+/// A world with the pass policy on and Ada, a member of "staff".
 pub fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = super::store_at(&dir.path().join("tapin.db"));
-    let clock = Arc::new(ManualClock::new(start()));
-    let tapin = Arc::new(Tapin::new(store, clock.clone(), Settings::default()));
-    tapin
-        .set_policy(
-            &Actor::Operator,
-            PolicyChange {
-                enabled: Some(true),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    add(&tapin, "ada@contoso.com", Role::Member, &[], &["staff"]);
-    World { tapin, clock, dir }
+    builder()
+        .user(person(
+            "ada@contoso.com",
+            "ada",
+            Role::Member,
+            &[],
+            &["staff"],
+        ))
+        .build()
+}
+
+/// What differs between suites' worlds: when it is, the settings and keys,
+/// the issuer, the directory, the people in it, OIDC signing keys.
+pub struct Builder {
+    at: DateTime<Utc>,
+    settings: Settings,
+    keys: Option<Keyring>,
+    issuer: Option<&'static str>,
+    dir: Option<tempfile::TempDir>,
+    users: Vec<NewUser>,
+    signing_keys: bool,
+}
+
+/// The one way a domain test makes its world.
+pub fn builder() -> Builder {
+    Builder {
+        at: start(),
+        settings: Settings::default(),
+        keys: None,
+        issuer: None,
+        dir: None,
+        users: Vec::new(),
+        signing_keys: false,
+    }
+}
+
+/// Someone to add to a world.
+pub fn person(
+    upn: &str,
+    name: &str,
+    role: Role,
+    admin_roles: &[AdminRole],
+    groups: &[&str],
+) -> NewUser {
+    NewUser {
+        upn: upn.into(),
+        display_name: name.into(),
+        role,
+        admin_roles: admin_roles.to_vec(),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        time_zone: None,
+    }
+}
+
+impl Builder {
+    pub fn at(mut self, at: DateTime<Utc>) -> Self {
+        self.at = at;
+        self
+    }
+
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    pub fn keys(mut self, keys: Option<Keyring>) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    pub fn issuer(mut self, origin: &'static str) -> Self {
+        self.issuer = Some(origin);
+        self
+    }
+
+    /// On the store in `dir` (a second start on the same database).
+    pub fn in_dir(mut self, dir: tempfile::TempDir) -> Self {
+        self.dir = Some(dir);
+        self
+    }
+
+    /// Someone added unless the store has them already.
+    pub fn user(mut self, user: NewUser) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    pub fn signing_keys(mut self) -> Self {
+        self.signing_keys = true;
+        self
+    }
+
+    pub fn build(self) -> World {
+        let dir = self.dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
+        let store = super::store_at(&dir.path().join("tapin.db"));
+        let clock = Arc::new(ManualClock::new(self.at));
+        let mut tapin = Tapin::new(store, clock.clone(), self.settings);
+        if let Some(origin) = self.issuer {
+            tapin = tapin.with_issuer(origin);
+        }
+        if let Some(keys) = self.keys {
+            tapin = tapin.with_keyring(keys);
+        }
+        let tapin = Arc::new(tapin);
+        tapin
+            .set_policy(
+                &Actor::Operator,
+                PolicyChange {
+                    enabled: Some(true),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        for user in self.users {
+            if tapin.user(&user.upn).is_err() {
+                tapin.add_user(user).unwrap();
+            }
+        }
+        if self.signing_keys {
+            tapin.ensure_signing_keys().unwrap();
+        }
+        World { tapin, clock, dir }
+    }
 }
 
 pub fn add(t: &Tapin, upn: &str, role: Role, admin_roles: &[AdminRole], groups: &[&str]) {

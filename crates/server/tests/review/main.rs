@@ -8,27 +8,19 @@ mod oidc;
 mod signin;
 
 use chrono::{Duration, TimeZone, Utc};
-use std::sync::Arc;
 use tapin_api::wire::{MethodKind, SignInChoice, TotpFinish};
 use tapin_server::domain::methods::{base32_decode, hotp};
 use tapin_server::domain::oidc::{
     AuthorizationRequest, Authorize, ClientAuth, NewClient, TokenRequest, Tokens,
 };
-use tapin_server::domain::{
-    Actor, Clock, Error, IssueOptions, Keyring, ManualClock, NewUser, PolicyChange, Role, Settings,
-    Tapin,
-};
+use tapin_server::domain::{Actor, Clock, Error, IssueOptions, Keyring, Role, Settings};
 use tapin_server::domain::{BearerToken, SessionCookie};
 
 pub(crate) const ADA: &str = "ada@contoso.com";
 pub(crate) const RP: &str = "https://wiki.contoso.com/cb";
 pub(crate) const BROWSER: &str = "the browser of the person signing in";
 
-pub(crate) struct World {
-    pub(crate) tapin: Arc<Tapin>,
-    pub(crate) clock: Arc<ManualClock>,
-    pub(crate) dir: tempfile::TempDir,
-}
+pub(crate) use common::world::World;
 
 pub(crate) fn world_with(settings: Settings, keys: Option<Keyring>) -> World {
     let dir = tempfile::tempdir().unwrap();
@@ -36,39 +28,21 @@ pub(crate) fn world_with(settings: Settings, keys: Option<Keyring>) -> World {
 }
 
 pub(crate) fn world_in(dir: tempfile::TempDir, settings: Settings, keys: Option<Keyring>) -> World {
-    let store = common::store_at(&dir.path().join("tapin.db"));
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
-    ));
-    let mut tapin =
-        Tapin::new(store, clock.clone(), settings).with_issuer("https://tapin.contoso.com");
-    if let Some(keys) = keys {
-        tapin = tapin.with_keyring(keys);
-    }
-    let tapin = Arc::new(tapin);
-    tapin
-        .set_policy(
-            &Actor::Operator,
-            PolicyChange {
-                enabled: Some(true),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    if tapin.user(ADA).is_err() {
-        tapin
-            .add_user(NewUser {
-                upn: ADA.into(),
-                display_name: "Ada Lovelace".into(),
-                role: Role::Member,
-                admin_roles: vec![],
-                groups: vec![],
-                time_zone: None,
-            })
-            .unwrap();
-    }
-    tapin.ensure_signing_keys().unwrap();
-    World { tapin, clock, dir }
+    common::world::builder()
+        .at(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap())
+        .settings(settings)
+        .keys(keys)
+        .issuer("https://tapin.contoso.com")
+        .in_dir(dir)
+        .user(common::world::person(
+            ADA,
+            "Ada Lovelace",
+            Role::Member,
+            &[],
+            &[],
+        ))
+        .signing_keys()
+        .build()
 }
 
 pub(crate) fn world() -> World {

@@ -7,7 +7,10 @@ use super::model::{NewUser, User};
 use super::oidc::{AccessGrant, AuthCode, OidcClient, Presented, Redemption, SigningKey};
 use super::policy::Policy;
 pub use super::strength::SignInMethod;
+mod records;
+
 use chrono::{DateTime, Utc};
+pub use records::*;
 use tapin_api::wire::MethodKind;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,129 +43,6 @@ pub trait SessionLookup: Send + Sync {
 /// Given a sealed value's row (`secrets::row(table, id)`) and the value,
 /// what to store instead (`None`: leave it).
 pub type Reseal<'a> = dyn Fn(&str, &str) -> Result<Option<String>, String> + 'a;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredPass {
-    pub id: String,
-    pub user_id: i64,
-    /// Argon2id PHC string; the code itself is never stored.
-    pub code_hash: String,
-    pub created_at: DateTime<Utc>,
-    pub start_at: DateTime<Utc>,
-    pub start_offset_seconds: i32,
-    pub lifetime_minutes: u32,
-    pub usable_once: bool,
-    pub used_at: Option<DateTime<Utc>>,
-    pub created_by: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
-    /// A public handle for administrators; says nothing about the token.
-    pub id: String,
-    /// SHA-256 of the session token; the token lives only in the cookie.
-    pub token_hash: String,
-    pub user_id: i64,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub passwordless_deadline: Option<DateTime<Utc>>,
-    /// The pass that opened it: revoking or replacing that pass ends it.
-    pub pass_id: Option<String>,
-    /// The last request seen, for the idle timeout.
-    pub last_seen_at: DateTime<Utc>,
-    /// How the person proved who they are: the `amr` and `acr` of the
-    /// ID tokens this session backs, and its strength.
-    pub method: SignInMethod,
-    /// The registered method that opened it: removing that method ends it.
-    pub method_id: Option<String>,
-}
-
-/// Who is guessing at what: the three counters of smart lockout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptKeys {
-    /// The normalised account name (unknown accounts count too).
-    pub account: String,
-    /// The client address (IPv6 as its /64).
-    pub client: String,
-}
-
-/// Limits within one window, each counter with its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttemptLimits {
-    pub per_pair: u32,
-    pub per_account: u32,
-    pub per_client: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockScope {
-    /// This account from this client.
-    Pair,
-    /// This account from anywhere.
-    Account,
-    /// Any account from this client.
-    Client,
-}
-
-impl LockScope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pair => "account and client",
-            Self::Account => "account",
-            Self::Client => "client",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reservation {
-    /// The attempt is counted (as a failure until it proves otherwise);
-    /// `reaches` names the counter this attempt fills, should it fail.
-    Reserved { id: i64, reaches: Option<LockScope> },
-    /// A counter is at its limit; `newest_counted` is the limit-th newest
-    /// attempt in the window, whose ageing out unlocks it.
-    Locked {
-        scope: LockScope,
-        newest_counted: DateTime<Utc>,
-    },
-}
-
-/// What one account's counters hold within the window.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockoutCounts {
-    pub account: u32,
-    /// Per client, most failures first.
-    pub clients: Vec<(String, u32)>,
-}
-
-/// A code send about to happen: who asked, where it goes, from which client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendKeys {
-    pub user_id: i64,
-    pub destination: String,
-    pub client: String,
-}
-
-/// Each limit counts sends within its own window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SendLimits {
-    pub per_destination: (u32, chrono::Duration),
-    pub per_user: (u32, chrono::Duration),
-    pub per_client: (u32, chrono::Duration),
-}
-
-/// Rows removed by one purge.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Purged {
-    pub sessions: usize,
-    pub pending: usize,
-    pub attempts: usize,
-    pub sends: usize,
-    pub outbox: usize,
-    /// Expired access tokens, and codes an hour past their expiry (kept
-    /// that long so a late replay still finds and revokes what they issued).
-    pub grants: usize,
-}
 
 /// Everything the domain needs from storage, as small capabilities a
 /// backend implements one by one (SQLite and PostgreSQL in `crate::storage`).
@@ -483,31 +363,6 @@ pub trait Federation: Send + Sync {
     ) -> StoreResult<()>;
 }
 
-/// An API token as stored: its hash, never the token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiToken {
-    pub id: String,
-    pub user_id: i64,
-    pub name: String,
-    /// SHA-256 of the token.
-    pub token_hash: String,
-    pub read_only: bool,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// Who to find: an account-name prefix, a display-name prefix (or the start
-/// of any word of the name), either matching; both `None` lists everyone.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserSearch {
-    pub upn_prefix: Option<String>,
-    pub name_prefix: Option<String>,
-    /// Also match the start of a later word of the name ("love" finds "Ada Lovelace").
-    pub name_words: bool,
-    pub top: u32,
-}
-
 /// The audit trail.
 pub trait Audit: Send + Sync {
     fn record_audit(&self, event: &AuditEvent) -> StoreResult<()>;
@@ -584,32 +439,4 @@ pub trait Upkeep: Send + Sync {
     /// (`secrets::row(table, id)`) and the value, in one transaction;
     /// returns how many. `reseal` answers `None` to leave a value as it is.
     fn reseal_secrets(&self, reseal: &Reseal<'_>) -> StoreResult<usize>;
-}
-
-/// What a change writes besides itself, in its own transaction: its audit
-/// event and the notices it sends (to the outbox, for the courier). Either
-/// all of it commits or none of it does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub audit: AuditEvent,
-    pub notices: Vec<Outgoing>,
-}
-
-impl From<AuditEvent> for Change {
-    fn from(audit: AuditEvent) -> Self {
-        Self {
-            audit,
-            notices: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AddOutcome {
-    Added,
-    LimitReached,
-    /// The challenge was already used or has gone.
-    PendingGone,
-    /// The credential is already registered.
-    Duplicate,
 }

@@ -1,0 +1,241 @@
+//! The schema, as numbered migrations applied once each (`user_version`).
+
+use super::*;
+
+pub(in crate::storage) const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    upn TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    admin_roles TEXT NOT NULL,
+    groups_json TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE passes (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    start_at INTEGER NOT NULL,
+    start_offset_seconds INTEGER NOT NULL,
+    lifetime_minutes INTEGER NOT NULL,
+    usable_once INTEGER NOT NULL,
+    used_at INTEGER,
+    created_by TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    passwordless_deadline INTEGER
+);
+CREATE TABLE signin_failures (key TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX signin_failures_key_at ON signin_failures (key, at);
+"#,
+    r#"
+ALTER TABLE users ADD COLUMN webauthn_handle TEXT;
+CREATE UNIQUE INDEX users_webauthn_handle ON users (webauthn_handle);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE methods (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    name TEXT,
+    detail TEXT NOT NULL,
+    secret TEXT,
+    credential_id TEXT UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    is_default INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX methods_user ON methods (user_id);
+CREATE TABLE pending (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL,
+    code_hash TEXT,
+    tries_left INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    upn TEXT NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX audit_upn ON audit (upn, id);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+"#,
+    r#"
+ALTER TABLE sessions ADD COLUMN id TEXT;
+ALTER TABLE sessions ADD COLUMN pass_id TEXT;
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET id = lower(hex(randomblob(8))), last_seen_at = created_at;
+CREATE UNIQUE INDEX sessions_id ON sessions (id);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
+CREATE INDEX sessions_last_seen_at ON sessions (last_seen_at);
+CREATE INDEX pending_expires_at ON pending (expires_at);
+DROP TABLE signin_failures;
+CREATE TABLE signin_attempts (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX signin_attempts_pair ON signin_attempts (account, client, at);
+CREATE INDEX signin_attempts_client ON signin_attempts (client, at);
+CREATE INDEX signin_attempts_at ON signin_attempts (at);
+CREATE TABLE sends (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    destination TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX sends_destination ON sends (destination, at);
+CREATE INDEX sends_user ON sends (user_id, at);
+CREATE INDEX sends_client ON sends (client, at);
+CREATE INDEX sends_at ON sends (at);
+ALTER TABLE audit ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN client TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_event ON audit (event, at);
+CREATE INDEX audit_at ON audit (at);
+"#,
+    // The outbox becomes a queue: delivered rows leave, failed ones wait for
+    // their next try, claimed ones are leased to one sender.
+    r#"
+ALTER TABLE outbox ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_try_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN give_up_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+UPDATE outbox SET give_up_at = at + 86400000;
+CREATE INDEX outbox_due ON outbox (failed, next_try_at);
+CREATE INDEX outbox_at ON outbox (at);
+"#,
+    // The help desk's API tokens, stored as SHA-256 hashes.
+    r#"
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    read_only INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+"#,
+    // Where each user lives, for the help desk.
+    "ALTER TABLE users ADD COLUMN time_zone TEXT;",
+    // OpenID Connect: how each session signed in, relying parties, codes,
+    // access tokens and ID-token signing keys.
+    r#"
+ALTER TABLE sessions ADD COLUMN method TEXT NOT NULL DEFAULT 'pass';
+UPDATE sessions SET method = 'passkey' WHERE pass_id IS NULL;
+ALTER TABLE methods ADD COLUMN totp_step INTEGER;
+CREATE TABLE oidc_clients (
+    client_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    secret_hash TEXT,
+    redirect_uris TEXT NOT NULL,
+    post_logout_uris TEXT NOT NULL,
+    consent INTEGER NOT NULL,
+    id_token_alg TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    phishing_resistant INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE oidc_codes (
+    code_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    nonce TEXT,
+    code_challenge TEXT,
+    auth_time INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    replayed_at INTEGER
+);
+CREATE INDEX oidc_codes_expires_at ON oidc_codes (expires_at);
+CREATE TABLE oidc_access_tokens (
+    token_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX oidc_access_tokens_code ON oidc_access_tokens (code_hash);
+CREATE INDEX oidc_access_tokens_expires_at ON oidc_access_tokens (expires_at);
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    sealed_jwk TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER
+);
+CREATE UNIQUE INDEX signing_keys_current ON signing_keys (alg) WHERE retired_at IS NULL;
+CREATE TABLE recovery_codes (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+);
+"#,
+    // The method that opened a session (removing it ends the session), and
+    // consecutive failed code sign-ins per account.
+    r#"
+ALTER TABLE sessions ADD COLUMN method_id TEXT;
+CREATE INDEX sessions_method ON sessions (method_id);
+CREATE TABLE code_failures (
+    account TEXT PRIMARY KEY,
+    consecutive INTEGER NOT NULL,
+    last_at INTEGER NOT NULL
+);
+CREATE TABLE anonymous_starts (
+    client TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX anonymous_starts_client ON anonymous_starts (client, at);
+CREATE INDEX anonymous_starts_at ON anonymous_starts (at);
+"#,
+];
+
+pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(backend)?;
+    if version as usize > MIGRATIONS.len() {
+        return Err(StoreError::Backend(format!(
+            "the database is at schema version {version}, newer than this tapin knows ({}); run a newer tapin",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+    }
+    Ok(())
+}
