@@ -13,9 +13,11 @@ use super::{Actor, AdminRole, Error, Result, Role, SessionRecord, Tapin, User};
 use chrono::Duration;
 
 /// The value of the session cookie, as the browser sent it. Never logged.
+#[derive(Clone)]
 pub struct SessionCookie(String);
 
 /// An `Authorization: Bearer` credential: an API token. Never logged.
+#[derive(Clone)]
 pub struct BearerToken(String);
 
 impl SessionCookie {
@@ -50,6 +52,14 @@ impl std::fmt::Debug for BearerToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("BearerToken(..)")
     }
+}
+
+/// What the help desk's door was given, kept so the door can be asked again
+/// at the moment of acting (a request's body arrives after its headers).
+#[derive(Debug)]
+pub enum HelpDeskCredential {
+    Session(SessionCookie),
+    Bearer(BearerToken),
 }
 
 /// A person signed in to a live session: who they are, and how strongly
@@ -117,6 +127,27 @@ impl Tapin {
             return None;
         }
         Some(Ok(Person { user, session }))
+    }
+
+    /// Whether the person's session is still there and live now: asked by
+    /// a rule that changes something, at the moment it acts, since the
+    /// person was resolved before the request's body arrived (a session
+    /// revoked while a slow body is sent must not finish the change).
+    pub(super) fn still_signed_in(&self, who: &Person) -> Result<()> {
+        match self.store.session(&who.session.token_hash)? {
+            Some(s) if self.is_live(&s, self.now()) => Ok(()),
+            _ => Err(Error::NotSignedIn),
+        }
+    }
+
+    /// The help desk's door for either credential.
+    pub fn help_desk(&self, credential: &HelpDeskCredential) -> Result<Actor> {
+        match credential {
+            HelpDeskCredential::Bearer(bearer) => self.admin_by_token(bearer),
+            HelpDeskCredential::Session(cookie) => self
+                .person(cookie)
+                .and_then(|who| self.admin_by_session(&who)),
+        }
     }
 
     /// Ends the session behind a cookie, live or not.

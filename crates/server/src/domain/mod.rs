@@ -21,7 +21,7 @@ pub mod signin;
 pub mod store;
 pub mod strength;
 
-pub use caller::{BearerToken, Person, SessionCookie};
+pub use caller::{BearerToken, HelpDeskCredential, Person, SessionCookie};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::{Channel, Delivery, Message, OutboxEntry, Outgoing, QueuedMessage};
 pub use error::{Error, Result};

@@ -75,9 +75,9 @@ fn created(c: crate::domain::oidc::clients::CreatedClient, status: StatusCode) -
 )]
 pub(crate) async fn clients(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
 ) -> Result<Response, ApiError> {
-    let list = acting(&state, actor, |t, a| t.clients_for(a)).await?;
+    let list = acting(&state, desk, |t, a| t.clients_for(a)).await?;
     Ok(json(list.into_iter().map(client_view).collect::<Vec<_>>()))
 }
 
@@ -96,7 +96,7 @@ pub(crate) async fn clients(
 )]
 pub(crate) async fn add_client(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     ApiJson(body): ApiJson<NewOidcClient>,
 ) -> Result<Response, ApiError> {
     let new = crate::domain::oidc::NewClient {
@@ -108,7 +108,7 @@ pub(crate) async fn add_client(
         id_token_alg: None,
         phishing_resistant: body.phishing_resistant,
     };
-    let c = acting(&state, actor, move |t, a| t.add_client(a, new)).await?;
+    let c = acting(&state, desk, move |t, a| t.add_client(a, new)).await?;
     Ok(created(c, StatusCode::CREATED))
 }
 
@@ -127,10 +127,10 @@ pub(crate) async fn add_client(
 )]
 pub(crate) async fn remove_client(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    acting(&state, actor, move |t, a| t.remove_client(a, &client_id)).await?;
+    acting(&state, desk, move |t, a| t.remove_client(a, &client_id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -150,10 +150,10 @@ pub(crate) async fn remove_client(
 )]
 pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let c = acting(&state, actor, move |t, a| {
+    let c = acting(&state, desk, move |t, a| {
         t.rotate_client_secret(a, &client_id)
     })
     .await?;
@@ -162,10 +162,17 @@ pub(crate) async fn rotate_secret(
 
 async fn acting<T: Send + 'static>(
     state: &AppState,
-    actor: Actor,
+    desk: HelpDesk,
     work: impl FnOnce(&Tapin, &Actor) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    domain(state, move |t| work(t, &actor)).await
+    // The door again, now that the body has arrived: a token revoked or a
+    // role removed meanwhile stops the work.
+    domain(state, move |t| {
+        let actor = t.help_desk(&desk.credential)?;
+        work(t, &actor)
+    })
+    .await
+    .map_err(super::caller::token_refused)
 }
 
 fn json<T: serde::Serialize>(v: T) -> Response {
@@ -183,10 +190,8 @@ fn json<T: serde::Serialize>(v: T) -> Response {
     security(("bearer" = []), ("session" = [])),
     tag = "help desk"
 )]
-pub(crate) async fn me(
-    State(_): State<AppState>,
-    HelpDesk(actor): HelpDesk,
-) -> Result<Response, ApiError> {
+pub(crate) async fn me(State(_): State<AppState>, desk: HelpDesk) -> Result<Response, ApiError> {
+    let actor = desk.actor;
     let Actor::Admin(admin) = &actor else {
         return Err(Error::Forbidden("not an administrator".into()).into());
     };
@@ -224,11 +229,11 @@ pub(crate) async fn me(
 )]
 pub(crate) async fn user(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let window = state.tapin.settings().lockout_window.num_minutes() as u32;
-    let o = acting(&state, actor, move |t, a| t.overview(a, &id)).await?;
+    let o = acting(&state, desk, move |t, a| t.overview(a, &id)).await?;
     Ok(json(UserDetail {
         id: o.user.id.to_string(),
         upn: o.user.upn.clone(),
@@ -273,10 +278,10 @@ pub(crate) async fn user(
 )]
 pub(crate) async fn clear_lockout(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    acting(&state, actor, move |t, a| {
+    acting(&state, desk, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.clear_lockout(a, &user.upn)
     })
@@ -304,11 +309,11 @@ pub(crate) async fn clear_lockout(
 )]
 pub(crate) async fn remove_method(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path((id, method_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<MethodRemoval>,
 ) -> Result<Response, ApiError> {
-    acting(&state, actor, move |t, a| {
+    acting(&state, desk, move |t, a| {
         t.remove_method_for(a, &id, &method_id, &[], &body.reason)
     })
     .await?;
@@ -407,7 +412,7 @@ fn csv(events: &[AuditEvent]) -> String {
 )]
 pub(crate) async fn audit(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let text = |name: &str| {
@@ -428,7 +433,7 @@ pub(crate) async fn audit(
             return Err(Error::Invalid("format is json or csv".into(), Some("format")).into())
         }
     };
-    let events = acting(&state, actor, move |t, a| t.audit_for(a, filter)).await?;
+    let events = acting(&state, desk, move |t, a| t.audit_for(a, filter)).await?;
     if as_csv {
         let mut res = csv(&events).into_response();
         let h = res.headers_mut();

@@ -12,7 +12,7 @@
 
 use super::error::ApiError;
 use super::{header_items, read_mostly, AppState, SESSION_COOKIE};
-use crate::domain::{Actor, BearerToken, Error, Person, SessionCookie};
+use crate::domain::{Actor, BearerToken, Error, HelpDeskCredential, Person, SessionCookie};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -79,8 +79,12 @@ async fn resolve(state: &AppState, cookie: SessionCookie) -> Result<Person, ApiE
     read_mostly(state, move |t| t.person(&cookie)).await
 }
 
-/// The acting administrator of a help-desk request.
-pub struct HelpDesk(pub Actor);
+/// The acting administrator of a help-desk request, and the credential
+/// that made them one: `acting` asks the door again when the work runs.
+pub struct HelpDesk {
+    pub actor: Actor,
+    pub credential: HelpDeskCredential,
+}
 
 impl FromRequestParts<AppState> for HelpDesk {
     type Rejection = ApiError;
@@ -104,20 +108,31 @@ impl FromRequestParts<AppState> for HelpDesk {
                         "Send the API token as 'Authorization: Bearer TOKEN'.",
                     )
                 })?;
-            return read_mostly(state, move |t| t.admin_by_token(&bearer))
-                .await
-                .map(HelpDesk)
-                .map_err(|e| match e.status {
-                    StatusCode::UNAUTHORIZED => ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        ErrorCode::NotSignedIn,
-                        "The API token is not valid: unknown, revoked or expired, or its administrator lost the role.",
-                    ),
-                    _ => e,
-                });
+            let credential = HelpDeskCredential::Bearer(bearer);
+            return read_mostly(state, move |t| {
+                t.help_desk(&credential)
+                    .map(|actor| HelpDesk { actor, credential })
+            })
+            .await
+            .map_err(token_refused);
         }
         let cookie = cookie(parts).ok_or(Error::NotSignedIn)?;
-        let who = resolve(state, cookie).await?;
-        Ok(HelpDesk(state.tapin.admin_by_session(&who)?))
+        let who = resolve(state, cookie.clone()).await?;
+        Ok(HelpDesk {
+            actor: state.tapin.admin_by_session(&who)?,
+            credential: HelpDeskCredential::Session(cookie),
+        })
+    }
+}
+
+/// An API token's refusal, in words that say which.
+pub(crate) fn token_refused(e: ApiError) -> ApiError {
+    match e.status {
+        StatusCode::UNAUTHORIZED => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::NotSignedIn,
+            "The API token is not valid: unknown, revoked or expired, or its administrator lost the role.",
+        ),
+        _ => e,
     }
 }

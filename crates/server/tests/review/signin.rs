@@ -289,3 +289,21 @@ fn a_code_already_sent_to_a_removed_phone_no_longer_signs_in() {
         .sign_in_with_sent_code(ADA, &sent.id, &code, "203.0.113.9")
         .is_err());
 }
+
+/// A person is resolved before their request's body arrives; a session
+/// ended in between (the help desk, sign out everywhere) changes nothing.
+#[test]
+fn a_session_ended_while_a_change_is_on_its_way_changes_nothing() {
+    let w = world();
+    let token = pass_session(&w);
+    let who = w.tapin.person(&SessionCookie::new(&token)).unwrap();
+    w.tapin
+        .revoke_sessions(&Actor::Operator, ADA, None)
+        .unwrap();
+    assert!(matches!(w.tapin.start_totp(&who), Err(Error::NotSignedIn)));
+    assert!(matches!(
+        w.tapin.start_webauthn(&who, MethodKind::Passkey),
+        Err(Error::NotSignedIn)
+    ));
+    assert!(w.tapin.security_info(&who).is_err());
+}

@@ -297,6 +297,8 @@ impl Tapin {
         agreed: Option<bool>,
     ) -> Result<Authorize> {
         let checked = self.waiting_request(id, browser)?;
+        // Asked again now: the person was resolved before the body arrived.
+        let who = who.filter(|p| self.still_signed_in(p).is_ok());
         let Some((user, record)) = who.map(|p| (p.user(), p.session())) else {
             return Ok(Authorize::SignIn { id: id.to_string() });
         };

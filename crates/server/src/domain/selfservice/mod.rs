@@ -84,6 +84,7 @@ impl Tapin {
         action: Action,
     ) -> Result<(&'a User, &'a SessionRecord)> {
         who.may(action, self)?;
+        self.still_signed_in(who)?;
         Ok((who.user(), who.session()))
     }
 

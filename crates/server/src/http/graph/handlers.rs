@@ -20,11 +20,11 @@ use super::*;
 )]
 pub(crate) async fn list_users(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Query(q): Query<HashMap<String, String>>,
 ) -> GraphResult {
     let search = user_search(&q)?;
-    let users = acting(&state, actor, move |t, a| t.find_users(a, search)).await?;
+    let users = acting(&state, desk, move |t, a| t.find_users(a, search)).await?;
     Ok(json(
         StatusCode::OK,
         Collection {
@@ -48,10 +48,10 @@ pub(crate) async fn list_users(
 )]
 pub(crate) async fn get_user(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(id): Path<String>,
 ) -> GraphResult {
-    let user = acting(&state, actor, move |t, a| t.read_user(a, &id)).await?;
+    let user = acting(&state, desk, move |t, a| t.read_user(a, &id)).await?;
     Ok(json(StatusCode::OK, graph_user(&user)))
 }
 
@@ -70,10 +70,10 @@ pub(crate) async fn get_user(
 )]
 pub(crate) async fn list_methods(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(id): Path<String>,
 ) -> GraphResult {
-    let o = acting(&state, actor, move |t, a| t.overview(a, &id)).await?;
+    let o = acting(&state, desk, move |t, a| t.overview(a, &id)).await?;
     let mut value: Vec<AuthenticationMethod> = o.methods.iter().map(graph_method).collect();
     if let Some(p) = &o.pass {
         value.push(AuthenticationMethod {
@@ -105,10 +105,10 @@ pub(crate) async fn list_methods(
 )]
 pub(crate) async fn list_passes(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(id): Path<String>,
 ) -> GraphResult {
-    let o = acting(&state, actor, move |t, a| t.overview(a, &id)).await?;
+    let o = acting(&state, desk, move |t, a| t.overview(a, &id)).await?;
     Ok(json(
         StatusCode::OK,
         Collection {
@@ -134,11 +134,11 @@ pub(crate) async fn list_passes(
 )]
 pub(crate) async fn create_pass(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(id): Path<String>,
     GraphJson(body): GraphJson<NewTemporaryAccessPass>,
 ) -> GraphResult {
-    let issued = acting(&state, actor, move |t, a| {
+    let issued = acting(&state, desk, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.issue_pass(
             a,
@@ -175,10 +175,10 @@ pub(crate) async fn create_pass(
 )]
 pub(crate) async fn get_pass(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path((id, method_id)): Path<(String, String)>,
 ) -> GraphResult {
-    let o = acting(&state, actor, move |t, a| t.overview(a, &id)).await?;
+    let o = acting(&state, desk, move |t, a| t.overview(a, &id)).await?;
     let pass = o
         .pass
         .filter(|p| p.id == method_id)
@@ -204,10 +204,10 @@ pub(crate) async fn get_pass(
 )]
 pub(crate) async fn delete_pass(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path((id, method_id)): Path<(String, String)>,
 ) -> GraphResult {
-    acting(&state, actor, move |t, a| {
+    acting(&state, desk, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.revoke_pass_by_id(a, &user.upn, Some(&method_id))
     })
@@ -217,12 +217,12 @@ pub(crate) async fn delete_pass(
 
 pub(in crate::http) async fn delete_typed(
     state: AppState,
-    actor: Actor,
+    desk: HelpDesk,
     id: String,
     method_id: String,
     kinds: &'static [MethodKind],
 ) -> GraphResult {
-    acting(&state, actor, move |t, a| {
+    acting(&state, desk, move |t, a| {
         t.remove_method_for(a, &id, &method_id, kinds, "")
     })
     .await?;
@@ -249,10 +249,10 @@ macro_rules! typed_delete {
         )]
         pub(crate) async fn $name(
             State(state): State<AppState>,
-            HelpDesk(actor): HelpDesk,
+            desk: HelpDesk,
             Path((id, method_id)): Path<(String, String)>,
         ) -> GraphResult {
-            delete_typed(state, actor, id, method_id, $kinds).await
+            delete_typed(state, desk, id, method_id, $kinds).await
         }
     };
 }
@@ -301,10 +301,10 @@ typed_delete!(
 )]
 pub(crate) async fn revoke_sessions(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     Path(id): Path<String>,
 ) -> GraphResult {
-    acting(&state, actor, move |t, a| {
+    acting(&state, desk, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.revoke_sessions(a, &user.upn, None)
     })
@@ -322,11 +322,8 @@ pub(crate) async fn revoke_sessions(
     security(("bearer" = []), ("session" = [])),
     tag = "graph"
 )]
-pub(crate) async fn get_policy(
-    State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
-) -> GraphResult {
-    let policy = acting(&state, actor, |t, _| t.policy()).await?;
+pub(crate) async fn get_policy(State(state): State<AppState>, desk: HelpDesk) -> GraphResult {
+    let policy = acting(&state, desk, |t, _| t.policy()).await?;
     Ok(json(StatusCode::OK, graph_policy(&policy)))
 }
 
@@ -345,10 +342,10 @@ pub(crate) async fn get_policy(
 )]
 pub(crate) async fn patch_policy(
     State(state): State<AppState>,
-    HelpDesk(actor): HelpDesk,
+    desk: HelpDesk,
     GraphJson(patch): GraphJson<TemporaryAccessPassConfigurationPatch>,
 ) -> GraphResult {
     let change = policy_change(patch)?;
-    acting(&state, actor, move |t, a| t.set_policy(a, change)).await?;
+    acting(&state, desk, move |t, a| t.set_policy(a, change)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

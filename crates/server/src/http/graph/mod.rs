@@ -164,10 +164,17 @@ pub(in crate::http) type GraphResult = Result<Response, GraphFailure>;
 /// Runs domain work as the caller.
 pub(in crate::http) async fn acting<T: Send + 'static>(
     state: &AppState,
-    actor: Actor,
+    desk: HelpDesk,
     work: impl FnOnce(&Tapin, &Actor) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, GraphFailure> {
-    Ok(domain(state, move |t| work(t, &actor)).await?)
+    // The door again, now that the body has arrived: a token revoked or a
+    // role removed meanwhile stops the work.
+    Ok(domain(state, move |t| {
+        let actor = t.help_desk(&desk.credential)?;
+        work(t, &actor)
+    })
+    .await
+    .map_err(crate::http::caller::token_refused)?)
 }
 
 use crate::http::json_no_store as json;

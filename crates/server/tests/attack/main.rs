@@ -2,7 +2,9 @@
 //! bounded pool and a real SQLite file, with each request's client address
 //! set the way the accept loop sets it.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod doors;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
