@@ -179,6 +179,12 @@ test('keyboard alone: sign in with a pass and register an authenticator app', as
   await page.keyboard.type(totp(secret));
   await page.keyboard.press('Enter');
   await page.locator('.success').getByText('Authenticator app “Authenticator app” was added.').waitFor();
-  const focusStyle = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
-  assert.notEqual(focusStyle, undefined);
+  // The next stop of the keyboard shows where focus is: a solid ring.
+  await page.keyboard.press('Tab');
+  const ring = await page.evaluate(() => {
+    const s = getComputedStyle(document.activeElement);
+    return { element: document.activeElement.tagName, style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+  });
+  assert.equal(ring.style, 'solid', JSON.stringify(ring));
+  assert.ok(ring.width >= 2, JSON.stringify(ring));
 });

@@ -42,6 +42,8 @@ test('an administrator signs in with a passkey, finds a user and issues a delaye
   // A pass is not enough to act as an administrator.
   await signIn(page, server.url, PAT, issue(server.db, PAT).temporaryAccessPass);
   await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  // The part of the page that would hold the link has rendered: who is signed in.
+  await page.locator('dl.facts').getByText(PAT).waitFor();
   assert.equal(await page.getByRole('link', { name: 'Help desk' }).count(), 0);
   assert.equal((await api(page, 'GET', '/api/v1/admin/me')).status, 403);
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
@@ -224,6 +226,7 @@ test('a global reader sees everything and can change nothing; a member gets no h
   t.after(() => member.close());
   const memberPage = await member.newPage();
   await passkeySession(member, memberPage, server, MEL);
+  await memberPage.locator('dl.facts').getByText(MEL).waitFor();
   assert.equal(await memberPage.getByRole('link', { name: 'Help desk' }).count(), 0);
   await memberPage.goto(`${server.url}/admin`);
   await memberPage.getByRole('heading', { name: 'Help desk', level: 1 }).waitFor();

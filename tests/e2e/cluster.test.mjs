@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, createServer } from 'node:net';
-import { browser, signIn, authenticators, api, DIST } from './helpers.mjs';
+import { browser, signIn, authenticators, api, waitUntil, freePort, DIST } from './helpers.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TAPIN = join(ROOT, 'target/debug/tapin');
@@ -22,10 +22,6 @@ let instances;
 let proxy;
 let chrome;
 
-const freePort = () => new Promise((ok) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-});
 const cli = (...args) => execFileSync(TAPIN, ['--db', PG, '--secret-key-file', keyFile, ...args], { encoding: 'utf8' });
 const issue = (upn, ...args) => JSON.parse(cli('tap', 'issue', upn, '--json', ...args));
 
@@ -89,10 +85,7 @@ http {
   proxy = spawn('/usr/sbin/nginx', ['-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { uid: 65534, gid: 65534, stdio: 'ignore' });
   procs.push(proxy);
   const url = `http://localhost:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not yet */ }
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
+  await waitUntil('nginx to answer /healthz', async () => (await fetch(`${url}/healthz`)).ok);
   proxy.url = url;
   chrome = await browser();
 });

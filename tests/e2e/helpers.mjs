@@ -1,5 +1,6 @@
 // Starts a real tapin server on a fresh SQLite file per test, drives the
 // real CLI against it, and launches Debian's Chromium through Playwright.
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +15,38 @@ const TAPIN = join(ROOT, 'target/debug/tapin');
  * `dist/` (compressed at every server start: about 20 s in a debug build). */
 export const DIST = process.env.TAPIN_E2E_DIST || join(ROOT, 'dist');
 
-/** A port nothing listens on right now (for a server that must know its own address). */
+/** A port nothing listens on right now, for a server that must know its
+ * own address before it starts. Chosen below the kernel's ephemeral range
+ * (32768 and up), so no outgoing connection or `listen(0)` elsewhere can
+ * take it between this probe and the server's bind; a clash with another
+ * fixed port is retried by `startServerOn`. */
 export async function freePort() {
-  const probe = createServer();
-  await new Promise((ok) => probe.listen(0, '127.0.0.1', ok));
-  const { port } = probe.address();
-  await new Promise((ok) => probe.close(ok));
-  return port;
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const probe = createServer();
+    const free = await new Promise((ok) => {
+      probe.once('error', () => ok(false));
+      probe.listen(port, '127.0.0.1', () => ok(true));
+    });
+    if (free) {
+      await new Promise((ok) => probe.close(ok));
+      return port;
+    }
+  }
+}
+
+/** `startServer` on a port of its own that it must know in advance:
+ * `args(port)` gives the arguments; tried again on another port when that
+ * one was taken meanwhile. Resolves with the server and its port. */
+export async function startServerOn(args, options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { server: await startServer(args(port), { ...options, addr: true }), port };
+    } catch (e) {
+      if (attempt >= 5 || !/in use/i.test(e.message)) throw e;
+    }
+  }
 }
 
 /** `{ addr: true }` when `extraArgs` gives the address itself. */
@@ -148,16 +174,22 @@ export async function smtpListener({ stalled = false } = {}) {
     url: `smtp://127.0.0.1:${server.address().port}`,
     messages,
     /** Resolves with the next message that arrives (or one already there, if `count` were received). */
-    async next(count) {
-      while (messages.length < count) await new Promise((ok) => waiting.push(ok));
+    async next(count, ms = 20000) {
+      const deadline = Date.now() + ms;
+      while (messages.length < count) {
+        if (Date.now() > deadline) assert.fail(`waited ${ms} ms for SMTP message ${count}; ${messages.length} arrived`);
+        await new Promise((ok) => { waiting.push(ok); setTimeout(ok, 100); });
+      }
       return messages[count - 1];
     },
     /** Resolves with the first message matching `pattern`, waiting for it if need be. */
-    async waitFor(pattern) {
+    async waitFor(pattern, ms = 30000) {
+      const deadline = Date.now() + ms;
       for (;;) {
         const found = messages.find((m) => pattern.test(m));
         if (found) return found;
-        await new Promise((ok) => waiting.push(ok));
+        if (Date.now() > deadline) assert.fail(`waited ${ms} ms for an SMTP message matching ${pattern}; ${messages.length} arrived`);
+        await new Promise((ok) => { waiting.push(ok); setTimeout(ok, 100); });
       }
     },
     /** The dead server comes back: it answers new connections from now on. */
@@ -243,3 +275,35 @@ export async function passkeySession(context, page, server, upn) {
   return keys;
 }
 
+
+/** Every cookie the browser holds for `url`, as a Cookie header: to replay
+ * it from outside the browser after the server told the browser to drop it. */
+export async function cookieHeader(context, url) {
+  const cookies = await context.cookies(url);
+  assert.ok(cookies.length > 0, `the browser holds no cookie for ${url}`);
+  return cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+}
+
+/** What the server answers a replayed Cookie header: a read of the session
+ * and a change (starting an authenticator app), as an attacker holding a
+ * copied cookie would try them. */
+export async function replay(url, cookie) {
+  const headers = { cookie, origin: url };
+  const read = await fetch(`${url}/api/v1/session`, { headers });
+  const change = await fetch(`${url}/api/v1/methods/authenticator/start`, { method: 'POST', headers });
+  return [read.status, change.status];
+}
+
+/** Waits until `ready()` (sync or async) is truthy, checking every 50 ms;
+ * fails after `ms` naming what it waited for and the last value seen.
+ * Returns that value. */
+export async function waitUntil(what, ready, ms = 20000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try { last = await ready(); } catch (e) { last = e; }
+    if (last && !(last instanceof Error)) return last;
+    if (Date.now() > deadline) assert.fail(`waited ${ms} ms for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { cli, issue, browser, signIn, freshFor, totp, smtpListener, authenticators, api } from './helpers.mjs';
+import { cli, issue, browser, signIn, freshFor, totp, smtpListener, authenticators, api, cookieHeader, replay, waitUntil } from './helpers.mjs';
 
 let chrome;
 before(async () => { chrome = await browser(); });
@@ -248,10 +248,15 @@ test('authenticator app, phone and email, then rename, default, delete and sign 
   const otherPage = await other.newPage();
   await signIn(otherPage, server.url, ADA, code);
   await securityInfo(otherPage);
+  const copied = await cookieHeader(page.context(), server.url);
+  assert.equal((await replay(server.url, copied))[0], 200, 'the copy works while signed in');
   await page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
   assert.equal((await api(otherPage, 'GET', '/api/v1/session')).status, 401);
   assert.equal((await api(page, 'GET', '/api/v1/session')).status, 401);
+  // This browser was told to drop its cookie; a copy of it opens nothing either.
+  assert.deepEqual(await replay(server.url, copied), [401, 401]);
+  assert.deepEqual(await replay(server.url, await cookieHeader(other, server.url)), [401, 401]);
 });
 
 test('required registration: a wizard that cannot be finished until a method is registered, passkeys included', async (t) => {
@@ -296,7 +301,7 @@ test('text and call codes go to the phone webhook; a failing webhook is retried 
   const start = { kind: 'office_phone', number: '+49 30 1234567', channel: 'call' };
   const sent = await api(page, 'POST', '/api/v1/methods/phone/start', start);
   assert.equal(sent.status, 200);
-  while (received.length < 2) await new Promise((ok) => setTimeout(ok, 50));
+  await waitUntil('the webhook to be tried twice', () => received.length >= 2);
   const waiting = JSON.parse(cli(server.db, 'outbox', '--json'));
   assert.equal(waiting.length, 1);
   assert.equal(waiting[0].failed, false);
@@ -305,14 +310,14 @@ test('text and call codes go to the phone webhook; a failing webhook is retried 
 
   // It comes back: the next try is accepted and the code leaves the database.
   status = 200;
-  while (received.at(-1).status !== 200) await new Promise((ok) => setTimeout(ok, 50));
+  await waitUntil('the webhook to accept a try', () => received.at(-1).status === 200);
   const call = received.at(-1);
   assert.equal(call.path, '/sms');
   assert.match(call.type, /application\/json/);
   assert.deepEqual([call.body.channel, call.body.to], ['call', '+49301234567']);
   const code = call.body.message.match(/code is (\d{6})/)[1];
   assert.ok(received.every((r) => r.body.message === call.body.message), 'every try carried the same code');
-  for (let i = 0; i < 40 && !/the outbox is empty/.test(cli(server.db, 'outbox')); i++) await new Promise((ok) => setTimeout(ok, 50));
+  await waitUntil('the outbox to empty', () => /the outbox is empty/.test(cli(server.db, 'outbox')));
   assert.match(cli(server.db, 'outbox'), /the outbox is empty/, 'nothing is kept once delivered');
   const wrong = await api(page, 'POST', '/api/v1/methods/verify', { id: sent.body.id, code: code === '123456' ? '654321' : '123456' });
   assert.deepEqual([wrong.status, wrong.body.code, wrong.body.tries_left], [400, 'code_invalid', 4]);
@@ -325,12 +330,13 @@ test('text and call codes go to the phone webhook; a failing webhook is retried 
 test('a dead SMTP server delays nothing the user waits for; the email arrives once it recovers', async (t) => {
   const smtp = await smtpListener({ stalled: true });
   t.after(() => smtp.close());
-  const { server, page } = await fresh(t, ['--smtp-url', smtp.url, '--smtp-timeout-seconds', '2']);
+  // A request that waited for the dead server would take its 4 s timeout.
+  const { server, page } = await fresh(t, ['--smtp-url', smtp.url, '--smtp-timeout-seconds', '4']);
   const timed = async (what, call) => {
     const started = performance.now();
     const res = await call();
     const took = performance.now() - started;
-    assert.ok(took < 1000, `${what} answered in ${Math.round(took)} ms`);
+    assert.ok(took < 2000, `${what} answered in ${Math.round(took)} ms: it waited for SMTP`);
     return res;
   };
   const codeFor = (to) => JSON.parse(cli(server.db, 'outbox', '--json')).findLast((m) => m.to === to).body.match(/code is (\d{6})/)[1];
@@ -354,12 +360,13 @@ test('a dead SMTP server delays nothing the user waits for; the email arrives on
   const notice = await smtp.waitFor(/was added to your account/);
   assert.match(notice, /To: ada\.private@example\.org/i);
 
-  // Healthy again: a notice leaves within a second of the change.
+  // Healthy again: a notice leaves at once, not behind the backoff of the
+  // failed tries (a loaded machine gets seconds of slack).
   const phoneId = (await api(page, 'GET', '/api/v1/methods')).body.methods.find((m) => m.kind === 'phone').id;
   const asked = performance.now();
   assert.equal((await timed('removing the phone', () => api(page, 'DELETE', `/api/v1/methods/${phoneId}`))).status, 204);
   await smtp.waitFor(/removed from your account/);
   const took = performance.now() - asked;
-  assert.ok(took < 1000, `the notice arrived ${Math.round(took)} ms after the change`);
+  assert.ok(took < 5000, `the notice arrived ${Math.round(took)} ms after the change`);
   t.diagnostic(`notice after ${Math.round(took)} ms`);
 });

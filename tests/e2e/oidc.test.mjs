@@ -9,19 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import { startServer, cli, issue, totp, freePort } from './helpers.mjs';
+import { startServerOn, cli, issue, totp } from './helpers.mjs';
 
 const ADA = 'ada@contoso.com';
 const RP = 'http://localhost:9/cb'; // never contacted: the code is read off the redirect
 let server, issuer, wiki, spa, legacy, moveClock;
 
 before(async () => {
-  const port = await freePort();
   const clock = join(mkdtempSync(join(tmpdir(), 'tapin-clock-')), 'clock');
   writeFileSync(clock, '0');
   moveClock = (s) => writeFileSync(clock, String(s));
-  issuer = `http://localhost:${port}`;
-  server = await startServer(['--addr', `127.0.0.1:${port}`, '--public-origin', issuer, '--test-clock-file', clock], { addr: true });
+  const started = await startServerOn((port) => ['--addr', `127.0.0.1:${port}`, '--public-origin', `http://localhost:${port}`, '--test-clock-file', clock]);
+  server = started.server;
+  issuer = `http://localhost:${started.port}`;
   cli(server.db, 'policy', 'set', '--enabled', 'true', '--max-lifetime', '480');
   cli(server.db, 'user', 'add', ADA, '--name', 'Ada Lovelace', '--group', 'staff');
   const add = (...args) => JSON.parse(cli(server.db, 'client', 'add', ...args, '--json'));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, cli, issue, totp, freePort, browser, authenticators, signIn, api, ADA } from './helpers.mjs';
+import { startServerOn, cli, issue, totp, freePort, browser, authenticators, signIn, api, ADA } from './helpers.mjs';
 import { startRelyingParty } from './rp.mjs';
 import { startApache } from './apache.mjs';
 
@@ -18,12 +18,12 @@ let server, rp, vault, apache, chrome, context, page, keys, secret, moveClock;
 const timings = {};
 
 before(async () => {
-  const port = await freePort();
   const clock = join(mkdtempSync(join(tmpdir(), 'tapin-clock-')), 'clock');
   writeFileSync(clock, '0');
   moveClock = (s) => writeFileSync(clock, String(s));
-  const issuer = `http://localhost:${port}`;
-  server = await startServer(['--addr', `127.0.0.1:${port}`, '--public-origin', issuer, '--test-clock-file', clock, '--recovery-codes', '--sign-in-codes'], { addr: true });
+  const started = await startServerOn((port) => ['--addr', `127.0.0.1:${port}`, '--public-origin', `http://localhost:${port}`, '--test-clock-file', clock, '--recovery-codes', '--sign-in-codes']);
+  server = started.server;
+  const issuer = `http://localhost:${started.port}`;
   server.url = issuer;
   cli(server.db, 'policy', 'set', '--enabled', 'true', '--max-lifetime', '480');
   cli(server.db, 'user', 'add', ADA, '--name', 'Ada Lovelace', '--group', 'staff');
@@ -248,8 +248,12 @@ test('an application that takes only passkeys asks for one over a pass session, 
   await page.getByText('to continue to Vault').first().waitFor();
   await page.getByLabel('Account name').fill(ADA);
   await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
+  // The passkey step has rendered, with the list of other ways it would
+  // have beside it: no pass among them.
+  await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Use a Temporary Access Pass' }).count(), 0);
+  assert.equal(await page.getByRole('heading', { name: 'Use another method' }).count(), 0);
+  await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
   await page.getByText('Vault will learn your name').waitFor();
   await page.getByRole('button', { name: 'Agree and continue' }).click();
   await page.locator('#claims').waitFor();

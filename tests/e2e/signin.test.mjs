@@ -1,7 +1,7 @@
 // Pass sign-in end to end in Chromium: the happy path and every outcome's message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, cli, issue, browser, signIn, freshFor, seed } from './helpers.mjs';
+import { startServer, cli, issue, browser, signIn, freshFor, seed, cookieHeader, replay } from './helpers.mjs';
 
 let chrome;
 before(async () => { chrome = await browser(); });
@@ -109,14 +109,18 @@ test('when the passwordless window has run out the countdown closes with an expl
   assert.equal(await page.locator('.countdown .clock').innerText(), '0:00');
 });
 
-test('sign out ends the session', async (t) => {
+test('sign out ends the session, for a copy of its cookie too', async (t) => {
   const { server, page } = await fresh(t);
   const code = issue(server.db, 'ada@contoso.com').temporaryAccessPass;
   await signIn(page, server.url, 'ada@contoso.com', code);
+  await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  const copied = await cookieHeader(page.context(), server.url);
+  assert.equal((await replay(server.url, copied))[0], 200, 'the copy works while signed in');
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
   await page.goto(`${server.url}/security-info`);
   await page.getByText('You are not signed in').waitFor();
+  assert.deepEqual(await replay(server.url, copied), [401, 401], 'the old cookie opens nothing');
 });
 
 const outcomes = [

@@ -7,6 +7,7 @@ mod bench;
 mod bench_oidc;
 mod build;
 mod contract;
+mod mutants;
 mod server;
 mod services;
 mod strings;
@@ -68,6 +69,41 @@ fn run(c: &mut Command) -> Result {
         Err(format!("{c:?} failed with {status}"))
     }
 }
+
+/// `run`, with a deadline: a step that hangs is stopped (its whole process
+/// group) and fails naming the step and the limit, instead of holding CI
+/// until its own timeout.
+fn run_within(c: &mut Command, limit: std::time::Duration) -> Result {
+    use std::os::unix::process::CommandExt;
+    eprintln!("xtask: {c:?} (at most {} min)", limit.as_secs() / 60);
+    let mut child = c
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start {c:?}: {e}"))?;
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(format!("{c:?} failed with {status}"))
+            };
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            return Err(format!(
+                "{c:?} did not finish within {} minutes and was stopped",
+                limit.as_secs() / 60
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+const MINUTES: u64 = 60;
 
 fn output(c: &mut Command) -> Option<String> {
     let out = c.output().ok()?;
@@ -203,15 +239,18 @@ fn test_steps() -> Result {
     size()?;
     step("test: Rust (shared crate, domain, storage, HTTP)");
     run(cmd("cargo").args(["build", "-p", "tapin-server"]))?;
-    run(cmd("cargo").args([
-        "test",
-        "-p",
-        "tapin-api",
-        "-p",
-        "tapin-server",
-        "-p",
-        "xtask",
-    ]))?;
+    run_within(
+        cmd("cargo").args([
+            "test",
+            "-p",
+            "tapin-api",
+            "-p",
+            "tapin-server",
+            "-p",
+            "xtask",
+        ]),
+        std::time::Duration::from_secs(20 * MINUTES),
+    )?;
     let pg = services::Postgres::start()?;
     store_contract(&pg)?;
     // The release build needs the cores, the contract runs mostly wait on
@@ -236,52 +275,61 @@ fn test_steps() -> Result {
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".test.mjs"))
         .collect();
-    run(cmd("node")
-        .arg("--test")
-        .arg("--test-concurrency=1")
-        .args(&files)
-        .env("TAPIN_RELEASE_BINARY", bench::server_binary(&root()))
-        // Packed by `size` from this run's build: servers start at once.
-        .env("TAPIN_E2E_DIST", pack_dir())
-        .env("TAPIN_E2E_POSTGRES", pg.database("tapin_e2e")?)
-        .current_dir(&e2e))
+    run_within(
+        cmd("node")
+            .arg("--test")
+            .arg("--test-concurrency=1")
+            // Each test (its hooks included) fails after 3 minutes, naming
+            // itself; the slowest takes about a minute on 2 cores.
+            .arg("--test-timeout=180000")
+            .args(&files)
+            .env("TAPIN_RELEASE_BINARY", bench::server_binary(&root()))
+            // Packed by `size` from this run's build: servers start at once.
+            .env("TAPIN_E2E_DIST", pack_dir())
+            .env("TAPIN_E2E_POSTGRES", pg.database("tapin_e2e")?)
+            .current_dir(&e2e),
+        std::time::Duration::from_secs(25 * MINUTES),
+    )
 }
 
 /// The store contract: the domain, concurrency and courier suites again,
 /// each test on its own schema of a real PostgreSQL 15.
 fn store_contract(pg: &services::Postgres) -> Result {
     step("test: the store contract on PostgreSQL 15");
-    run(cmd("cargo")
-        .args([
-            "test",
-            "-p",
-            "tapin-server",
-            "--test",
-            "pass_lifecycle",
-            "--test",
-            "lockout",
-            "--test",
-            "registration",
-            "--test",
-            "attack",
-            "--test",
-            "courier",
-            "--test",
-            "storage",
-            "--test",
-            "postgres_tls",
-            "--test",
-            "help_desk",
-            "--test",
-            "federation",
-            "--test",
-            "strength",
-            "--test",
-            "review",
-        ])
-        .env("TAPIN_TEST_POSTGRES", &pg.url)
-        .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)
-        .env("TAPIN_TEST_POSTGRES_CA", &pg.ca))
+    run_within(
+        cmd("cargo")
+            .args([
+                "test",
+                "-p",
+                "tapin-server",
+                "--test",
+                "pass_lifecycle",
+                "--test",
+                "lockout",
+                "--test",
+                "registration",
+                "--test",
+                "attack",
+                "--test",
+                "courier",
+                "--test",
+                "storage",
+                "--test",
+                "postgres_tls",
+                "--test",
+                "help_desk",
+                "--test",
+                "federation",
+                "--test",
+                "strength",
+                "--test",
+                "review",
+            ])
+            .env("TAPIN_TEST_POSTGRES", &pg.url)
+            .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)
+            .env("TAPIN_TEST_POSTGRES_CA", &pg.ca),
+        std::time::Duration::from_secs(15 * MINUTES),
+    )
 }
 
 fn serve() -> Result {
@@ -383,12 +431,13 @@ fn main() -> ExitCode {
                 contract::run(&root(), &root().join("target/debug/tapin"), Some(&pg.database("contract")?))
             }),
         "size" => build_app().and_then(|_| size()),
+        "mutants" => mutants::mutants(sub.as_deref()),
         "dist" => setup_build()
             .and_then(|_| build_app())
             .and_then(|_| size())
             .and_then(|_| build_release()),
         _ => Err(
-            "usage: cargo xtask setup | build | dist | run | test | size | lint | contract | bench [overload | load]".into(),
+            "usage: cargo xtask setup | build | dist | run | test | size | lint | contract | mutants [GROUP] | bench [overload | load]".into(),
         ),
     };
     match result {

@@ -502,22 +502,7 @@ fn a_method_change_and_its_notices_commit_together_or_not_at_all() {
     assert_eq!(notices_to(&w, "ada@example.org").len(), 5);
 
     // When the notice cannot be written, the change is not made either.
-    if let Some(url) = common::postgres_url_for(&w.dir.path().join("tapin.db")) {
-        postgres::Client::connect(&url, postgres::NoTls)
-            .unwrap()
-            .batch_execute(
-                "CREATE FUNCTION outbox_fails() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql;
-                 CREATE TRIGGER outbox_fails BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_fails();",
-            )
-            .unwrap();
-    } else {
-        rusqlite::Connection::open(w.dir.path().join("tapin.db"))
-            .unwrap()
-            .execute_batch(
-                "CREATE TRIGGER outbox_fails BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
-            )
-            .unwrap();
-    }
+    common::stored::break_inserts(&w.dir.path().join("tapin.db"), "outbox");
     assert!(matches!(
         w.tapin
             .person(&SessionCookie::new(&token))

@@ -3,7 +3,6 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use std::time::Instant;
 use tapin_server::domain::{NewUser, Pending, Role};
 
 #[test]
@@ -37,27 +36,39 @@ fn reads_do_not_queue_behind_a_write_in_progress() {
             None,
         )
         .unwrap();
-    // A slow write: the writer is held for 800 ms inside its transaction.
+    // A write held inside its transaction until the read has answered: no
+    // clock decides whether the two overlapped.
+    let inside = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let release = std::sync::Arc::new(std::sync::Barrier::new(2));
     let writer = {
-        let store = store.clone();
+        let (store, inside, release) = (store.clone(), inside.clone(), release.clone());
+        let first = std::sync::atomic::AtomicBool::new(true);
         std::thread::spawn(move || {
             store
                 .reseal_secrets(&|_, _| {
-                    std::thread::sleep(std::time::Duration::from_millis(800));
+                    if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                        inside.wait();
+                        release.wait();
+                    }
                     Ok(None)
                 })
                 .unwrap()
         })
     };
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    let asked = Instant::now();
-    let user = store.user_by_upn("ada@contoso.com").unwrap();
-    let waited = asked.elapsed();
+    inside.wait();
+    let (answered, answer) = std::sync::mpsc::channel();
+    {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let _ = answered.send(store.user_by_upn("ada@contoso.com").unwrap());
+        });
+    }
+    // Generous: a read that queues behind the write never answers at all.
+    let user = answer
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a read answered while the write was still in its transaction");
     assert!(user.is_some());
     assert!(!writer.is_finished(), "the write is still in progress");
-    assert!(
-        waited < std::time::Duration::from_millis(300),
-        "a read waited {waited:?} for the write"
-    );
+    release.wait();
     writer.join().unwrap();
 }

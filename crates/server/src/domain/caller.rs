@@ -150,6 +150,29 @@ impl Tapin {
         }
     }
 
+    /// The help desk's work, done as the administrator behind `credential`,
+    /// whose door is asked again at the moment of acting (a token revoked or
+    /// a role removed while the request's body was on its way finishes
+    /// nothing). What an identified administrator's roles refuse is audited
+    /// as `help_desk_refused` with them as actor: a read-only token writing,
+    /// an administrator acting on themselves or beyond their roles.
+    pub fn as_help_desk<T>(
+        &self,
+        credential: &HelpDeskCredential,
+        work: impl FnOnce(&Tapin, &Actor) -> Result<T>,
+    ) -> Result<T> {
+        let actor = self.help_desk(credential)?;
+        let result = work(self, &actor);
+        if let (Err(Error::Forbidden(why)), Actor::Admin(_)) = (&result, &actor) {
+            let event = self.event(&actor, "", "help_desk_refused", why, "");
+            if let Err(e) = self.store.record_audit(&event) {
+                // The refusal stands either way; the caller is told of it.
+                tracing::warn!(error = %e, "a refused help-desk action could not be audited");
+            }
+        }
+        result
+    }
+
     /// Ends the session behind a cookie, live or not.
     pub fn sign_out(&self, cookie: &SessionCookie) -> Result<()> {
         Ok(self.store.delete_session(&cookie.hash())?)

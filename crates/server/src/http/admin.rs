@@ -165,14 +165,9 @@ async fn acting<T: Send + 'static>(
     desk: HelpDesk,
     work: impl FnOnce(&Tapin, &Actor) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    // The door again, now that the body has arrived: a token revoked or a
-    // role removed meanwhile stops the work.
-    domain(state, move |t| {
-        let actor = t.help_desk(&desk.credential)?;
-        work(t, &actor)
-    })
-    .await
-    .map_err(super::caller::token_refused)
+    domain(state, move |t| t.as_help_desk(&desk.credential, work))
+        .await
+        .map_err(super::caller::token_refused)
 }
 
 fn json<T: serde::Serialize>(v: T) -> Response {

@@ -1,5 +1,7 @@
 //! Starting the real `tapin` binary for a test, and stopping it.
 
+#[allow(dead_code)] // not every test file reads the store from outside
+pub mod stored;
 pub mod world;
 
 use std::io::Read;
@@ -164,4 +166,36 @@ pub fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     answer
+}
+
+/// Waits until `ready` holds, checking every 20 ms; fails after `within`
+/// naming what it waited for. Deadlines are generous: a loaded 2-core
+/// machine is slow, and a condition that holds ends the wait at once.
+#[allow(dead_code)]
+pub fn wait_for(what: &str, within: std::time::Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {within:?} for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `wait_for` in an async test.
+#[allow(dead_code)]
+pub async fn wait_for_async<F: std::future::Future<Output = bool>>(
+    what: &str,
+    within: std::time::Duration,
+    mut ready: impl FnMut() -> F,
+) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !ready().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {within:?} for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

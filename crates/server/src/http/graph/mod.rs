@@ -167,14 +167,11 @@ pub(in crate::http) async fn acting<T: Send + 'static>(
     desk: HelpDesk,
     work: impl FnOnce(&Tapin, &Actor) -> crate::domain::Result<T> + Send + 'static,
 ) -> Result<T, GraphFailure> {
-    // The door again, now that the body has arrived: a token revoked or a
-    // role removed meanwhile stops the work.
-    Ok(domain(state, move |t| {
-        let actor = t.help_desk(&desk.credential)?;
-        work(t, &actor)
-    })
-    .await
-    .map_err(crate::http::caller::token_refused)?)
+    Ok(
+        domain(state, move |t| t.as_help_desk(&desk.credential, work))
+            .await
+            .map_err(crate::http::caller::token_refused)?,
+    )
 }
 
 use crate::http::json_no_store as json;
