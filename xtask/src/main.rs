@@ -269,6 +269,12 @@ fn test_steps() -> Result {
     contract?;
     built?;
     step("test: browser (Playwright, Debian Chromium)");
+    browser_suite(&pg.database("tapin_e2e")?)
+}
+
+/// The browser tests, every file, one at a time, against this run's
+/// release binary and packed app.
+fn browser_suite(postgres: &str) -> Result {
     let e2e = root().join("tests/e2e");
     let files: Vec<String> = std::fs::read_dir(&e2e)
         .map_err(|e| e.to_string())?
@@ -286,10 +292,28 @@ fn test_steps() -> Result {
             .env("TAPIN_RELEASE_BINARY", bench::server_binary(&root()))
             // Packed by `size` from this run's build: servers start at once.
             .env("TAPIN_E2E_DIST", pack_dir())
-            .env("TAPIN_E2E_POSTGRES", pg.database("tapin_e2e")?)
+            // An empty database of its own, for the two-instance test.
+            .env("TAPIN_E2E_POSTGRES", postgres)
             .current_dir(&e2e),
         std::time::Duration::from_secs(25 * MINUTES),
     )
+}
+
+/// `cargo xtask browser [N]`: the browser suite N times in a row against
+/// the binary and app the last `cargo xtask test` or `dist` built; stops at
+/// the first failing run. For showing the suite holds on this machine.
+fn browser_repeatedly(times: Option<&str>) -> Result {
+    let times: u32 = times
+        .map_or(Ok(1), str::parse)
+        .map_err(|_| "usage: cargo xtask browser [N]")?;
+    let pg = services::Postgres::start()?;
+    for i in 1..=times {
+        step(&format!("test: browser, run {i} of {times}"));
+        browser_suite(&pg.database(&format!("tapin_e2e_{i}"))?)
+            .map_err(|e| format!("run {i} of {times} failed: {e}"))?;
+    }
+    print_step_times();
+    Ok(())
 }
 
 /// The store contract: the domain, concurrency and courier suites again,
@@ -432,12 +456,13 @@ fn main() -> ExitCode {
             }),
         "size" => build_app().and_then(|_| size()),
         "mutants" => mutants::mutants(sub.as_deref()),
+        "browser" => browser_repeatedly(sub.as_deref()),
         "dist" => setup_build()
             .and_then(|_| build_app())
             .and_then(|_| size())
             .and_then(|_| build_release()),
         _ => Err(
-            "usage: cargo xtask setup | build | dist | run | test | size | lint | contract | mutants [GROUP] | bench [overload | load]".into(),
+            "usage: cargo xtask setup | build | dist | run | test | size | lint | contract | mutants [GROUP] | browser [N] | bench [overload | load]".into(),
         ),
     };
     match result {

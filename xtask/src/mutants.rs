@@ -6,7 +6,7 @@
 //! A mutant is *caught* when a test fails with it in place, *missed* when
 //! every test still passes (a rule no test holds), *unviable* when it does
 //! not compile. The summary prints each group's counts and every missed
-//! mutant; `target/mutants/out/GROUP/mutants.out` keeps the logs.
+//! mutant; `target/mutants/GROUP/mutants.out` keeps the logs.
 
 use crate::*;
 
@@ -78,7 +78,7 @@ fn install() -> Result {
 /// a mutant was missed.
 pub fn mutants(only: Option<&str>) -> Result {
     install()?;
-    let out = root().join("target/mutants/out");
+    let out = root().join("target/mutants");
     let mut summary = Vec::new();
     for g in GROUPS.iter().filter(|g| only.is_none_or(|o| o == g.name)) {
         step(&format!("mutants: {} ({})", g.name, g.file));
@@ -95,9 +95,13 @@ pub fn mutants(only: Option<&str>) -> Result {
         .arg("--output")
         .arg(&dir)
         .args(["--test-package", g.tests.0])
-        // Its own target folder: the copies build there, warm after the
-        // first run, and the checkout's own build is left alone.
-        .env("CARGO_TARGET_DIR", root().join("target/mutants/build"));
+        // The test command shows the unmutated tree passes; each test run
+        // here takes seconds, so 4 minutes means it hung.
+        .args(["--baseline=skip", "--timeout=240"])
+        // The checkout's target folder, warm: the copy cargo-mutants builds
+        // lives at another path, so its crates are artifacts of their own
+        // there and the checkout's build is left as it was.
+        .env("CARGO_TARGET_DIR", root().join("target"));
         if let Some(re) = g.only {
             c.args(["--re", re]);
         }

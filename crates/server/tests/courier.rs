@@ -64,15 +64,8 @@ fn route(sender: Arc<Flaky>) -> Vec<Route> {
     }]
 }
 
-fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting: {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+fn until(what: &str, done: impl FnMut() -> bool) {
+    common::wait_for(what, std::time::Duration::from_secs(20), done);
 }
 
 #[test]

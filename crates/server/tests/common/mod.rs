@@ -66,17 +66,35 @@ impl Running {
             addr: String::new(),
         };
         let mut out = running.child.stdout.take().expect("stdout is piped");
-        let mut seen = String::new();
-        let mut buf = [0u8; 256];
-        loop {
-            let n = out.read(&mut buf).unwrap_or(0);
-            assert!(n > 0, "tapin did not start: {seen}");
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
-                let addr = line.rsplit("http://").next().unwrap_or_default().trim();
-                running.addr = addr.replace("localhost", "127.0.0.1");
-                return running;
+        // Read on a thread of its own, so a server that neither starts nor
+        // exits fails the test after a deadline instead of hanging it.
+        let (lines, address) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut seen = String::new();
+            let mut buf = [0u8; 256];
+            loop {
+                let n = out.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    let _ = lines.send(Err(seen));
+                    return;
+                }
+                seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if let Some(line) = seen.lines().find(|l| l.contains("listening on http://")) {
+                    let addr = line.rsplit("http://").next().unwrap_or_default().trim();
+                    let _ = lines.send(Ok(addr.replace("localhost", "127.0.0.1")));
+                    // Keep draining, so the server never blocks on a full pipe.
+                    while out.read(&mut buf).unwrap_or(0) > 0 {}
+                    return;
+                }
             }
+        });
+        match address.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(Ok(addr)) => {
+                running.addr = addr;
+                running
+            }
+            Ok(Err(seen)) => panic!("tapin exited before listening: {seen}"),
+            Err(_) => panic!("tapin did not say it was listening within 60 s"),
         }
     }
 
@@ -157,6 +175,8 @@ pub fn cli(db: &Path, args: &[&str]) -> String {
 pub fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
     use std::io::Write;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
