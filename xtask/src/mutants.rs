@@ -56,7 +56,7 @@ const GROUPS: &[Group] = &[
         package: "tapin-api",
         file: "crates/api/src/wire.rs",
         only: Some("limit|shares_limit_with|is_passwordless"),
-        tests: ("tapin-server", &["--test=registration"]),
+        tests: ("tapin-api", &[]),
     },
 ];
 
@@ -83,6 +83,7 @@ pub fn mutants(only: Option<&str>) -> Result {
     for g in GROUPS.iter().filter(|g| only.is_none_or(|o| o == g.name)) {
         step(&format!("mutants: {} ({})", g.name, g.file));
         let dir = out.join(g.name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut c = cmd("cargo");
         c.args([
             "mutants",

@@ -52,35 +52,18 @@ pub enum ValidationCode {
     RedirectShape,
 }
 
-impl ValidationCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Empty => "empty",
-            Self::TooLong => "too_long",
-            Self::UpnShape => "upn_shape",
-            Self::PassTooShort => "pass_too_short",
-            Self::PassTooLong => "pass_too_long",
-            Self::PassCharacters => "pass_characters",
-            Self::LifetimeRange => "lifetime_range",
-            Self::LengthRange => "length_range",
-            Self::PhoneShape => "phone_shape",
-            Self::EmailShape => "email_shape",
-            Self::NameTooLong => "name_too_long",
-            Self::NameCharacters => "name_characters",
-            Self::CodeShape => "code_shape",
-            Self::MinAboveMax => "min_above_max",
-            Self::OutsidePolicy => "outside_policy",
-            Self::TimeZoneShape => "time_zone_shape",
-            Self::RedirectShape => "redirect_shape",
-        }
-    }
-}
-
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self.code {
             ValidationCode::Empty => "is required".to_string(),
-            ValidationCode::TooLong => format!("is longer than {UPN_MAX_LEN} characters"),
+            ValidationCode::TooLong => format!(
+                "is longer than {} characters",
+                match self.field {
+                    "email" => EMAIL_MAX_LEN,
+                    "upn" => UPN_MAX_LEN,
+                    _ => REDIRECT_URI_MAX_LEN,
+                }
+            ),
             ValidationCode::UpnShape => {
                 "must look like name@example.com (your work or school account)".to_string()
             }
@@ -144,7 +127,21 @@ pub fn normalize_upn(input: &str) -> Result<String, ValidationError> {
         return Err(shape());
     }
     let upn = trimmed.to_ascii_lowercase();
-    let (local, domain) = upn.split_once('@').ok_or_else(shape)?;
+    if address_shaped(&upn) {
+        Ok(upn)
+    } else {
+        Err(shape())
+    }
+}
+
+/// `local@domain.tld` in ASCII: a local part of at most 64 characters,
+/// without leading, trailing or double dots; two or more domain labels of
+/// at most 63 letters, digits and inner dashes. The shape of an account
+/// name and of an email address alike; their lengths differ.
+fn address_shaped(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
     let local_ok = !local.is_empty()
         && local.len() <= 64
         && !local.starts_with('.')
@@ -162,12 +159,11 @@ pub fn normalize_upn(input: &str) -> Result<String, ValidationError> {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
-    if local_ok && domain_ok {
-        Ok(upn)
-    } else {
-        Err(shape())
-    }
+    local_ok && domain_ok
 }
+
+/// The longest email address (RFC 5321's path limit less its brackets).
+pub const EMAIL_MAX_LEN: usize = 254;
 
 /// Puts a phone number into E.164 form (`+4915112345678`). Spaces, dashes,
 /// dots and brackets people type or paste are dropped; a leading `00` counts
@@ -207,13 +203,19 @@ pub fn normalize_email(input: &str) -> Result<String, ValidationError> {
     let (local, domain) = trimmed
         .split_once('@')
         .ok_or_else(|| err("email", ValidationCode::EmailShape))?;
-    let address = format!("{local}@{}", domain.to_lowercase());
-    if address.len() > 254 {
+    // ASCII before lower-casing, as for an account name (the Kelvin sign).
+    if !trimmed.is_ascii() {
+        return Err(err("email", ValidationCode::EmailShape));
+    }
+    let address = format!("{local}@{}", domain.to_ascii_lowercase());
+    if address.len() > EMAIL_MAX_LEN {
         return Err(err("email", ValidationCode::TooLong));
     }
-    normalize_upn(&address)
-        .map(|_| address)
-        .map_err(|_| err("email", ValidationCode::EmailShape))
+    if address_shaped(&address) {
+        Ok(address)
+    } else {
+        Err(err("email", ValidationCode::EmailShape))
+    }
 }
 
 /// The name of a passkey, security key or authenticator app: trimmed, 1 to

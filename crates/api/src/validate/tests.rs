@@ -212,3 +212,132 @@ fn redirect_addresses_are_https_or_loopback_without_fragments() {
         );
     }
 }
+
+#[test]
+fn lengths_are_accepted_up_to_their_limit_and_refused_one_past_it() {
+    // An account name: 113 characters.
+    let upn = |len: usize| format!("{}@{}.com", "a".repeat(64), "b".repeat(len - 64 - 5));
+    assert_eq!(normalize_upn(&upn(UPN_MAX_LEN)), Ok(upn(UPN_MAX_LEN)));
+    assert_eq!(
+        normalize_upn(&upn(UPN_MAX_LEN + 1)).unwrap_err().code,
+        ValidationCode::TooLong
+    );
+    // An email address: 254 characters, in labels of at most 63.
+    let email = |len: usize| {
+        let mut domain = String::new();
+        while 65 + domain.len() + 4 < len {
+            let label = (len - 65 - domain.len() - 4).min(63);
+            domain.push_str(&"c".repeat(label));
+            domain.push('.');
+        }
+        let address = format!("{}@{domain}org", "a".repeat(64));
+        assert_eq!(address.len(), len);
+        address
+    };
+    assert_eq!(normalize_email(&email(254)), Ok(email(254)));
+    assert_eq!(
+        normalize_email(&email(255)).unwrap_err().code,
+        ValidationCode::TooLong
+    );
+    // A method's name: 64 characters.
+    let name = "n".repeat(METHOD_NAME_MAX_LEN);
+    assert_eq!(normalize_method_name(&name), Ok(name.clone()));
+    assert_eq!(
+        normalize_method_name(&format!("{name}n")).unwrap_err().code,
+        ValidationCode::NameTooLong
+    );
+    // A redirect address: 512 characters.
+    let uri = |len: usize| format!("https://wiki.contoso.com/{}", "p".repeat(len - 25));
+    assert_eq!(
+        normalize_redirect_uri("redirect_uri", &uri(REDIRECT_URI_MAX_LEN)),
+        Ok(uri(REDIRECT_URI_MAX_LEN))
+    );
+    assert_eq!(
+        normalize_redirect_uri("redirect_uri", &uri(REDIRECT_URI_MAX_LEN + 1))
+            .unwrap_err()
+            .code,
+        ValidationCode::TooLong
+    );
+}
+
+#[test]
+fn a_redirect_host_is_letters_digits_dots_and_dashes_on_a_real_port() {
+    for bad in [
+        "https://wiki_contoso.com/cb",
+        "https://wiki!contoso.com/cb",
+        "https://wiki.contoso.com:0/cb",
+        "https://wiki.contoso.com:/cb",
+        // A user name after a loopback address: the browser would go to evil.example.
+        "http://[::1]@evil.example/cb",
+    ] {
+        assert_eq!(
+            normalize_redirect_uri("redirect_uri", bad)
+                .unwrap_err()
+                .code,
+            ValidationCode::RedirectShape,
+            "{bad}"
+        );
+    }
+    assert!(normalize_redirect_uri("redirect_uri", "https://wiki.contoso.com:1/cb").is_ok());
+}
+
+#[test]
+fn policy_lifetimes_keep_the_minimum_below_the_maximum_and_the_default_between() {
+    assert_eq!(validate_policy_lifetimes(60, 60, 60), Ok(()));
+    assert_eq!(validate_policy_lifetimes(60, 480, 120), Ok(()));
+    let refused = |min, max, default| validate_policy_lifetimes(min, max, default).unwrap_err();
+    let above = refused(61, 60, 60);
+    assert_eq!(
+        (above.field, above.code),
+        ("max_lifetime_minutes", ValidationCode::MinAboveMax)
+    );
+    for default in [59, 481] {
+        let outside = refused(60, 480, default);
+        assert_eq!(
+            (outside.field, outside.code),
+            ("default_lifetime_minutes", ValidationCode::OutsidePolicy),
+            "{default}"
+        );
+    }
+    assert_eq!(refused(9, 60, 60).code, ValidationCode::LifetimeRange);
+    // A pass under a policy of 60 to 480 minutes.
+    for ok in [60, 61, 479, 480] {
+        assert_eq!(validate_issue_lifetime("lifetime", ok, 60, 480), Ok(ok));
+    }
+    for bad in [59, 481] {
+        let e = validate_issue_lifetime("lifetime", bad, 60, 480).unwrap_err();
+        assert_eq!(
+            (e.field, e.code),
+            ("lifetime", ValidationCode::OutsidePolicy)
+        );
+    }
+}
+
+#[test]
+fn time_zones_are_iana_names() {
+    for ok in [
+        "UTC",
+        "Europe/Berlin",
+        " America/Argentina/Buenos_Aires ",
+        "America/Port-au-Prince",
+        "Etc/GMT+5",
+    ] {
+        assert_eq!(normalize_time_zone(ok), Ok(ok.trim().to_string()), "{ok}");
+    }
+    for bad in [
+        "",
+        "europe/berlin",
+        "Europe//Berlin",
+        "Europe/Berlin/",
+        "Europe/Ber lin",
+        "Europe/Berlin;",
+        "../etc/passwd",
+        &format!("A{}", "b".repeat(64)),
+    ] {
+        assert_eq!(
+            normalize_time_zone(bad).unwrap_err().code,
+            ValidationCode::TimeZoneShape,
+            "{bad}"
+        );
+    }
+}

@@ -193,6 +193,77 @@ pub struct IssueOptions {
 mod tests {
     use super::*;
 
+    /// Graph's order: the policy first, then the pass's own validity; each
+    /// condition alone decides.
+    #[test]
+    fn usability_names_the_first_reason_a_pass_cannot_be_used() {
+        use chrono::TimeZone;
+        let start = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let pass = |usable_once, used: bool| StoredPass {
+            id: "p".into(),
+            user_id: 1,
+            code_hash: String::new(),
+            created_at: start,
+            start_at: start,
+            start_offset_seconds: 0,
+            lifetime_minutes: 60,
+            usable_once,
+            used_at: used.then_some(start),
+            created_by: "operator".into(),
+        };
+        let policy = |enabled, one_time| Policy {
+            enabled,
+            one_time,
+            ..Policy::default()
+        };
+        let during = start + Duration::minutes(30);
+        use Usability::*;
+        let cases = [
+            // (enabled, in scope, policy one-time, pass one-time, used, at, expected)
+            (true, true, false, false, false, during, EnabledByPolicy),
+            (true, true, true, true, false, during, EnabledByPolicy),
+            (false, true, false, false, false, during, DisabledByPolicy),
+            (true, false, false, false, false, during, DisabledByPolicy),
+            (true, true, true, false, false, during, DisabledByPolicy),
+            (true, true, false, true, true, during, OneTimeUsed),
+            (
+                true,
+                true,
+                false,
+                false,
+                false,
+                start - Duration::seconds(1),
+                NotYetValid,
+            ),
+            (true, true, false, false, false, start, EnabledByPolicy),
+            (
+                true,
+                true,
+                false,
+                false,
+                false,
+                start + Duration::minutes(60),
+                Expired,
+            ),
+            (
+                true,
+                true,
+                false,
+                false,
+                false,
+                start + Duration::minutes(60) - Duration::seconds(1),
+                EnabledByPolicy,
+            ),
+        ];
+        for (enabled, in_scope, policy_once, once, used, at, expected) in cases {
+            assert_eq!(
+                pass(once, used).usability(&policy(enabled, policy_once), in_scope, at),
+                expected,
+                "enabled {enabled}, in scope {in_scope}, policy one-time {policy_once}, pass one-time {once}, used {used}, at {at}"
+            );
+        }
+    }
+
     #[test]
     fn generated_codes_use_only_the_alphabet_and_differ() {
         let a = generate_code(8);

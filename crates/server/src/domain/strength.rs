@@ -199,4 +199,27 @@ mod tests {
             }
         }
     }
+
+    /// Each refusal says what to do instead, in the words of where it happened.
+    #[test]
+    fn a_refusal_says_what_would_be_enough() {
+        let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let old = t0 + Duration::minutes(FRESH_SIGN_IN_MINUTES + 1);
+        let why = |method, at, action| match permits(method, t0, at, action) {
+            Err(Error::StrongerSignInNeeded(why)) => why,
+            other => panic!("{method:?} {action:?}: {other:?}"),
+        };
+        for method in [SignInMethod::Pass, SignInMethod::AuthenticatorApp] {
+            assert!(why(method, t0, Action::HelpDesk)
+                .starts_with("The help desk needs a sign-in with a passkey"));
+            assert!(why(method, t0, Action::PhishingResistantSignIn)
+                .starts_with("This application takes only a passkey"));
+        }
+        assert!(
+            why(SignInMethod::AuthenticatorApp, t0, Action::ChangeMethods)
+                .starts_with("A sign-in with a code can view")
+        );
+        assert!(why(SignInMethod::Passkey, old, Action::ChangeMethods)
+            .contains("more than 15 minutes old"));
+    }
 }
