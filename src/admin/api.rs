@@ -136,6 +136,22 @@ pub async fn sign_out_everywhere(id: &str) -> Result<(), Failure> {
     done(Request::post(&url).send().await).await
 }
 
+/// Disables (a leaver: every session and pass ends) or enables a user.
+pub async fn set_enabled(id: &str, enabled: bool) -> Result<(), Failure> {
+    let url = format!("{GRAPH}/users/{}", encode(id));
+    // Graph's `UserPatch` with only this field (its other fields' code
+    // would weigh on the help desk's bundle).
+    #[derive(Serialize)]
+    struct Enabled {
+        #[serde(rename = "accountEnabled")]
+        account_enabled: bool,
+    }
+    let body = Enabled {
+        account_enabled: enabled,
+    };
+    done(Ok(with_body(Request::patch(&url), &body).await?)).await
+}
+
 const POLICY: &str = "/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass";
 
 pub async fn policy() -> Result<TemporaryAccessPassConfiguration, Failure> {

@@ -25,6 +25,10 @@ pub const KINDS: &[&str] = &[
     "policy_changed",
     "token_created",
     "token_revoked",
+    "user_updated",
+    "user_disabled",
+    "user_enabled",
+    "user_removed",
 ];
 
 /// A `datetime-local` value (the administrator's clock) as RFC 3339.

@@ -122,6 +122,7 @@ fn IssueForm(
             start_date_time,
             lifetime_in_minutes: lifetime.get_untracked().trim().parse().ok(),
             is_usable_once: Some(once.get_untracked()),
+            odata_type: None,
         };
         let chosen = zone_name.get_untracked();
         busy.set(true);

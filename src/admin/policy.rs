@@ -37,6 +37,7 @@ fn parse_targets(text: &str) -> Vec<MethodTarget> {
                 target_type: kind.to_string(),
                 id: id.to_string(),
                 is_registration_required: None,
+                odata_type: None,
             }
         })
         .collect()

@@ -110,6 +110,19 @@ fn Sections(
             text::ADM_SIGNED_OUT().into(),
         );
     };
+    let enabled = d.enabled;
+    let toggle = move |_| {
+        let who = id.get_value();
+        act(
+            Box::pin(async move { api::set_enabled(&who, !enabled).await }),
+            if enabled {
+                text::ADM_USER_DISABLED()
+            } else {
+                text::ADM_USER_ENABLED()
+            }
+            .into(),
+        );
+    };
     let read_only = !manage;
     view! {
         {read_only.then(|| view! { <p class="notice">{if me.manage_members || me.manage_admins { text::ADM_NOT_YOURS() } else { text::ADM_READ_ONLY() }}</p> })}
@@ -117,8 +130,19 @@ fn Sections(
             <dt>{text::ADM_ACCOUNT()}</dt><dd>{upn.clone()}</dd>
             <dt>{text::ADM_ROLE()}</dt><dd>{role}</dd>
             <dt>{text::ADM_GROUPS()}</dt><dd>{groups}</dd>
+            <dt>{text::ADM_ACCOUNT_STATE()}</dt>
+            <dd class="account-state">
+                <span class=if enabled { "state good" } else { "state bad" }>
+                    {if enabled { text::ADM_ACCOUNT_ENABLED() } else { text::ADM_ACCOUNT_DISABLED() }}
+                </span>
+            </dd>
             {d.time_zone.clone().map(|z| view! { <dt>{text::ADM_USER_ZONE()}</dt><dd>{z}</dd> })}
         </dl>
+        {manage.then(|| view! {
+            <button type="button" class=if enabled { "danger" } else { "secondary" } on:click=toggle>
+                {if enabled { text::ADM_DISABLE() } else { text::ADM_ENABLE() }}
+            </button>
+        })}
 
         <section aria-labelledby="pass-heading">
             <h2 id="pass-heading">{text::ADM_PASS_HEADING()}</h2>

@@ -53,7 +53,7 @@ pub fn UsersPage() -> impl IntoView {
                                 <span class="name">{u.display_name.clone()}</span>
                                 <span class="upn">{u.user_principal_name.clone()}</span>
                             </Go>
-                            {(u.role == "admin").then(|| view! { <span class="badge">{text::ADM_ADMIN_BADGE()}</span> })}
+                            {(!u.account_enabled).then(|| view! { <span class="badge">{text::ADM_DISABLED_BADGE()}</span> })}
                         </li>
                     }
                 }).collect_view().into_any(),

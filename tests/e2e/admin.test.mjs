@@ -333,3 +333,61 @@ test('an administrator signed in with an app code gets no help desk, not even th
   await page.getByRole('link', { name: 'Help desk' }).click();
   await page.getByRole('heading', { name: 'Find a user', level: 1 }).waitFor();
 });
+
+test('the help desk disables a leaver, who is signed out at once and cannot sign in, and enables them again', async (t) => {
+  const { server } = await helpDesk(t);
+  // Ada is signed in on her own computer, with an authenticator app.
+  const own = await chrome.newContext();
+  t.after(() => own.close());
+  const adaPage = await own.newPage();
+  await signIn(adaPage, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await adaPage.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  const started = (await api(adaPage, 'POST', '/api/v1/methods/authenticator/start')).body;
+  assert.equal((await api(adaPage, 'POST', '/api/v1/methods/authenticator/finish', { id: started.id, name: 'Phone', code: totp(started.secret) })).status, 201);
+
+  const desk = await chrome.newContext();
+  t.after(() => desk.close());
+  const page = await desk.newPage();
+  await passkeySession(desk, page, server, PAT);
+  await openUser(page, 'ada@', 'Ada Lovelace');
+  await page.locator('.account-state').getByText('Enabled').waitFor();
+  await page.getByRole('button', { name: 'Disable account' }).click();
+  await page.locator('.success').getByText('The account is disabled').waitFor();
+  await page.locator('.account-state').getByText('Disabled: nothing of theirs signs in').waitFor();
+  await page.getByRole('button', { name: 'Enable account' }).waitFor();
+  await page.getByText('This user has no Temporary Access Pass.').waitFor();
+  await page.getByText('No open sessions.').waitFor();
+
+  // Ada's open page stops working, and no pass can be issued to her.
+  assert.equal((await api(adaPage, 'GET', '/api/v1/methods')).status, 401);
+  await adaPage.reload();
+  await adaPage.getByText('You are not signed in, or your session has ended.').first().waitFor();
+  assert.throws(() => issue(server.db, ADA), /disabled/, 'no pass while disabled');
+
+  // The search shows who is disabled.
+  await page.goto(`${server.url}/admin`);
+  await page.getByLabel('Account name or name').fill('ada');
+  await page.getByRole('listitem').filter({ hasText: 'Ada Lovelace' }).getByText('disabled', { exact: true }).waitFor();
+
+  await openUser(page, 'ada@', 'Ada Lovelace');
+  await page.getByRole('button', { name: 'Enable account' }).click();
+  await page.locator('.success').getByText('The account is enabled').waitFor();
+  await page.locator('.account-state').getByText('Enabled').waitFor();
+  await signIn(adaPage, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await adaPage.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  const methods = (await api(adaPage, 'GET', '/api/v1/methods')).body.methods;
+  assert.deepEqual(methods.map((m) => m.name), ['Phone'], 'her method is back');
+
+  const audit = cli(server.db, 'audit', '--json').trim().split('\n').map((l) => JSON.parse(l));
+  for (const event of ['user_disabled', 'user_enabled']) {
+    assert.ok(audit.some((e) => e.event === event && e.actor === PAT && e.upn === ADA), event);
+  }
+  // A global reader sees the state and no button.
+  const reader = await chrome.newContext();
+  t.after(() => reader.close());
+  const gilPage = await reader.newPage();
+  await passkeySession(reader, gilPage, server, GIL);
+  await openUser(gilPage, 'ada@', 'Ada Lovelace');
+  await gilPage.locator('.account-state').getByText('Enabled').waitFor();
+  assert.equal(await gilPage.getByRole('button', { name: 'Disable account' }).count(), 0);
+});

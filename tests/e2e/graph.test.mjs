@@ -24,8 +24,26 @@ before(async () => {
 });
 after(() => server.stop());
 
-async function call(method, path, { as = full, body } = {}) {
+/**
+ * The `@odata.type` Microsoft's Graph SDKs put in every body they send
+ * (the resource's own, and each policy target's), so every body here
+ * carries it as theirs do.
+ */
+function asTheSdksSend(method, path, body) {
+  if (body === null || typeof body !== 'object') return body;
+  const type = path.endsWith('/temporaryAccessPassMethods') ? 'temporaryAccessPassAuthenticationMethod'
+    : path === POLICY ? 'temporaryAccessPassAuthenticationMethodConfiguration'
+      : /^\/users\/[^/]+$/.test(path) ? 'user' : null;
+  const typed = type ? { '@odata.type': `#microsoft.graph.${type}`, ...body } : { ...body };
+  for (const [list, target] of [['includeTargets', 'authenticationMethodTarget'], ['excludeTargets', 'excludeTarget']]) {
+    if (Array.isArray(typed[list])) typed[list] = typed[list].map((t) => ({ '@odata.type': `#microsoft.graph.${target}`, ...t }));
+  }
+  return typed;
+}
+
+async function call(method, path, { as = full, body: given, sdk = true } = {}) {
   const headers = { authorization: `Bearer ${as.token}` };
+  const body = sdk ? asTheSdksSend(method, path, given) : given;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${graph}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
@@ -141,6 +159,7 @@ test('errors: lifetime out of policy, unknown user, read-only writing, revoked t
 
   graphError(await call('POST', '/users/nobody@contoso.com/authentication/temporaryAccessPassMethods', { body: {} }), 404, 'Request_ResourceNotFound');
   graphError(await call('GET', '/users/424242'), 404, 'Request_ResourceNotFound');
+  graphError(await call('GET', '/users/00000000-0000-4000-8000-000000000000'), 404, 'Request_ResourceNotFound');
 
   graphError(await call('POST', PASSES, { as: readOnly, body: {} }), 403, 'accessDenied');
   graphError(await call('PATCH', POLICY, { as: readOnly, body: { defaultLifetimeInMinutes: 120 } }), 403, 'accessDenied');
@@ -190,6 +209,73 @@ test('a lost method is listed with its Graph type and deleted through its typed 
   assert.equal((await call('DELETE', `/users/ada@contoso.com/authentication/softwareOathMethods/${oath.id}`)).status, 204);
   const after = (await call('GET', '/users/ada@contoso.com/authentication/methods')).body.value;
   assert.ok(!after.some((m) => m.id === oath.id));
+  await call('DELETE', `${PASSES}/${(await call('GET', PASSES)).body.value[0].id}`);
+});
+
+test('a body naming another resource in @odata.type is refused, and nothing is written', async () => {
+  const before = (await call('GET', PASSES)).body.value.length;
+  const wrong = await call('POST', PASSES, { sdk: false, body: { '@odata.type': '#microsoft.graph.user', lifetimeInMinutes: 60 } });
+  graphError(wrong, 400, 'badRequest');
+  assert.match(wrong.body.error.message, /@odata\.type/);
+  assert.equal((await call('GET', PASSES)).body.value.length, before);
+  graphError(await call('PATCH', POLICY, { sdk: false, body: { '@odata.type': '#microsoft.graph.fido2AuthenticationMethodConfiguration', defaultLength: 9 } }), 400, 'badRequest');
+  assert.equal((await call('GET', POLICY)).body.defaultLength, 8);
+  // Without one, as a plain script sends it, a body is as good.
+  assert.equal((await call('POST', PASSES, { sdk: false, body: {} })).status, 201);
+  await call('DELETE', `${PASSES}/${(await call('GET', PASSES)).body.value[0].id}`);
+});
+
+test('users carry Graph\'s properties only, a stable GUID id, $select and $count', async () => {
+  const ada = (await call('GET', '/users/ada@contoso.com')).body;
+  assert.deepEqual(Object.keys(ada).sort(), ['accountEnabled', 'displayName', 'id', 'userPrincipalName']);
+  assert.match(ada.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(ada.accountEnabled, true);
+  assert.deepEqual((await call('GET', `/users/${ada.id}?$select=displayName,ID`)).body, { displayName: 'Ada Lovelace', id: ada.id });
+  graphError(await call('GET', '/users/ada@contoso.com?$select=role'), 400, 'badRequest');
+  const listed = await call('GET', '/users?$select=userPrincipalName&$top=1');
+  assert.deepEqual(listed.body.value, [{ userPrincipalName: 'ada@contoso.com' }]);
+
+  graphError(await call('GET', '/users?$count=true'), 400, 'badRequest');
+  const counted = await fetch(`${graph}/users?$count=true&$top=1`, { headers: { authorization: `Bearer ${full.token}`, consistencylevel: 'eventual' } });
+  const body = await counted.json();
+  assert.equal(counted.status, 200);
+  assert.equal(body['@odata.count'], 2, 'every user, beyond $top');
+  assert.equal(body.value.length, 1);
+});
+
+test('a leaver disabled through Graph is signed out at once and cannot sign in; enabled, they can', async () => {
+  const pass = (await call('POST', PASSES, { body: { lifetimeInMinutes: 60 } })).body.temporaryAccessPass;
+  const signIn = (code) => fetch(`${server.url}/api/v1/signin/pass`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: server.url },
+    body: JSON.stringify({ upn: 'ada@contoso.com', pass: code }),
+  });
+  const first = await signIn(pass);
+  assert.equal(first.status, 200);
+  const cookie = first.headers.get('set-cookie').split(';')[0];
+  const session = () => fetch(`${server.url}/api/v1/session`, { headers: { cookie } }).then((r) => r.status);
+  assert.equal(await session(), 200);
+
+  assert.equal((await call('PATCH', '/users/ada@contoso.com', { as: readOnly, body: { accountEnabled: false } })).status, 403);
+  graphError(await call('PATCH', '/users/pat@contoso.com', { body: { accountEnabled: false } }), 403, 'accessDenied');
+  graphError(await call('PATCH', '/users/ada@contoso.com', { body: { accountEnabled: false, role: 'admin' } }), 400, 'badRequest');
+  assert.equal(await session(), 200, 'a refused change changes nothing');
+
+  assert.equal((await call('PATCH', '/users/ada@contoso.com', { body: { accountEnabled: false } })).status, 204);
+  assert.equal(await session(), 401, 'the open session ends');
+  const again = await signIn(pass);
+  const unknown = await fetch(`${server.url}/api/v1/signin/pass`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: server.url },
+    body: JSON.stringify({ upn: 'nobody@contoso.com', pass }),
+  });
+  assert.equal(again.status, unknown.status, 'refused as an unknown account is');
+  assert.deepEqual((await again.json()).code, (await unknown.json()).code);
+  assert.equal((await call('GET', '/users/ada@contoso.com')).body.accountEnabled, false);
+  assert.deepEqual((await call('GET', PASSES)).body.value, [], 'the pass is gone');
+  assert.match(cli(server.db, 'user', 'list'), /ada@contoso\.com.*\tdisabled/);
+
+  assert.equal((await call('PATCH', '/users/ada@contoso.com', { body: { accountEnabled: true } })).status, 204);
+  const fresh = (await call('POST', PASSES, { body: { lifetimeInMinutes: 60 } })).body.temporaryAccessPass;
+  assert.equal((await signIn(fresh)).status, 200, 'enabled again, a new pass signs in');
   await call('DELETE', `${PASSES}/${(await call('GET', PASSES)).body.value[0].id}`);
 });
 

@@ -212,9 +212,10 @@ fn size() -> Result {
         "--methods-budget-bytes",
         "199000",
         // The help desk's bundle, loaded at /admin only (with its
-        // applications page since issue 12: 236 KB).
+        // applications page since issue 12: 236 KB; disabling and enabling
+        // a person since issue 21: 238.3 KB).
         "--admin-budget-bytes",
-        "238000",
+        "239000",
         // Signing in to other applications, loaded at /signin only.
         "--signin-budget-bytes",
         "200000",

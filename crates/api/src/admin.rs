@@ -35,6 +35,9 @@ pub struct UserDetail {
     pub display_name: String,
     /// `member` or `admin`.
     pub role: String,
+    /// False once the person is disabled (a leaver): nothing of theirs signs in.
+    #[serde(default = "yes")]
+    pub enabled: bool,
     pub groups: Vec<String>,
     /// Where the user lives (IANA name), when known.
     #[serde(default)]
@@ -137,4 +140,8 @@ pub struct CreatedOidcClient {
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }

@@ -20,9 +20,51 @@ pub struct GraphUser {
     pub id: String,
     pub user_principal_name: String,
     pub display_name: String,
-    /// tapin's extension: `member` or `admin`.
-    #[serde(default)]
-    pub role: String,
+    /// False once the person is disabled: nothing of theirs signs in.
+    pub account_enabled: bool,
+}
+
+/// Graph's type names for the bodies tapin accepts.
+pub const USER_TYPE: &str = "#microsoft.graph.user";
+pub const PASS_TYPE: &str = "#microsoft.graph.temporaryAccessPassAuthenticationMethod";
+pub const PASS_CONFIGURATION_TYPE: &str =
+    "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration";
+pub const TARGET_TYPES: [&str; 2] = [
+    "#microsoft.graph.authenticationMethodTarget",
+    "#microsoft.graph.excludeTarget",
+];
+
+/// Whether a body's `@odata.type` (which Microsoft's Graph SDKs put in
+/// every body they send) names one of `own`: absent, or the same name with
+/// or without its `#`, in any case.
+pub fn names_own_type(given: Option<&str>, own: &[&str]) -> bool {
+    given.is_none_or(|g| {
+        let g = g.strip_prefix('#').unwrap_or(g);
+        own.iter()
+            .any(|o| o.trim_start_matches('#').eq_ignore_ascii_case(g))
+    })
+}
+
+/// The body of `PATCH /users/{id}`: what is set changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
+    /// False disables the person (every session, pass and token ends);
+    /// true enables them again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_enabled: Option<bool>,
+    /// A new account name (the person keeps every method).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 
 /// `microsoft.graph.temporaryAccessPassAuthenticationMethod`.
@@ -54,6 +96,12 @@ fn tap_type() -> String {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTemporaryAccessPass {
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
     /// When the pass becomes usable (RFC 3339; the offset is kept as the issuer's zone).
     #[serde(default)]
     pub start_date_time: Option<DateTime<FixedOffset>>,
@@ -98,6 +146,12 @@ pub struct AuthenticationMethod {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MethodTarget {
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
     /// `group` (`all_users` is everyone) or `user` (by account name).
     pub target_type: String,
     pub id: String,

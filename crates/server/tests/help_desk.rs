@@ -289,11 +289,23 @@ fn users_are_found_by_account_name_or_any_word_of_their_name() {
         )
         .unwrap();
     assert_eq!(top.len(), 2);
-    assert!(matches!(
-        w.tapin.user_by_ref("99999"),
-        Err(Error::NotFound(_))
-    ));
-    assert_eq!(w.tapin.user_by_ref("1").unwrap().upn, "ada@contoso.com");
+    // A person's id is their GUID; a store's row number names no one.
+    let ada = w.tapin.user("ada@contoso.com").unwrap();
+    assert_eq!(ada.object_id.len(), 36);
+    assert_eq!(w.tapin.user_by_ref(&ada.object_id).unwrap().upn, ada.upn);
+    assert_eq!(
+        w.tapin
+            .user_by_ref(&ada.object_id.to_uppercase())
+            .unwrap()
+            .upn,
+        ada.upn
+    );
+    for nobody in ["1", "99999", "00000000-0000-4000-8000-000000000000"] {
+        assert!(matches!(
+            w.tapin.user_by_ref(nobody),
+            Err(Error::NotFound(_))
+        ));
+    }
 }
 
 #[test]

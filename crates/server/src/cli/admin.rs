@@ -39,6 +39,42 @@ pub(super) enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Renames a user (every method stays theirs; the old name stops
+    /// signing in), or changes their display name or time zone.
+    Update {
+        /// The user's account name or id.
+        user: String,
+        /// A new account name.
+        #[arg(long)]
+        upn: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// An IANA time zone, or `none`.
+        #[arg(long)]
+        time_zone: Option<String>,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+    },
+    /// Disables a user (a leaver): every session, pass and token of theirs
+    /// ends at once on every instance, and nothing of theirs signs in.
+    Disable {
+        user: String,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+    },
+    /// Enables a disabled user: their methods sign in again.
+    Enable {
+        user: String,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+    },
+    /// Removes a user with their methods, pass and sessions; the audit
+    /// trail keeps what happened.
+    Remove {
+        user: String,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -206,14 +242,46 @@ pub(super) fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
                         Role::Member => "member",
                     };
                     println!(
-                        "{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}{}",
                         u.upn,
                         u.display_name,
                         role,
-                        u.groups.join(",")
+                        u.groups.join(","),
+                        if u.enabled { "" } else { "\tdisabled" }
                     );
                 }
             }
+        }
+        UserCommand::Update {
+            user,
+            upn,
+            name,
+            time_zone,
+            as_admin,
+        } => {
+            let actor = t.actor(as_admin.as_deref())?;
+            let update = crate::domain::UserUpdate {
+                upn,
+                display_name: name,
+                time_zone: time_zone.map(|tz| Some(tz).filter(|tz| tz != "none")),
+            };
+            let u = t.update_user(&actor, &user, update)?;
+            println!("updated {} ({})", u.upn, u.display_name);
+        }
+        UserCommand::Disable { user, as_admin } => {
+            let u = t.set_user_enabled(&t.actor(as_admin.as_deref())?, &user, false)?;
+            println!(
+                "disabled {}: their sessions, pass and tokens have ended",
+                u.upn
+            );
+        }
+        UserCommand::Enable { user, as_admin } => {
+            let u = t.set_user_enabled(&t.actor(as_admin.as_deref())?, &user, true)?;
+            println!("enabled {}", u.upn);
+        }
+        UserCommand::Remove { user, as_admin } => {
+            t.remove_user(&t.actor(as_admin.as_deref())?, &user)?;
+            println!("removed {user}");
         }
     }
     Ok(())

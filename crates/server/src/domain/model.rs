@@ -37,12 +37,30 @@ pub struct User {
     /// help desk can show a pass's start on the user's clock.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// The person's stable public id (a GUID): the same in Graph and SCIM,
+    /// kept through a rename.
+    pub object_id: String,
+    /// False once the person is disabled (a leaver): nothing of theirs
+    /// signs in or opens anything until they are enabled again.
+    pub enabled: bool,
+    /// When anything about the person last changed (SCIM's `meta.lastModified`).
+    pub modified_at: DateTime<Utc>,
 }
 
 impl User {
     pub fn has(&self, role: AdminRole) -> bool {
         self.role == Role::Admin && self.admin_roles.contains(&role)
     }
+}
+
+/// A change to a person's account: each field set is changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    /// A new account name (a mover); every method stays with the person.
+    pub upn: Option<String>,
+    pub display_name: Option<String>,
+    /// `Some(None)` forgets the time zone.
+    pub time_zone: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -167,6 +167,9 @@ mod tests {
             groups: groups.iter().map(|g| g.to_string()).collect(),
             created_at: chrono::Utc::now(),
             time_zone: None,
+            object_id: "5f0ae5a4-b7ea-4f0e-9a3c-6c2a2f6d0b11".into(),
+            enabled: true,
+            modified_at: chrono::Utc::now(),
         }
     }
 

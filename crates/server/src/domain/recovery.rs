@@ -98,7 +98,7 @@ impl Tapin {
         };
         let now = self.now();
         let (attempt, keys) = self.reserve_sign_in(&upn, client)?;
-        let user = self.store.user_by_upn(&upn)?;
+        let user = self.account(&upn)?;
         // Made under whichever key was newest then: try each the ring holds.
         let mut spent = false;
         if let Some(u) = &user {

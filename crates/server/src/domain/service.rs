@@ -194,14 +194,7 @@ impl Tapin {
 
     pub fn add_user(&self, new: NewUser) -> Result<User> {
         let upn = normalize_upn(&new.upn)?;
-        let display_name = new.display_name.trim().to_string();
-        tapin_api::validate::check_free_text("name", &display_name)?;
-        if display_name.is_empty() || display_name.chars().count() > 256 {
-            return Err(Error::Invalid(
-                "name must be 1 to 256 characters".into(),
-                Some("name"),
-            ));
-        }
+        let display_name = crate::domain::directory::display_name(&new.display_name)?;
         if new.role == Role::Member && !new.admin_roles.is_empty() {
             return Err(Error::invalid("only an admin can hold administrator roles"));
         }

@@ -192,7 +192,7 @@ pub(crate) async fn me(State(_): State<AppState>, desk: HelpDesk) -> Result<Resp
     };
     let can = Capabilities::of(&actor);
     Ok(json(AdminMe {
-        id: admin.id.to_string(),
+        id: admin.object_id.clone(),
         upn: admin.upn.clone(),
         display_name: admin.display_name.clone(),
         roles: admin
@@ -230,10 +230,14 @@ pub(crate) async fn user(
     let window = state.tapin.settings().lockout_window.num_minutes() as u32;
     let o = acting(&state, desk, move |t, a| t.overview(a, &id)).await?;
     Ok(json(UserDetail {
-        id: o.user.id.to_string(),
+        id: o.user.object_id.clone(),
         upn: o.user.upn.clone(),
         display_name: o.user.display_name.clone(),
-        role: super::graph::graph_user(&o.user).role,
+        role: match o.user.role {
+            crate::domain::Role::Admin => "admin".into(),
+            crate::domain::Role::Member => "member".into(),
+        },
+        enabled: o.user.enabled,
         groups: o.user.groups.clone(),
         time_zone: o.user.time_zone.clone(),
         methods: o.methods.iter().map(|m| m.view()).collect(),

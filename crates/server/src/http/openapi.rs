@@ -49,6 +49,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::methods::recovery_codes,
         super::graph::list_users,
         super::graph::get_user,
+        super::graph::patch_user,
+        super::graph::delete_user,
         super::graph::list_methods,
         super::graph::list_passes,
         super::graph::create_pass,

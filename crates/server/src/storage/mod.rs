@@ -41,7 +41,10 @@ pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
 }
 
 pub(crate) const USER_COLUMNS: &str =
-    "id, upn, display_name, role, admin_roles, groups_json, created_at, time_zone";
+    "id, upn, display_name, role, admin_roles, groups_json, created_at, time_zone, object_id, disabled_at IS NULL, modified_at";
+/// `USER_COLUMNS` of `users u`, for joins.
+pub(crate) const U_COLUMNS: &str =
+    "u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone, u.object_id, u.disabled_at IS NULL, u.modified_at";
 pub(crate) const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_offset_seconds, lifetime_minutes, usable_once, used_at, created_by";
 pub(crate) const SESSION_COLUMNS: &str =
     "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at, method, method_id";
@@ -50,7 +53,7 @@ pub(crate) const METHOD_COLUMNS: &str =
 pub(crate) const PENDING_COLUMNS: &str =
     "id, user_id, purpose, state, code_hash, tries_left, expires_at";
 /// A token's columns, then its user's (for the join on `users u`).
-pub(crate) const TOKEN_USER_COLUMNS: &str = "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone";
+pub(crate) const TOKEN_USER_COLUMNS: &str = "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone, u.object_id, u.disabled_at IS NULL, u.modified_at";
 pub(crate) const OUTBOX_COLUMNS: &str =
     "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";
 

@@ -100,6 +100,19 @@ fn forbidden_reading() -> Error {
     Error::Forbidden("your administrator roles do not include reading users".into())
 }
 
+/// A search as the store runs it, when `actor` may read users.
+fn searching(actor: &Actor, search: UserSearch) -> Result<UserSearch> {
+    if !Capabilities::of(actor).read_users {
+        return Err(forbidden_reading());
+    }
+    Ok(UserSearch {
+        upn_prefix: search.upn_prefix.map(|p| p.trim().to_lowercase()),
+        name_prefix: search.name_prefix.map(|p| p.trim().to_string()),
+        top: search.top.clamp(1, SEARCH_TOP_MAX),
+        ..search
+    })
+}
+
 impl Tapin {
     // ---- who is acting -----------------------------------------------------
 
@@ -176,10 +189,10 @@ impl Tapin {
 
     // ---- reading ------------------------------------------------------------
 
-    /// A user by id (digits) or account name.
+    /// A user by id (their GUID) or account name.
     pub fn user_by_ref(&self, id_or_upn: &str) -> Result<User> {
-        let found = match id_or_upn.parse::<i64>() {
-            Ok(id) => self.store.user_by_id(id)?,
+        let found = match uuid::Uuid::try_parse(id_or_upn) {
+            Ok(id) => self.store.user_by_object_id(&id.hyphenated().to_string())?,
             Err(_) => match tapin_api::normalize_upn(id_or_upn) {
                 Ok(upn) => self.store.user_by_upn(&upn)?,
                 Err(_) => None,
@@ -189,16 +202,12 @@ impl Tapin {
     }
 
     pub fn find_users(&self, actor: &Actor, search: UserSearch) -> Result<Vec<User>> {
-        if !Capabilities::of(actor).read_users {
-            return Err(forbidden_reading());
-        }
-        let search = UserSearch {
-            upn_prefix: search.upn_prefix.map(|p| p.trim().to_lowercase()),
-            name_prefix: search.name_prefix.map(|p| p.trim().to_string()),
-            top: search.top.clamp(1, SEARCH_TOP_MAX),
-            ..search
-        };
-        Ok(self.store.find_users(&search)?)
+        Ok(self.store.find_users(&searching(actor, search)?)?)
+    }
+
+    /// How many users a search finds, however many one answer holds.
+    pub fn count_users(&self, actor: &Actor, search: UserSearch) -> Result<u64> {
+        Ok(self.store.count_users(&searching(actor, search)?)?)
     }
 
     pub fn read_user(&self, actor: &Actor, id_or_upn: &str) -> Result<User> {

@@ -70,6 +70,14 @@ impl Tapin {
                 user.upn
             )));
         }
+        // A pass written in a race with disabling signs nothing in (sign-in
+        // reads a disabled person as nobody) and ends when they are enabled.
+        if !user.enabled {
+            return Err(Error::Conflict(format!(
+                "{} is disabled; enable them before issuing a pass",
+                user.upn
+            )));
+        }
         let lifetime = opts
             .lifetime_minutes
             .unwrap_or(policy.default_lifetime_minutes);

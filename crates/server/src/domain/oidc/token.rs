@@ -124,8 +124,7 @@ impl Tapin {
             ));
         }
         let user = self
-            .store
-            .user_by_id(code.user_id)?
+            .account_by_id(code.user_id)?
             .ok_or_else(|| oauth("invalid_grant", "the account no longer exists"))?;
         if !self.session_lives(user.id, Some(&code.session_id))? {
             return Err(oauth(
@@ -244,7 +243,7 @@ impl Tapin {
         {
             return Err(bad());
         }
-        let user = self.store.user_by_id(grant.user_id)?.ok_or_else(bad)?;
+        let user = self.account_by_id(grant.user_id)?.ok_or_else(bad)?;
         self.claims(&user, &grant.scope)
     }
 

@@ -36,6 +36,23 @@ struct Ceremony {
 }
 
 impl Tapin {
+    /// The account someone signing in names, when it exists and is
+    /// enabled: to sign-in (and to the applications it signs in to) a
+    /// disabled person is nobody, refused like an unknown account.
+    pub(in crate::domain) fn account(&self, upn: &str) -> Result<Option<User>> {
+        Ok(self.store.user_by_upn(upn)?.filter(|u| u.enabled))
+    }
+
+    /// As `account`, by the store's id.
+    pub(in crate::domain) fn account_by_id(&self, id: i64) -> Result<Option<User>> {
+        Ok(self.store.user_by_id(id)?.filter(|u| u.enabled))
+    }
+
+    /// As `account`, by WebAuthn user handle (a discoverable passkey).
+    pub(in crate::domain) fn account_by_handle(&self, handle: &str) -> Result<Option<User>> {
+        Ok(self.store.user_by_handle(handle)?.filter(|u| u.enabled))
+    }
+
     /// A stable, secret-keyed digest of `upn`: what an unknown account's
     /// answers are made of, so asking twice gives the same answer.
     fn decoy(&self, upn: &str) -> Vec<u8> {
@@ -53,7 +70,7 @@ impl Tapin {
     /// the answer shows nothing about whether the account exists.
     pub fn sign_in_options(&self, upn: &str) -> Result<SignInOptions> {
         let upn = normalize_upn(upn)?;
-        let (webauthn, code, recovery, sent) = match self.store.user_by_upn(&upn)? {
+        let (webauthn, code, recovery, sent) = match self.account(&upn)? {
             Some(user) => {
                 let methods = self.store.methods_of(user.id)?;
                 let kinds: Vec<MethodKind> = methods.iter().map(|m| m.kind).collect();
@@ -121,7 +138,7 @@ impl Tapin {
     pub fn start_webauthn_sign_in(&self, upn: &str, client: &str) -> Result<PasskeyChallenge> {
         let upn = normalize_upn(upn)?;
         self.reserve_start(client)?;
-        let user = self.store.user_by_upn(&upn)?;
+        let user = self.account(&upn)?;
         let keys = match &user {
             Some(u) => self.webauthn_keys(u)?,
             None => Vec::new(),
@@ -196,7 +213,7 @@ impl Tapin {
         let (Some(state), Some(user_id)) = (ceremony.state, pending.user_id) else {
             return Err(unknown());
         };
-        let user = self.store.user_by_id(user_id)?.ok_or_else(unknown)?;
+        let user = self.account_by_id(user_id)?.ok_or_else(unknown)?;
         let result = self
             .webauthn
             .finish_passkey_authentication(&credential, &state)
@@ -314,7 +331,7 @@ impl Tapin {
         let now = self.now();
         let (attempt, keys) = self.reserve_sign_in(&upn, client)?;
         let nth = self.count_code_try(&upn)?;
-        let user = self.store.user_by_upn(&upn)?;
+        let user = self.account(&upn)?;
         let mut matched = None;
         if let Some(user) = &user {
             for m in self.store.methods_of(user.id)? {

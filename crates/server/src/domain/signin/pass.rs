@@ -49,7 +49,7 @@ impl Tapin {
             };
         let as_self = Actor::User(upn.clone());
 
-        let user = self.store.user_by_upn(&upn)?;
+        let user = self.account(&upn)?;
         let pass = match &user {
             Some(u) => self.store.pass_of(u.id)?,
             None => None,

@@ -38,8 +38,7 @@ impl Tapin {
             .map_err(webauthn_error)?;
         let unknown = || Error::WebauthnFailed("this passkey is not registered with tapin".into());
         let user = self
-            .store
-            .user_by_handle(&handle.to_string())?
+            .account_by_handle(&handle.to_string())?
             .ok_or_else(unknown)?;
         let mut keys = Vec::new();
         for m in self.store.methods_of(user.id)? {

@@ -71,7 +71,7 @@ impl Tapin {
         self.sign_in_codes_on()?;
         let upn = normalize_upn(upn)?;
         let (_, channel) = method_of(way)?;
-        let user = self.store.user_by_upn(&upn)?;
+        let user = self.account(&upn)?;
         let target = match &user {
             Some(u) => self
                 .store
@@ -166,7 +166,7 @@ impl Tapin {
         let pending = match self.store.pending(id)? {
             Some(p) if p.purpose == PURPOSE && p.expires_at > self.now() => p,
             _ => {
-                let known = self.store.user_by_upn(&upn)?;
+                let known = self.account(&upn)?;
                 self.code_try_failed(&upn, nth, known.as_ref())?;
                 return Err(Error::CodeExpired);
             }
@@ -182,7 +182,7 @@ impl Tapin {
             .iter()
             .any(|key| equal_time(&code_hash(key, &pending.id, &code), &expected));
         let user = match pending.user_id {
-            Some(uid) => self.store.user_by_id(uid)?.filter(|u| u.upn == upn),
+            Some(uid) => self.account_by_id(uid)?.filter(|u| u.upn == upn),
             None => None,
         };
         let Some(user) = user.filter(|_| matched) else {
@@ -194,7 +194,7 @@ impl Tapin {
                 client,
             );
             self.store.record_audit(&event)?;
-            let known = self.store.user_by_upn(&upn)?;
+            let known = self.account(&upn)?;
             self.code_try_failed(&upn, nth, known.as_ref())?;
             return Err(wrong_code(left));
         };

@@ -3,7 +3,7 @@
 
 use super::delivery::{Channel, OutboxEntry, Outgoing, QueuedMessage};
 use super::methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
-use super::model::{NewUser, User};
+use super::model::{NewUser, User, UserUpdate};
 use super::oidc::{AccessGrant, AuthCode, OidcClient, Presented, Redemption, SigningKey};
 use super::policy::Policy;
 pub use super::strength::SignInMethod;
@@ -96,11 +96,59 @@ pub trait Users: Send + Sync {
     /// Users matching any part of `search`, by account name, at most `search.top`.
     fn find_users(&self, search: &UserSearch) -> StoreResult<Vec<User>>;
 
+    /// How many users `search` matches, without its `top`.
+    fn count_users(&self, search: &UserSearch) -> StoreResult<u64>;
+
     /// The user's WebAuthn user handle, created on first use.
     fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String>;
 
     fn user_by_handle(&self, handle: &str) -> StoreResult<Option<User>>;
+
+    /// A person by their public id (Graph's and SCIM's `id`).
+    fn user_by_object_id(&self, object_id: &str) -> StoreResult<Option<User>>;
+
+    /// Changes what `update` sets, with its audit event, in one
+    /// transaction. `Conflict` when the new account name is taken; false
+    /// (nothing written) when there is no such user.
+    fn update_user(
+        &self,
+        user_id: i64,
+        update: &UserUpdate,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+
+    /// Disables (`enabled` false) or enables the person, with its audit
+    /// event, in one transaction that also ends every session, the pass,
+    /// every ceremony in flight, unredeemed OIDC code, access token and API
+    /// token of theirs (on enabling, whatever a race let start while they
+    /// were disabled). False (nothing written) when they already were so.
+    fn set_enabled(
+        &self,
+        user_id: i64,
+        enabled: bool,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+
+    /// Removes the person and everything of theirs but the audit trail,
+    /// with its audit event. False when there was no such user.
+    fn remove_user(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool>;
 }
+
+/// What of a person's ends when they are disabled, enabled or removed (every
+/// table that holds their rows, but the audit trail and the outbox).
+pub const PERSONAL_TABLES: [&str; 9] = [
+    "sessions",
+    "passes",
+    "pending",
+    "sends",
+    "api_tokens",
+    "oidc_codes",
+    "oidc_access_tokens",
+    "recovery_codes",
+    "methods",
+];
 
 /// The Temporary Access Pass policy.
 pub trait Policies: Send + Sync {

@@ -21,16 +21,36 @@ use super::*;
 pub(crate) async fn list_users(
     State(state): State<AppState>,
     desk: HelpDesk,
+    Eventual(eventual): Eventual,
     Query(q): Query<HashMap<String, String>>,
 ) -> GraphResult {
     let search = user_search(&q)?;
-    let users = acting(&state, desk, move |t, a| t.find_users(a, search)).await?;
-    Ok(json(
-        StatusCode::OK,
-        Collection {
-            value: users.iter().map(graph_user).collect(),
-        },
-    ))
+    let select = Select::of(&q, USER_PROPERTIES)?;
+    let count = match q.get("$count").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") if eventual => true,
+        Some("true") => {
+            return Err(bad(
+                "$count on users needs the header ConsistencyLevel: eventual",
+                "$count",
+            ))
+        }
+        Some(_) => return Err(bad("$count is true or false", "$count")),
+    };
+    let (users, total) = acting(&state, desk, move |t, a| {
+        let total = count
+            .then(|| t.count_users(a, search.clone()))
+            .transpose()?;
+        Ok((t.find_users(a, search)?, total))
+    })
+    .await?;
+    let mut body = serde_json::json!({
+        "value": users.iter().map(|u| select.apply(graph_user(u))).collect::<Vec<_>>(),
+    });
+    if let Some(n) = total {
+        body["@odata.count"] = n.into();
+    }
+    Ok(json(StatusCode::OK, body))
 }
 
 #[utoipa::path(
@@ -50,9 +70,73 @@ pub(crate) async fn get_user(
     State(state): State<AppState>,
     desk: HelpDesk,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> GraphResult {
+    let select = Select::of(&q, USER_PROPERTIES)?;
     let user = acting(&state, desk, move |t, a| t.read_user(a, &id)).await?;
-    Ok(json(StatusCode::OK, graph_user(&user)))
+    Ok(json(StatusCode::OK, select.apply(graph_user(&user))))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/graph/v1.0/users/{id}",
+    params(("id" = String, Path, description = "The user's id or account name")),
+    request_body = UserPatch,
+    responses(
+        (status = 204, description = "Changed: accountEnabled false ends every session, pass and token of the person at once"),
+        (status = 400, description = "An unknown property, another @odata.type, or an invalid name", body = GraphError),
+        (status = 401, description = "No valid token or administrator session", body = GraphError),
+        (status = 403, description = "Not allowed for this user (or yourself), or read-only", body = GraphError),
+        (status = 404, description = "No such user", body = GraphError),
+        (status = 409, description = "The new account name is taken", body = GraphError),
+    ),
+    security(("bearer" = []), ("session" = [])),
+    tag = "graph"
+)]
+pub(crate) async fn patch_user(
+    State(state): State<AppState>,
+    desk: HelpDesk,
+    Path(id): Path<String>,
+    GraphJson(body): GraphJson<UserPatch>,
+) -> GraphResult {
+    own_type(body.odata_type.as_deref(), &[tapin_api::graph::USER_TYPE])?;
+    acting(&state, desk, move |t, a| {
+        let user = t.read_user(a, &id)?;
+        let update = crate::domain::UserUpdate {
+            upn: body.user_principal_name,
+            display_name: body.display_name,
+            time_zone: None,
+        };
+        let user = t.update_user(a, &user.object_id, update)?;
+        if let Some(enabled) = body.account_enabled {
+            t.set_user_enabled(a, &user.object_id, enabled)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(
+    delete,
+    path = "/graph/v1.0/users/{id}",
+    params(("id" = String, Path, description = "The user's id or account name")),
+    responses(
+        (status = 204, description = "Removed, with every method, pass and session; the audit trail stays"),
+        (status = 401, description = "No valid token or administrator session", body = GraphError),
+        (status = 403, description = "Not allowed for this user (or yourself), or read-only", body = GraphError),
+        (status = 404, description = "No such user", body = GraphError),
+    ),
+    security(("bearer" = []), ("session" = [])),
+    tag = "graph"
+)]
+pub(crate) async fn delete_user(
+    State(state): State<AppState>,
+    desk: HelpDesk,
+    Path(id): Path<String>,
+) -> GraphResult {
+    acting(&state, desk, move |t, a| t.remove_user(a, &id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[utoipa::path(
@@ -138,6 +222,7 @@ pub(crate) async fn create_pass(
     Path(id): Path<String>,
     GraphJson(body): GraphJson<NewTemporaryAccessPass>,
 ) -> GraphResult {
+    own_type(body.odata_type.as_deref(), &[tapin_api::graph::PASS_TYPE])?;
     let issued = acting(&state, desk, move |t, a| {
         let user = t.read_user(a, &id)?;
         t.issue_pass(

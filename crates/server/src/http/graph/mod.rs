@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use tapin_api::graph::{
     AuthenticationMethod, Collection, GraphError, GraphErrorDetail, GraphInnerError, GraphUser,
     MethodTarget, NewTemporaryAccessPass, TemporaryAccessPassConfiguration,
-    TemporaryAccessPassConfigurationPatch, TemporaryAccessPassMethod,
+    TemporaryAccessPassConfigurationPatch, TemporaryAccessPassMethod, UserPatch,
 };
 use tapin_api::wire::{ErrorCode, MethodKind};
 
@@ -35,7 +35,10 @@ pub fn routes() -> Router<AppState> {
     let methods = "/graph/v1.0/users/{id}/authentication";
     Router::new()
         .route("/graph/v1.0/users", get(list_users))
-        .route("/graph/v1.0/users/{id}", get(get_user))
+        .route(
+            "/graph/v1.0/users/{id}",
+            get(get_user).patch(patch_user).delete(delete_user),
+        )
         .route(&format!("{methods}/methods"), get(list_methods))
         .route(
             &format!("{methods}/temporaryAccessPassMethods"),
@@ -175,6 +178,26 @@ pub(in crate::http) async fn acting<T: Send + 'static>(
 }
 
 use crate::http::json_no_store as json;
+
+/// `ConsistencyLevel: eventual`, which Graph asks of `$count` on users.
+pub struct Eventual(pub bool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Eventual {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .headers
+                .get("consistencylevel")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("eventual")),
+        ))
+    }
+}
 
 /// A JSON body, its rejections in Graph's shape.
 pub struct GraphJson<T>(pub T);

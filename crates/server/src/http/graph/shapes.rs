@@ -7,13 +7,72 @@ use super::*;
 
 pub fn graph_user(u: &User) -> GraphUser {
     GraphUser {
-        id: u.id.to_string(),
+        id: u.object_id.clone(),
         user_principal_name: u.upn.clone(),
         display_name: u.display_name.clone(),
-        role: match u.role {
-            crate::domain::Role::Admin => "admin".into(),
-            crate::domain::Role::Member => "member".into(),
-        },
+        account_enabled: u.enabled,
+    }
+}
+
+/// The properties of a Graph user, as `$select` may name them.
+pub(in crate::http) const USER_PROPERTIES: &[&str] =
+    &["id", "userPrincipalName", "displayName", "accountEnabled"];
+
+/// A body's `@odata.type`, when it names another resource, refused.
+pub(in crate::http) fn own_type(given: Option<&str>, own: &[&str]) -> Result<(), GraphFailure> {
+    if tapin_api::graph::names_own_type(given, own) {
+        Ok(())
+    } else {
+        Err(bad(
+            format!(
+                "@odata.type '{}' is not {}",
+                given.unwrap_or_default(),
+                own.join(" or ")
+            ),
+            "@odata.type",
+        ))
+    }
+}
+
+/// `$select=a,b`: only those properties (Graph's names, in any case) of
+/// each object answered; a name the resource does not have is refused.
+pub(in crate::http) struct Select(Option<Vec<&'static str>>);
+
+impl Select {
+    pub(in crate::http) fn of(
+        q: &HashMap<String, String>,
+        properties: &[&'static str],
+    ) -> Result<Self, GraphFailure> {
+        let Some(list) = q.get("$select") else {
+            return Ok(Self(None));
+        };
+        list.split(',')
+            .map(|name| {
+                let name = name.trim();
+                properties
+                    .iter()
+                    .find(|p| p.eq_ignore_ascii_case(name))
+                    .copied()
+                    .ok_or_else(|| {
+                        bad(
+                            format!(
+                                "Could not find a property named '{name}'; there are {}",
+                                properties.join(", ")
+                            ),
+                            "$select",
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Self(Some(v)))
+    }
+
+    pub(in crate::http) fn apply(&self, value: impl serde::Serialize) -> serde_json::Value {
+        let mut value = serde_json::to_value(value).unwrap_or_default();
+        if let (Some(keep), Some(object)) = (&self.0, value.as_object_mut()) {
+            object.retain(|k, _| k.starts_with('@') || keep.contains(&k.as_str()));
+        }
+        value
     }
 }
 
@@ -91,6 +150,7 @@ pub fn graph_policy(p: &Policy) -> TemporaryAccessPassConfiguration {
             Target::Group(g) => g.clone(),
         },
         is_registration_required: include.then_some(p.require_registration),
+        odata_type: None,
     };
     TemporaryAccessPassConfiguration {
         odata_type: "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration".into(),
@@ -127,13 +187,17 @@ pub fn policy_change(
             })
             .collect()
     }
-    if let Some(t) = &patch.odata_type {
-        if t != "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration" {
-            return Err(bad(
-                format!("@odata.type '{t}' is not this configuration's"),
-                "@odata.type",
-            ));
-        }
+    own_type(
+        patch.odata_type.as_deref(),
+        &[tapin_api::graph::PASS_CONFIGURATION_TYPE],
+    )?;
+    for t in patch
+        .include_targets
+        .iter()
+        .chain(&patch.exclude_targets)
+        .flatten()
+    {
+        own_type(t.odata_type.as_deref(), &tapin_api::graph::TARGET_TYPES)?;
     }
     let enabled = match patch.state.as_deref() {
         None => None,

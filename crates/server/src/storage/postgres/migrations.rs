@@ -202,6 +202,17 @@ CREATE TABLE anonymous_starts (
 CREATE INDEX anonymous_starts_client ON anonymous_starts (client, at);
 CREATE INDEX anonymous_starts_at ON anonymous_starts (at);
 "#,
+    // The directory: a stable public id for each person, whether they are
+    // disabled, and when they last changed.
+    r#"
+ALTER TABLE users ADD COLUMN object_id TEXT;
+UPDATE users SET object_id = gen_random_uuid()::text;
+ALTER TABLE users ALTER COLUMN object_id SET NOT NULL;
+CREATE UNIQUE INDEX users_object_id ON users (object_id);
+ALTER TABLE users ADD COLUMN disabled_at BIGINT;
+ALTER TABLE users ADD COLUMN modified_at BIGINT NOT NULL DEFAULT 0;
+UPDATE users SET modified_at = created_at;
+"#,
 ];
 
 /// Any number: the advisory lock that lets one instance migrate at a time.

@@ -36,7 +36,7 @@ use super::{
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionLookup, SessionRecord, StoreError, StoreFuture, StoreResult,
-    StoredPass,
+    StoredPass, PERSONAL_TABLES,
 };
 use crate::domain::store::{
     ApiToken, Audit, Challenges, Federation, Limits, Methods, Outbox, Passes, Policies, Sessions,
@@ -44,7 +44,7 @@ use crate::domain::store::{
 };
 use crate::domain::{
     AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
-    Policy, QueuedMessage, Role, StoredMethod, User,
+    Policy, QueuedMessage, Role, StoredMethod, User, UserUpdate,
 };
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
@@ -107,6 +107,9 @@ fn user_at(row: &Row, at: usize) -> User {
         groups: serde_json::from_str(&groups).unwrap_or_default(),
         created_at: time(row.get(at + 6)),
         time_zone: row.get(at + 7),
+        object_id: row.get(at + 8),
+        enabled: row.get(at + 9),
+        modified_at: time(row.get(at + 10)),
     }
 }
 

@@ -33,7 +33,7 @@ impl Tokens for PgStore {
 
     fn token_by_hash(&self, token_hash: &str) -> StoreResult<Option<(ApiToken, User)>> {
         self.one(
-            &format!("SELECT {TOKEN_USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"),
+            &format!("SELECT {TOKEN_USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND u.disabled_at IS NULL"),
             &[&token_hash],
             token_user,
         )

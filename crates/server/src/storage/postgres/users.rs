@@ -2,6 +2,14 @@
 
 use super::*;
 
+/// Who a `UserSearch` finds (`$1` account-name prefix, `$2` name prefix,
+/// `$3` words of the name). left() and position(), not LIKE: what is typed
+/// is matched literally.
+const SEARCH: &str = "(($1::TEXT IS NULL AND $2::TEXT IS NULL)
+    OR ($1::TEXT IS NOT NULL AND left(upn, length($1::TEXT)) = $1::TEXT)
+    OR ($2::TEXT IS NOT NULL AND (lower(left(display_name, length($2::TEXT))) = lower($2::TEXT)
+        OR ($3 AND position(' ' || lower($2::TEXT) in lower(display_name)) > 0))))";
+
 impl Users for PgStore {
     fn is_empty(&self) -> StoreResult<bool> {
         let n = self.one("SELECT COUNT(*) FROM users", &[], |r| r.get::<_, i64>(0))?;
@@ -16,8 +24,8 @@ impl Users for PgStore {
         let row = self
             .client()?
             .query_one(
-                &format!("INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"),
-                &[&user.upn, &user.display_name, &role, &json(&user.admin_roles), &json(&user.groups), &ms(at), &user.time_zone],
+                &format!("INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at, time_zone, object_id, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6) RETURNING {USER_COLUMNS}"),
+                &[&user.upn, &user.display_name, &role, &json(&user.admin_roles), &json(&user.groups), &ms(at), &user.time_zone, &uuid::Uuid::new_v4().to_string()],
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -54,19 +62,25 @@ impl Users for PgStore {
     }
 
     fn find_users(&self, q: &UserSearch) -> StoreResult<Vec<User>> {
-        // left() and position(), not LIKE: what is typed is matched literally.
         self.many(
-            &format!(
-                "SELECT {USER_COLUMNS} FROM users
-                 WHERE ($1::TEXT IS NULL AND $2::TEXT IS NULL)
-                    OR ($1::TEXT IS NOT NULL AND left(upn, length($1::TEXT)) = $1::TEXT)
-                    OR ($2::TEXT IS NOT NULL AND (lower(left(display_name, length($2::TEXT))) = lower($2::TEXT)
-                        OR ($3 AND position(' ' || lower($2::TEXT) in lower(display_name)) > 0)))
-                 ORDER BY upn LIMIT $4"
-            ),
-            &[&q.upn_prefix, &q.name_prefix, &q.name_words, &i64::from(q.top)],
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE {SEARCH} ORDER BY upn LIMIT $4"),
+            &[
+                &q.upn_prefix,
+                &q.name_prefix,
+                &q.name_words,
+                &i64::from(q.top),
+            ],
             user_row,
         )
+    }
+
+    fn count_users(&self, q: &UserSearch) -> StoreResult<u64> {
+        let n = self.one(
+            &format!("SELECT COUNT(*) FROM users WHERE {SEARCH}"),
+            &[&q.upn_prefix, &q.name_prefix, &q.name_words],
+            |r| r.get::<_, i64>(0),
+        )?;
+        Ok(n.unwrap_or(0) as u64)
     }
 
     fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
@@ -90,5 +104,110 @@ impl Users for PgStore {
             &[&handle],
             user_row,
         )
+    }
+
+    fn user_by_object_id(&self, object_id: &str) -> StoreResult<Option<User>> {
+        self.one(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE object_id = $1"),
+            &[&object_id],
+            user_row,
+        )
+    }
+
+    fn update_user(
+        &self,
+        user_id: i64,
+        update: &UserUpdate,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET upn = coalesce($2, upn), display_name = coalesce($3, display_name),
+                        time_zone = CASE WHEN $4 THEN $5 ELSE time_zone END, modified_at = $6
+                 WHERE id = $1",
+                &[
+                    &user_id,
+                    &update.upn,
+                    &update.display_name,
+                    &update.time_zone.is_some(),
+                    &update.time_zone.clone().flatten(),
+                    &ms(at),
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!(
+                        "there is already a user {}",
+                        update.upn.as_deref().unwrap_or_default()
+                    ))
+                } else {
+                    backend(e)
+                }
+            })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn set_enabled(
+        &self,
+        user_id: i64,
+        enabled: bool,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET disabled_at = CASE WHEN $2 THEN NULL ELSE $3 END, modified_at = $3
+                 WHERE id = $1 AND (disabled_at IS NULL) = NOT $2",
+                &[&user_id, &enabled, &ms(at)],
+            )
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        // Methods stay (enabling brings them back); what is live ends.
+        for table in PERSONAL_TABLES
+            .iter()
+            .filter(|t| !matches!(**t, "methods" | "recovery_codes"))
+        {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE user_id = $1"),
+                &[&user_id],
+            )
+            .map_err(backend)?;
+        }
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn remove_user(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        for table in PERSONAL_TABLES {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE user_id = $1"),
+                &[&user_id],
+            )
+            .map_err(backend)?;
+        }
+        let n = tx
+            .execute("DELETE FROM users WHERE id = $1", &[&user_id])
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
     }
 }

@@ -218,6 +218,19 @@ CREATE TABLE anonymous_starts (
 CREATE INDEX anonymous_starts_client ON anonymous_starts (client, at);
 CREATE INDEX anonymous_starts_at ON anonymous_starts (at);
 "#,
+    // The directory: a stable public id for each person (a version 4
+    // GUID, made here for the people already there), whether they are
+    // disabled, and when they last changed.
+    r#"
+ALTER TABLE users ADD COLUMN object_id TEXT;
+UPDATE users SET object_id = lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4'
+    || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1)
+    || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)));
+CREATE UNIQUE INDEX users_object_id ON users (object_id);
+ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+ALTER TABLE users ADD COLUMN modified_at INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET modified_at = created_at;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {

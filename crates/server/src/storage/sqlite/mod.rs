@@ -20,11 +20,11 @@ mod users;
 use super::{
     json, ms, sign_in_method, time, uri_list, CLIENT_COLUMNS, CODE_COLUMNS, GRANT_COLUMNS,
     KEY_COLUMNS, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
-    TOKEN_USER_COLUMNS, USER_COLUMNS,
+    TOKEN_USER_COLUMNS, USER_COLUMNS, U_COLUMNS,
 };
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
-    SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass,
+    SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass, PERSONAL_TABLES,
 };
 use crate::domain::store::{
     ApiToken, Audit, Challenges, Federation, Limits, Methods, Outbox, Passes, Policies, Sessions,
@@ -32,7 +32,7 @@ use crate::domain::store::{
 };
 use crate::domain::{
     AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
-    Policy, QueuedMessage, Role, StoredMethod, User,
+    Policy, QueuedMessage, Role, StoredMethod, User, UserUpdate,
 };
 use chrono::{DateTime, Utc};
 use migrations::migrate;
@@ -76,6 +76,9 @@ fn user_at(row: &Row, at: usize) -> rusqlite::Result<User> {
         groups: serde_json::from_str(&groups).unwrap_or_default(),
         created_at: time(row.get(at + 6)?),
         time_zone: row.get(at + 7)?,
+        object_id: row.get(at + 8)?,
+        enabled: row.get(at + 9)?,
+        modified_at: time(row.get(at + 10)?),
     })
 }
 

@@ -46,9 +46,8 @@ impl Sessions for SqliteStore {
     fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(SessionRecord, User)>> {
         // One read, one snapshot: the session and its user together.
         self.read_row(
-            "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id,
-                    u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+            &format!("SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id, {U_COLUMNS}
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND u.disabled_at IS NULL"),
             [token_hash],
             |r| Ok((session_row(r)?, user_at(r, 10)?)),
         )

@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// Who a `UserSearch` finds (`?1` account-name prefix, `?2` name prefix,
+/// `?3` words of the name).
+const SEARCH: &str = "((?1 IS NULL AND ?2 IS NULL)
+    OR (?1 IS NOT NULL AND substr(upn, 1, length(?1)) = ?1)
+    OR (?2 IS NOT NULL AND (lower(substr(display_name, 1, length(?2))) = lower(?2)
+        OR (?3 AND instr(lower(display_name), ' ' || lower(?2)) > 0))))";
+
 impl Users for SqliteStore {
     fn is_empty(&self) -> StoreResult<bool> {
         let n: Option<i64> = self.read_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
@@ -15,8 +22,8 @@ impl Users for SqliteStore {
             Role::Member => "member",
         };
         conn.execute(
-            "INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at, time_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![user.upn, user.display_name, role, json(&user.admin_roles), json(&user.groups), ms(at), user.time_zone],
+            "INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at, time_zone, object_id, modified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)",
+            params![user.upn, user.display_name, role, json(&user.admin_roles), json(&user.groups), ms(at), user.time_zone, uuid::Uuid::new_v4().to_string()],
         )
         .map_err(|e| match e.sqlite_error_code() {
             Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(format!("user {} already exists", user.upn)),
@@ -61,12 +68,7 @@ impl Users for SqliteStore {
         // substr and instr, not LIKE: what is typed is matched literally.
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users
-                 WHERE (?1 IS NULL AND ?2 IS NULL)
-                    OR (?1 IS NOT NULL AND substr(upn, 1, length(?1)) = ?1)
-                    OR (?2 IS NOT NULL AND (lower(substr(display_name, 1, length(?2))) = lower(?2)
-                        OR (?3 AND instr(lower(display_name), ' ' || lower(?2)) > 0)))
-                 ORDER BY upn LIMIT ?4"
+                "SELECT {USER_COLUMNS} FROM users WHERE {SEARCH} ORDER BY upn LIMIT ?4"
             ))
             .map_err(backend)?;
         let rows = stmt
@@ -76,6 +78,15 @@ impl Users for SqliteStore {
             )
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn count_users(&self, q: &UserSearch) -> StoreResult<u64> {
+        let n: Option<i64> = self.read_row(
+            &format!("SELECT COUNT(*) FROM users WHERE {SEARCH}"),
+            params![q.upn_prefix, q.name_prefix, q.name_words],
+            |r| r.get(0),
+        )?;
+        Ok(n.unwrap_or(0) as u64)
     }
 
     fn user_handle(&self, user_id: i64, fresh: &str) -> StoreResult<String> {
@@ -102,5 +113,107 @@ impl Users for SqliteStore {
             )
             .optional()
             .map_err(backend)
+    }
+
+    fn user_by_object_id(&self, object_id: &str) -> StoreResult<Option<User>> {
+        self.read_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE object_id = ?1"),
+            [object_id],
+            user_row,
+        )
+    }
+
+    fn update_user(
+        &self,
+        user_id: i64,
+        update: &UserUpdate,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET upn = coalesce(?2, upn), display_name = coalesce(?3, display_name),
+                        time_zone = CASE WHEN ?4 THEN ?5 ELSE time_zone END, modified_at = ?6
+                 WHERE id = ?1",
+                params![
+                    user_id,
+                    update.upn,
+                    update.display_name,
+                    update.time_zone.is_some(),
+                    update.time_zone.clone().flatten(),
+                    ms(at)
+                ],
+            )
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(format!(
+                    "there is already a user {}",
+                    update.upn.as_deref().unwrap_or_default()
+                )),
+                _ => backend(e),
+            })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn set_enabled(
+        &self,
+        user_id: i64,
+        enabled: bool,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET disabled_at = CASE WHEN ?2 THEN NULL ELSE ?3 END, modified_at = ?3
+                 WHERE id = ?1 AND (disabled_at IS NULL) = NOT ?2",
+                params![user_id, enabled, ms(at)],
+            )
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        // Methods stay (enabling brings them back); what is live ends.
+        for table in PERSONAL_TABLES
+            .iter()
+            .filter(|t| !matches!(**t, "methods" | "recovery_codes"))
+        {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE user_id = ?1"),
+                [user_id],
+            )
+            .map_err(backend)?;
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn remove_user(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        for table in PERSONAL_TABLES {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE user_id = ?1"),
+                [user_id],
+            )
+            .map_err(backend)?;
+        }
+        let n = tx
+            .execute("DELETE FROM users WHERE id = ?1", [user_id])
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
     }
 }
