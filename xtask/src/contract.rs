@@ -11,6 +11,7 @@ use std::process::Command;
 type Result<T = ()> = std::result::Result<T, String>;
 
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+pub const SCIM2_CLIENT_VERSION: &str = "0.13.2";
 const UPN: &str = "contract@tapin.example";
 const ADMIN: &str = "contract-admin@tapin.example";
 
@@ -23,7 +24,15 @@ pub fn setup(root: &Path) -> Result {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    if have.contains(SCHEMATHESIS_VERSION) {
+    let scim = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('scim2-client'))",
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if have.contains(SCHEMATHESIS_VERSION) && scim.trim() == SCIM2_CLIENT_VERSION {
         return Ok(());
     }
     if !venv.join("bin/pip").exists() {
@@ -34,8 +43,15 @@ pub fn setup(root: &Path) -> Result {
             "install",
             "--quiet",
             &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+            // The directory's client in the browser suite's SCIM test.
+            &format!("scim2-client[httpx2]=={SCIM2_CLIENT_VERSION}"),
         ]),
     )
+}
+
+/// The python with scim2-client, for `tests/directory/scim_lifecycle.py`.
+pub fn python(root: &Path) -> std::path::PathBuf {
+    root.join("target/venv/bin/python")
 }
 
 const SERVE_ARGS: &[&str] = &[

@@ -270,12 +270,15 @@ fn test_steps() -> Result {
     contract?;
     built?;
     step("test: browser (Playwright, Debian Chromium)");
-    browser_suite(&pg.database("tapin_e2e")?)
+    browser_suite(
+        &pg.database("tapin_e2e")?,
+        &pg.database("tapin_e2e_directory")?,
+    )
 }
 
 /// The browser tests, every file, one at a time, against this run's
 /// release binary and packed app.
-fn browser_suite(postgres: &str) -> Result {
+fn browser_suite(postgres: &str, directory: &str) -> Result {
     let e2e = root().join("tests/e2e");
     let files: Vec<String> = std::fs::read_dir(&e2e)
         .map_err(|e| e.to_string())?
@@ -295,6 +298,9 @@ fn browser_suite(postgres: &str) -> Result {
             .env("TAPIN_E2E_DIST", pack_dir())
             // An empty database of its own, for the two-instance test.
             .env("TAPIN_E2E_POSTGRES", postgres)
+            // Another, for the directory's lifecycle on PostgreSQL.
+            .env("TAPIN_E2E_POSTGRES_DIRECTORY", directory)
+            .env("TAPIN_E2E_PYTHON", contract::python(&root()))
             .current_dir(&e2e),
         std::time::Duration::from_secs(25 * MINUTES),
     )
@@ -310,8 +316,11 @@ fn browser_repeatedly(times: Option<&str>) -> Result {
     let pg = services::Postgres::start()?;
     for i in 1..=times {
         step(&format!("test: browser, run {i} of {times}"));
-        browser_suite(&pg.database(&format!("tapin_e2e_{i}"))?)
-            .map_err(|e| format!("run {i} of {times} failed: {e}"))?;
+        browser_suite(
+            &pg.database(&format!("tapin_e2e_{i}"))?,
+            &pg.database(&format!("tapin_e2e_directory_{i}"))?,
+        )
+        .map_err(|e| format!("run {i} of {times} failed: {e}"))?;
     }
     print_step_times();
     Ok(())
@@ -349,6 +358,8 @@ fn store_contract(pg: &services::Postgres) -> Result {
                 "strength",
                 "--test",
                 "review",
+                "--test",
+                "directory",
             ])
             .env("TAPIN_TEST_POSTGRES", &pg.url)
             .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)

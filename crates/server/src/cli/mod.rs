@@ -8,6 +8,7 @@ mod keys;
 mod reports;
 mod serve;
 mod token;
+mod users;
 
 use admin::*;
 use client::*;
@@ -15,6 +16,7 @@ use keys::*;
 use reports::*;
 use serve::*;
 use token::*;
+use users::*;
 
 use crate::domain::store::{AttemptLimits, SendLimits};
 use crate::domain::{

@@ -6,11 +6,19 @@ use crate::domain::helpdesk::token_state;
 
 #[derive(Subcommand)]
 pub(super) enum TokenCommand {
-    /// Creates a token acting with ADMIN's roles and prints it (only this once).
+    /// Creates a token acting with ADMIN's roles (or, with --provisioning,
+    /// one for the organisation's directory) and prints it (only this once).
     Create {
         /// The administrator the token acts for.
-        #[arg(long = "as")]
-        as_admin: String,
+        #[arg(
+            long = "as",
+            required_unless_present = "provisioning",
+            conflicts_with = "provisioning"
+        )]
+        as_admin: Option<String>,
+        /// A provisioning token: it opens /scim/v2 (people and groups) and nothing else.
+        #[arg(long, conflicts_with = "read_only")]
+        provisioning: bool,
         /// What the token is for (shown in `token list`).
         #[arg(long, default_value = "api")]
         name: String,
@@ -36,11 +44,36 @@ pub(super) enum TokenCommand {
 pub(super) fn token(t: &Tapin, cmd: TokenCommand) -> Result<(), Error> {
     match cmd {
         TokenCommand::Create {
-            as_admin,
+            as_admin: None,
+            name,
+            expires,
+            json,
+            ..
+        } => {
+            let created = t.create_provisioning_token(&name, expires)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "id": created.stored.id,
+                    "token": created.token,
+                    "expiresAt": created.stored.expires_at,
+                }));
+            } else {
+                println!("token id: {}", created.stored.id);
+                println!("token:    {}", created.token);
+                println!(
+                    "It opens /scim/v2 for the organisation's directory until {}, and nothing else. It is shown only now: store it in your secret manager.",
+                    created.stored.expires_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Create {
+            as_admin: Some(as_admin),
             name,
             expires,
             read_only,
             json,
+            ..
         } => {
             let created = t.create_token(&as_admin, &name, expires, read_only)?;
             if json {

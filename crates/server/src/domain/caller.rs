@@ -192,6 +192,23 @@ impl Tapin {
 
     /// The help desk's door for an API token: the administrator it acts
     /// for, with their current roles; a read-only token as a global reader.
+    /// The directory's door (SCIM): a live provisioning token. An API
+    /// token or a session is no provisioning token, and this one opens no
+    /// other door.
+    pub fn provisioner(&self, bearer: &BearerToken) -> Result<Actor> {
+        let token = self
+            .store
+            .provisioning_token_by_hash(&hash_token(&bearer.0))?
+            .ok_or(Error::NotSignedIn)?;
+        if token.revoked_at.is_some() || token.expires_at <= self.now() {
+            return Err(Error::NotSignedIn);
+        }
+        Ok(Actor::Provisioning(format!(
+            "provisioning token {} \"{}\"",
+            token.id, token.name
+        )))
+    }
+
     pub fn admin_by_token(&self, bearer: &BearerToken) -> Result<Actor> {
         let (token, user) = self
             .store

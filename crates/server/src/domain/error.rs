@@ -33,6 +33,12 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A directory (SCIM) request the protocol refuses, with its `scimType`.
+    #[error("{1}")]
+    Scim(crate::domain::directory::resources::ScimType, String),
+    /// A change made for a version (`If-Match`) the resource has moved on from.
+    #[error("{0}")]
+    Stale(String),
     #[error("passwordless methods could only be added until {0}")]
     PasswordlessWindowClosed(DateTime<Utc>),
     #[error("already {1} of this kind, the most allowed")]

@@ -81,6 +81,9 @@ pub enum Actor {
     Admin(User),
     /// The account holder (by the account name they typed), acting on their own account.
     User(String),
+    /// The organisation's directory, through SCIM with a provisioning
+    /// token: `provisioning token ID "NAME"`, as the audit trail names it.
+    Provisioning(String),
 }
 
 impl Actor {
@@ -90,6 +93,7 @@ impl Actor {
             Self::Operator => "operator",
             Self::Admin(a) => &a.upn,
             Self::User(upn) => upn,
+            Self::Provisioning(token) => token,
         }
     }
 }

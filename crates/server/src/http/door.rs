@@ -26,6 +26,8 @@ pub enum Audience {
     Graph,
     /// OAuth clients on the back channel: `{error, error_description}`.
     OAuth,
+    /// Directory clients (SCIM): RFC 7644 §3.12's `{schemas, status, detail}`.
+    Scim,
 }
 
 /// `router` behind its door.
@@ -99,6 +101,18 @@ impl Audience {
                     out.headers_mut().insert(header::ALLOW, allow.clone());
                 }
                 out
+            }
+            (Audience::Scim, _)
+                if res
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .is_some_and(|v| v.as_bytes().starts_with(b"application/scim+json")) =>
+            {
+                res
+            }
+            (Audience::Scim, failure) => {
+                let message = failure.map_or_else(|| bare(status).body.message, |f| f.body.message);
+                super::scim::shape_bare(res, message)
             }
             (Audience::OAuth, _) if json => res,
             (Audience::OAuth, _) => {

@@ -136,6 +136,8 @@ impl From<Error> for ApiError {
             Error::Forbidden(m) => Self::new(S::FORBIDDEN, C::Forbidden, m),
             Error::NotFound(m) => Self::new(S::NOT_FOUND, C::NotFound, m),
             Error::Conflict(m) => Self::new(S::CONFLICT, C::Conflict, m),
+            Error::Scim(_, m) => Self::new(S::BAD_REQUEST, C::InvalidInput, m),
+            Error::Stale(m) => Self::new(S::PRECONDITION_FAILED, C::Conflict, m),
             Error::PasswordlessWindowClosed(at) => {
                 let mut err = Self::new(S::FORBIDDEN, C::PasswordlessWindowClosed, format!("Passkeys and security keys could only be added until {}, within 10 minutes of signing in with a one-time pass. You can still add an authenticator app, phone or email; for a passkey, {ASK_ADMIN}.", utc(at)));
                 err.body.expired_at = Some(at);

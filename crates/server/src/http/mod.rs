@@ -11,6 +11,7 @@ pub mod methods;
 pub mod metrics;
 pub mod oidc;
 pub mod openapi;
+pub mod scim;
 pub mod security;
 pub mod serve;
 pub mod signin;
@@ -105,6 +106,9 @@ pub fn router(state: AppState) -> Router {
             Origins::OwnOrBearer,
             &state,
         ))
+        // The directory's door: a provisioning token is no ambient
+        // credential, and /scim/v2 reads no cookie, so any origin may call.
+        .merge(door(scim::routes(), Audience::Scim, Origins::Any, &state))
         .merge(door(
             oidc::back_channel(),
             Audience::OAuth,

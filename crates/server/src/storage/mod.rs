@@ -40,11 +40,47 @@ pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "id, upn, display_name, role, admin_roles, groups_json, created_at, time_zone, object_id, disabled_at IS NULL, modified_at";
-/// `USER_COLUMNS` of `users u`, for joins.
-pub(crate) const U_COLUMNS: &str =
-    "u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone, u.object_id, u.disabled_at IS NULL, u.modified_at";
+/// A user's columns, `$t` naming the table (`"users."`, `"u."`), then the
+/// names of the directory groups they are in, as a JSON list (`$names`, in
+/// the backend's SQL), from an indexed subquery: a group change is seen at
+/// the next request.
+macro_rules! user_columns {
+    ($t:literal, $names:literal) => {
+        concat!(
+            $t,
+            "id, ",
+            $t,
+            "upn, ",
+            $t,
+            "display_name, ",
+            $t,
+            "role, ",
+            $t,
+            "admin_roles, ",
+            $t,
+            "groups_json, ",
+            $t,
+            "created_at, ",
+            $t,
+            "time_zone, ",
+            $t,
+            "object_id, ",
+            $t,
+            "disabled_at IS NULL, ",
+            $t,
+            "modified_at, ",
+            "(SELECT ",
+            $names,
+            " FROM group_members m JOIN directory_groups g ON g.id = m.group_id WHERE m.user_id = ",
+            $t,
+            "id)"
+        )
+    };
+}
+pub(crate) use user_columns;
+
+/// How many columns `USER_COLUMNS` has.
+pub(crate) const USER_WIDTH: usize = 12;
 pub(crate) const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start_at, start_offset_seconds, lifetime_minutes, usable_once, used_at, created_by";
 pub(crate) const SESSION_COLUMNS: &str =
     "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at, method, method_id";
@@ -52,8 +88,7 @@ pub(crate) const METHOD_COLUMNS: &str =
     "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
 pub(crate) const PENDING_COLUMNS: &str =
     "id, user_id, purpose, state, code_hash, tries_left, expires_at";
-/// A token's columns, then its user's (for the join on `users u`).
-pub(crate) const TOKEN_USER_COLUMNS: &str = "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone, u.object_id, u.disabled_at IS NULL, u.modified_at";
+
 pub(crate) const OUTBOX_COLUMNS: &str =
     "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";
 

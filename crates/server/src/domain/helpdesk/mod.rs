@@ -7,7 +7,7 @@
 mod passes;
 
 use crate::domain::methods::{hash_token, random_hex, random_id, strongest};
-use crate::domain::store::{ApiToken, Change, LockoutCounts, UserSearch};
+use crate::domain::store::{ApiToken, Change, LockoutCounts, ProvisioningToken, UserSearch};
 use crate::domain::{
     Actor, AdminRole, AuditEvent, AuditFilter, Error, PassView, Result, Role, SessionRecord,
     StoredMethod, Tapin, User,
@@ -51,6 +51,14 @@ impl Capabilities {
                 manage_clients: true,
             },
             Actor::User(_) => Self::default(),
+            // The directory manages people (SCIM's rules, `directory::scim`),
+            // nothing else of the help desk's.
+            Actor::Provisioning(_) => Self {
+                read_users: true,
+                manage_members: true,
+                manage_admins: true,
+                ..Self::default()
+            },
             Actor::Admin(a) => {
                 let privileged = a.has(AdminRole::PrivilegedAuthenticationAdministrator);
                 let members = privileged || a.has(AdminRole::AuthenticationAdministrator);
@@ -88,6 +96,33 @@ pub struct Overview {
     pub sessions: Vec<SessionRecord>,
     /// Whether the asking administrator may change this user.
     pub may_manage: bool,
+}
+
+/// A token's name (trimmed, 1 to 64 characters of free text) and its
+/// lifetime in days (90 unless told, at most 730), checked.
+fn token_terms(name: &str, days: Option<u32>) -> Result<(&str, u32)> {
+    let name = name.trim();
+    tapin_api::validate::check_free_text("name", name)?;
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(Error::Invalid(
+            "a token's name must be 1 to 64 characters".into(),
+            Some("name"),
+        ));
+    }
+    let days = days.unwrap_or(TOKEN_DAYS_DEFAULT);
+    if !(1..=TOKEN_DAYS_MAX).contains(&days) {
+        return Err(Error::Invalid(
+            format!("a token lasts 1 to {TOKEN_DAYS_MAX} days"),
+            Some("expires"),
+        ));
+    }
+    Ok((name, days))
+}
+
+/// A provisioning token just created: the only time it is seen.
+pub struct CreatedProvisioningToken {
+    pub token: String,
+    pub stored: ProvisioningToken,
 }
 
 /// A token just created: the only time it is seen.
@@ -128,21 +163,7 @@ impl Tapin {
         let Actor::Admin(admin) = self.actor(Some(admin_upn))? else {
             unreachable!("actor(Some) is an administrator");
         };
-        let name = name.trim();
-        tapin_api::validate::check_free_text("name", name)?;
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err(Error::Invalid(
-                "a token's name must be 1 to 64 characters".into(),
-                Some("name"),
-            ));
-        }
-        let days = days.unwrap_or(TOKEN_DAYS_DEFAULT);
-        if !(1..=TOKEN_DAYS_MAX).contains(&days) {
-            return Err(Error::Invalid(
-                format!("a token lasts 1 to {TOKEN_DAYS_MAX} days"),
-                Some("expires"),
-            ));
-        }
+        let (name, days) = token_terms(name, days)?;
         let now = self.now();
         let token = format!("{TOKEN_PREFIX}{}", random_hex(32));
         let stored = ApiToken {
@@ -168,11 +189,58 @@ impl Tapin {
         Ok(CreatedToken { token, stored })
     }
 
+    /// A token for the organisation's directory: it opens `/scim/v2`
+    /// (people and groups) and nothing else.
+    pub fn create_provisioning_token(
+        &self,
+        name: &str,
+        days: Option<u32>,
+    ) -> Result<CreatedProvisioningToken> {
+        let (name, days) = token_terms(name, days)?;
+        let now = self.now();
+        let token = format!("{TOKEN_PREFIX}scim_{}", random_hex(32));
+        let stored = ProvisioningToken {
+            id: random_id(),
+            name: name.into(),
+            token_hash: hash_token(&token),
+            created_at: now,
+            expires_at: now + Duration::days(i64::from(days)),
+            revoked_at: None,
+        };
+        let detail = format!("provisioning token {} \"{}\"", stored.id, stored.name);
+        self.store.insert_provisioning_token(
+            &stored,
+            &self.event(&Actor::Operator, "", "token_created", &detail, ""),
+        )?;
+        Ok(CreatedProvisioningToken { token, stored })
+    }
+
+    pub fn provisioning_tokens(&self) -> Result<Vec<ProvisioningToken>> {
+        Ok(self.store.provisioning_tokens()?)
+    }
+
     pub fn tokens(&self) -> Result<Vec<(ApiToken, User)>> {
         Ok(self.store.tokens()?)
     }
 
     pub fn revoke_token(&self, id: &str) -> Result<()> {
+        if self.provisioning_tokens()?.iter().any(|t| t.id == id) {
+            let event = self.event(
+                &Actor::Operator,
+                "",
+                "token_revoked",
+                &format!("provisioning token {id}"),
+                "",
+            );
+            return if self
+                .store
+                .revoke_provisioning_token(id, self.now(), &event)?
+            {
+                Ok(())
+            } else {
+                Err(Error::Conflict(format!("token {id} was already revoked")))
+            };
+        }
         let owner = self
             .tokens()?
             .into_iter()

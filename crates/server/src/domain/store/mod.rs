@@ -7,9 +7,11 @@ use super::model::{NewUser, User, UserUpdate};
 use super::oidc::{AccessGrant, AuthCode, OidcClient, Presented, Redemption, SigningKey};
 use super::policy::Policy;
 pub use super::strength::SignInMethod;
+mod directory;
 mod records;
 
 use chrono::{DateTime, Utc};
+pub use directory::Directory;
 pub use records::*;
 use tapin_api::wire::MethodKind;
 
@@ -60,6 +62,7 @@ pub trait Store:
     + Outbox
     + Tokens
     + Federation
+    + Directory
     + Upkeep
 {
 }
@@ -76,6 +79,7 @@ impl<
             + Outbox
             + Tokens
             + Federation
+            + Directory
             + Upkeep,
     > Store for T
 {
@@ -136,9 +140,10 @@ pub trait Users: Send + Sync {
     fn remove_user(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool>;
 }
 
-/// What of a person's ends when they are disabled, enabled or removed (every
-/// table that holds their rows, but the audit trail and the outbox).
-pub const PERSONAL_TABLES: [&str; 9] = [
+/// What of a person's is live and ends when they are disabled, enabled
+/// or removed (every table that holds their rows, but the audit trail, the
+/// outbox and `KEPT_WHILE_DISABLED`).
+pub const PERSONAL_TABLES: [&str; 7] = [
     "sessions",
     "passes",
     "pending",
@@ -146,9 +151,11 @@ pub const PERSONAL_TABLES: [&str; 9] = [
     "api_tokens",
     "oidc_codes",
     "oidc_access_tokens",
-    "recovery_codes",
-    "methods",
 ];
+
+/// What stays while a person is disabled (enabling brings it back) and goes
+/// when they are removed.
+pub const KEPT_WHILE_DISABLED: [&str; 3] = ["methods", "recovery_codes", "group_members"];
 
 /// The Temporary Access Pass policy.
 pub trait Policies: Send + Sync {

@@ -178,3 +178,66 @@ pub enum AddOutcome {
     /// The credential is already registered.
     Duplicate,
 }
+
+/// What the directory keeps of a person beyond tapin's own columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    pub external_id: Option<String>,
+    /// Their other SCIM attributes, as JSON.
+    pub profile: String,
+    /// Counts every change: SCIM's `meta.version`.
+    pub version: i64,
+}
+
+/// A person as the directory writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPerson {
+    pub upn: String,
+    pub display_name: String,
+    pub enabled: bool,
+    pub external_id: Option<String>,
+    pub time_zone: Option<String>,
+    pub profile: String,
+}
+
+/// A group of the directory, with its members' ids and account names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub id: i64,
+    pub object_id: String,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// `(object_id, upn)` of each member, by account name.
+    pub members: Vec<(String, String)>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroup {
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// The members' object ids; one naming nobody is left out.
+    pub members: Vec<String>,
+}
+
+/// A provisioning client's token: opens `/scim/v2` and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisioningToken {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// How a conditional change went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Done,
+    /// The resource is no longer at the version the change was made for.
+    Stale,
+    Gone,
+}

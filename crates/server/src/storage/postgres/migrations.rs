@@ -213,6 +213,38 @@ ALTER TABLE users ADD COLUMN disabled_at BIGINT;
 ALTER TABLE users ADD COLUMN modified_at BIGINT NOT NULL DEFAULT 0;
 UPDATE users SET modified_at = created_at;
 "#,
+    // The directory (SCIM): a person's external id, their other
+    // attributes and a version for ETags; groups with members; the
+    // provisioning clients' tokens.
+    r#"
+ALTER TABLE users ADD COLUMN external_id TEXT;
+CREATE INDEX users_external_id ON users (external_id);
+ALTER TABLE users ADD COLUMN profile_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE users ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+CREATE TABLE directory_groups (
+    id BIGSERIAL PRIMARY KEY,
+    object_id TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL UNIQUE,
+    external_id TEXT,
+    created_at BIGINT NOT NULL,
+    modified_at BIGINT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 1
+);
+CREATE TABLE group_members (
+    group_id BIGINT NOT NULL REFERENCES directory_groups(id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members (user_id);
+CREATE TABLE provisioning_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+"#,
 ];
 
 /// Any number: the advisory lock that lets one instance migrate at a time.

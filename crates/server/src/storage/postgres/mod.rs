@@ -10,6 +10,7 @@
 
 mod audit;
 mod challenges;
+mod directory;
 mod federation;
 mod limits;
 mod methods;
@@ -28,15 +29,28 @@ pub(super) use migrations::MIGRATIONS;
 pub use pool::tls_connector;
 use pool::{Manager, Pool, SharedReads};
 
+use super::user_columns;
 use super::{
     json, ms, sign_in_method, time, uri_list, CLIENT_COLUMNS, CODE_COLUMNS, GRANT_COLUMNS,
     KEY_COLUMNS, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
-    TOKEN_USER_COLUMNS, USER_COLUMNS,
+    USER_WIDTH,
 };
+
+/// A user's columns (`storage::user_columns`), their directory groups'
+/// names aggregated as this backend spells it.
+pub(crate) const USER_COLUMNS: &str = user_columns!(
+    "users.",
+    "coalesce(json_agg(g.display_name), '[]'::json)::text"
+);
+/// A token's columns, then its user's (for the join on `users u`).
+pub(crate) const TOKEN_USER_COLUMNS: &str = concat!(
+    "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, ",
+    user_columns!("u.", "coalesce(json_agg(g.display_name), '[]'::json)::text")
+);
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
     SendKeys, SendLimits, SessionLookup, SessionRecord, StoreError, StoreFuture, StoreResult,
-    StoredPass, PERSONAL_TABLES,
+    StoredPass, KEPT_WHILE_DISABLED, PERSONAL_TABLES,
 };
 use crate::domain::store::{
     ApiToken, Audit, Challenges, Federation, Limits, Methods, Outbox, Passes, Policies, Sessions,
@@ -94,7 +108,7 @@ fn user_at(row: &Row, at: usize) -> User {
     let role: String = row.get(at + 3);
     let admin_roles: String = row.get(at + 4);
     let groups: String = row.get(at + 5);
-    User {
+    let mut user = User {
         id: row.get(at),
         upn: row.get(at + 1),
         display_name: row.get(at + 2),
@@ -110,7 +124,18 @@ fn user_at(row: &Row, at: usize) -> User {
         object_id: row.get(at + 8),
         enabled: row.get(at + 9),
         modified_at: time(row.get(at + 10)),
+    };
+    // The directory's groups count as the person's groups too.
+    let directory: Option<String> = row.get(at + 11);
+    for g in directory
+        .and_then(|d| serde_json::from_str::<Vec<String>>(&d).ok())
+        .unwrap_or_default()
+    {
+        if !user.groups.contains(&g) {
+            user.groups.push(g);
+        }
     }
+    user
 }
 
 fn user_row(row: &Row) -> User {

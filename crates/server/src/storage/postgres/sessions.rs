@@ -102,9 +102,11 @@ impl Sessions for PgStore {
 
 /// A session and its user, in one statement (one snapshot).
 /// A disabled person's sessions open nothing, whichever instance disabled them.
-const SESSION_WITH_USER: &str = "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id,
-        u.id, u.upn, u.display_name, u.role, u.admin_roles, u.groups_json, u.created_at, u.time_zone, u.object_id, u.disabled_at IS NULL, u.modified_at
- FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled_at IS NULL";
+const SESSION_WITH_USER: &str = concat!(
+    "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id, ",
+    super::user_columns!("u.", "coalesce(json_agg(g.display_name), '[]'::json)::text"),
+    " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled_at IS NULL"
+);
 
 impl SessionLookup for PgStore {
     fn session_with_user<'a>(

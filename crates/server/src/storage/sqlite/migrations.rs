@@ -231,6 +231,38 @@ ALTER TABLE users ADD COLUMN disabled_at INTEGER;
 ALTER TABLE users ADD COLUMN modified_at INTEGER NOT NULL DEFAULT 0;
 UPDATE users SET modified_at = created_at;
 "#,
+    // The directory (SCIM): a person's external id, their other
+    // attributes and a version for ETags; groups with members; the
+    // provisioning clients' tokens.
+    r#"
+ALTER TABLE users ADD COLUMN external_id TEXT;
+CREATE INDEX users_external_id ON users (external_id);
+ALTER TABLE users ADD COLUMN profile_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE directory_groups (
+    id INTEGER PRIMARY KEY,
+    object_id TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL UNIQUE,
+    external_id TEXT,
+    created_at INTEGER NOT NULL,
+    modified_at INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE group_members (
+    group_id INTEGER NOT NULL REFERENCES directory_groups(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members (user_id);
+CREATE TABLE provisioning_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {

@@ -5,6 +5,7 @@
 
 mod audit;
 mod challenges;
+mod directory;
 mod federation;
 mod limits;
 mod methods;
@@ -17,14 +18,27 @@ mod tokens;
 mod upkeep;
 mod users;
 
+use super::user_columns;
 use super::{
     json, ms, sign_in_method, time, uri_list, CLIENT_COLUMNS, CODE_COLUMNS, GRANT_COLUMNS,
     KEY_COLUMNS, METHOD_COLUMNS, OUTBOX_COLUMNS, PASS_COLUMNS, PENDING_COLUMNS, SESSION_COLUMNS,
-    TOKEN_USER_COLUMNS, USER_COLUMNS, U_COLUMNS,
+    USER_WIDTH,
 };
+
+/// A user's columns (`storage::user_columns`), their directory groups'
+/// names aggregated as this backend spells it.
+pub(crate) const USER_COLUMNS: &str = user_columns!("users.", "json_group_array(g.display_name)");
+/// `USER_COLUMNS` of `users u`, for joins.
+pub(crate) const U_COLUMNS: &str = user_columns!("u.", "json_group_array(g.display_name)");
+/// A token's columns, then its user's (for the join on `users u`).
+pub(crate) const TOKEN_USER_COLUMNS: &str = concat!(
+    "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, ",
+    user_columns!("u.", "json_group_array(g.display_name)")
+);
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
-    SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass, PERSONAL_TABLES,
+    SendKeys, SendLimits, SessionRecord, StoreError, StoreResult, StoredPass, KEPT_WHILE_DISABLED,
+    PERSONAL_TABLES,
 };
 use crate::domain::store::{
     ApiToken, Audit, Challenges, Federation, Limits, Methods, Outbox, Passes, Policies, Sessions,
@@ -63,7 +77,7 @@ fn user_at(row: &Row, at: usize) -> rusqlite::Result<User> {
     let role: String = row.get(at + 3)?;
     let admin_roles: String = row.get(at + 4)?;
     let groups: String = row.get(at + 5)?;
-    Ok(User {
+    let mut user = User {
         id: row.get(at)?,
         upn: row.get(at + 1)?,
         display_name: row.get(at + 2)?,
@@ -79,7 +93,18 @@ fn user_at(row: &Row, at: usize) -> rusqlite::Result<User> {
         object_id: row.get(at + 8)?,
         enabled: row.get(at + 9)?,
         modified_at: time(row.get(at + 10)?),
-    })
+    };
+    // The directory's groups count as the person's groups too.
+    let directory: Option<String> = row.get(at + 11)?;
+    for g in directory
+        .and_then(|d| serde_json::from_str::<Vec<String>>(&d).ok())
+        .unwrap_or_default()
+    {
+        if !user.groups.contains(&g) {
+            user.groups.push(g);
+        }
+    }
+    Ok(user)
 }
 
 fn pass_row(row: &Row) -> rusqlite::Result<StoredPass> {

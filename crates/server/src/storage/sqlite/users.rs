@@ -1,6 +1,7 @@
 //! Users on SQLite.
 
 use super::*;
+use crate::domain::store::{Directory, Saved};
 
 /// Who a `UserSearch` finds (`?1` account-name prefix, `?2` name prefix,
 /// `?3` words of the name).
@@ -135,7 +136,7 @@ impl Users for SqliteStore {
         let n = tx
             .execute(
                 "UPDATE users SET upn = coalesce(?2, upn), display_name = coalesce(?3, display_name),
-                        time_zone = CASE WHEN ?4 THEN ?5 ELSE time_zone END, modified_at = ?6
+                        time_zone = CASE WHEN ?4 THEN ?5 ELSE time_zone END, modified_at = ?6, version = version + 1
                  WHERE id = ?1",
                 params![
                     user_id,
@@ -172,7 +173,7 @@ impl Users for SqliteStore {
         let tx = conn.transaction().map_err(backend)?;
         let n = tx
             .execute(
-                "UPDATE users SET disabled_at = CASE WHEN ?2 THEN NULL ELSE ?3 END, modified_at = ?3
+                "UPDATE users SET disabled_at = CASE WHEN ?2 THEN NULL ELSE ?3 END, modified_at = ?3, version = version + 1
                  WHERE id = ?1 AND (disabled_at IS NULL) = NOT ?2",
                 params![user_id, enabled, ms(at)],
             )
@@ -181,39 +182,13 @@ impl Users for SqliteStore {
             return Ok(false);
         }
         // Methods stay (enabling brings them back); what is live ends.
-        for table in PERSONAL_TABLES
-            .iter()
-            .filter(|t| !matches!(**t, "methods" | "recovery_codes"))
-        {
-            tx.execute(
-                &format!("DELETE FROM {table} WHERE user_id = ?1"),
-                [user_id],
-            )
-            .map_err(backend)?;
-        }
+        super::directory::end_personal(&tx, user_id, false)?;
         insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(true)
     }
 
     fn remove_user(&self, user_id: i64, audit: &AuditEvent) -> StoreResult<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        for table in PERSONAL_TABLES {
-            tx.execute(
-                &format!("DELETE FROM {table} WHERE user_id = ?1"),
-                [user_id],
-            )
-            .map_err(backend)?;
-        }
-        let n = tx
-            .execute("DELETE FROM users WHERE id = ?1", [user_id])
-            .map_err(backend)?;
-        if n == 0 {
-            return Ok(false);
-        }
-        insert_audit(&tx, audit)?;
-        tx.commit().map_err(backend)?;
-        Ok(true)
+        Ok(self.remove_person(user_id, None, audit)? == Saved::Done)
     }
 }

@@ -9,6 +9,11 @@
 //! store's session and token reads, `signin::account`), so it holds on
 //! every instance at the next request.
 
+pub mod filter;
+pub mod patch;
+pub mod resources;
+pub mod scim;
+
 use crate::domain::{Actor, Error, Result, Tapin, User, UserUpdate};
 use tapin_api::normalize_upn;
 

@@ -1,0 +1,470 @@
+//! What a provisioning client (the organisation's directory, through SCIM)
+//! may do: read, create, replace, patch and remove people and groups. Each
+//! takes the `Actor` the SCIM door resolved (a provisioning token) and goes
+//! through the same store steps, role rule and audit trail as the CLI and
+//! Graph: disabling here is disabling everywhere.
+
+use super::filter::Filter;
+use super::patch::Operation;
+use super::resources::{self, fault, DirectoryPerson, ScimType, ENTERPRISE, GROUP, TAPIN, USER};
+use crate::domain::store::{GroupRecord, NewGroup, NewPerson, PersonRecord, Saved};
+use crate::domain::{Actor, Error, Result, Tapin, User};
+use serde_json::{json, Map, Value};
+
+/// The most members one group may have (SCIM bodies are bounded too).
+pub const MEMBERS_MAX: usize = 10_000;
+
+fn not_found(what: &str, id: &str) -> Error {
+    Error::NotFound(format!("there is no {what} {id}"))
+}
+
+fn stale(what: &str, id: &str) -> Error {
+    Error::Stale(format!(
+        "the {what} {id} has changed since the version given in If-Match"
+    ))
+}
+
+/// A person as a SCIM User (without `meta.location`, which the edge adds).
+pub fn user_document(u: &User, r: &PersonRecord) -> Value {
+    let mut doc: Map<String, Value> = serde_json::from_str(&r.profile).unwrap_or_default();
+    let mut schemas = vec![json!(USER)];
+    if doc.contains_key(ENTERPRISE) {
+        schemas.push(json!(ENTERPRISE));
+    }
+    let mut tapin = doc
+        .remove(TAPIN)
+        .and_then(|t| t.as_object().cloned())
+        .unwrap_or_default();
+    if let Some(tz) = &u.time_zone {
+        tapin.insert("timeZone".into(), json!(tz));
+    }
+    if !tapin.is_empty() {
+        schemas.push(json!(TAPIN));
+        doc.insert(TAPIN.into(), Value::Object(tapin));
+    }
+    doc.insert("schemas".into(), Value::Array(schemas));
+    doc.insert("id".into(), json!(u.object_id));
+    if let Some(e) = &r.external_id {
+        doc.insert("externalId".into(), json!(e));
+    }
+    doc.insert("userName".into(), json!(u.upn));
+    doc.insert("displayName".into(), json!(u.display_name));
+    doc.insert("active".into(), json!(u.enabled));
+    doc.insert(
+        "meta".into(),
+        resources::meta("User", u.created_at, u.modified_at, r.version),
+    );
+    Value::Object(doc)
+}
+
+pub fn group_document(g: &GroupRecord) -> Value {
+    let mut doc = json!({
+        "schemas": [GROUP],
+        "id": g.object_id,
+        "displayName": g.display_name,
+        "members": g.members.iter().map(|(id, upn)| json!({"value": id, "display": upn, "type": "User"})).collect::<Vec<_>>(),
+        "meta": resources::meta("Group", g.created_at, g.modified_at, g.version),
+    });
+    if let Some(e) = &g.external_id {
+        doc["externalId"] = json!(e);
+    }
+    doc
+}
+
+/// A Group resource as sent, checked.
+fn read_group(doc: &Value) -> Result<NewGroup> {
+    use super::filter::get;
+    if let Some(schemas) = get(doc, "schemas") {
+        if !schemas.as_array().is_some_and(|s| {
+            s.iter()
+                .any(|x| x.as_str().is_some_and(|x| x.eq_ignore_ascii_case(GROUP)))
+        }) {
+            return Err(fault(
+                ScimType::InvalidSyntax,
+                format!("schemas must include {GROUP}"),
+            ));
+        }
+    }
+    let name = get(doc, "displayName")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| fault(ScimType::InvalidValue, "displayName is required"))?;
+    let name = super::display_name(name)
+        .map_err(|e| fault(ScimType::InvalidValue, format!("displayName: {e}")))?;
+    let external_id = get(doc, "externalId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let members = match get(doc, "members") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|m| {
+                get(m, "value")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        fault(
+                            ScimType::InvalidValue,
+                            "each member has a value: a User's id",
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?,
+        Some(_) => return Err(fault(ScimType::InvalidValue, "members is a list")),
+    };
+    if members.len() > MEMBERS_MAX {
+        return Err(fault(
+            ScimType::InvalidValue,
+            format!("a group has at most {MEMBERS_MAX} members"),
+        ));
+    }
+    Ok(NewGroup {
+        display_name: name,
+        external_id,
+        members,
+    })
+}
+
+impl Tapin {
+    fn provisioning_only(actor: &Actor) -> Result<()> {
+        match actor {
+            Actor::Provisioning(_) => Ok(()),
+            _ => Err(Error::Forbidden(
+                "only a provisioning token opens the directory".into(),
+            )),
+        }
+    }
+
+    fn person_by_object_id(&self, id: &str) -> Result<(User, PersonRecord)> {
+        let user = uuid::Uuid::try_parse(id)
+            .ok()
+            .and_then(|u| {
+                self.store
+                    .user_by_object_id(&u.hyphenated().to_string())
+                    .transpose()
+            })
+            .transpose()?
+            .ok_or_else(|| not_found("User", id))?;
+        let record = self
+            .store
+            .person_record(user.id)?
+            .ok_or_else(|| not_found("User", id))?;
+        Ok((user, record))
+    }
+
+    /// People matching `filter` (all without one), as SCIM Users. An
+    /// equality on `userName` or `externalId`, what clients send before
+    /// every create, is looked up by index.
+    pub fn scim_users(&self, actor: &Actor, filter: Option<&Filter>) -> Result<Vec<Value>> {
+        Self::provisioning_only(actor)?;
+        let candidates: Vec<(User, PersonRecord)> = match filter {
+            Some(f) if f.equality_on("userName").is_some() => {
+                let upn = tapin_api::normalize_upn(f.equality_on("userName").unwrap_or_default());
+                match upn
+                    .ok()
+                    .map(|u| self.store.user_by_upn(&u))
+                    .transpose()?
+                    .flatten()
+                {
+                    Some(u) => {
+                        let r = self.store.person_record(u.id)?;
+                        r.map(|r| vec![(u, r)]).unwrap_or_default()
+                    }
+                    None => vec![],
+                }
+            }
+            Some(f) if f.equality_on("externalId").is_some() => {
+                let mut out = Vec::new();
+                for u in self
+                    .store
+                    .users_by_external_id(f.equality_on("externalId").unwrap_or_default())?
+                {
+                    if let Some(r) = self.store.person_record(u.id)? {
+                        out.push((u, r));
+                    }
+                }
+                out
+            }
+            _ => self.store.people()?,
+        };
+        Ok(candidates
+            .iter()
+            .map(|(u, r)| user_document(u, r))
+            .filter(|doc| filter.is_none_or(|f| f.matches(doc)))
+            .collect())
+    }
+
+    pub fn scim_user(&self, actor: &Actor, id: &str) -> Result<Value> {
+        Self::provisioning_only(actor)?;
+        let (u, r) = self.person_by_object_id(id)?;
+        Ok(user_document(&u, &r))
+    }
+
+    fn new_person(p: DirectoryPerson) -> Result<NewPerson> {
+        Ok(NewPerson {
+            upn: p.upn,
+            display_name: p.display_name,
+            enabled: p.enabled,
+            external_id: p.external_id,
+            time_zone: p.time_zone,
+            profile: serde_json::to_string(&p.profile)
+                .map_err(|e| Error::Invalid(e.to_string(), None))?,
+        })
+    }
+
+    /// A joiner. `uniqueness` when the account name is someone's already.
+    pub fn scim_create_user(&self, actor: &Actor, doc: &Value) -> Result<Value> {
+        Self::provisioning_only(actor)?;
+        let person = Self::new_person(DirectoryPerson::read(doc)?)?;
+        let event = self.event(
+            actor,
+            &person.upn,
+            "user_provisioned",
+            &format!("active {}", person.enabled),
+            "",
+        );
+        let user = self
+            .store
+            .create_person(&person, self.now(), &event)
+            .map_err(|e| match e {
+                crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
+                other => other.into(),
+            })?;
+        self.scim_user(actor, &user.object_id)
+    }
+
+    fn save(
+        &self,
+        actor: &Actor,
+        user: &User,
+        record: &PersonRecord,
+        doc: &Value,
+        if_match: Option<i64>,
+    ) -> Result<Value> {
+        let person = Self::new_person(DirectoryPerson::read(doc)?)?;
+        let mut changes = Vec::new();
+        if person.upn != user.upn {
+            changes.push(format!("renamed {} to {}", user.upn, person.upn));
+        }
+        if person.enabled != user.enabled {
+            changes.push(if person.enabled {
+                "enabled".into()
+            } else {
+                "disabled".into()
+            });
+        }
+        if person.display_name != user.display_name {
+            changes.push(format!("display name \"{}\"", person.display_name));
+        }
+        if person.external_id != record.external_id
+            || person.time_zone != user.time_zone
+            || changes.is_empty()
+        {
+            changes.push("attributes".into());
+        }
+        let event = self.event(
+            actor,
+            &user.upn,
+            "user_provisioned",
+            &changes.join(", "),
+            "",
+        );
+        let saved = self
+            .store
+            .save_person(user.id, &person, if_match, self.now(), &event)
+            .map_err(|e| match e {
+                crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
+                other => other.into(),
+            })?;
+        match saved {
+            Saved::Done => self.scim_user(actor, &user.object_id),
+            Saved::Stale => Err(stale("User", &user.object_id)),
+            Saved::Gone => Err(not_found("User", &user.object_id)),
+        }
+    }
+
+    /// The whole User replaced (PUT): what is not sent is no longer kept.
+    pub fn scim_replace_user(
+        &self,
+        actor: &Actor,
+        id: &str,
+        doc: &Value,
+        if_match: Option<i64>,
+    ) -> Result<Value> {
+        Self::provisioning_only(actor)?;
+        let (user, record) = self.person_by_object_id(id)?;
+        if let Some(sent) = super::filter::get(doc, "id").and_then(Value::as_str) {
+            if sent != user.object_id {
+                return Err(fault(ScimType::Mutability, "id cannot be changed"));
+            }
+        }
+        self.save(actor, &user, &record, doc, if_match)
+    }
+
+    pub fn scim_patch_user(
+        &self,
+        actor: &Actor,
+        id: &str,
+        ops: &[Operation],
+        if_match: Option<i64>,
+    ) -> Result<Value> {
+        Self::provisioning_only(actor)?;
+        let (user, record) = self.person_by_object_id(id)?;
+        let patched = super::patch::apply(&user_document(&user, &record), ops)?;
+        self.save(actor, &user, &record, &patched, if_match)
+    }
+
+    /// A leaver removed: methods, pass and sessions go; the audit stays.
+    pub fn scim_delete_user(&self, actor: &Actor, id: &str, if_match: Option<i64>) -> Result<()> {
+        Self::provisioning_only(actor)?;
+        let (user, _) = self.person_by_object_id(id)?;
+        let event = self.event(actor, &user.upn, "user_removed", &user.object_id, "");
+        match self.store.remove_person(user.id, if_match, &event)? {
+            Saved::Done => Ok(()),
+            Saved::Stale => Err(stale("User", id)),
+            Saved::Gone => Err(not_found("User", id)),
+        }
+    }
+
+    // ---- groups ---------------------------------------------------------------
+
+    fn group_by_object_id(&self, id: &str) -> Result<GroupRecord> {
+        let id = uuid::Uuid::try_parse(id)
+            .map(|u| u.hyphenated().to_string())
+            .map_err(|_| not_found("Group", id))?;
+        self.store
+            .group(&id)?
+            .ok_or_else(|| not_found("Group", &id))
+    }
+
+    /// Every member named must be someone: an unknown id is refused.
+    fn known_members(&self, g: &NewGroup) -> Result<()> {
+        for m in &g.members {
+            let known = uuid::Uuid::try_parse(m)
+                .ok()
+                .map(|u| self.store.user_by_object_id(&u.hyphenated().to_string()))
+                .transpose()?
+                .flatten()
+                .is_some();
+            if !known {
+                return Err(fault(
+                    ScimType::InvalidValue,
+                    format!("member {m} is no User here"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn scim_groups(&self, actor: &Actor, filter: Option<&Filter>) -> Result<Vec<Value>> {
+        Self::provisioning_only(actor)?;
+        Ok(self
+            .store
+            .groups()?
+            .iter()
+            .map(group_document)
+            .filter(|doc| filter.is_none_or(|f| f.matches(doc)))
+            .collect())
+    }
+
+    pub fn scim_group(&self, actor: &Actor, id: &str) -> Result<Value> {
+        Self::provisioning_only(actor)?;
+        Ok(group_document(&self.group_by_object_id(id)?))
+    }
+
+    pub fn scim_create_group(&self, actor: &Actor, doc: &Value) -> Result<Value> {
+        Self::provisioning_only(actor)?;
+        let g = read_group(doc)?;
+        self.known_members(&g)?;
+        let event = self.event(
+            actor,
+            "",
+            "group_provisioned",
+            &format!("\"{}\", {} members", g.display_name, g.members.len()),
+            "",
+        );
+        let created = self
+            .store
+            .create_group(&g, self.now(), &event)
+            .map_err(|e| match e {
+                crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
+                other => other.into(),
+            })?;
+        Ok(group_document(&created))
+    }
+
+    fn save_group(
+        &self,
+        actor: &Actor,
+        current: &GroupRecord,
+        doc: &Value,
+        if_match: Option<i64>,
+    ) -> Result<Value> {
+        let g = read_group(doc)?;
+        self.known_members(&g)?;
+        let event = self.event(
+            actor,
+            "",
+            "group_provisioned",
+            &format!("\"{}\", {} members", g.display_name, g.members.len()),
+            "",
+        );
+        let saved = self
+            .store
+            .save_group(current.id, &g, if_match, self.now(), &event)
+            .map_err(|e| match e {
+                crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
+                other => other.into(),
+            })?;
+        match saved {
+            Saved::Done => Ok(group_document(
+                &self.group_by_object_id(&current.object_id)?,
+            )),
+            Saved::Stale => Err(stale("Group", &current.object_id)),
+            Saved::Gone => Err(not_found("Group", &current.object_id)),
+        }
+    }
+
+    pub fn scim_replace_group(
+        &self,
+        actor: &Actor,
+        id: &str,
+        doc: &Value,
+        if_match: Option<i64>,
+    ) -> Result<Value> {
+        Self::provisioning_only(actor)?;
+        let current = self.group_by_object_id(id)?;
+        self.save_group(actor, &current, doc, if_match)
+    }
+
+    pub fn scim_patch_group(
+        &self,
+        actor: &Actor,
+        id: &str,
+        ops: &[Operation],
+        if_match: Option<i64>,
+    ) -> Result<Value> {
+        Self::provisioning_only(actor)?;
+        let current = self.group_by_object_id(id)?;
+        let patched = super::patch::apply(&group_document(&current), ops)?;
+        self.save_group(actor, &current, &patched, if_match)
+    }
+
+    pub fn scim_delete_group(&self, actor: &Actor, id: &str, if_match: Option<i64>) -> Result<()> {
+        Self::provisioning_only(actor)?;
+        let current = self.group_by_object_id(id)?;
+        let event = self.event(
+            actor,
+            "",
+            "group_removed",
+            &format!("\"{}\"", current.display_name),
+            "",
+        );
+        match self.store.remove_group(current.id, if_match, &event)? {
+            Saved::Done => Ok(()),
+            Saved::Stale => Err(stale("Group", id)),
+            Saved::Gone => Err(not_found("Group", id)),
+        }
+    }
+}

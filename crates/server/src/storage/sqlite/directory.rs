@@ -1,0 +1,410 @@
+//! The directory's people, groups and provisioning tokens on SQLite.
+
+use super::*;
+use crate::domain::store::{
+    Directory, GroupRecord, NewGroup, NewPerson, PersonRecord, ProvisioningToken, Saved,
+};
+
+const GROUP_COLUMNS: &str =
+    "id, object_id, display_name, external_id, created_at, modified_at, version";
+
+fn group_row(r: &Row) -> rusqlite::Result<GroupRecord> {
+    Ok(GroupRecord {
+        id: r.get(0)?,
+        object_id: r.get(1)?,
+        display_name: r.get(2)?,
+        external_id: r.get(3)?,
+        members: Vec::new(),
+        created_at: time(r.get(4)?),
+        modified_at: time(r.get(5)?),
+        version: r.get(6)?,
+    })
+}
+
+fn provisioning_row(r: &Row) -> rusqlite::Result<ProvisioningToken> {
+    Ok(ProvisioningToken {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        token_hash: r.get(2)?,
+        created_at: time(r.get(3)?),
+        expires_at: time(r.get(4)?),
+        revoked_at: r.get::<_, Option<i64>>(5)?.map(time),
+    })
+}
+
+fn taken<'a>(what: &'static str, name: &'a str) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => {
+            StoreError::Conflict(format!("there is already a {what} {name}"))
+        }
+        _ => backend(e),
+    }
+}
+
+fn members_of(conn: &Connection, group_id: i64) -> StoreResult<Vec<(String, String)>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT u.object_id, u.upn FROM group_members m JOIN users u ON u.id = m.user_id
+             WHERE m.group_id = ?1 ORDER BY u.upn",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map([group_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(backend)?;
+    rows.collect::<Result<_, _>>().map_err(backend)
+}
+
+fn set_members(tx: &Connection, group_id: i64, members: &[String]) -> StoreResult<()> {
+    tx.execute("DELETE FROM group_members WHERE group_id = ?1", [group_id])
+        .map_err(backend)?;
+    for m in members {
+        tx.execute(
+            "INSERT OR IGNORE INTO group_members (group_id, user_id) SELECT ?1, id FROM users WHERE object_id = ?2",
+            params![group_id, m],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Whether the row is at `expected` (or there is no expectation): `None`
+/// when it is gone.
+fn at_version(
+    tx: &Connection,
+    table: &str,
+    id: i64,
+    expected: Option<i64>,
+) -> StoreResult<Option<bool>> {
+    let version: Option<i64> = tx
+        .query_row(
+            &format!("SELECT version FROM {table} WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    Ok(version.map(|v| expected.is_none_or(|e| e == v)))
+}
+
+impl SqliteStore {
+    /// `work` on the row of `table` with its audit event, in one
+    /// transaction that holds the write lock from the start, if the row is
+    /// still at `expected`.
+    fn conditional(
+        &self,
+        table: &str,
+        id: i64,
+        expected: Option<i64>,
+        audit: &AuditEvent,
+        work: impl FnOnce(&Connection) -> StoreResult<()>,
+    ) -> StoreResult<Saved> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        match at_version(&tx, table, id, expected)? {
+            None => return Ok(Saved::Gone),
+            Some(false) => return Ok(Saved::Stale),
+            Some(true) => {}
+        }
+        work(&tx)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(Saved::Done)
+    }
+}
+
+/// Ends what is live of a person (`PERSONAL_TABLES`), and with `all` what
+/// stays while they are disabled too.
+pub(super) fn end_personal(tx: &Connection, user_id: i64, all: bool) -> StoreResult<()> {
+    let kept: &[&str] = if all { &KEPT_WHILE_DISABLED } else { &[] };
+    for table in PERSONAL_TABLES.iter().chain(kept) {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE user_id = ?1"),
+            [user_id],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+impl Directory for SqliteStore {
+    fn insert_provisioning_token(
+        &self,
+        t: &ProvisioningToken,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "INSERT INTO provisioning_tokens (id, name, token_hash, created_at, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
+            params![t.id, t.name, t.token_hash, ms(t.created_at), ms(t.expires_at)],
+        )
+        .map_err(backend)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn provisioning_token_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<ProvisioningToken>> {
+        self.read_row(
+            "SELECT id, name, token_hash, created_at, expires_at, revoked_at FROM provisioning_tokens WHERE token_hash = ?1",
+            [token_hash],
+            provisioning_row,
+        )
+    }
+
+    fn provisioning_tokens(&self) -> StoreResult<Vec<ProvisioningToken>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT id, name, token_hash, created_at, expires_at, revoked_at FROM provisioning_tokens ORDER BY created_at DESC, id")
+            .map_err(backend)?;
+        let rows = stmt.query_map([], provisioning_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn revoke_provisioning_token(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute(
+                "UPDATE provisioning_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, ms(at)],
+            )
+            .map_err(backend)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn person_record(&self, user_id: i64) -> StoreResult<Option<PersonRecord>> {
+        self.read_row(
+            "SELECT external_id, profile_json, version FROM users WHERE id = ?1",
+            [user_id],
+            |r| {
+                Ok(PersonRecord {
+                    external_id: r.get(0)?,
+                    profile: r.get(1)?,
+                    version: r.get(2)?,
+                })
+            },
+        )
+    }
+
+    fn people(&self) -> StoreResult<Vec<(User, PersonRecord)>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {USER_COLUMNS}, external_id, profile_json, version FROM users ORDER BY upn"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    user_row(r)?,
+                    PersonRecord {
+                        external_id: r.get(USER_WIDTH)?,
+                        profile: r.get(USER_WIDTH + 1)?,
+                        version: r.get(USER_WIDTH + 2)?,
+                    },
+                ))
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn users_by_external_id(&self, external_id: &str) -> StoreResult<Vec<User>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE external_id = ?1 ORDER BY upn"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([external_id], user_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn create_person(
+        &self,
+        p: &NewPerson,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<User> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at, time_zone, object_id, modified_at, disabled_at, external_id, profile_json, version)
+             VALUES (?1, ?2, 'member', '[]', '[]', ?3, ?4, ?5, ?3, CASE WHEN ?6 THEN NULL ELSE ?3 END, ?7, ?8, 1)",
+            params![p.upn, p.display_name, ms(at), p.time_zone, uuid::Uuid::new_v4().to_string(), p.enabled, p.external_id, p.profile],
+        )
+        .map_err(taken("user", &p.upn))?;
+        let id = tx.last_insert_rowid();
+        insert_audit(&tx, audit)?;
+        let user = tx
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+                [id],
+                user_row,
+            )
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(user)
+    }
+
+    fn save_person(
+        &self,
+        user_id: i64,
+        p: &NewPerson,
+        expected: Option<i64>,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Saved> {
+        self.conditional("users", user_id, expected, audit, |tx| {
+            let was_enabled: bool = tx
+                .query_row(
+                    "SELECT disabled_at IS NULL FROM users WHERE id = ?1",
+                    [user_id],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            tx.execute(
+                "UPDATE users SET upn = ?2, display_name = ?3, time_zone = ?4, external_id = ?5, profile_json = ?6,
+                        disabled_at = CASE WHEN ?7 THEN NULL ELSE coalesce(disabled_at, ?8) END,
+                        modified_at = ?8, version = version + 1
+                 WHERE id = ?1",
+                params![user_id, p.upn, p.display_name, p.time_zone, p.external_id, p.profile, p.enabled, ms(at)],
+            )
+            .map_err(taken("user", &p.upn))?;
+            if was_enabled != p.enabled {
+                end_personal(tx, user_id, false)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn remove_person(
+        &self,
+        user_id: i64,
+        expected: Option<i64>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Saved> {
+        self.conditional("users", user_id, expected, audit, |tx| {
+            end_personal(tx, user_id, true)?;
+            tx.execute("DELETE FROM users WHERE id = ?1", [user_id])
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn groups(&self) -> StoreResult<Vec<GroupRecord>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {GROUP_COLUMNS} FROM directory_groups ORDER BY display_name"
+            ))
+            .map_err(backend)?;
+        let groups: Vec<GroupRecord> = stmt
+            .query_map([], group_row)
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        groups
+            .into_iter()
+            .map(|mut g| {
+                g.members = members_of(&conn, g.id)?;
+                Ok(g)
+            })
+            .collect()
+    }
+
+    fn group(&self, object_id: &str) -> StoreResult<Option<GroupRecord>> {
+        let conn = self.read()?;
+        let found = conn
+            .query_row(
+                &format!("SELECT {GROUP_COLUMNS} FROM directory_groups WHERE object_id = ?1"),
+                [object_id],
+                group_row,
+            )
+            .optional()
+            .map_err(backend)?;
+        found
+            .map(|mut g| {
+                g.members = members_of(&conn, g.id)?;
+                Ok(g)
+            })
+            .transpose()
+    }
+
+    fn create_group(
+        &self,
+        g: &NewGroup,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<GroupRecord> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let object_id = uuid::Uuid::new_v4().to_string();
+        tx.execute(
+            "INSERT INTO directory_groups (object_id, display_name, external_id, created_at, modified_at, version) VALUES (?1, ?2, ?3, ?4, ?4, 1)",
+            params![object_id, g.display_name, g.external_id, ms(at)],
+        )
+        .map_err(taken("group", &g.display_name))?;
+        let id = tx.last_insert_rowid();
+        set_members(&tx, id, &g.members)?;
+        insert_audit(&tx, audit)?;
+        let mut out = tx
+            .query_row(
+                &format!("SELECT {GROUP_COLUMNS} FROM directory_groups WHERE id = ?1"),
+                [id],
+                group_row,
+            )
+            .map_err(backend)?;
+        out.members = members_of(&tx, id)?;
+        tx.commit().map_err(backend)?;
+        Ok(out)
+    }
+
+    fn save_group(
+        &self,
+        id: i64,
+        g: &NewGroup,
+        expected: Option<i64>,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Saved> {
+        self.conditional("directory_groups", id, expected, audit, |tx| {
+            tx.execute(
+                "UPDATE directory_groups SET display_name = ?2, external_id = ?3, modified_at = ?4, version = version + 1 WHERE id = ?1",
+                params![id, g.display_name, g.external_id, ms(at)],
+            )
+            .map_err(taken("group", &g.display_name))?;
+            set_members(tx, id, &g.members)?;
+            Ok(())
+        })
+    }
+
+    fn remove_group(
+        &self,
+        id: i64,
+        expected: Option<i64>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Saved> {
+        self.conditional("directory_groups", id, expected, audit, |tx| {
+            tx.execute("DELETE FROM group_members WHERE group_id = ?1", [id])
+                .map_err(backend)?;
+            tx.execute("DELETE FROM directory_groups WHERE id = ?1", [id])
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+}
