@@ -11,8 +11,9 @@ use tapin_server::domain::{Actor, BearerToken, Error, IssueOptions, PolicyChange
 
 use common::world::World;
 
+/// Ada (a member, named "ada") and the pass policy on.
 fn world() -> World {
-    common::world::builder().build()
+    common::world::world()
 }
 
 fn provisioner(w: &World) -> Actor {
@@ -150,4 +151,120 @@ fn a_group_the_policy_names_takes_effect_at_the_next_request() {
     );
     assert!(bad.is_err());
     assert_eq!(w.tapin.scim_groups(&a, None).unwrap().len(), 1);
+}
+
+#[test]
+fn an_import_with_a_bad_row_says_which_and_writes_nothing() {
+    let w = world();
+    let before = w.tapin.users().unwrap().len();
+    let bad = "upn,name,time_zone\n\
+               grace@contoso.com,Grace Hopper,America/New_York\n\
+               not an account,Nobody,\n\
+               ada@contoso.com,Ada Lovelace,not a zone\n\
+               hedy@contoso.com,,\n\
+               grace@contoso.com,Grace again,\n\
+               \"lamarr@contoso.com\",\"Lamarr, Hedy\",Europe/Vienna\n";
+    let e = w
+        .tapin
+        .import_users(&Actor::Operator, bad, false)
+        .unwrap_err();
+    let Error::Invalid(message, _) = e else {
+        panic!("expected 400, got {e:?}");
+    };
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(lines.len(), 4, "{message}");
+    for (line, says) in [
+        (3, "upn"),
+        (4, "time_zone"),
+        (5, "needs a name"),
+        (6, "earlier line"),
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("line {line}: ")) && l.contains(says)),
+            "line {line} is reported for {says}: {message}"
+        );
+    }
+    assert_eq!(w.tapin.users().unwrap().len(), before, "nothing written");
+    assert!(w.tapin.user("grace@contoso.com").is_err());
+
+    let unknown = w.tapin.import_users(
+        &Actor::Operator,
+        "upn,name,title\na@contoso.com,A,CEO\n",
+        false,
+    );
+    assert!(
+        matches!(unknown, Err(Error::Invalid(m, _)) if m.starts_with("line 1: unknown column 'title'"))
+    );
+}
+
+#[test]
+fn an_import_upserts_by_account_name_and_a_dry_run_changes_nothing() {
+    let w = world();
+    let file = "UPN,Name,Time_Zone,Groups\n\
+                grace@contoso.com,Grace Hopper,America/New_York,staff;navy\n\
+                ada@contoso.com,Ada King,,\n\
+                \"lamarr@contoso.com\",\"Lamarr, Hedy\",Europe/Vienna,\n";
+    let planned = w.tapin.import_users(&Actor::Operator, file, true).unwrap();
+    assert_eq!(planned.added, ["grace@contoso.com", "lamarr@contoso.com"]);
+    assert_eq!(planned.updated, ["ada@contoso.com"]);
+    assert!(
+        w.tapin.user("grace@contoso.com").is_err(),
+        "a dry run writes nothing"
+    );
+    assert_eq!(w.tapin.user("ada@contoso.com").unwrap().display_name, "ada");
+
+    let done = w.tapin.import_users(&Actor::Operator, file, false).unwrap();
+    assert_eq!(done, planned);
+    let grace = w.tapin.user("grace@contoso.com").unwrap();
+    assert_eq!(grace.time_zone.as_deref(), Some("America/New_York"));
+    assert_eq!(grace.groups, ["staff", "navy"]);
+    assert_eq!(
+        w.tapin.user("lamarr@contoso.com").unwrap().display_name,
+        "Lamarr, Hedy"
+    );
+    assert_eq!(
+        w.tapin.user("ada@contoso.com").unwrap().display_name,
+        "Ada King"
+    );
+    let again = w.tapin.import_users(&Actor::Operator, file, false).unwrap();
+    assert_eq!(
+        (again.added.len(), again.updated.len(), again.unchanged),
+        (0, 0, 3)
+    );
+}
+
+#[test]
+fn groups_without_scim_under_the_help_desks_roles() {
+    use tapin_server::domain::{AdminRole, Role};
+    let w = world();
+    common::world::add(&w.tapin, "gil@contoso.com", Role::Admin, &[AdminRole::GlobalReader], &[]);
+    let gil = w.tapin.actor(Some("gil@contoso.com")).unwrap();
+    assert!(matches!(
+        w.tapin.add_group(&gil, "Night shift", &[]),
+        Err(Error::Forbidden(_))
+    ));
+    let g = w
+        .tapin
+        .add_group(&Actor::Operator, "Night shift", &["ada@contoso.com".into()])
+        .unwrap();
+    assert_eq!(g.members.len(), 1);
+    assert!(w.tapin.user("ada@contoso.com").unwrap().groups.contains(&"Night shift".to_string()));
+    assert!(matches!(
+        w.tapin.add_group(&Actor::Operator, "Night shift", &[]),
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        w.tapin.change_members(&Actor::Operator, "Night shift", &["nobody@contoso.com".into()], &[]),
+        Err(Error::NotFound(_))
+    ));
+    let g = w
+        .tapin
+        .change_members(&Actor::Operator, "Night shift", &[], &["ada@contoso.com".into()])
+        .unwrap();
+    assert!(g.members.is_empty());
+    assert!(!w.tapin.user("ada@contoso.com").unwrap().groups.contains(&"Night shift".to_string()));
+    w.tapin.remove_group(&Actor::Operator, "Night shift").unwrap();
+    assert!(w.tapin.directory_groups(&gil).unwrap().is_empty(), "a reader reads");
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod client;
 mod config;
+mod groups;
 mod keys;
 mod reports;
 mod serve;
@@ -12,6 +13,7 @@ mod users;
 
 use admin::*;
 use client::*;
+use groups::*;
 use keys::*;
 use reports::*;
 use serve::*;
@@ -74,9 +76,12 @@ enum Command {
     /// Check a configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Add and list users.
+    /// Add, list, change, import, disable, enable and remove users.
     #[command(subcommand)]
     User(UserCommand),
+    /// The directory's groups (without SCIM), by name.
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// Show or edit the Temporary Access Pass policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -247,6 +252,7 @@ pub fn main() -> ExitCode {
             signin_budget_bytes,
         ),
         Command::User(cmd) => open().and_then(|t| user(&t, cmd)),
+        Command::Group(cmd) => open().and_then(|t| group(&t, cmd)),
         Command::Policy(cmd) => open().and_then(|t| policy(&t, cmd)),
         Command::Tap(cmd) => open().and_then(|t| tap(&t, cmd)),
         Command::Outbox { json } => open().and_then(|t| outbox(&t, json)),

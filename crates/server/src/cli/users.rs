@@ -68,6 +68,17 @@ pub(super) enum UserCommand {
         #[arg(long = "as")]
         as_admin: Option<String>,
     },
+    /// Adds or updates people from a CSV file with a header row (columns
+    /// upn, name, time_zone, groups as "a;b"), upserted by account name.
+    /// Every bad row is reported with its line; while any is, nothing is written.
+    Import {
+        file: std::path::PathBuf,
+        /// Check the file and say what would change, changing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long = "as")]
+        as_admin: Option<String>,
+    },
     /// Removes a user with their methods, pass and sessions; the audit
     /// trail keeps what happened.
     Remove {
@@ -161,6 +172,34 @@ pub(super) fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
         UserCommand::Enable { user, as_admin } => {
             let u = t.set_user_enabled(&t.actor(as_admin.as_deref())?, &user, true)?;
             println!("enabled {}", u.upn);
+        }
+        UserCommand::Import {
+            file,
+            dry_run,
+            as_admin,
+        } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                Error::Invalid(format!("cannot read {}: {e}", file.display()), Some("file"))
+            })?;
+            let report = t.import_users(&t.actor(as_admin.as_deref())?, &text, dry_run)?;
+            let verb = if dry_run { "would add" } else { "added" };
+            for upn in &report.added {
+                println!("{verb} {upn}");
+            }
+            for upn in &report.updated {
+                println!("{} {upn}", if dry_run { "would update" } else { "updated" });
+            }
+            println!(
+                "{} added, {} updated, {} unchanged{}",
+                report.added.len(),
+                report.updated.len(),
+                report.unchanged,
+                if dry_run {
+                    " (a dry run: nothing was written)"
+                } else {
+                    ""
+                }
+            );
         }
         UserCommand::Remove { user, as_admin } => {
             t.remove_user(&t.actor(as_admin.as_deref())?, &user)?;

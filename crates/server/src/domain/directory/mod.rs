@@ -10,6 +10,8 @@
 //! every instance at the next request.
 
 pub mod filter;
+pub mod groups;
+pub mod import;
 pub mod patch;
 pub mod resources;
 pub mod scim;

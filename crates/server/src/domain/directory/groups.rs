@@ -1,0 +1,137 @@
+//! Groups without SCIM: `tapin group add|list|remove|members`, the same
+//! store steps SCIM takes, under the help desk's roles (managing members
+//! changes who the pass policy's group targets reach).
+
+use crate::domain::helpdesk::Capabilities;
+use crate::domain::store::{GroupRecord, NewGroup, Saved};
+use crate::domain::{Actor, Error, Result, Tapin};
+
+impl Tapin {
+    fn managing_groups(actor: &Actor) -> Result<()> {
+        if Capabilities::of(actor).manage_members {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "{} may not change groups",
+                actor.name()
+            )))
+        }
+    }
+
+    /// Every group, by name, with its members.
+    pub fn directory_groups(&self, actor: &Actor) -> Result<Vec<GroupRecord>> {
+        if !Capabilities::of(actor).read_users {
+            return Err(Error::Forbidden(format!(
+                "{} may not read groups",
+                actor.name()
+            )));
+        }
+        Ok(self.store.groups()?)
+    }
+
+    fn group_named(&self, name: &str) -> Result<GroupRecord> {
+        self.store
+            .groups()?
+            .into_iter()
+            .find(|g| g.display_name == name.trim())
+            .ok_or_else(|| Error::NotFound(format!("there is no group '{}'", name.trim())))
+    }
+
+    /// The people `upns` name, by their ids; someone unknown is refused.
+    fn member_ids(&self, upns: &[String]) -> Result<Vec<String>> {
+        upns.iter().map(|u| Ok(self.user(u)?.object_id)).collect()
+    }
+
+    pub fn add_group(&self, actor: &Actor, name: &str, members: &[String]) -> Result<GroupRecord> {
+        Self::managing_groups(actor)?;
+        let name = super::display_name(name)?;
+        let group = NewGroup {
+            members: self.member_ids(members)?,
+            display_name: name,
+            external_id: None,
+        };
+        let detail = format!(
+            "\"{}\", {} members",
+            group.display_name,
+            group.members.len()
+        );
+        let event = self.event(actor, "", "group_created", &detail, "");
+        self.store
+            .create_group(&group, self.now(), &event)
+            .map_err(|e| match e {
+                crate::domain::store::StoreError::Conflict(m) => Error::Conflict(m),
+                other => other.into(),
+            })
+    }
+
+    /// Adds and removes members, made only if nobody changed the group meanwhile.
+    pub fn change_members(
+        &self,
+        actor: &Actor,
+        name: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<GroupRecord> {
+        Self::managing_groups(actor)?;
+        let current = self.group_named(name)?;
+        let (add, remove) = (self.member_ids(add)?, self.member_ids(remove)?);
+        let mut members: Vec<String> = current
+            .members
+            .iter()
+            .map(|(id, _)| id.clone())
+            .filter(|id| !remove.contains(id))
+            .collect();
+        for id in add {
+            if !members.contains(&id) {
+                members.push(id);
+            }
+        }
+        let group = NewGroup {
+            display_name: current.display_name.clone(),
+            external_id: current.external_id.clone(),
+            members,
+        };
+        let detail = format!(
+            "\"{}\", {} members",
+            group.display_name,
+            group.members.len()
+        );
+        let event = self.event(actor, "", "group_changed", &detail, "");
+        match self.store.save_group(
+            current.id,
+            &group,
+            Some(current.version),
+            self.now(),
+            &event,
+        )? {
+            Saved::Done => self.group_named(&current.display_name),
+            Saved::Stale => Err(Error::Conflict(format!(
+                "the group '{}' changed meanwhile; try again",
+                current.display_name
+            ))),
+            Saved::Gone => Err(Error::NotFound(format!(
+                "there is no group '{}'",
+                current.display_name
+            ))),
+        }
+    }
+
+    pub fn remove_group(&self, actor: &Actor, name: &str) -> Result<()> {
+        Self::managing_groups(actor)?;
+        let current = self.group_named(name)?;
+        let event = self.event(
+            actor,
+            "",
+            "group_removed",
+            &format!("\"{}\"", current.display_name),
+            "",
+        );
+        match self.store.remove_group(current.id, None, &event)? {
+            Saved::Done => Ok(()),
+            _ => Err(Error::NotFound(format!(
+                "there is no group '{}'",
+                current.display_name
+            ))),
+        }
+    }
+}
