@@ -239,7 +239,13 @@ fn an_import_upserts_by_account_name_and_a_dry_run_changes_nothing() {
 fn groups_without_scim_under_the_help_desks_roles() {
     use tapin_server::domain::{AdminRole, Role};
     let w = world();
-    common::world::add(&w.tapin, "gil@contoso.com", Role::Admin, &[AdminRole::GlobalReader], &[]);
+    common::world::add(
+        &w.tapin,
+        "gil@contoso.com",
+        Role::Admin,
+        &[AdminRole::GlobalReader],
+        &[],
+    );
     let gil = w.tapin.actor(Some("gil@contoso.com")).unwrap();
     assert!(matches!(
         w.tapin.add_group(&gil, "Night shift", &[]),
@@ -250,21 +256,170 @@ fn groups_without_scim_under_the_help_desks_roles() {
         .add_group(&Actor::Operator, "Night shift", &["ada@contoso.com".into()])
         .unwrap();
     assert_eq!(g.members.len(), 1);
-    assert!(w.tapin.user("ada@contoso.com").unwrap().groups.contains(&"Night shift".to_string()));
+    assert!(w
+        .tapin
+        .user("ada@contoso.com")
+        .unwrap()
+        .groups
+        .contains(&"Night shift".to_string()));
     assert!(matches!(
         w.tapin.add_group(&Actor::Operator, "Night shift", &[]),
         Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        w.tapin.change_members(&Actor::Operator, "Night shift", &["nobody@contoso.com".into()], &[]),
+        w.tapin.change_members(
+            &Actor::Operator,
+            "Night shift",
+            &["nobody@contoso.com".into()],
+            &[]
+        ),
         Err(Error::NotFound(_))
     ));
     let g = w
         .tapin
-        .change_members(&Actor::Operator, "Night shift", &[], &["ada@contoso.com".into()])
+        .change_members(
+            &Actor::Operator,
+            "Night shift",
+            &[],
+            &["ada@contoso.com".into()],
+        )
         .unwrap();
     assert!(g.members.is_empty());
-    assert!(!w.tapin.user("ada@contoso.com").unwrap().groups.contains(&"Night shift".to_string()));
-    w.tapin.remove_group(&Actor::Operator, "Night shift").unwrap();
-    assert!(w.tapin.directory_groups(&gil).unwrap().is_empty(), "a reader reads");
+    assert!(!w
+        .tapin
+        .user("ada@contoso.com")
+        .unwrap()
+        .groups
+        .contains(&"Night shift".to_string()));
+    w.tapin
+        .remove_group(&Actor::Operator, "Night shift")
+        .unwrap();
+    assert!(
+        w.tapin.directory_groups(&gil).unwrap().is_empty(),
+        "a reader reads"
+    );
+}
+
+#[test]
+fn a_group_that_grants_a_role_makes_its_members_administrators_while_they_are_in_it() {
+    use tapin_server::domain::AdminRole;
+    let w = world();
+    let a = provisioner(&w);
+    let ada = w.tapin.user("ada@contoso.com").unwrap();
+    assert!(matches!(
+        w.tapin.actor(Some("ada@contoso.com")),
+        Err(Error::Forbidden(_))
+    ));
+    let desk = w
+        .tapin
+        .scim_create_group(
+            &a,
+            &json!({"displayName": "Help desk", "members": [{"value": ada.object_id}]}),
+        )
+        .unwrap();
+    assert!(
+        w.tapin.actor(Some("ada@contoso.com")).is_err(),
+        "membership alone grants nothing"
+    );
+    w.tapin
+        .set_group_roles("Help desk", &[AdminRole::AuthenticationAdministrator])
+        .unwrap();
+    let Actor::Admin(admin) = w.tapin.actor(Some("ada@contoso.com")).unwrap() else {
+        panic!("an administrator");
+    };
+    assert_eq!(admin.admin_roles, [AdminRole::AuthenticationAdministrator]);
+    // Provisioning her out of the group ends it at the next request.
+    let id = desk["id"].as_str().unwrap();
+    let ops = operations(&json!({"Operations": [{"op": "remove", "path": "members"}]})).unwrap();
+    w.tapin.scim_patch_group(&a, id, &ops, None).unwrap();
+    assert!(matches!(
+        w.tapin.actor(Some("ada@contoso.com")),
+        Err(Error::Forbidden(_))
+    ));
+}
+
+#[test]
+fn a_disable_is_never_written_over_by_a_patch_that_read_before_it() {
+    let w = world();
+    let a = provisioner(&w);
+    let id = joan(&w, &a)["id"].as_str().unwrap().to_string();
+    let ops = operations(
+        &json!({"Operations": [{"op": "replace", "path": "title", "value": "Engineer"}]}),
+    )
+    .unwrap();
+    for round in 0..10 {
+        w.tapin
+            .set_user_enabled(&Actor::Operator, "joan@contoso.com", true)
+            .unwrap();
+        std::thread::scope(|s| {
+            let patching = s.spawn(|| w.tapin.scim_patch_user(&a, &id, &ops, None));
+            w.tapin
+                .set_user_enabled(&Actor::Operator, "joan@contoso.com", false)
+                .unwrap();
+            patching.join().unwrap().unwrap();
+        });
+        assert!(
+            !w.tapin.user("joan@contoso.com").unwrap().enabled,
+            "round {round}: the disable stands"
+        );
+    }
+    // A PUT that leaves active out leaves her disabled.
+    let put = w
+        .tapin
+        .scim_replace_user(&a, &id, &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "joan@contoso.com", "title": "Engineer"}), None)
+        .unwrap();
+    assert_eq!(put["active"], false);
+}
+
+#[test]
+fn a_member_named_by_any_spelling_of_their_id_is_a_member() {
+    let w = world();
+    let a = provisioner(&w);
+    let id = joan(&w, &a)["id"].as_str().unwrap().to_uppercase();
+    let ada = w.tapin.user("ada@contoso.com").unwrap().object_id;
+    let g = w
+        .tapin
+        .scim_create_group(&a, &json!({"displayName": "Spellings", "members": [{"value": id}, {"value": format!("urn:uuid:{ada}")}]}))
+        .unwrap();
+    assert_eq!(g["members"].as_array().unwrap().len(), 2, "{g}");
+}
+
+#[test]
+fn the_directory_cannot_change_an_administrator_of_tapins_own() {
+    use tapin_server::domain::{AdminRole, Role};
+    let w = world();
+    let a = provisioner(&w);
+    common::world::add(
+        &w.tapin,
+        "pat@contoso.com",
+        Role::Admin,
+        &[AdminRole::PrivilegedAuthenticationAdministrator],
+        &[],
+    );
+    let pat = w.tapin.user("pat@contoso.com").unwrap().object_id;
+    let off =
+        operations(&json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}))
+            .unwrap();
+    assert!(matches!(
+        w.tapin.scim_patch_user(&a, &pat, &off, None),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.tapin.scim_delete_user(&a, &pat, None),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(w.tapin.user("pat@contoso.com").unwrap().enabled);
+    // Someone who is an administrator through a group is the directory's.
+    let ada = w.tapin.user("ada@contoso.com").unwrap().object_id;
+    w.tapin
+        .scim_create_group(
+            &a,
+            &json!({"displayName": "Help desk", "members": [{"value": ada}]}),
+        )
+        .unwrap();
+    w.tapin
+        .set_group_roles("Help desk", &[AdminRole::AuthenticationAdministrator])
+        .unwrap();
+    w.tapin.scim_patch_user(&a, &ada, &off, None).unwrap();
+    assert!(!w.tapin.user("ada@contoso.com").unwrap().enabled);
 }

@@ -24,6 +24,14 @@ pub(super) enum GroupCommand {
         #[arg(long = "as")]
         as_admin: Option<String>,
     },
+    /// Grants the group's members administrator roles while they are in
+    /// it (repeatable; none: no roles). Whoever manages its members (SCIM,
+    /// `group members`) then makes administrators.
+    Roles {
+        name: String,
+        #[arg(long = "admin-role", value_enum)]
+        admin_roles: Vec<AdminRoleArg>,
+    },
     /// Adds and removes members.
     Members {
         name: String,
@@ -60,6 +68,7 @@ pub(super) fn group(t: &Tapin, cmd: GroupCommand) -> Result<(), Error> {
                         "name": g.display_name,
                         "externalId": g.external_id,
                         "members": members,
+                        "adminRoles": g.admin_roles,
                     }));
                 } else {
                     println!("{}\t{}", g.display_name, members.join(","));
@@ -69,6 +78,15 @@ pub(super) fn group(t: &Tapin, cmd: GroupCommand) -> Result<(), Error> {
         GroupCommand::Remove { name, as_admin } => {
             t.remove_group(&t.actor(as_admin.as_deref())?, &name)?;
             println!("removed group {name}");
+        }
+        GroupCommand::Roles { name, admin_roles } => {
+            let roles: Vec<AdminRole> = admin_roles.into_iter().map(admin_role).collect();
+            let g = t.set_group_roles(&name, &roles)?;
+            println!(
+                "{}: its members hold {} administrator roles",
+                g.display_name,
+                g.admin_roles.len()
+            );
         }
         GroupCommand::Members {
             name,

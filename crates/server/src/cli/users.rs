@@ -105,21 +105,7 @@ pub(super) fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
                     RoleArg::Member => Role::Member,
                     RoleArg::Admin => Role::Admin,
                 },
-                admin_roles: admin_roles
-                    .into_iter()
-                    .map(|r| match r {
-                        AdminRoleArg::PrivilegedAuthenticationAdministrator => {
-                            AdminRole::PrivilegedAuthenticationAdministrator
-                        }
-                        AdminRoleArg::AuthenticationAdministrator => {
-                            AdminRole::AuthenticationAdministrator
-                        }
-                        AdminRoleArg::GlobalReader => AdminRole::GlobalReader,
-                        AdminRoleArg::AuthenticationPolicyAdministrator => {
-                            AdminRole::AuthenticationPolicyAdministrator
-                        }
-                    })
-                    .collect(),
+                admin_roles: admin_roles.into_iter().map(admin_role).collect(),
                 groups,
                 time_zone,
             })?;
@@ -207,4 +193,17 @@ pub(super) fn user(t: &Tapin, cmd: UserCommand) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+pub(super) fn admin_role(r: AdminRoleArg) -> AdminRole {
+    match r {
+        AdminRoleArg::PrivilegedAuthenticationAdministrator => {
+            AdminRole::PrivilegedAuthenticationAdministrator
+        }
+        AdminRoleArg::AuthenticationAdministrator => AdminRole::AuthenticationAdministrator,
+        AdminRoleArg::GlobalReader => AdminRole::GlobalReader,
+        AdminRoleArg::AuthenticationPolicyAdministrator => {
+            AdminRole::AuthenticationPolicyAdministrator
+        }
+    }
 }

@@ -45,6 +45,10 @@ pub struct User {
     pub enabled: bool,
     /// When anything about the person last changed (SCIM's `meta.lastModified`).
     pub modified_at: DateTime<Utc>,
+    /// The role given to the person themselves (`tapin user add --role`),
+    /// before any a directory group grants: an administrator of their own
+    /// is the operator's to change, never the directory's.
+    pub own_role: Role,
 }
 
 impl User {

@@ -170,6 +170,7 @@ mod tests {
             object_id: "5f0ae5a4-b7ea-4f0e-9a3c-6c2a2f6d0b11".into(),
             enabled: true,
             modified_at: chrono::Utc::now(),
+            own_role: Role::Member,
         }
     }
 

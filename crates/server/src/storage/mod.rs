@@ -108,3 +108,34 @@ pub(crate) const KEY_COLUMNS: &str = "kid, alg, sealed_jwk, created_at, retired_
 pub(crate) fn uri_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
+
+/// The directory groups a person is in (`[{name, roles}]`, from
+/// `user_columns!`): each group's name counts as one of theirs, and the
+/// administrator roles a group grants are theirs while they are in it.
+pub(crate) fn join_groups(user: &mut crate::domain::User, directory: Option<&str>) {
+    #[derive(serde::Deserialize)]
+    struct Membership {
+        name: String,
+        #[serde(default)]
+        roles: Vec<serde_json::Value>,
+    }
+    let groups: Vec<Membership> = directory
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    for g in groups {
+        if !user.groups.contains(&g.name) {
+            user.groups.push(g.name);
+        }
+        // A role this build does not know grants nothing.
+        for role in g
+            .roles
+            .into_iter()
+            .filter_map(|r| serde_json::from_value(r).ok())
+        {
+            user.role = crate::domain::Role::Admin;
+            if !user.admin_roles.contains(&role) {
+                user.admin_roles.push(role);
+            }
+        }
+    }
+}

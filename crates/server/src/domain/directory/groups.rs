@@ -134,4 +134,44 @@ impl Tapin {
             ))),
         }
     }
+
+    /// Grants the group's members `roles` while they are in it (none: no
+    /// longer). The operator's, from the server's shell: whoever manages
+    /// the group's members (SCIM, the help desk) then makes administrators.
+    pub fn set_group_roles(
+        &self,
+        name: &str,
+        roles: &[crate::domain::AdminRole],
+    ) -> Result<GroupRecord> {
+        let current = self.group_named(name)?;
+        let names: Vec<String> = roles
+            .iter()
+            .map(|r| {
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let detail = format!(
+            "\"{}\" grants {}",
+            current.display_name,
+            if names.is_empty() {
+                "no roles".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+        let event = self.event(&Actor::Operator, "", "group_roles_changed", &detail, "");
+        match self
+            .store
+            .set_group_roles(current.id, roles, self.now(), &event)?
+        {
+            Saved::Done => self.group_named(&current.display_name),
+            _ => Err(Error::NotFound(format!(
+                "there is no group '{}'",
+                current.display_name
+            ))),
+        }
+    }
 }

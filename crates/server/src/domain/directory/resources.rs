@@ -84,7 +84,9 @@ fn text<'a>(v: &'a Value, name: &str) -> Result<&'a str> {
 pub struct DirectoryPerson {
     pub upn: String,
     pub display_name: String,
-    pub enabled: bool,
+    /// `None` when `active` is not sent: true for someone new, unchanged
+    /// for someone there (a PUT without it re-enables no leaver).
+    pub enabled: Option<bool>,
     pub external_id: Option<String>,
     pub time_zone: Option<String>,
     /// Their first day (`startDate` of tapin's extension).
@@ -117,8 +119,8 @@ impl DirectoryPerson {
         let upn = tapin_api::normalize_upn(text(user_name, "userName")?)
             .map_err(|e| fault(ScimType::InvalidValue, format!("userName: {e}")))?;
         let enabled = match get(doc, "active") {
-            None | Some(Value::Null) => true,
-            Some(v) => boolean(v, "active")?,
+            None | Some(Value::Null) => None,
+            Some(v) => Some(boolean(v, "active")?),
         };
         let external_id = match get(doc, "externalId") {
             None | Some(Value::Null) => None,

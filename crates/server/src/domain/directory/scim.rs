@@ -11,6 +11,24 @@ use crate::domain::store::{GroupRecord, NewGroup, NewPerson, PersonRecord, Saved
 use crate::domain::{Actor, Error, Result, Tapin, User};
 use serde_json::{json, Map, Value};
 
+/// How often a change without `If-Match` is made again when another
+/// committed first.
+const READ_MODIFY_WRITE_TRIES: usize = 5;
+
+/// An administrator of tapin's own (`tapin user add --role admin`: the
+/// break-glass accounts) is the operator's to change: a provisioning token,
+/// stolen or mistaken, cannot disable, rename or remove them. Someone who
+/// is an administrator through a directory group is the directory's.
+fn directory_may_change(user: &User) -> Result<()> {
+    if user.own_role == crate::domain::Role::Admin {
+        return Err(Error::Forbidden(format!(
+            "{} is an administrator of tapin's own: the operator changes them (tapin user ...), not the directory",
+            user.upn
+        )));
+    }
+    Ok(())
+}
+
 /// The most members one group may have (SCIM bodies are bounded too).
 pub const MEMBERS_MAX: usize = 10_000;
 
@@ -102,7 +120,10 @@ fn read_group(doc: &Value) -> Result<NewGroup> {
             .map(|m| {
                 get(m, "value")
                     .and_then(Value::as_str)
-                    .map(str::to_string)
+                    // Any spelling of a GUID (upper case, urn:uuid:,
+                    // braces) as the one stored, or it would match no one.
+                    .and_then(|v| uuid::Uuid::try_parse(v).ok())
+                    .map(|u| u.hyphenated().to_string())
                     .ok_or_else(|| {
                         fault(
                             ScimType::InvalidValue,
@@ -146,11 +167,11 @@ impl Tapin {
             })
             .transpose()?
             .ok_or_else(|| not_found("User", id))?;
-        let record = self
-            .store
-            .person_record(user.id)?
-            .ok_or_else(|| not_found("User", id))?;
-        Ok((user, record))
+        // The user and the version from one snapshot: a change is made for
+        // exactly what was read.
+        self.store
+            .person(user.id)?
+            .ok_or_else(|| not_found("User", id))
     }
 
     /// People matching `filter` (all without one), as SCIM Users. An
@@ -167,10 +188,7 @@ impl Tapin {
                     .transpose()?
                     .flatten()
                 {
-                    Some(u) => {
-                        let r = self.store.person_record(u.id)?;
-                        r.map(|r| vec![(u, r)]).unwrap_or_default()
-                    }
+                    Some(u) => self.store.person(u.id)?.into_iter().collect(),
                     None => vec![],
                 }
             }
@@ -180,9 +198,7 @@ impl Tapin {
                     .store
                     .users_by_external_id(f.equality_on("externalId").unwrap_or_default())?
                 {
-                    if let Some(r) = self.store.person_record(u.id)? {
-                        out.push((u, r));
-                    }
+                    out.extend(self.store.person(u.id)?);
                 }
                 out
             }
@@ -201,11 +217,12 @@ impl Tapin {
         Ok(user_document(&u, &r))
     }
 
-    fn new_person(p: DirectoryPerson) -> Result<NewPerson> {
+    /// `current`: whether the person is enabled now (`None`: someone new).
+    fn new_person(p: DirectoryPerson, current: Option<bool>) -> Result<NewPerson> {
         Ok(NewPerson {
             upn: p.upn,
             display_name: p.display_name,
-            enabled: p.enabled,
+            enabled: p.enabled.or(current).unwrap_or(true),
             external_id: p.external_id,
             time_zone: p.time_zone,
             profile: serde_json::to_string(&p.profile)
@@ -216,7 +233,7 @@ impl Tapin {
     /// A joiner. `uniqueness` when the account name is someone's already.
     pub fn scim_create_user(&self, actor: &Actor, doc: &Value) -> Result<Value> {
         Self::provisioning_only(actor)?;
-        let person = Self::new_person(DirectoryPerson::read(doc)?)?;
+        let person = Self::new_person(DirectoryPerson::read(doc)?, None)?;
         let event = self.event(
             actor,
             &person.upn,
@@ -242,7 +259,8 @@ impl Tapin {
         doc: &Value,
         if_match: Option<i64>,
     ) -> Result<Value> {
-        let person = Self::new_person(DirectoryPerson::read(doc)?)?;
+        directory_may_change(user)?;
+        let person = Self::new_person(DirectoryPerson::read(doc)?, Some(user.enabled))?;
         let mut changes = Vec::new();
         if person.upn != user.upn {
             changes.push(format!("renamed {} to {}", user.upn, person.upn));
@@ -272,7 +290,15 @@ impl Tapin {
         );
         let saved = self
             .store
-            .save_person(user.id, &person, if_match, self.now(), &event)
+            // Made for the version read, always: a change committed since
+            // (a disable, a rename) is never written back over.
+            .save_person(
+                user.id,
+                &person,
+                Some(if_match.unwrap_or(record.version)),
+                self.now(),
+                &event,
+            )
             .map_err(|e| match e {
                 crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
                 other => other.into(),
@@ -284,7 +310,8 @@ impl Tapin {
         }
     }
 
-    /// The whole User replaced (PUT): what is not sent is no longer kept.
+    /// The whole User replaced (PUT): what is not sent is no longer kept
+    /// (but `active`: unchanged when not sent).
     pub fn scim_replace_user(
         &self,
         actor: &Actor,
@@ -293,13 +320,14 @@ impl Tapin {
         if_match: Option<i64>,
     ) -> Result<Value> {
         Self::provisioning_only(actor)?;
-        let (user, record) = self.person_by_object_id(id)?;
-        if let Some(sent) = super::filter::get(doc, "id").and_then(Value::as_str) {
-            if sent != user.object_id {
-                return Err(fault(ScimType::Mutability, "id cannot be changed"));
+        self.read_modify_write(actor, id, if_match, |user, _| {
+            if let Some(sent) = super::filter::get(doc, "id").and_then(Value::as_str) {
+                if sent != user.object_id {
+                    return Err(fault(ScimType::Mutability, "id cannot be changed"));
+                }
             }
-        }
-        self.save(actor, &user, &record, doc, if_match)
+            Ok(doc.clone())
+        })
     }
 
     pub fn scim_patch_user(
@@ -310,15 +338,38 @@ impl Tapin {
         if_match: Option<i64>,
     ) -> Result<Value> {
         Self::provisioning_only(actor)?;
-        let (user, record) = self.person_by_object_id(id)?;
-        let patched = super::patch::apply(&user_document(&user, &record), ops)?;
-        self.save(actor, &user, &record, &patched, if_match)
+        self.read_modify_write(actor, id, if_match, |user, record| {
+            super::patch::apply(&user_document(user, record), ops)
+        })
+    }
+
+    /// Reads the person, makes the new resource from what was read and
+    /// saves it for that version. Without `If-Match`, a change committed
+    /// meanwhile makes it read and make again (a few times), so nothing
+    /// committed is written over; with one, it is 412.
+    fn read_modify_write(
+        &self,
+        actor: &Actor,
+        id: &str,
+        if_match: Option<i64>,
+        make: impl Fn(&User, &PersonRecord) -> Result<Value>,
+    ) -> Result<Value> {
+        for _ in 0..READ_MODIFY_WRITE_TRIES {
+            let (user, record) = self.person_by_object_id(id)?;
+            let doc = make(&user, &record)?;
+            match self.save(actor, &user, &record, &doc, if_match) {
+                Err(Error::Stale(_)) if if_match.is_none() => continue,
+                other => return other,
+            }
+        }
+        Err(stale("User", id))
     }
 
     /// A leaver removed: methods, pass and sessions go; the audit stays.
     pub fn scim_delete_user(&self, actor: &Actor, id: &str, if_match: Option<i64>) -> Result<()> {
         Self::provisioning_only(actor)?;
         let (user, _) = self.person_by_object_id(id)?;
+        directory_may_change(&user)?;
         let event = self.event(actor, &user.upn, "user_removed", &user.object_id, "");
         match self.store.remove_person(user.id, if_match, &event)? {
             Saved::Done => Ok(()),
@@ -412,7 +463,13 @@ impl Tapin {
         );
         let saved = self
             .store
-            .save_group(current.id, &g, if_match, self.now(), &event)
+            .save_group(
+                current.id,
+                &g,
+                Some(if_match.unwrap_or(current.version)),
+                self.now(),
+                &event,
+            )
             .map_err(|e| match e {
                 crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
                 other => other.into(),
@@ -446,9 +503,17 @@ impl Tapin {
         if_match: Option<i64>,
     ) -> Result<Value> {
         Self::provisioning_only(actor)?;
-        let current = self.group_by_object_id(id)?;
-        let patched = super::patch::apply(&group_document(&current), ops)?;
-        self.save_group(actor, &current, &patched, if_match)
+        // As a person's: made for the version read, made again when
+        // another change committed first (and no If-Match was sent).
+        for _ in 0..READ_MODIFY_WRITE_TRIES {
+            let current = self.group_by_object_id(id)?;
+            let patched = super::patch::apply(&group_document(&current), ops)?;
+            match self.save_group(actor, &current, &patched, if_match) {
+                Err(Error::Stale(_)) if if_match.is_none() => continue,
+                other => return other,
+            }
+        }
+        Err(stale("Group", id))
     }
 
     pub fn scim_delete_group(&self, actor: &Actor, id: &str, if_match: Option<i64>) -> Result<()> {

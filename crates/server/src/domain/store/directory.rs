@@ -34,7 +34,9 @@ pub trait Directory: Send + Sync {
         audit: &AuditEvent,
     ) -> StoreResult<bool>;
 
-    fn person_record(&self, user_id: i64) -> StoreResult<Option<PersonRecord>>;
+    /// The person and their directory record, read in one statement (one
+    /// snapshot: the version is the version of what is read).
+    fn person(&self, user_id: i64) -> StoreResult<Option<(User, PersonRecord)>>;
 
     /// Everyone with their directory record, by account name.
     fn people(&self) -> StoreResult<Vec<(User, PersonRecord)>>;
@@ -96,6 +98,15 @@ pub trait Directory: Send + Sync {
         &self,
         id: i64,
         expected: Option<i64>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Saved>;
+
+    /// The administrator roles the group's members hold while in it.
+    fn set_group_roles(
+        &self,
+        id: i64,
+        roles: &[crate::domain::AdminRole],
+        at: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> StoreResult<Saved>;
 }

@@ -212,6 +212,8 @@ pub struct GroupRecord {
     pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
     pub version: i64,
+    /// What its members may do as administrators while they are in it.
+    pub admin_roles: Vec<crate::domain::AdminRole>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use crate::domain::store::{
 };
 
 const GROUP_COLUMNS: &str =
-    "id, object_id, display_name, external_id, created_at, modified_at, version";
+    "id, object_id, display_name, external_id, created_at, modified_at, version, admin_roles";
 
 fn group_row(r: &Row) -> GroupRecord {
     GroupRecord {
@@ -18,6 +18,7 @@ fn group_row(r: &Row) -> GroupRecord {
         created_at: time(r.get(4)),
         modified_at: time(r.get(5)),
         version: r.get(6),
+        admin_roles: serde_json::from_str(&r.get::<_, String>(7)).unwrap_or_default(),
     }
 }
 
@@ -186,14 +187,19 @@ impl Directory for PgStore {
         Ok(true)
     }
 
-    fn person_record(&self, user_id: i64) -> StoreResult<Option<PersonRecord>> {
+    fn person(&self, user_id: i64) -> StoreResult<Option<(User, PersonRecord)>> {
         self.one(
-            "SELECT external_id, profile_json, version FROM users WHERE id = $1",
+            &format!("SELECT {USER_COLUMNS}, external_id, profile_json, version FROM users WHERE id = $1"),
             &[&user_id],
-            |r| PersonRecord {
-                external_id: r.get(0),
-                profile: r.get(1),
-                version: r.get(2),
+            |r| {
+                (
+                    user_row(r),
+                    PersonRecord {
+                        external_id: r.get(USER_WIDTH),
+                        profile: r.get(USER_WIDTH + 1),
+                        version: r.get(USER_WIDTH + 2),
+                    },
+                )
             },
         )
     }
@@ -382,6 +388,23 @@ impl Directory for PgStore {
                 .map_err(backend)?;
             tx.execute("DELETE FROM directory_groups WHERE id = $1", &[&id])
                 .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn set_group_roles(
+        &self,
+        id: i64,
+        roles: &[AdminRole],
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Saved> {
+        self.conditional("directory_groups", id, None, audit, |tx| {
+            tx.execute(
+                "UPDATE directory_groups SET admin_roles = $2, modified_at = $3, version = version + 1 WHERE id = $1",
+                &[&id, &json(&roles), &ms(at)],
+            )
+            .map_err(backend)?;
             Ok(())
         })
     }

@@ -228,7 +228,9 @@ CREATE TABLE directory_groups (
     external_id TEXT,
     created_at BIGINT NOT NULL,
     modified_at BIGINT NOT NULL,
-    version BIGINT NOT NULL DEFAULT 1
+    version BIGINT NOT NULL DEFAULT 1,
+    -- Administrator roles its members hold while they are in it.
+    admin_roles TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE group_members (
     group_id BIGINT NOT NULL REFERENCES directory_groups(id) ON DELETE CASCADE,

@@ -40,12 +40,12 @@ use super::{
 /// names aggregated as this backend spells it.
 pub(crate) const USER_COLUMNS: &str = user_columns!(
     "users.",
-    "coalesce(json_agg(g.display_name), '[]'::json)::text"
+    "coalesce(json_agg(json_build_object('name', g.display_name, 'roles', g.admin_roles::json)), '[]'::json)::text"
 );
 /// A token's columns, then its user's (for the join on `users u`).
 pub(crate) const TOKEN_USER_COLUMNS: &str = concat!(
     "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, ",
-    user_columns!("u.", "coalesce(json_agg(g.display_name), '[]'::json)::text")
+    user_columns!("u.", "coalesce(json_agg(json_build_object('name', g.display_name, 'roles', g.admin_roles::json)), '[]'::json)::text")
 );
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
@@ -124,17 +124,11 @@ fn user_at(row: &Row, at: usize) -> User {
         object_id: row.get(at + 8),
         enabled: row.get(at + 9),
         modified_at: time(row.get(at + 10)),
+        own_role: Role::Member,
     };
-    // The directory's groups count as the person's groups too.
+    user.own_role = user.role;
     let directory: Option<String> = row.get(at + 11);
-    for g in directory
-        .and_then(|d| serde_json::from_str::<Vec<String>>(&d).ok())
-        .unwrap_or_default()
-    {
-        if !user.groups.contains(&g) {
-            user.groups.push(g);
-        }
-    }
+    super::join_groups(&mut user, directory.as_deref());
     user
 }
 

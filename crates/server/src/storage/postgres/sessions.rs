@@ -104,7 +104,7 @@ impl Sessions for PgStore {
 /// A disabled person's sessions open nothing, whichever instance disabled them.
 const SESSION_WITH_USER: &str = concat!(
     "SELECT s.id, s.token_hash, s.user_id, s.created_at, s.expires_at, s.passwordless_deadline, s.pass_id, s.last_seen_at, s.method, s.method_id, ",
-    super::user_columns!("u.", "coalesce(json_agg(g.display_name), '[]'::json)::text"),
+    super::user_columns!("u.", "coalesce(json_agg(json_build_object('name', g.display_name, 'roles', g.admin_roles::json)), '[]'::json)::text"),
     " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled_at IS NULL"
 );
 

@@ -246,7 +246,9 @@ CREATE TABLE directory_groups (
     external_id TEXT,
     created_at INTEGER NOT NULL,
     modified_at INTEGER NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1
+    version INTEGER NOT NULL DEFAULT 1,
+    -- Administrator roles its members hold while they are in it.
+    admin_roles TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE group_members (
     group_id INTEGER NOT NULL REFERENCES directory_groups(id) ON DELETE CASCADE,

@@ -27,13 +27,19 @@ use super::{
 
 /// A user's columns (`storage::user_columns`), their directory groups'
 /// names aggregated as this backend spells it.
-pub(crate) const USER_COLUMNS: &str = user_columns!("users.", "json_group_array(g.display_name)");
+pub(crate) const USER_COLUMNS: &str = user_columns!(
+    "users.",
+    "json_group_array(json_object('name', g.display_name, 'roles', json(g.admin_roles)))"
+);
 /// `USER_COLUMNS` of `users u`, for joins.
-pub(crate) const U_COLUMNS: &str = user_columns!("u.", "json_group_array(g.display_name)");
+pub(crate) const U_COLUMNS: &str = user_columns!(
+    "u.",
+    "json_group_array(json_object('name', g.display_name, 'roles', json(g.admin_roles)))"
+);
 /// A token's columns, then its user's (for the join on `users u`).
 pub(crate) const TOKEN_USER_COLUMNS: &str = concat!(
     "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, ",
-    user_columns!("u.", "json_group_array(g.display_name)")
+    user_columns!("u.", "json_group_array(json_object('name', g.display_name, 'roles', json(g.admin_roles)))")
 );
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
@@ -93,17 +99,11 @@ fn user_at(row: &Row, at: usize) -> rusqlite::Result<User> {
         object_id: row.get(at + 8)?,
         enabled: row.get(at + 9)?,
         modified_at: time(row.get(at + 10)?),
+        own_role: Role::Member,
     };
-    // The directory's groups count as the person's groups too.
+    user.own_role = user.role;
     let directory: Option<String> = row.get(at + 11)?;
-    for g in directory
-        .and_then(|d| serde_json::from_str::<Vec<String>>(&d).ok())
-        .unwrap_or_default()
-    {
-        if !user.groups.contains(&g) {
-            user.groups.push(g);
-        }
-    }
+    super::join_groups(&mut user, directory.as_deref());
     Ok(user)
 }
 

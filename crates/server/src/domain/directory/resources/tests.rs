@@ -24,14 +24,14 @@ fn entra_style_replace_with_strings_for_booleans() {
         json!([{"op": "Replace", "path": "active", "value": "False"}]),
     )
     .unwrap();
-    assert!(!DirectoryPerson::read(&out).unwrap().enabled);
+    assert_eq!(DirectoryPerson::read(&out).unwrap().enabled, Some(false));
     let out = patch(
         &ada(),
         json!([{"op": "replace", "value": {"active": "True", "displayName": "Ada L."}}]),
     )
     .unwrap();
     let p = DirectoryPerson::read(&out).unwrap();
-    assert!(p.enabled);
+    assert_eq!(p.enabled, Some(true));
     assert_eq!(p.display_name, "Ada L.");
 }
 
@@ -149,7 +149,7 @@ fn a_person_is_read_with_defaults_and_checks() {
         TAPIN: {"timeZone": "Europe/Berlin", "startDate": "2027-01-04"}})).unwrap();
     assert_eq!(p.upn, "ada@contoso.com");
     assert_eq!(p.display_name, "Ada Lovelace");
-    assert!(p.enabled);
+    assert_eq!(p.enabled, None, "not sent");
     assert_eq!(p.time_zone.as_deref(), Some("Europe/Berlin"));
     assert_eq!(p.start_date, NaiveDate::from_ymd_opt(2027, 1, 4));
     assert!(!p.profile.contains_key("password"), "no password is kept");
