@@ -126,10 +126,13 @@ impl DirectoryPerson {
             None | Some(Value::Null) => None,
             Some(v) => {
                 let id = text(v, "externalId")?.trim();
-                if id.is_empty() || id.len() > 256 {
+                if id.is_empty()
+                    || id.len() > 256
+                    || id.chars().any(tapin_api::validate::is_forging_character)
+                {
                     return Err(fault(
                         ScimType::InvalidValue,
-                        "externalId is 1 to 256 characters",
+                        "externalId is 1 to 256 characters, none of them a control character",
                     ));
                 }
                 Some(id.to_string())

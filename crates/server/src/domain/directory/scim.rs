@@ -113,6 +113,15 @@ fn read_group(doc: &Value) -> Result<NewGroup> {
     let external_id = get(doc, "externalId")
         .and_then(Value::as_str)
         .map(str::to_string);
+    if external_id
+        .as_deref()
+        .is_some_and(|e| e.len() > 256 || e.chars().any(tapin_api::validate::is_forging_character))
+    {
+        return Err(fault(
+            ScimType::InvalidValue,
+            "externalId is at most 256 characters, none of them a control character",
+        ));
+    }
     let members = match get(doc, "members") {
         None | Some(Value::Null) => vec![],
         Some(Value::Array(list)) => list
@@ -191,6 +200,13 @@ impl Tapin {
                     Some(u) => self.store.person(u.id)?.into_iter().collect(),
                     None => vec![],
                 }
+            }
+            // A value no external id can hold (a control character) finds no one.
+            Some(f)
+                if f.equality_on("externalId")
+                    .is_some_and(|v| v.chars().any(tapin_api::validate::is_forging_character)) =>
+            {
+                vec![]
             }
             Some(f) if f.equality_on("externalId").is_some() => {
                 let mut out = Vec::new();

@@ -140,6 +140,14 @@ fn searching(actor: &Actor, search: UserSearch) -> Result<UserSearch> {
     if !Capabilities::of(actor).read_users {
         return Err(forbidden_reading());
     }
+    // What no name holds (a control character, NUL among them, which
+    // PostgreSQL's text refuses) is bad input (400), never a failure (500).
+    for prefix in [&search.upn_prefix, &search.name_prefix]
+        .into_iter()
+        .flatten()
+    {
+        tapin_api::validate::check_free_text("search", prefix)?;
+    }
     Ok(UserSearch {
         upn_prefix: search.upn_prefix.map(|p| p.trim().to_lowercase()),
         name_prefix: search.name_prefix.map(|p| p.trim().to_string()),
