@@ -15,6 +15,7 @@ pub mod import;
 pub mod patch;
 pub mod resources;
 pub mod scim;
+pub mod scim_groups;
 
 use crate::domain::{Actor, Error, Result, Tapin, User, UserUpdate};
 use tapin_api::normalize_upn;

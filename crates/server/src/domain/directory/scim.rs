@@ -1,19 +1,20 @@
 //! What a provisioning client (the organisation's directory, through SCIM)
-//! may do: read, create, replace, patch and remove people and groups. Each
+//! may do with people: read, create, replace, patch and remove (groups are
+//! in `scim_groups`). Each
 //! takes the `Actor` the SCIM door resolved (a provisioning token) and goes
 //! through the same store steps, role rule and audit trail as the CLI and
 //! Graph: disabling here is disabling everywhere.
 
 use super::filter::Filter;
 use super::patch::Operation;
-use super::resources::{self, fault, DirectoryPerson, ScimType, ENTERPRISE, GROUP, TAPIN, USER};
-use crate::domain::store::{GroupRecord, NewGroup, NewPerson, PersonRecord, Saved};
+use super::resources::{self, fault, DirectoryPerson, ScimType, ENTERPRISE, TAPIN, USER};
+use crate::domain::store::{NewPerson, PersonRecord, Saved};
 use crate::domain::{Actor, Error, Result, Tapin, User};
 use serde_json::{json, Map, Value};
 
 /// How often a change without `If-Match` is made again when another
 /// committed first.
-const READ_MODIFY_WRITE_TRIES: usize = 5;
+pub(super) const READ_MODIFY_WRITE_TRIES: usize = 5;
 
 /// An administrator of tapin's own (`tapin user add --role admin`: the
 /// break-glass accounts) is the operator's to change: a provisioning token,
@@ -29,14 +30,11 @@ fn directory_may_change(user: &User) -> Result<()> {
     Ok(())
 }
 
-/// The most members one group may have (SCIM bodies are bounded too).
-pub const MEMBERS_MAX: usize = 10_000;
-
-fn not_found(what: &str, id: &str) -> Error {
+pub(super) fn not_found(what: &str, id: &str) -> Error {
     Error::NotFound(format!("there is no {what} {id}"))
 }
 
-fn stale(what: &str, id: &str) -> Error {
+pub(super) fn stale(what: &str, id: &str) -> Error {
     Error::Stale(format!(
         "the {what} {id} has changed since the version given in If-Match"
     ))
@@ -75,89 +73,8 @@ pub fn user_document(u: &User, r: &PersonRecord) -> Value {
     Value::Object(doc)
 }
 
-pub fn group_document(g: &GroupRecord) -> Value {
-    let mut doc = json!({
-        "schemas": [GROUP],
-        "id": g.object_id,
-        "displayName": g.display_name,
-        "members": g.members.iter().map(|(id, upn)| json!({"value": id, "display": upn, "type": "User"})).collect::<Vec<_>>(),
-        "meta": resources::meta("Group", g.created_at, g.modified_at, g.version),
-    });
-    if let Some(e) = &g.external_id {
-        doc["externalId"] = json!(e);
-    }
-    doc
-}
-
-/// A Group resource as sent, checked.
-fn read_group(doc: &Value) -> Result<NewGroup> {
-    use super::filter::get;
-    if let Some(schemas) = get(doc, "schemas") {
-        if !schemas.as_array().is_some_and(|s| {
-            s.iter()
-                .any(|x| x.as_str().is_some_and(|x| x.eq_ignore_ascii_case(GROUP)))
-        }) {
-            return Err(fault(
-                ScimType::InvalidSyntax,
-                format!("schemas must include {GROUP}"),
-            ));
-        }
-    }
-    let name = get(doc, "displayName")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| fault(ScimType::InvalidValue, "displayName is required"))?;
-    let name = super::display_name(name)
-        .map_err(|e| fault(ScimType::InvalidValue, format!("displayName: {e}")))?;
-    let external_id = get(doc, "externalId")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    if external_id
-        .as_deref()
-        .is_some_and(|e| e.len() > 256 || e.chars().any(tapin_api::validate::is_forging_character))
-    {
-        return Err(fault(
-            ScimType::InvalidValue,
-            "externalId is at most 256 characters, none of them a control character",
-        ));
-    }
-    let members = match get(doc, "members") {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(list)) => list
-            .iter()
-            .map(|m| {
-                get(m, "value")
-                    .and_then(Value::as_str)
-                    // Any spelling of a GUID (upper case, urn:uuid:,
-                    // braces) as the one stored, or it would match no one.
-                    .and_then(|v| uuid::Uuid::try_parse(v).ok())
-                    .map(|u| u.hyphenated().to_string())
-                    .ok_or_else(|| {
-                        fault(
-                            ScimType::InvalidValue,
-                            "each member has a value: a User's id",
-                        )
-                    })
-            })
-            .collect::<Result<Vec<_>>>()?,
-        Some(_) => return Err(fault(ScimType::InvalidValue, "members is a list")),
-    };
-    if members.len() > MEMBERS_MAX {
-        return Err(fault(
-            ScimType::InvalidValue,
-            format!("a group has at most {MEMBERS_MAX} members"),
-        ));
-    }
-    Ok(NewGroup {
-        display_name: name,
-        external_id,
-        members,
-    })
-}
-
 impl Tapin {
-    fn provisioning_only(actor: &Actor) -> Result<()> {
+    pub(super) fn provisioning_only(actor: &Actor) -> Result<()> {
         match actor {
             Actor::Provisioning(_) => Ok(()),
             _ => Err(Error::Forbidden(
@@ -391,161 +308,6 @@ impl Tapin {
             Saved::Done => Ok(()),
             Saved::Stale => Err(stale("User", id)),
             Saved::Gone => Err(not_found("User", id)),
-        }
-    }
-
-    // ---- groups ---------------------------------------------------------------
-
-    fn group_by_object_id(&self, id: &str) -> Result<GroupRecord> {
-        let id = uuid::Uuid::try_parse(id)
-            .map(|u| u.hyphenated().to_string())
-            .map_err(|_| not_found("Group", id))?;
-        self.store
-            .group(&id)?
-            .ok_or_else(|| not_found("Group", &id))
-    }
-
-    /// Every member named must be someone: an unknown id is refused.
-    fn known_members(&self, g: &NewGroup) -> Result<()> {
-        for m in &g.members {
-            let known = uuid::Uuid::try_parse(m)
-                .ok()
-                .map(|u| self.store.user_by_object_id(&u.hyphenated().to_string()))
-                .transpose()?
-                .flatten()
-                .is_some();
-            if !known {
-                return Err(fault(
-                    ScimType::InvalidValue,
-                    format!("member {m} is no User here"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn scim_groups(&self, actor: &Actor, filter: Option<&Filter>) -> Result<Vec<Value>> {
-        Self::provisioning_only(actor)?;
-        Ok(self
-            .store
-            .groups()?
-            .iter()
-            .map(group_document)
-            .filter(|doc| filter.is_none_or(|f| f.matches(doc)))
-            .collect())
-    }
-
-    pub fn scim_group(&self, actor: &Actor, id: &str) -> Result<Value> {
-        Self::provisioning_only(actor)?;
-        Ok(group_document(&self.group_by_object_id(id)?))
-    }
-
-    pub fn scim_create_group(&self, actor: &Actor, doc: &Value) -> Result<Value> {
-        Self::provisioning_only(actor)?;
-        let g = read_group(doc)?;
-        self.known_members(&g)?;
-        let event = self.event(
-            actor,
-            "",
-            "group_provisioned",
-            &format!("\"{}\", {} members", g.display_name, g.members.len()),
-            "",
-        );
-        let created = self
-            .store
-            .create_group(&g, self.now(), &event)
-            .map_err(|e| match e {
-                crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
-                other => other.into(),
-            })?;
-        Ok(group_document(&created))
-    }
-
-    fn save_group(
-        &self,
-        actor: &Actor,
-        current: &GroupRecord,
-        doc: &Value,
-        if_match: Option<i64>,
-    ) -> Result<Value> {
-        let g = read_group(doc)?;
-        self.known_members(&g)?;
-        let event = self.event(
-            actor,
-            "",
-            "group_provisioned",
-            &format!("\"{}\", {} members", g.display_name, g.members.len()),
-            "",
-        );
-        let saved = self
-            .store
-            .save_group(
-                current.id,
-                &g,
-                Some(if_match.unwrap_or(current.version)),
-                self.now(),
-                &event,
-            )
-            .map_err(|e| match e {
-                crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
-                other => other.into(),
-            })?;
-        match saved {
-            Saved::Done => Ok(group_document(
-                &self.group_by_object_id(&current.object_id)?,
-            )),
-            Saved::Stale => Err(stale("Group", &current.object_id)),
-            Saved::Gone => Err(not_found("Group", &current.object_id)),
-        }
-    }
-
-    pub fn scim_replace_group(
-        &self,
-        actor: &Actor,
-        id: &str,
-        doc: &Value,
-        if_match: Option<i64>,
-    ) -> Result<Value> {
-        Self::provisioning_only(actor)?;
-        let current = self.group_by_object_id(id)?;
-        self.save_group(actor, &current, doc, if_match)
-    }
-
-    pub fn scim_patch_group(
-        &self,
-        actor: &Actor,
-        id: &str,
-        ops: &[Operation],
-        if_match: Option<i64>,
-    ) -> Result<Value> {
-        Self::provisioning_only(actor)?;
-        // As a person's: made for the version read, made again when
-        // another change committed first (and no If-Match was sent).
-        for _ in 0..READ_MODIFY_WRITE_TRIES {
-            let current = self.group_by_object_id(id)?;
-            let patched = super::patch::apply(&group_document(&current), ops)?;
-            match self.save_group(actor, &current, &patched, if_match) {
-                Err(Error::Stale(_)) if if_match.is_none() => continue,
-                other => return other,
-            }
-        }
-        Err(stale("Group", id))
-    }
-
-    pub fn scim_delete_group(&self, actor: &Actor, id: &str, if_match: Option<i64>) -> Result<()> {
-        Self::provisioning_only(actor)?;
-        let current = self.group_by_object_id(id)?;
-        let event = self.event(
-            actor,
-            "",
-            "group_removed",
-            &format!("\"{}\"", current.display_name),
-            "",
-        );
-        match self.store.remove_group(current.id, if_match, &event)? {
-            Saved::Done => Ok(()),
-            Saved::Stale => Err(stale("Group", id)),
-            Saved::Gone => Err(not_found("Group", id)),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::domain::directory::resources::{ENTERPRISE, GROUP, TAPIN, USER};
-use crate::domain::directory::scim::MEMBERS_MAX;
+use crate::domain::directory::scim_groups::MEMBERS_MAX;
 use axum::extract::Path;
 
 fn attribute(
