@@ -6,10 +6,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, chmodSync } from 'node:fs';
+import { mkdtempSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DIST } from './helpers.mjs';
+import { DIST, smtpListener, waitUntil } from './helpers.mjs';
 
 const TAPIN = join(resolve(import.meta.dirname, '../..'), 'target/debug/tapin');
 
@@ -20,13 +20,13 @@ const procs = [];
 after(() => { for (const p of procs) p.kill('SIGTERM'); });
 
 /** tapin on `db` (a file or a PostgreSQL URL), with its command line. */
-async function tapinOn(db) {
+async function tapinOn(db, serve = []) {
   const dir = mkdtempSync(join(tmpdir(), 'tapin-directory-'));
   chmodSync(dir, 0o777);
   const args = ['--db', db ?? join(dir, 'tapin.db'), '--secret-key-file', join(dir, 'tapin.key')];
   const cli = (...more) => execFileSync(TAPIN, [...args, ...more], { encoding: 'utf8' });
   cli('policy', 'set', '--enabled', 'true');
-  const proc = spawn(TAPIN, [...args, 'serve', '--addr', '127.0.0.1:0', '--dist', DIST], {
+  const proc = spawn(TAPIN, [...args, 'serve', '--addr', '127.0.0.1:0', '--dist', DIST, ...serve], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAPIN_LOG: 'warn' },
   });
   procs.push(proc);
@@ -109,4 +109,57 @@ test('a provisioning token opens /scim/v2 and nothing else; no other token or se
   // Revoked, it opens nothing at the next request.
   t.cli('token', 'revoke', created.id);
   assert.equal((await get('/scim/v2/Users', bearer(scim))).status, 401);
+});
+
+test('a joiner provisioned with a start date and a manager: the manager is emailed a one-time pass that signs in from 08:00 on the first day, once', async (t) => {
+  const smtp = await smtpListener();
+  t.after(() => smtp.close());
+  const clock = join(mkdtempSync(join(tmpdir(), 'tapin-clock-')), 'ahead');
+  writeFileSync(clock, '0');
+  const moveClock = (seconds) => writeFileSync(clock, String(Math.round(seconds)));
+  const tapin = await tapinOn(undefined, ['--smtp-url', smtp.url, '--test-clock-file', clock]);
+  tapin.cli('policy', 'set', '--joiner-pass', 'true');
+  const { token } = JSON.parse(tapin.cli('token', 'create', '--provisioning', '--name', 'hr', '--json'));
+  const scim = (method, path, body) => fetch(`${tapin.url}/scim/v2${path}`, {
+    method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' }, body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
+  const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+  const TAPIN_EXT = 'urn:ietf:params:scim:schemas:extension:tapin:2.0:User';
+  const grace = await scim('POST', '/Users', { schemas: [CORE], userName: 'grace@contoso.com', displayName: 'Grace Manager',
+    emails: [{ value: 'grace@contoso.com', type: 'work', primary: true }] });
+  assert.equal(grace.status, 201);
+  // The first day is the day after tomorrow in Tokyo (no daylight saving: 08:00 there is 23:00 UTC the day before).
+  const day = new Date(Date.now() + 2 * 86400e3).toISOString().slice(0, 10);
+  const startsAt = Date.parse(`${day}T08:00:00+09:00`);
+  const joiner = { schemas: [CORE, ENTERPRISE, TAPIN_EXT], userName: 'joan@contoso.com', displayName: 'Joan Joiner',
+    [ENTERPRISE]: { manager: { value: grace.body.id } }, [TAPIN_EXT]: { startDate: day, timeZone: 'Asia/Tokyo' } };
+  const joan = await scim('POST', '/Users', joiner);
+  assert.equal(joan.status, 201, JSON.stringify(joan.body));
+
+  const mail = await smtp.next(1);
+  assert.match(mail, /To: grace@contoso\.com/i);
+  assert.match(mail, /Joan Joiner/);
+  const pass = mail.match(/Temporary Access Pass: (\S+)/)[1];
+  // Delivered: the outbox no longer holds it, sealed or not.
+  await waitUntil('the outbox empty', () => JSON.parse(tapin.cli('outbox', '--json')).length === 0);
+
+  const signIn = () => fetch(`${tapin.url}/api/v1/signin/pass`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: tapin.url },
+    body: JSON.stringify({ upn: 'joan@contoso.com', pass }),
+  }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  moveClock((startsAt - Date.now()) / 1000 - 120);
+  const early = await signIn();
+  assert.equal(early.status, 401);
+  assert.equal(early.body.code, 'pass_not_yet_valid');
+
+  // Provisioned again (a PUT, as a directory's next cycle sends): no second pass.
+  assert.equal((await scim('PUT', `/Users/${joan.body.id}`, joiner)).status, 200);
+  const issued = tapin.cli('audit', '--kind', 'joiner_pass_issued').trim().split('\n').filter(Boolean);
+  assert.equal(issued.length, 1, issued.join('\n'));
+
+  moveClock((startsAt - Date.now()) / 1000 + 120);
+  assert.equal((await signIn()).status, 200, 'the pass signs in on the morning of the first day');
+  assert.equal((await signIn()).status, 401, 'once');
+  assert.equal(smtp.messages.length, 1);
 });

@@ -18,7 +18,7 @@ const UPN: &str = "bench@tapin.example";
 const REDIRECT: &str = "http://localhost:9/cb";
 
 /// One HTTP/1.1 request on a fresh connection: status, head, body.
-fn http(addr: &str, request: &str) -> Option<(u16, String, String)> {
+pub(crate) fn http(addr: &str, request: &str) -> Option<(u16, String, String)> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     stream.write_all(request.as_bytes()).ok()?;
@@ -90,7 +90,7 @@ fn url_encode(s: &str) -> String {
 
 /// `clients` threads doing `work` for `duration`: completed per second and
 /// the median and 99th-percentile milliseconds of one.
-fn measure(
+pub(crate) fn measure(
     clients: usize,
     duration: Duration,
     work: impl Fn() -> bool + Send + Sync + 'static,

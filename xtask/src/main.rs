@@ -4,6 +4,7 @@
 //! cargo xtask setup | build | run | test | size
 
 mod bench;
+mod bench_directory;
 mod bench_oidc;
 mod build;
 mod contract;
@@ -360,6 +361,8 @@ fn store_contract(pg: &services::Postgres) -> Result {
                 "review",
                 "--test",
                 "directory",
+                "--test",
+                "joiner",
             ])
             .env("TAPIN_TEST_POSTGRES", &pg.url)
             .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)
@@ -379,75 +382,6 @@ fn serve() -> Result {
 }
 
 /// Benchmarks print figures beside a same-run baseline; they are not tests.
-fn bench(which: Option<&str>) -> Result {
-    match which {
-        Some("overload") => {
-            if !pack_dir().exists() {
-                setup()?;
-                build_app()?;
-                size()?;
-            }
-            build_release()?;
-            let seconds = std::env::var("TAPIN_BENCH_SECONDS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(30);
-            bench::overload(&bench::server_binary(&root()), seconds)
-        }
-        Some("oidc") => {
-            if !pack_dir().exists() {
-                setup()?;
-                build_app()?;
-                size()?;
-            }
-            build_release()?;
-            let seconds = std::env::var("TAPIN_BENCH_SECONDS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(10);
-            bench_oidc::oidc(&bench::server_binary(&root()), seconds)
-        }
-        Some("load") => {
-            setup()?;
-            build_app()?;
-            size()?;
-            build_release()?;
-            bench::load(&root(), &bench::server_binary(&root()), 7)
-        }
-        None => {
-            if !pack_dir().exists() {
-                setup()?;
-                build_app()?;
-                size()?;
-            }
-            build_release()?;
-            run(cmd("cargo")
-                .args([
-                    "build",
-                    "--profile",
-                    "server",
-                    "-p",
-                    "tapin-server",
-                    "--example",
-                    "hello",
-                ])
-                .env("TAPIN_EMBED", pack_dir()))?;
-            step("bench: the table");
-            let pg = services::Postgres::start().ok();
-            let url = match &pg {
-                Some(pg) => Some(pg.database("bench")?),
-                None => None,
-            };
-            table::table(
-                &bench::server_binary(&root()),
-                &root().join("target/server/examples/hello"),
-                url.as_deref(),
-            )
-        }
-        _ => Err("usage: cargo xtask bench [overload | load | oidc]".into()),
-    }
-}
-
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let sub = std::env::args().nth(2);
@@ -457,7 +391,7 @@ fn main() -> ExitCode {
         "run" => serve(),
         "test" => test(),
         "lint" => lint(),
-        "bench" => bench(sub.as_deref()),
+        "bench" => bench::command(sub.as_deref()),
         "store-contract" => services::Postgres::start().and_then(|pg| store_contract(&pg)),
         "contract" => contract::setup(&root())
             .and_then(|_| run(cmd("cargo").args(["build", "-p", "tapin-server"])))

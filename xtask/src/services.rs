@@ -7,7 +7,7 @@ use std::process::Command;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+pub(crate) const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// A free loopback port.
 pub fn free_port() -> Result<u16> {

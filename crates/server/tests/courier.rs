@@ -53,6 +53,7 @@ fn email(body: &str, at: chrono::DateTime<Utc>, useful_for: Duration) -> Outgoin
             body: body.into(),
         },
         give_up_at: at + useful_for,
+        sealed_for: None,
     }
 }
 
@@ -79,6 +80,7 @@ fn a_failing_channel_is_retried_until_it_accepts_and_the_message_then_leaves_the
         Arc::new(SystemClock),
         wake.clone(),
         route(smtp.clone()),
+        tapin_server::domain::Keyring::generate(),
     )
     .unwrap();
     store
@@ -110,6 +112,7 @@ fn a_message_is_given_up_once_the_next_try_would_be_too_late_and_the_reason_is_k
         clock.clone(),
         wake.clone(),
         route(smtp.clone()),
+        tapin_server::domain::Keyring::generate(),
     )
     .unwrap();
     store
@@ -156,6 +159,7 @@ fn two_instances_on_one_outbox_deliver_every_message_exactly_once() {
                 Arc::new(SystemClock),
                 Arc::new(Wake::default()),
                 route(smtp.clone()),
+                tapin_server::domain::Keyring::generate(),
             )
             .unwrap()
         })
@@ -194,6 +198,7 @@ fn a_channel_without_a_sender_keeps_its_messages_for_the_outbox_command() {
         Arc::new(SystemClock),
         wake.clone(),
         route(smtp.clone()),
+        tapin_server::domain::Keyring::generate(),
     )
     .unwrap();
     let mut text = email("text code 111111", Utc::now(), Duration::minutes(10));

@@ -154,6 +154,89 @@ fn a_group_the_policy_names_takes_effect_at_the_next_request() {
 }
 
 #[test]
+fn the_policy_names_a_directory_group_by_its_id_so_a_rename_keeps_it() {
+    let w = world();
+    let a = provisioner(&w);
+    let joan_id = joan(&w, &a)["id"].as_str().unwrap().to_string();
+    let group = w
+        .tapin
+        .scim_create_group(
+            &a,
+            &json!({"displayName": "Joiners", "members": [{"value": joan_id}]}),
+        )
+        .unwrap();
+    let gid = group["id"].as_str().unwrap().to_string();
+    // Ada carries a label of the same name, typed at `user add`: not the group.
+    common::world::add(
+        &w.tapin,
+        "lab@contoso.com",
+        tapin_server::domain::Role::Member,
+        &[],
+        &["joiners"],
+    );
+    let policy = w
+        .tapin
+        .set_policy(
+            &Actor::Operator,
+            PolicyChange {
+                include: Some(vec![Target::parse("group:joiners").unwrap()]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        policy.include,
+        [Target::Group(gid.clone())],
+        "named, kept by id"
+    );
+    assert_eq!(
+        w.tapin.describe_target(&policy.include[0]).unwrap(),
+        format!("group:Joiners ({gid})")
+    );
+    let issue = |upn: &str| {
+        w.tapin
+            .issue_pass(&Actor::Operator, upn, IssueOptions::default())
+    };
+    assert!(issue("joan@contoso.com").is_ok());
+    assert!(
+        matches!(issue("lab@contoso.com"), Err(Error::Forbidden(_))),
+        "a label of the same name is not the group"
+    );
+    // Renamed in the directory: still the policy's group, shown by its new name.
+    let ops = operations(
+        &json!({"Operations": [{"op": "replace", "path": "displayName", "value": "New starters"}]}),
+    )
+    .unwrap();
+    w.tapin.scim_patch_group(&a, &gid, &ops, None).unwrap();
+    assert!(
+        issue("joan@contoso.com").is_ok(),
+        "the rename keeps her in scope"
+    );
+    assert_eq!(
+        w.tapin
+            .describe_target(&w.tapin.policy().unwrap().include[0])
+            .unwrap(),
+        format!("group:New starters ({gid})")
+    );
+    // Named by any spelling of its id, it is the same group.
+    let upper = w
+        .tapin
+        .set_policy(
+            &Actor::Operator,
+            PolicyChange {
+                exclude: Some(vec![Target::Group(gid.to_uppercase())]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(upper.exclude, [Target::Group(gid)]);
+    assert!(matches!(
+        issue("joan@contoso.com"),
+        Err(Error::Forbidden(_))
+    ));
+}
+
+#[test]
 fn an_import_with_a_bad_row_says_which_and_writes_nothing() {
     let w = world();
     let before = w.tapin.users().unwrap().len();

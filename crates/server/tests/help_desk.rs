@@ -376,3 +376,31 @@ fn a_pass_is_revoked_only_by_its_own_id() {
         .pass
         .is_none());
 }
+
+#[test]
+fn a_page_of_the_audit_trail_is_its_newest_events_oldest_first() {
+    let w = world();
+    for i in 0..5 {
+        w.tapin
+            .revoke_sessions(&Actor::Operator, "ada@contoso.com", None)
+            .unwrap();
+        w.clock.advance(Duration::seconds(i + 1));
+    }
+    let all = w
+        .tapin
+        .audit_events(AuditFilter {
+            event: Some("session_revoked".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 5);
+    let page = w
+        .tapin
+        .audit_events(AuditFilter {
+            event: Some("session_revoked".into()),
+            newest: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page, all[3..], "the newest two, oldest first");
+}

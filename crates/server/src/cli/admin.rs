@@ -31,6 +31,10 @@ pub(super) enum PolicyCommand {
         /// Send users in scope into a registration wizard after pass sign-in.
         #[arg(long)]
         require_registration: Option<bool>,
+        /// Give each joiner provisioned with a start date and a manager a
+        /// one-time pass from 08:00 on their first day, emailed to the manager.
+        #[arg(long)]
+        joiner_pass: Option<bool>,
         /// Act as this administrator, under its roles.
         #[arg(long = "as")]
         as_admin: Option<String>,
@@ -130,7 +134,10 @@ pub(super) fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
                     "none".to_string()
                 } else {
                     v.iter()
-                        .map(|t| t.to_string())
+                        .map(|target| {
+                            t.describe_target(target)
+                                .unwrap_or_else(|_| target.to_string())
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
@@ -144,6 +151,7 @@ pub(super) fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
             println!("one-time use:     {}", p.one_time);
             println!("length:           {}", p.length);
             println!("require registration: {}", p.require_registration);
+            println!("joiner pass:      {}", p.joiner_pass);
         }
     };
     match cmd {
@@ -158,6 +166,7 @@ pub(super) fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
             one_time,
             length,
             require_registration,
+            joiner_pass,
             as_admin,
         } => {
             let actor = t.actor(as_admin.as_deref())?;
@@ -171,6 +180,7 @@ pub(super) fn policy(t: &Tapin, cmd: PolicyCommand) -> Result<(), Error> {
                 one_time,
                 length,
                 require_registration,
+                joiner_pass,
             };
             show(false, &t.set_policy(&actor, change)?);
         }

@@ -268,6 +268,7 @@ pub fn main() -> ExitCode {
                 event: kind,
                 since: rfc3339("since", since)?,
                 until: rfc3339("until", until)?,
+                newest: None,
             };
             audit(&t, filter, json)
         }),

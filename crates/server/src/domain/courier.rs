@@ -6,7 +6,8 @@
 //! Rows are claimed with a lease, so several instances share one outbox
 //! without sending a message twice while the sender is alive.
 
-use super::delivery::{Channel, Delivery, QueuedMessage};
+use super::delivery::{Channel, Delivery, Message, QueuedMessage};
+use super::secrets::{row, Keyring};
 use super::store::Store;
 use super::Clock;
 use chrono::Duration;
@@ -77,18 +78,24 @@ impl Courier {
         clock: Arc<dyn Clock>,
         wake: Arc<Wake>,
         routes: Vec<Route>,
+        keys: Keyring,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
+        let keys = Arc::new(keys);
         let mut threads = Vec::new();
         for route in routes {
-            let (store, clock, wake, stop) =
-                (store.clone(), clock.clone(), wake.clone(), stop.clone());
+            let (store, clock, wake, stop, keys) = (
+                store.clone(),
+                clock.clone(),
+                wake.clone(),
+                stop.clone(),
+                keys.clone(),
+            );
+            let context = Context { store, clock, keys };
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("tapin-courier-{}", route.name))
-                    .spawn(move || {
-                        run_route(&route, store.as_ref(), clock.as_ref(), &wake, &stop)
-                    })?,
+                    .spawn(move || run_route(&route, &context, &wake, &stop))?,
             );
         }
         Ok(Self {
@@ -109,7 +116,16 @@ impl Courier {
     }
 }
 
-fn run_route(route: &Route, store: &dyn Store, clock: &dyn Clock, wake: &Wake, stop: &AtomicBool) {
+/// What every route's thread reads: the outbox, the time and the keys that
+/// open a sealed message.
+struct Context {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    keys: Arc<Keyring>,
+}
+
+fn run_route(route: &Route, context: &Context, wake: &Wake, stop: &AtomicBool) {
+    let (store, clock) = (context.store.as_ref(), context.clock.as_ref());
     loop {
         let stopping = stop.load(Ordering::SeqCst);
         let seen = wake.current();
@@ -118,7 +134,7 @@ fn run_route(route: &Route, store: &dyn Store, clock: &dyn Clock, wake: &Wake, s
             Ok(batch) => {
                 let any = !batch.is_empty();
                 for m in batch {
-                    deliver(route, store, clock, m);
+                    deliver(route, context, m);
                 }
                 any
             }
@@ -136,9 +152,23 @@ fn run_route(route: &Route, store: &dyn Store, clock: &dyn Clock, wake: &Wake, s
     }
 }
 
-fn deliver(route: &Route, store: &dyn Store, clock: &dyn Clock, m: QueuedMessage) {
+/// The message as it is sent: a sealed body opened (only here, and only in
+/// memory).
+fn opened(keys: &Keyring, m: &QueuedMessage) -> Result<Message, String> {
+    let mut message = m.entry.message.clone();
+    if let Some(seal) = &m.entry.sealed_for {
+        message.body = keys
+            .open(&row("outbox", seal), &message.body)
+            .map_err(|e| format!("cannot open the sealed message: {e}"))?;
+    }
+    Ok(message)
+}
+
+fn deliver(route: &Route, context: &Context, m: QueuedMessage) {
+    let (store, clock) = (context.store.as_ref(), context.clock.as_ref());
     let channel = m.entry.message.channel.as_str();
-    let result = route.sender.send(&m.entry.message, clock.now());
+    let result =
+        opened(&context.keys, &m).and_then(|message| route.sender.send(&message, clock.now()));
     let now = clock.now();
     let recorded = match result {
         Ok(()) => {

@@ -46,6 +46,9 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     /// Given up: it would have been useless by the next try.
     pub failed: bool,
+    /// When set, `message.body` is sealed for `secrets::row("outbox", it)`
+    /// and opened only to be sent.
+    pub sealed_for: Option<String>,
 }
 
 impl OutboxEntry {
@@ -56,6 +59,7 @@ impl OutboxEntry {
             tries: 0,
             last_error: None,
             failed: false,
+            sealed_for: None,
         }
     }
 }
@@ -67,6 +71,9 @@ pub struct Outgoing {
     pub message: Message,
     /// After this it is not worth sending (a code that has expired).
     pub give_up_at: DateTime<Utc>,
+    /// The body is sealed for `secrets::row("outbox", it)` (a pass on its
+    /// way); `None` for a body kept as written.
+    pub sealed_for: Option<String>,
 }
 
 /// A message claimed for delivery.

@@ -84,6 +84,9 @@ pub struct AuditFilter {
     pub event: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only the newest this many (still oldest first): a page of a trail
+    /// that may hold millions.
+    pub newest: Option<u32>,
 }
 
 /// Shows enough to recognise a number or address, not enough to learn it.

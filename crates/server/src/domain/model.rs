@@ -32,6 +32,10 @@ pub struct User {
     pub role: Role,
     pub admin_roles: Vec<AdminRole>,
     pub groups: Vec<String>,
+    /// The ids of the directory groups among `groups` (the policy names a
+    /// directory group by its id, so a renamed group keeps its place).
+    #[serde(default)]
+    pub group_ids: Vec<String>,
     pub created_at: DateTime<Utc>,
     /// Where the user lives (an IANA name such as Europe/Berlin), so the
     /// help desk can show a pass's start on the user's clock.

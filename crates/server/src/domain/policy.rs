@@ -31,7 +31,12 @@ impl Target {
         match self {
             Self::All => true,
             Self::User(upn) => *upn == user.upn,
-            Self::Group(g) => user.groups.iter().any(|ug| ug.eq_ignore_ascii_case(g)),
+            // A directory group by its id; a label (or a group named
+            // before it was in the directory) by its name.
+            Self::Group(g) => {
+                user.group_ids.iter().any(|id| id == g)
+                    || user.groups.iter().any(|ug| ug.eq_ignore_ascii_case(g))
+            }
         }
     }
 }
@@ -60,6 +65,11 @@ pub struct Policy {
     /// cannot finish until they hold at least one method.
     #[serde(default)]
     pub require_registration: bool,
+    /// Joiners provisioned with a start date and a manager get a one-time
+    /// pass for their first day, sent to the manager (Entra's lifecycle
+    /// workflows do this).
+    #[serde(default)]
+    pub joiner_pass: bool,
 }
 
 impl Default for Policy {
@@ -74,6 +84,7 @@ impl Default for Policy {
             one_time: false,
             length: 8,
             require_registration: false,
+            joiner_pass: false,
         }
     }
 }
@@ -116,6 +127,7 @@ pub struct PolicyChange {
     pub one_time: Option<bool>,
     pub length: Option<u32>,
     pub require_registration: Option<bool>,
+    pub joiner_pass: Option<bool>,
 }
 
 impl PolicyChange {
@@ -147,6 +159,9 @@ impl PolicyChange {
         if let Some(v) = self.require_registration {
             p.require_registration = v;
         }
+        if let Some(v) = self.joiner_pass {
+            p.joiner_pass = v;
+        }
         p.validate()?;
         Ok(p)
     }
@@ -165,6 +180,7 @@ mod tests {
             role: Role::Member,
             admin_roles: vec![],
             groups: groups.iter().map(|g| g.to_string()).collect(),
+            group_ids: Vec::new(),
             created_at: chrono::Utc::now(),
             time_zone: None,
             object_id: "5f0ae5a4-b7ea-4f0e-9a3c-6c2a2f6d0b11".into(),

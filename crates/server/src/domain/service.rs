@@ -174,6 +174,11 @@ impl Tapin {
         self.wake.clone()
     }
 
+    /// The keys that open what this instance sealed (the courier's too).
+    pub fn keyring(&self) -> Keyring {
+        self.keys.clone()
+    }
+
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
     }
@@ -261,7 +266,15 @@ impl Tapin {
                 "only an authentication policy administrator may edit the policy".into(),
             ));
         }
-        let policy = change.apply(self.policy()?)?;
+        let mut policy = change.apply(self.policy()?)?;
+        let groups = self.store.groups()?;
+        let resolve = |list: Vec<super::Target>| {
+            list.into_iter()
+                .map(|t| crate::domain::directory::groups::resolve_target(t, &groups))
+                .collect()
+        };
+        policy.include = resolve(std::mem::take(&mut policy.include));
+        policy.exclude = resolve(std::mem::take(&mut policy.exclude));
         let summary = serde_json::to_string(&policy).unwrap_or_default();
         self.store.save_policy(
             &policy,

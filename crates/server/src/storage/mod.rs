@@ -90,7 +90,7 @@ pub(crate) const PENDING_COLUMNS: &str =
     "id, user_id, purpose, state, code_hash, tries_left, expires_at";
 
 pub(crate) const OUTBOX_COLUMNS: &str =
-    "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at";
+    "id, at, channel, recipient, subject, body, tries, last_error, failed, give_up_at, sealed_for";
 
 /// A session's sign-in method as stored; an unknown name (written by a
 /// newer build) counts as the weakest.
@@ -115,6 +115,8 @@ pub(crate) fn uri_list(text: &str) -> Vec<String> {
 pub(crate) fn join_groups(user: &mut crate::domain::User, directory: Option<&str>) {
     #[derive(serde::Deserialize)]
     struct Membership {
+        #[serde(default)]
+        id: String,
         name: String,
         #[serde(default)]
         roles: Vec<serde_json::Value>,
@@ -123,6 +125,9 @@ pub(crate) fn join_groups(user: &mut crate::domain::User, directory: Option<&str
         .and_then(|d| serde_json::from_str(d).ok())
         .unwrap_or_default();
     for g in groups {
+        if !g.id.is_empty() && !user.group_ids.contains(&g.id) {
+            user.group_ids.push(g.id);
+        }
         if !user.groups.contains(&g.name) {
             user.groups.push(g.name);
         }

@@ -4,7 +4,7 @@
 
 use crate::domain::helpdesk::Capabilities;
 use crate::domain::store::{GroupRecord, NewGroup, Saved};
-use crate::domain::{Actor, Error, Result, Tapin};
+use crate::domain::{Actor, Error, Result, Tapin, Target};
 
 impl Tapin {
     fn managing_groups(actor: &Actor) -> Result<()> {
@@ -173,5 +173,43 @@ impl Tapin {
                 current.display_name
             ))),
         }
+    }
+}
+
+/// A policy target naming a directory group, by its name or any spelling
+/// of its id, as that group's id (so renaming the group keeps it in the
+/// policy); any other group name is kept as written (a label given with
+/// `tapin user add --group`).
+pub(in crate::domain) fn resolve_target(target: Target, groups: &[GroupRecord]) -> Target {
+    let Target::Group(name) = target else {
+        return target;
+    };
+    let as_id = uuid::Uuid::parse_str(&name).ok().map(|u| u.to_string());
+    groups
+        .iter()
+        .find(|g| Some(&g.object_id) == as_id.as_ref())
+        .or_else(|| {
+            groups
+                .iter()
+                .find(|g| g.display_name.eq_ignore_ascii_case(&name))
+        })
+        .map_or(Target::Group(name), |g| Target::Group(g.object_id.clone()))
+}
+
+impl Tapin {
+    /// A target as people read it: a directory group by its name (and id).
+    pub fn describe_target(&self, target: &Target) -> Result<String> {
+        Ok(match target {
+            Target::Group(id) => match self
+                .store
+                .groups()?
+                .into_iter()
+                .find(|g| &g.object_id == id)
+            {
+                Some(g) => format!("group:{} ({id})", g.display_name),
+                None => target.to_string(),
+            },
+            other => other.to_string(),
+        })
     }
 }

@@ -12,6 +12,7 @@
 pub mod filter;
 pub mod groups;
 pub mod import;
+pub mod joiner;
 pub mod patch;
 pub mod resources;
 pub mod scim;

@@ -181,6 +181,7 @@ impl Tapin {
                 crate::domain::store::StoreError::Conflict(m) => fault(ScimType::Uniqueness, m),
                 other => other.into(),
             })?;
+        self.offer_joiner_pass(actor, user.id);
         self.scim_user(actor, &user.object_id)
     }
 
@@ -237,7 +238,11 @@ impl Tapin {
                 other => other.into(),
             })?;
         match saved {
-            Saved::Done => self.scim_user(actor, &user.object_id),
+            Saved::Done => {
+                // A start date or manager may arrive after the person did.
+                self.offer_joiner_pass(actor, user.id);
+                self.scim_user(actor, &user.object_id)
+            }
             Saved::Stale => Err(stale("User", &user.object_id)),
             Saved::Gone => Err(not_found("User", &user.object_id)),
         }

@@ -4,7 +4,7 @@
 //! The pass, lockout and session operations themselves live in `service`,
 //! shared with the command line.
 
-mod passes;
+pub(in crate::domain) mod passes;
 
 use crate::domain::methods::{hash_token, random_hex, random_id, strongest};
 use crate::domain::store::{ApiToken, Change, LockoutCounts, ProvisioningToken, UserSearch};

@@ -71,6 +71,7 @@ impl Tapin {
                 at: self.now(),
                 message,
                 give_up_at: expires_at,
+                sealed_for: None,
             }),
         )?;
         self.wake.nudge();

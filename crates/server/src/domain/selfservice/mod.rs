@@ -122,6 +122,7 @@ impl Tapin {
                         body: format!("{body}\n\nAccount: {}", user.upn),
                     },
                     give_up_at: self.now() + Duration::days(1),
+                    sealed_for: None,
                 })
             })
             .collect()

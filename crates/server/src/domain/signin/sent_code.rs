@@ -125,6 +125,7 @@ impl Tapin {
                 ),
             },
             give_up_at: expires_at,
+            sealed_for: None,
         });
         self.store.put_pending(
             &Pending {

@@ -4,7 +4,8 @@
 use super::{
     GroupRecord, NewGroup, NewPerson, PersonRecord, ProvisioningToken, Saved, StoreResult,
 };
-use crate::domain::{AuditEvent, User};
+use crate::domain::delivery::Outgoing;
+use crate::domain::{AuditEvent, StoredPass, User};
 use chrono::{DateTime, Utc};
 
 /// People and groups as the organisation's directory provisions them
@@ -61,6 +62,17 @@ pub trait Directory: Send + Sync {
         at: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> StoreResult<Saved>;
+
+    /// A joiner's first-day pass and the message that carries it to their
+    /// manager, with its audit event, in one transaction, once ever: false,
+    /// with nothing written, when one was issued before, the person is
+    /// disabled or gone, or already holds a pass (the help desk's).
+    fn issue_joiner_pass(
+        &self,
+        pass: &StoredPass,
+        message: &Outgoing,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
 
     /// Removes the person (as `Users::remove_user`) if still at `expected`.
     fn remove_person(

@@ -490,7 +490,7 @@ pub trait Upkeep: Send + Sync {
     ) -> StoreResult<Purged>;
 
     /// Re-encrypts every sealed secret (authenticator seeds, pending ones
-    /// too, signing keys) with `reseal`, given the value's row
+    /// too, signing keys, passes waiting in the outbox) with `reseal`, given the value's row
     /// (`secrets::row(table, id)`) and the value, in one transaction;
     /// returns how many. `reseal` answers `None` to leave a value as it is.
     fn reseal_secrets(&self, reseal: &Reseal<'_>) -> StoreResult<usize>;

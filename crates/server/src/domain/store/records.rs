@@ -187,6 +187,8 @@ pub struct PersonRecord {
     pub profile: String,
     /// Counts every change: SCIM's `meta.version`.
     pub version: i64,
+    /// When their first-day pass was issued (once ever).
+    pub joiner_pass_at: Option<DateTime<Utc>>,
 }
 
 /// A person as the directory writes them.

@@ -241,6 +241,8 @@ pub fn policy_change(
         one_time: patch.is_usable_once,
         length: patch.default_length,
         require_registration,
+        // Not a Graph field: set on the command line.
+        joiner_pass: None,
     })
 }
 

@@ -5,8 +5,21 @@ use crate::domain::store::{
     Directory, GroupRecord, NewGroup, NewPerson, PersonRecord, ProvisioningToken, Saved,
 };
 
+/// A person's directory record, after `USER_COLUMNS`.
+const PERSON_COLUMNS: &str = "external_id, profile_json, version, joiner_pass_at";
+
 const GROUP_COLUMNS: &str =
     "id, object_id, display_name, external_id, created_at, modified_at, version, admin_roles";
+
+/// A person's directory record, read after their user columns.
+fn person_row(r: &Row) -> PersonRecord {
+    PersonRecord {
+        external_id: r.get(USER_WIDTH),
+        profile: r.get(USER_WIDTH + 1),
+        version: r.get(USER_WIDTH + 2),
+        joiner_pass_at: r.get::<_, Option<i64>>(USER_WIDTH + 3).map(time),
+    }
+}
 
 fn group_row(r: &Row) -> GroupRecord {
     GroupRecord {
@@ -189,37 +202,17 @@ impl Directory for PgStore {
 
     fn person(&self, user_id: i64) -> StoreResult<Option<(User, PersonRecord)>> {
         self.one(
-            &format!("SELECT {USER_COLUMNS}, external_id, profile_json, version FROM users WHERE id = $1"),
+            &format!("SELECT {USER_COLUMNS}, {PERSON_COLUMNS} FROM users WHERE id = $1"),
             &[&user_id],
-            |r| {
-                (
-                    user_row(r),
-                    PersonRecord {
-                        external_id: r.get(USER_WIDTH),
-                        profile: r.get(USER_WIDTH + 1),
-                        version: r.get(USER_WIDTH + 2),
-                    },
-                )
-            },
+            |r| (user_row(r), person_row(r)),
         )
     }
 
     fn people(&self) -> StoreResult<Vec<(User, PersonRecord)>> {
         self.many(
-            &format!(
-                "SELECT {USER_COLUMNS}, external_id, profile_json, version FROM users ORDER BY upn"
-            ),
+            &format!("SELECT {USER_COLUMNS}, {PERSON_COLUMNS} FROM users ORDER BY upn"),
             &[],
-            |r| {
-                (
-                    user_row(r),
-                    PersonRecord {
-                        external_id: r.get(USER_WIDTH),
-                        profile: r.get(USER_WIDTH + 1),
-                        version: r.get(USER_WIDTH + 2),
-                    },
-                )
-            },
+            |r| (user_row(r), person_row(r)),
         )
     }
 
@@ -283,6 +276,41 @@ impl Directory for PgStore {
             }
             Ok(())
         })
+    }
+
+    fn issue_joiner_pass(
+        &self,
+        p: &StoredPass,
+        message: &Outgoing,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        // Reserved in one statement (the row stays locked to the commit):
+        // a second provisioning of the same joiner finds it taken.
+        let reserved = tx
+            .execute(
+                "UPDATE users SET joiner_pass_at = $2
+                 WHERE id = $1 AND joiner_pass_at IS NULL AND disabled_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM passes WHERE user_id = $1)",
+                &[&p.user_id, &ms(p.created_at)],
+            )
+            .map_err(backend)?;
+        if reserved == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            &format!("INSERT INTO passes ({PASS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+            &[
+                &p.id, &p.user_id, &p.code_hash, &ms(p.created_at), &ms(p.start_at), &p.start_offset_seconds,
+                &i64::from(p.lifetime_minutes), &p.usable_once, &p.used_at.map(ms), &p.created_by,
+            ],
+        )
+        .map_err(backend)?;
+        insert_outgoing(&mut tx, message)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
     }
 
     fn remove_person(

@@ -247,6 +247,13 @@ CREATE TABLE provisioning_tokens (
     revoked_at BIGINT
 );
 "#,
+    // Joiners: when a person's first-day pass was issued (once ever), and
+    // an outbox message sealed for its row (a pass on its way to a manager).
+    r#"
+ALTER TABLE users ADD COLUMN joiner_pass_at BIGINT;
+ALTER TABLE outbox ADD COLUMN sealed_for TEXT;
+
+"#,
 ];
 
 /// Any number: the advisory lock that lets one instance migrate at a time.

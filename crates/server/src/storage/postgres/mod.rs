@@ -40,12 +40,12 @@ use super::{
 /// names aggregated as this backend spells it.
 pub(crate) const USER_COLUMNS: &str = user_columns!(
     "users.",
-    "coalesce(json_agg(json_build_object('name', g.display_name, 'roles', g.admin_roles::json)), '[]'::json)::text"
+    "coalesce(json_agg(json_build_object('id', g.object_id, 'name', g.display_name, 'roles', g.admin_roles::json)), '[]'::json)::text"
 );
 /// A token's columns, then its user's (for the join on `users u`).
 pub(crate) const TOKEN_USER_COLUMNS: &str = concat!(
     "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, ",
-    user_columns!("u.", "coalesce(json_agg(json_build_object('name', g.display_name, 'roles', g.admin_roles::json)), '[]'::json)::text")
+    user_columns!("u.", "coalesce(json_agg(json_build_object('id', g.object_id, 'name', g.display_name, 'roles', g.admin_roles::json)), '[]'::json)::text")
 );
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
@@ -119,6 +119,7 @@ fn user_at(row: &Row, at: usize) -> User {
         },
         admin_roles: serde_json::from_str::<Vec<AdminRole>>(&admin_roles).unwrap_or_default(),
         groups: serde_json::from_str(&groups).unwrap_or_default(),
+        group_ids: Vec::new(),
         created_at: time(row.get(at + 6)),
         time_zone: row.get(at + 7),
         object_id: row.get(at + 8),
@@ -210,6 +211,7 @@ fn outbox_row(r: &Row) -> QueuedMessage {
             tries: r.get::<_, i64>(6) as u32,
             last_error: r.get(7),
             failed: r.get(8),
+            sealed_for: r.get(10),
         },
         give_up_at: time(r.get(9)),
     }
@@ -235,7 +237,7 @@ fn insert_change(c: &mut impl GenericClient, change: &Change) -> StoreResult<()>
 
 fn insert_outgoing(c: &mut impl GenericClient, m: &Outgoing) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO outbox (at, channel, recipient, subject, body, give_up_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO outbox (at, channel, recipient, subject, body, give_up_at, sealed_for) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             &ms(m.at),
             &m.message.channel.as_str(),
@@ -243,6 +245,7 @@ fn insert_outgoing(c: &mut impl GenericClient, m: &Outgoing) -> StoreResult<()> 
             &m.message.subject,
             &m.message.body,
             &ms(m.give_up_at),
+            &m.sealed_for,
         ],
     )
     .map(|_| ())

@@ -94,6 +94,11 @@ impl Upkeep for PgStore {
                 "SELECT kid, sealed_jwk FROM signing_keys",
                 "UPDATE signing_keys SET sealed_jwk = $2 WHERE kid = $1",
             ),
+            (
+                "outbox",
+                "SELECT sealed_for, body FROM outbox WHERE sealed_for IS NOT NULL",
+                "UPDATE outbox SET body = $2 WHERE sealed_for = $1",
+            ),
         ] {
             let rows: Vec<(String, String)> = tx
                 .query(select, &[])

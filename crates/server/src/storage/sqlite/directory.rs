@@ -5,8 +5,21 @@ use crate::domain::store::{
     Directory, GroupRecord, NewGroup, NewPerson, PersonRecord, ProvisioningToken, Saved,
 };
 
+/// A person's directory record, after `USER_COLUMNS`.
+const PERSON_COLUMNS: &str = "external_id, profile_json, version, joiner_pass_at";
+
 const GROUP_COLUMNS: &str =
     "id, object_id, display_name, external_id, created_at, modified_at, version, admin_roles";
+
+/// A person's directory record, read after their user columns.
+fn person_row(r: &Row) -> rusqlite::Result<PersonRecord> {
+    Ok(PersonRecord {
+        external_id: r.get(USER_WIDTH)?,
+        profile: r.get(USER_WIDTH + 1)?,
+        version: r.get(USER_WIDTH + 2)?,
+        joiner_pass_at: r.get::<_, Option<i64>>(USER_WIDTH + 3)?.map(time),
+    })
+}
 
 fn group_row(r: &Row) -> rusqlite::Result<GroupRecord> {
     Ok(GroupRecord {
@@ -190,18 +203,9 @@ impl Directory for SqliteStore {
 
     fn person(&self, user_id: i64) -> StoreResult<Option<(User, PersonRecord)>> {
         self.read_row(
-            &format!("SELECT {USER_COLUMNS}, external_id, profile_json, version FROM users WHERE id = ?1"),
+            &format!("SELECT {USER_COLUMNS}, {PERSON_COLUMNS} FROM users WHERE id = ?1"),
             [user_id],
-            |r| {
-                Ok((
-                    user_row(r)?,
-                    PersonRecord {
-                        external_id: r.get(USER_WIDTH)?,
-                        profile: r.get(USER_WIDTH + 1)?,
-                        version: r.get(USER_WIDTH + 2)?,
-                    },
-                ))
-            },
+            |r| Ok((user_row(r)?, person_row(r)?)),
         )
     }
 
@@ -209,20 +213,11 @@ impl Directory for SqliteStore {
         let conn = self.read()?;
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {USER_COLUMNS}, external_id, profile_json, version FROM users ORDER BY upn"
+                "SELECT {USER_COLUMNS}, {PERSON_COLUMNS} FROM users ORDER BY upn"
             ))
             .map_err(backend)?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    user_row(r)?,
-                    PersonRecord {
-                        external_id: r.get(USER_WIDTH)?,
-                        profile: r.get(USER_WIDTH + 1)?,
-                        version: r.get(USER_WIDTH + 2)?,
-                    },
-                ))
-            })
+            .query_map([], |r| Ok((user_row(r)?, person_row(r)?)))
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
@@ -294,6 +289,41 @@ impl Directory for SqliteStore {
             }
             Ok(())
         })
+    }
+
+    fn issue_joiner_pass(
+        &self,
+        p: &StoredPass,
+        message: &Outgoing,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        // Reserved in one statement on the single writer: a second
+        // provisioning of the same joiner finds it taken.
+        let reserved = tx
+            .execute(
+                "UPDATE users SET joiner_pass_at = ?2
+                 WHERE id = ?1 AND joiner_pass_at IS NULL AND disabled_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM passes WHERE user_id = ?1)",
+                params![p.user_id, ms(p.created_at)],
+            )
+            .map_err(backend)?;
+        if reserved == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            &format!("INSERT INTO passes ({PASS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            params![
+                p.id, p.user_id, p.code_hash, ms(p.created_at), ms(p.start_at), p.start_offset_seconds,
+                p.lifetime_minutes, p.usable_once, p.used_at.map(ms), p.created_by
+            ],
+        )
+        .map_err(backend)?;
+        insert_outgoing(&tx, message)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
     }
 
     fn remove_person(

@@ -265,6 +265,13 @@ CREATE TABLE provisioning_tokens (
     revoked_at INTEGER
 );
 "#,
+    // Joiners: when a person's first-day pass was issued (once ever), and
+    // an outbox message sealed for its row (a pass on its way to a manager).
+    r#"
+ALTER TABLE users ADD COLUMN joiner_pass_at INTEGER;
+ALTER TABLE outbox ADD COLUMN sealed_for TEXT;
+
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {

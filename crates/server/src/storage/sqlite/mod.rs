@@ -29,17 +29,17 @@ use super::{
 /// names aggregated as this backend spells it.
 pub(crate) const USER_COLUMNS: &str = user_columns!(
     "users.",
-    "json_group_array(json_object('name', g.display_name, 'roles', json(g.admin_roles)))"
+    "json_group_array(json_object('id', g.object_id, 'name', g.display_name, 'roles', json(g.admin_roles)))"
 );
 /// `USER_COLUMNS` of `users u`, for joins.
 pub(crate) const U_COLUMNS: &str = user_columns!(
     "u.",
-    "json_group_array(json_object('name', g.display_name, 'roles', json(g.admin_roles)))"
+    "json_group_array(json_object('id', g.object_id, 'name', g.display_name, 'roles', json(g.admin_roles)))"
 );
 /// A token's columns, then its user's (for the join on `users u`).
 pub(crate) const TOKEN_USER_COLUMNS: &str = concat!(
     "t.id, t.user_id, t.name, t.token_hash, t.read_only, t.created_at, t.expires_at, t.revoked_at, ",
-    user_columns!("u.", "json_group_array(json_object('name', g.display_name, 'roles', json(g.admin_roles)))")
+    user_columns!("u.", "json_group_array(json_object('id', g.object_id, 'name', g.display_name, 'roles', json(g.admin_roles)))")
 );
 use crate::domain::store::{
     AddOutcome, AttemptKeys, AttemptLimits, Change, LockScope, LockoutCounts, Purged, Reservation,
@@ -94,6 +94,7 @@ fn user_at(row: &Row, at: usize) -> rusqlite::Result<User> {
         },
         admin_roles: serde_json::from_str::<Vec<AdminRole>>(&admin_roles).unwrap_or_default(),
         groups: serde_json::from_str(&groups).unwrap_or_default(),
+        group_ids: Vec::new(),
         created_at: time(row.get(at + 6)?),
         time_zone: row.get(at + 7)?,
         object_id: row.get(at + 8)?,
@@ -285,6 +286,7 @@ fn outbox_row(r: &Row) -> rusqlite::Result<QueuedMessage> {
             tries: r.get(6)?,
             last_error: r.get(7)?,
             failed: r.get(8)?,
+            sealed_for: r.get(10)?,
         },
         give_up_at: time(r.get(9)?),
     })
@@ -292,14 +294,15 @@ fn outbox_row(r: &Row) -> rusqlite::Result<QueuedMessage> {
 
 fn insert_outgoing(conn: &Connection, m: &Outgoing) -> StoreResult<()> {
     conn.execute(
-        "INSERT INTO outbox (at, channel, recipient, subject, body, give_up_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO outbox (at, channel, recipient, subject, body, give_up_at, sealed_for) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             ms(m.at),
             m.message.channel.as_str(),
             m.message.to,
             m.message.subject,
             m.message.body,
-            ms(m.give_up_at)
+            ms(m.give_up_at),
+            m.sealed_for
         ],
     )
     .map(|_| ())

@@ -110,6 +110,11 @@ impl Upkeep for SqliteStore {
                 "SELECT kid, sealed_jwk FROM signing_keys",
                 "UPDATE signing_keys SET sealed_jwk = ?2 WHERE kid = ?1",
             ),
+            (
+                "outbox",
+                "SELECT sealed_for, body FROM outbox WHERE sealed_for IS NOT NULL",
+                "UPDATE outbox SET body = ?2 WHERE sealed_for = ?1",
+            ),
         ] {
             let rows: Vec<(String, String)> = {
                 let mut stmt = tx.prepare(select).map_err(backend)?;
