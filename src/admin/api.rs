@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tapin_api::admin::{AdminMe, AuditEntry, MethodRemoval, UserDetail};
 use tapin_api::graph::{
-    Collection, GraphError, GraphUser, NewTemporaryAccessPass, TemporaryAccessPassConfiguration,
-    TemporaryAccessPassConfigurationPatch, TemporaryAccessPassMethod,
+    Collection, GraphError, GraphGroup, GraphUser, NewTemporaryAccessPass,
+    TemporaryAccessPassConfiguration, TemporaryAccessPassConfigurationPatch,
+    TemporaryAccessPassMethod,
 };
 use tapin_api::wire::{ErrorBody, ErrorCode};
 
@@ -154,8 +155,24 @@ pub async fn set_enabled(id: &str, enabled: bool) -> Result<(), Failure> {
 
 const POLICY: &str = "/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass";
 
+/// The policy, its directory groups named (Graph gives their ids; the
+/// server takes a name back as the same group).
 pub async fn policy() -> Result<TemporaryAccessPassConfiguration, Failure> {
-    read(Request::get(POLICY).send().await).await
+    let mut config: TemporaryAccessPassConfiguration =
+        read(Request::get(POLICY).send().await).await?;
+    let url = format!("{GRAPH}/groups?$select=id,displayName");
+    if let Ok(groups) = read::<Collection<GraphGroup>>(Request::get(&url).send().await).await {
+        for t in config
+            .include_targets
+            .iter_mut()
+            .chain(config.exclude_targets.iter_mut())
+        {
+            if let Some(g) = groups.value.iter().find(|g| g.id == t.id) {
+                t.id = g.display_name.clone();
+            }
+        }
+    }
+    Ok(config)
 }
 
 pub async fn save_policy(patch: &TemporaryAccessPassConfigurationPatch) -> Result<(), Failure> {

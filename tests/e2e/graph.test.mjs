@@ -138,6 +138,23 @@ test('the policy is read and patched, with the same validation as the command li
   await call('PATCH', POLICY, { body: { defaultLifetimeInMinutes: 60, defaultLength: 8, excludeTargets: [] } });
 });
 
+test('a directory group the policy names is kept by its id, which GET /groups names', async () => {
+  cli(server.db, 'group', 'add', 'Help desk', '--member', 'ada@contoso.com');
+  const groups = await call('GET', '/groups?$select=id,displayName');
+  assert.equal(groups.status, 200);
+  const desk = groups.body.value.find((g) => g.displayName === 'Help desk');
+  assert.match(desk.id, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(Object.keys(desk).sort(), ['displayName', 'id']);
+  // Named by its name, the policy keeps its id, as Graph's targets do.
+  assert.equal((await call('PATCH', POLICY, { body: { excludeTargets: [{ targetType: 'group', id: 'help desk' }] } })).status, 204);
+  assert.deepEqual((await call('GET', POLICY)).body.excludeTargets, [{ targetType: 'group', id: desk.id }]);
+  assert.match(cli(server.db, 'policy', 'show'), new RegExp(`group:Help desk \\(${desk.id}\\)`));
+  graphError(await call('POST', PASSES, { body: {} }), 403, 'accessDenied');
+  graphError(await call('GET', '/groups?$select=members'), 400, 'badRequest');
+  await call('PATCH', POLICY, { body: { excludeTargets: [] } });
+  cli(server.db, 'group', 'remove', 'Help desk');
+});
+
 test('users are found by the start of their account name, with $top', async () => {
   const res = await call('GET', `/users?$filter=${encodeURIComponent("startswith(userPrincipalName,'ad')")}&$top=5`);
   assert.equal(res.status, 200);

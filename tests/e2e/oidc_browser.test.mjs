@@ -331,3 +331,42 @@ test('a code by text message signs in to the intranet; an unknown account is ans
   assert.equal(guess.status, 400);
   assert.equal(guess.body.code, 'code_invalid');
 });
+
+test('a leaver: disabled, Ada\'s passkey no longer signs her in to the intranet; enabled again, it does', async () => {
+  await keys.usePlatform();
+  /** Her passkey asked for as the sign-in page asks: the error's name, or "answered". */
+  const askForPasskey = () => page.evaluate(async (upn) => {
+    const start = await fetch('/api/v1/signin/webauthn/start', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ upn }),
+    }).then((r) => r.json());
+    try {
+      await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(start.options.publicKey) });
+      return 'answered';
+    } catch (e) {
+      return e.name;
+    }
+  }, ADA);
+  // Signed in to the intranet with her passkey...
+  await startAt(parties.intranet);
+  await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
+  assert.equal((await parties.intranet.claims()).preferred_username, ADA);
+  await logOutAt(parties.intranet);
+  await page.goto(server.url);
+  assert.equal(await askForPasskey(), 'answered', 'enabled, her key answers the challenge');
+
+  cli(server.db, 'user', 'disable', ADA);
+  try {
+    // ...disabled, she is nobody: the challenge names no key of hers, so
+    // her passkey has nothing to answer, and the intranet sends her to sign in.
+    await page.goto(server.url);
+    assert.equal(await askForPasskey(), 'NotAllowedError');
+    await startAt(parties.intranet);
+    assert.equal(await page.locator('#sub').count(), 0, 'not at the protected page');
+  } finally {
+    cli(server.db, 'user', 'enable', ADA);
+  }
+  await startAt(parties.intranet);
+  await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
+  assert.equal((await parties.intranet.claims()).preferred_username, ADA, 'enabled, the same passkey works again');
+  await logOutAt(parties.intranet);
+});

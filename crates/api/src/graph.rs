@@ -24,6 +24,16 @@ pub struct GraphUser {
     pub account_enabled: bool,
 }
 
+/// A directory group (as SCIM provisions it), with the properties the
+/// help desk needs to name it: the pass policy's targets carry its id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GraphGroup {
+    pub id: String,
+    pub display_name: String,
+}
+
 /// Graph's type names for the bodies tapin accepts.
 pub const USER_TYPE: &str = "#microsoft.graph.user";
 pub const PASS_TYPE: &str = "#microsoft.graph.temporaryAccessPassAuthenticationMethod";

@@ -48,6 +48,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::signin::sent,
         super::methods::recovery_codes,
         super::graph::list_users,
+        super::graph::list_groups,
         super::graph::get_user,
         super::graph::patch_user,
         super::graph::delete_user,

@@ -53,6 +53,41 @@ pub(crate) async fn list_users(
     Ok(json(StatusCode::OK, body))
 }
 
+/// The properties of a Graph group, as `$select` may name them.
+const GROUP_PROPERTIES: &[&str] = &["id", "displayName"];
+
+#[utoipa::path(
+    get,
+    path = "/graph/v1.0/groups",
+    params(("$select" = Option<String>, Query, description = "Only these properties: id, displayName")),
+    responses(
+        (status = 200, description = "The directory's groups, by name", body = Collection<GraphGroup>),
+        (status = 400, description = "An unknown property in $select", body = GraphError),
+        (status = 401, description = "No valid token or administrator session", body = GraphError),
+        (status = 403, description = "The administrator's roles do not include reading users", body = GraphError),
+    ),
+    security(("bearer" = []), ("session" = [])),
+    tag = "graph"
+)]
+pub(crate) async fn list_groups(
+    State(state): State<AppState>,
+    desk: HelpDesk,
+    Query(q): Query<HashMap<String, String>>,
+) -> GraphResult {
+    let select = Select::of(&q, GROUP_PROPERTIES)?;
+    let groups = acting(&state, desk, move |t, a| t.directory_groups(a)).await?;
+    let value: Vec<_> = groups
+        .into_iter()
+        .map(|g| {
+            select.apply(GraphGroup {
+                id: g.object_id,
+                display_name: g.display_name,
+            })
+        })
+        .collect();
+    Ok(json(StatusCode::OK, serde_json::json!({ "value": value })))
+}
+
 #[utoipa::path(
     get,
     path = "/graph/v1.0/users/{id}",

@@ -22,8 +22,8 @@ use axum::{Json, Router};
 use chrono::Utc;
 use std::collections::HashMap;
 use tapin_api::graph::{
-    AuthenticationMethod, Collection, GraphError, GraphErrorDetail, GraphInnerError, GraphUser,
-    MethodTarget, NewTemporaryAccessPass, TemporaryAccessPassConfiguration,
+    AuthenticationMethod, Collection, GraphError, GraphErrorDetail, GraphGroup, GraphInnerError,
+    GraphUser, MethodTarget, NewTemporaryAccessPass, TemporaryAccessPassConfiguration,
     TemporaryAccessPassConfigurationPatch, TemporaryAccessPassMethod, UserPatch,
 };
 use tapin_api::wire::{ErrorCode, MethodKind};
@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
     let methods = "/graph/v1.0/users/{id}/authentication";
     Router::new()
         .route("/graph/v1.0/users", get(list_users))
+        .route("/graph/v1.0/groups", get(list_groups))
         .route(
             "/graph/v1.0/users/{id}",
             get(get_user).patch(patch_user).delete(delete_user),
