@@ -144,3 +144,54 @@ pub(crate) fn join_groups(user: &mut crate::domain::User, directory: Option<&str
         }
     }
 }
+
+/// A value the audit query binds.
+pub(crate) enum AuditArg {
+    Text(String),
+    Millis(i64),
+}
+
+/// The audit trail's query for `f`, written for both backends (`$n` or
+/// `?n`): only the filters given, so each is answered by its index (one
+/// person's by `(upn, id)`, a kind's by `(event, id)`, a time range's by
+/// `at`), the newest `f.newest` of them, oldest first.
+pub(crate) fn audit_query(f: &crate::domain::AuditFilter, mark: char) -> (String, Vec<AuditArg>) {
+    let mut args = Vec::new();
+    let mut terms = Vec::new();
+    let mut bind = |term: &str, arg: AuditArg| {
+        args.push(arg);
+        terms.push(format!("{term} {mark}{}", args.len()));
+    };
+    if let Some(upn) = &f.upn {
+        bind("upn =", AuditArg::Text(upn.clone()));
+    }
+    if let Some(event) = &f.event {
+        bind("event =", AuditArg::Text(event.clone()));
+    }
+    if let Some(since) = f.since {
+        bind("at >=", AuditArg::Millis(since.timestamp_millis()));
+    }
+    if let Some(until) = f.until {
+        bind("at <", AuditArg::Millis(until.timestamp_millis()));
+    }
+    let filter = if terms.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", terms.join(" AND "))
+    };
+    let newest = if f.upn.is_some() || f.event.is_some() {
+        "id DESC"
+    } else {
+        "at DESC, id DESC"
+    };
+    let limit = f.newest.map_or(String::new(), |n| format!("LIMIT {n}"));
+    (
+        format!(
+            "SELECT at, upn, event, detail, actor, client FROM (
+               SELECT id, at, upn, event, detail, actor, client FROM audit {filter}
+               ORDER BY {newest} {limit}) newest
+             ORDER BY id"
+        ),
+        args,
+    )
+}

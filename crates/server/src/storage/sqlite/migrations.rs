@@ -270,6 +270,8 @@ CREATE TABLE provisioning_tokens (
     r#"
 ALTER TABLE users ADD COLUMN joiner_pass_at INTEGER;
 ALTER TABLE outbox ADD COLUMN sealed_for TEXT;
+-- The audit page's newest events of one kind.
+CREATE INDEX audit_event_id ON audit (event, id);
 
 "#,
 ];
