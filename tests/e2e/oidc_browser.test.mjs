@@ -332,6 +332,26 @@ test('a code by text message signs in to the intranet; an unknown account is ans
   assert.equal(guess.body.code, 'code_invalid');
 });
 
+test('a known and an unknown account get sign-in answers of one shape', async () => {
+  await page.goto(server.url);
+  /** Keys and the types of values, recursively, with one credential kept. */
+  const shape = (v) => (Array.isArray(v) ? v.slice(0, 1).map(shape)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, shape(v[k])])) : typeof v);
+  const start = (upn) => api(page, 'POST', '/api/v1/signin/webauthn/start', { upn });
+  const known = await start(ADA);
+  const ghost = await start('ghost.of.ada@contoso.com');
+  assert.equal(known.status, 200);
+  assert.equal(ghost.status, 200);
+  assert.ok(known.body.options.publicKey.allowCredentials.length >= 1);
+  assert.deepEqual(shape(ghost.body), shape(known.body));
+  const send = (upn) => api(page, 'POST', '/api/v1/signin/send', { upn, way: 'text' });
+  const real = await send(ADA);
+  const made = await send('ghost.of.ada@contoso.com');
+  assert.equal(real.status, 200);
+  assert.deepEqual(shape(made), shape(real));
+  for (const answer of [real, made]) assert.match(answer.body.sent_to, /^\+\d\d•+\d\d$/);
+});
+
 test('a leaver: disabled, Ada\'s passkey no longer signs her in to the intranet; enabled again, it does', async () => {
   await keys.usePlatform();
   /** Her passkey asked for as the sign-in page asks: the error's name, or "answered". */

@@ -207,3 +207,47 @@ fn json_logs_are_one_object_a_line_and_carry_no_pass_or_cookie() {
         assert!(!line.contains(&token), "the session token reached the log");
     }
 }
+
+#[test]
+fn a_client_starting_more_sign_ins_than_it_may_gets_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tapin.db");
+    std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+    let server = Running::start(&db, &dir.path().join("dist"), &[]);
+    let start = |upn: &str| {
+        common::request(
+            &server.addr,
+            "POST",
+            "/api/v1/signin/webauthn/start",
+            &format!(r#"{{"upn":"{upn}"}}"#),
+        )
+    };
+    // Anonymous starts each write a challenge: 1,000 per client per window.
+    let mut refused = None;
+    for i in 0..1100 {
+        let answer = start(&format!("made.up.{i}@contoso.com"));
+        if answer.starts_with("HTTP/1.1 429") {
+            refused = Some((i, answer));
+            break;
+        }
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let (at, answer) = refused.expect("the 1,001st start is refused");
+    assert_eq!(at, 1000, "exactly the limit is served");
+    let retry_after: u64 = answer
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("retry-after: ")
+                .or_else(|| l.strip_prefix("Retry-After: "))
+        })
+        .expect("Retry-After")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0, "{answer}");
+    assert!(
+        answer.contains("\"code\":\"too_many_attempts\""),
+        "{answer}"
+    );
+    assert!(answer.contains("\"retry_at\""), "{answer}");
+}

@@ -506,3 +506,66 @@ fn the_directory_cannot_change_an_administrator_of_tapins_own() {
     w.tapin.scim_patch_user(&a, &ada, &off, None).unwrap();
     assert!(!w.tapin.user("ada@contoso.com").unwrap().enabled);
 }
+
+#[test]
+fn the_help_desk_finds_a_renamed_person_by_their_new_name_only() {
+    let w = world();
+    let a = provisioner(&w);
+    let id = joan(&w, &a)["id"].as_str().unwrap().to_string();
+    let find = |name: &str| {
+        w.tapin
+            .find_users(
+                &Actor::Operator,
+                tapin_server::domain::UserSearch {
+                    name_prefix: Some(name.into()),
+                    name_words: true,
+                    top: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .into_iter()
+            .map(|u| u.upn)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(find("jo"), ["joan@contoso.com"]);
+    let ops = operations(
+        &json!({"Operations": [{"op": "replace", "value": {"displayName": "Joan Émilie Clarke", "userName": "jclarke@contoso.com"}}]}),
+    )
+    .unwrap();
+    w.tapin.scim_patch_user(&a, &id, &ops, None).unwrap();
+    assert_eq!(
+        find("émi"),
+        ["jclarke@contoso.com"],
+        "a later word, in any case"
+    );
+    assert_eq!(find("CLAR"), ["jclarke@contoso.com"]);
+    assert!(find("joan j").is_empty());
+    let by_upn = w
+        .tapin
+        .find_users(
+            &Actor::Operator,
+            tapin_server::domain::UserSearch {
+                upn_prefix: Some("jcl".into()),
+                top: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(by_upn.len(), 1);
+    assert_eq!(
+        w.tapin
+            .find_users(
+                &Actor::Operator,
+                tapin_server::domain::UserSearch {
+                    upn_prefix: Some("joan".into()),
+                    top: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .len(),
+        0,
+        "the old name finds no one"
+    );
+}

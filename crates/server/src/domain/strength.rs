@@ -126,9 +126,10 @@ pub fn permits(
     let strength = method.strength();
     let allowed = match (action, strength) {
         (Action::ViewSecurityInfo, _) => true,
-        (Action::ChangeMethods, Strength::Recovery) => true,
+        // A pass or recovery code exists to recover: at any age (a one-time
+        // pass's own ten minutes for a passkey are its session's deadline).
+        (Action::ChangeMethods | Action::AddPasswordless, Strength::Recovery) => true,
         (Action::ChangeMethods | Action::AddPasswordless, Strength::PhishingResistant) => fresh,
-        (Action::AddPasswordless, Strength::Recovery) => fresh,
         (Action::ChangeMethods | Action::AddPasswordless, Strength::Code) => false,
         (Action::HelpDesk | Action::PhishingResistantSignIn, s) => s == Strength::PhishingResistant,
     };
@@ -171,7 +172,7 @@ mod tests {
             (PhishingResistant, PhishingResistantSignIn, true, true),
             (Recovery, ViewSecurityInfo, true, true),
             (Recovery, ChangeMethods, true, true),
-            (Recovery, AddPasswordless, true, false),
+            (Recovery, AddPasswordless, true, true),
             (Recovery, HelpDesk, false, false),
             (Recovery, PhishingResistantSignIn, false, false),
             (Code, ViewSecurityInfo, true, true),

@@ -195,3 +195,62 @@ pub(crate) fn audit_query(f: &crate::domain::AuditFilter, mark: char) -> (String
         args,
     )
 }
+
+/// What the help desk's search finds a person by, as rows of `user_words`
+/// `(kind, word)`: 0 their account name, 1 their whole name, 2 their name
+/// from each later word on ("love" finds "Ada Lovelace"). Lower-cased
+/// here, once, for both backends; a prefix is then a range of one index.
+pub(crate) fn search_words(upn: &str, display_name: &str) -> Vec<(i32, String)> {
+    let name = display_name.to_lowercase();
+    let mut words = vec![(0, upn.to_lowercase()), (1, name.clone())];
+    words.extend(
+        name.char_indices()
+            .filter(|&(i, c)| c == ' ' && i + 1 < name.len())
+            .map(|(i, _)| (2, name[i + 1..].to_string()))
+            .filter(|(_, w)| !w.starts_with(' ')),
+    );
+    words
+}
+
+/// The lowest and the first string past every string that starts with
+/// `prefix` (lower-cased): a prefix as a range, matched literally.
+pub(crate) fn prefix_range(prefix: &Option<String>) -> (Option<String>, Option<String>) {
+    match prefix {
+        Some(p) => {
+            let p = p.to_lowercase();
+            let end = format!("{p}{}", char::MAX);
+            (Some(p), Some(end))
+        }
+        None => (None, None),
+    }
+}
+
+/// The search of `UserSearch` over `user_words` (`?n` or `$n`): up to
+/// `top` by account name, and up to `top` by name, then by account name.
+/// Binds: 1–2 the account-name range, 3–4 the name range, 5 the highest
+/// kind of name word (1, or 2 for every word), 6 `top`.
+pub(crate) fn search_query(columns: &str, mark: char, cast: bool) -> (String, String) {
+    let p = |n: u8, t: &str| {
+        if cast {
+            format!("{mark}{n}::{t}")
+        } else {
+            format!("{mark}{n}")
+        }
+    };
+    let matches = format!(
+        "SELECT user_id FROM (SELECT user_id FROM user_words WHERE kind = 0 AND word >= {} AND word < {} ORDER BY word LIMIT {}) by_upn
+         UNION SELECT user_id FROM (SELECT user_id FROM user_words WHERE kind IN (1, {}) AND word >= {} AND word < {} LIMIT {}) by_name",
+        p(1, "text"), p(2, "text"), p(6, "bigint"), p(5, "int"), p(3, "text"), p(4, "text"), p(6, "bigint")
+    );
+    (
+        format!(
+            "SELECT {columns} FROM users WHERE id IN ({matches}) ORDER BY upn LIMIT {}",
+            p(6, "bigint")
+        ),
+        format!(
+            "SELECT COUNT(*) FROM (SELECT user_id FROM user_words WHERE kind = 0 AND word >= {} AND word < {}
+             UNION SELECT user_id FROM user_words WHERE kind IN (1, {}) AND word >= {} AND word < {}) m",
+            p(1, "text"), p(2, "text"), p(5, "int"), p(3, "text"), p(4, "text")
+        ),
+    )
+}

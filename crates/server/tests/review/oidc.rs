@@ -191,6 +191,42 @@ fn ending_sessions_ends_the_tokens_and_codes_they_issued() {
     let access = signed_in_app(&w, &client, secret.as_deref(), &token).access_token;
     w.tapin.sign_out(&SessionCookie::new(&token)).unwrap();
     assert!(w.tapin.userinfo(&BearerToken::new(&access)).is_err());
+
+    // So does revoking the pass that opened the session.
+    let token = pass_session(&w);
+    let access = signed_in_app(&w, &client, secret.as_deref(), &token).access_token;
+    let unredeemed = code_for(&w, &client, &token);
+    w.tapin.revoke_pass(&Actor::Operator, ADA).unwrap();
+    assert!(
+        w.tapin.userinfo(&BearerToken::new(&access)).is_err(),
+        "userinfo after the pass was revoked"
+    );
+    assert!(exchange(&w, &client, secret.as_deref(), &unredeemed).is_err());
+
+    // And removing the lost method that opened it.
+    let seed = authenticator_app(&w);
+    let thief = w
+        .tapin
+        .sign_in_with_code(ADA, &app_code(&w, &seed, 1), "203.0.113.9")
+        .unwrap()
+        .token;
+    let access = signed_in_app(&w, &client, secret.as_deref(), &thief).access_token;
+    assert!(w.tapin.userinfo(&BearerToken::new(&access)).is_ok());
+    let owner = pass_session(&w);
+    let who = w.tapin.person(&SessionCookie::new(&owner)).unwrap();
+    let app = w
+        .tapin
+        .security_info(&who)
+        .unwrap()
+        .methods
+        .into_iter()
+        .find(|m| m.kind == MethodKind::AuthenticatorApp)
+        .unwrap();
+    w.tapin.delete_method(&who, &app.id).unwrap();
+    assert!(
+        w.tapin.userinfo(&BearerToken::new(&access)).is_err(),
+        "userinfo after the method that opened the session was removed"
+    );
 }
 
 #[test]

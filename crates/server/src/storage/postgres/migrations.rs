@@ -254,6 +254,15 @@ ALTER TABLE users ADD COLUMN joiner_pass_at BIGINT;
 ALTER TABLE outbox ADD COLUMN sealed_for TEXT;
 -- The audit page's newest events of one kind.
 CREATE INDEX audit_event_id ON audit (event, id);
+-- The help desk's search: each person's account name, name and the rest
+-- of their name from each later word, lower-cased, so a prefix is a range.
+CREATE TABLE user_words (
+    kind INTEGER NOT NULL,
+    word TEXT COLLATE "C" NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (kind, word, user_id)
+);
+CREATE INDEX user_words_user ON user_words (user_id);
 
 "#,
 ];
@@ -289,7 +298,8 @@ pub(super) fn migrate(c: &mut postgres::Client) -> StoreResult<()> {
             .map_err(backend)?;
             tx.commit().map_err(backend)?;
         }
-        Ok(())
+        // Under the lock: one instance indexes those from before the index.
+        super::users::index_everyone(&mut *c)
     })();
     let _ = c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     result

@@ -3,13 +3,44 @@
 use super::*;
 use crate::domain::store::{Directory, Saved};
 
-/// Who a `UserSearch` finds (`$1` account-name prefix, `$2` name prefix,
-/// `$3` words of the name). left() and position(), not LIKE: what is typed
-/// is matched literally.
-const SEARCH: &str = "(($1::TEXT IS NULL AND $2::TEXT IS NULL)
-    OR ($1::TEXT IS NOT NULL AND left(upn, length($1::TEXT)) = $1::TEXT)
-    OR ($2::TEXT IS NOT NULL AND (lower(left(display_name, length($2::TEXT))) = lower($2::TEXT)
-        OR ($3 AND position(' ' || lower($2::TEXT) in lower(display_name)) > 0))))";
+/// Replaces the person's search words (`storage::search_words`) with
+/// those of their account name and name as written now.
+pub(super) fn index_user(c: &mut impl postgres::GenericClient, user_id: i64) -> StoreResult<()> {
+    let row = c
+        .query_one(
+            "SELECT upn, display_name FROM users WHERE id = $1",
+            &[&user_id],
+        )
+        .map_err(backend)?;
+    let (upn, name): (String, String) = (row.get(0), row.get(1));
+    c.execute("DELETE FROM user_words WHERE user_id = $1", &[&user_id])
+        .map_err(backend)?;
+    for (kind, word) in crate::storage::search_words(&upn, &name) {
+        c.execute(
+            "INSERT INTO user_words (kind, word, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&kind, &word, &user_id],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Search words for everyone, once: for people from before the index.
+pub(super) fn index_everyone(c: &mut impl postgres::GenericClient) -> StoreResult<()> {
+    let missing: Vec<i64> = c
+        .query(
+            "SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM user_words)",
+            &[],
+        )
+        .map_err(backend)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for id in missing {
+        index_user(c, id)?;
+    }
+    Ok(())
+}
 
 impl Users for PgStore {
     fn is_empty(&self) -> StoreResult<bool> {
@@ -22,8 +53,9 @@ impl Users for PgStore {
             Role::Admin => "admin",
             Role::Member => "member",
         };
-        let row = self
-            .client()?
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        let row = tx
             .query_one(
                 &format!("INSERT INTO users (upn, display_name, role, admin_roles, groups_json, created_at, time_zone, object_id, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6) RETURNING {USER_COLUMNS}"),
                 &[&user.upn, &user.display_name, &role, &json(&user.admin_roles), &json(&user.groups), &ms(at), &user.time_zone, &uuid::Uuid::new_v4().to_string()],
@@ -35,7 +67,10 @@ impl Users for PgStore {
                     backend(e)
                 }
             })?;
-        Ok(user_row(&row))
+        let user = user_row(&row);
+        index_user(&mut tx, user.id)?;
+        tx.commit().map_err(backend)?;
+        Ok(user)
     }
 
     fn user_by_upn(&self, upn: &str) -> StoreResult<Option<User>> {
@@ -63,24 +98,37 @@ impl Users for PgStore {
     }
 
     fn find_users(&self, q: &UserSearch) -> StoreResult<Vec<User>> {
+        let top = i64::from(q.top);
+        if q.upn_prefix.is_none() && q.name_prefix.is_none() {
+            return self.many(
+                &format!("SELECT {USER_COLUMNS} FROM users ORDER BY upn LIMIT $1"),
+                &[&top],
+                user_row,
+            );
+        }
+        let (upn, upn_end) = crate::storage::prefix_range(&q.upn_prefix);
+        let (name, name_end) = crate::storage::prefix_range(&q.name_prefix);
+        let kinds: i32 = if q.name_words { 2 } else { 1 };
+        let (sql, _) = crate::storage::search_query(USER_COLUMNS, '$', true);
         self.many(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE {SEARCH} ORDER BY upn LIMIT $4"),
-            &[
-                &q.upn_prefix,
-                &q.name_prefix,
-                &q.name_words,
-                &i64::from(q.top),
-            ],
+            &sql,
+            &[&upn, &upn_end, &name, &name_end, &kinds, &top],
             user_row,
         )
     }
 
     fn count_users(&self, q: &UserSearch) -> StoreResult<u64> {
-        let n = self.one(
-            &format!("SELECT COUNT(*) FROM users WHERE {SEARCH}"),
-            &[&q.upn_prefix, &q.name_prefix, &q.name_words],
-            |r| r.get::<_, i64>(0),
-        )?;
+        if q.upn_prefix.is_none() && q.name_prefix.is_none() {
+            let n = self.one("SELECT COUNT(*) FROM users", &[], |r| r.get::<_, i64>(0))?;
+            return Ok(n.unwrap_or(0) as u64);
+        }
+        let (upn, upn_end) = crate::storage::prefix_range(&q.upn_prefix);
+        let (name, name_end) = crate::storage::prefix_range(&q.name_prefix);
+        let kinds: i32 = if q.name_words { 2 } else { 1 };
+        let (_, sql) = crate::storage::search_query(USER_COLUMNS, '$', true);
+        let n = self.one(&sql, &[&upn, &upn_end, &name, &name_end, &kinds], |r| {
+            r.get::<_, i64>(0)
+        })?;
         Ok(n.unwrap_or(0) as u64)
     }
 
@@ -151,6 +199,7 @@ impl Users for PgStore {
         if n == 0 {
             return Ok(false);
         }
+        index_user(&mut tx, user_id)?;
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(true)

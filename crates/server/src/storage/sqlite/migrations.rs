@@ -272,6 +272,15 @@ ALTER TABLE users ADD COLUMN joiner_pass_at INTEGER;
 ALTER TABLE outbox ADD COLUMN sealed_for TEXT;
 -- The audit page's newest events of one kind.
 CREATE INDEX audit_event_id ON audit (event, id);
+-- The help desk's search: each person's account name, name and the rest
+-- of their name from each later word, lower-cased, so a prefix is a range.
+CREATE TABLE user_words (
+    kind INTEGER NOT NULL,
+    word TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (kind, word, user_id)
+);
+CREATE INDEX user_words_user ON user_words (user_id);
 
 "#,
 ];
@@ -293,5 +302,5 @@ pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
             .map_err(backend)?;
         tx.commit().map_err(backend)?;
     }
-    Ok(())
+    super::users::index_everyone(conn)
 }

@@ -3,12 +3,44 @@
 use super::*;
 use crate::domain::store::{Directory, Saved};
 
-/// Who a `UserSearch` finds (`?1` account-name prefix, `?2` name prefix,
-/// `?3` words of the name).
-const SEARCH: &str = "((?1 IS NULL AND ?2 IS NULL)
-    OR (?1 IS NOT NULL AND substr(upn, 1, length(?1)) = ?1)
-    OR (?2 IS NOT NULL AND (lower(substr(display_name, 1, length(?2))) = lower(?2)
-        OR (?3 AND instr(lower(display_name), ' ' || lower(?2)) > 0))))";
+/// Replaces the person's search words (`storage::search_words`) with
+/// those of their account name and name as written now.
+pub(super) fn index_user(conn: &Connection, user_id: i64) -> StoreResult<()> {
+    let (upn, name): (String, String) = conn
+        .query_row(
+            "SELECT upn, display_name FROM users WHERE id = ?1",
+            [user_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(backend)?;
+    conn.execute("DELETE FROM user_words WHERE user_id = ?1", [user_id])
+        .map_err(backend)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO user_words (kind, word, user_id) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(backend)?;
+    for (kind, word) in crate::storage::search_words(&upn, &name) {
+        stmt.execute(params![kind, word, user_id])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Search words for everyone, once: for people from before the index.
+pub(super) fn index_everyone(conn: &Connection) -> StoreResult<()> {
+    let missing: Vec<i64> = {
+        let mut stmt = conn
+            .prepare("SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM user_words)")
+            .map_err(backend)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    for id in missing {
+        index_user(conn, id)?;
+    }
+    Ok(())
+}
 
 impl Users for SqliteStore {
     fn is_empty(&self) -> StoreResult<bool> {
@@ -31,6 +63,7 @@ impl Users for SqliteStore {
             _ => backend(e),
         })?;
         let id = conn.last_insert_rowid();
+        index_user(&conn, id)?;
         conn.query_row(
             &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
             [id],
@@ -66,15 +99,23 @@ impl Users for SqliteStore {
 
     fn find_users(&self, q: &UserSearch) -> StoreResult<Vec<User>> {
         let conn = self.read()?;
-        // substr and instr, not LIKE: what is typed is matched literally.
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE {SEARCH} ORDER BY upn LIMIT ?4"
-            ))
-            .map_err(backend)?;
+        if q.upn_prefix.is_none() && q.name_prefix.is_none() {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users ORDER BY upn LIMIT ?1"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([q.top], user_row).map_err(backend)?;
+            return rows.collect::<Result<_, _>>().map_err(backend);
+        }
+        let (upn, upn_end) = crate::storage::prefix_range(&q.upn_prefix);
+        let (name, name_end) = crate::storage::prefix_range(&q.name_prefix);
+        let (sql, _) = crate::storage::search_query(USER_COLUMNS, '?', false);
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        let kinds = if q.name_words { 2 } else { 1 };
         let rows = stmt
             .query_map(
-                params![q.upn_prefix, q.name_prefix, q.name_words, q.top],
+                params![upn, upn_end, name, name_end, kinds, q.top],
                 user_row,
             )
             .map_err(backend)?;
@@ -82,11 +123,18 @@ impl Users for SqliteStore {
     }
 
     fn count_users(&self, q: &UserSearch) -> StoreResult<u64> {
-        let n: Option<i64> = self.read_row(
-            &format!("SELECT COUNT(*) FROM users WHERE {SEARCH}"),
-            params![q.upn_prefix, q.name_prefix, q.name_words],
-            |r| r.get(0),
-        )?;
+        if q.upn_prefix.is_none() && q.name_prefix.is_none() {
+            let n: Option<i64> = self.read_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+            return Ok(n.unwrap_or(0) as u64);
+        }
+        let (upn, upn_end) = crate::storage::prefix_range(&q.upn_prefix);
+        let (name, name_end) = crate::storage::prefix_range(&q.name_prefix);
+        let (_, sql) = crate::storage::search_query(USER_COLUMNS, '?', false);
+        let kinds = if q.name_words { 2 } else { 1 };
+        let n: Option<i64> =
+            self.read_row(&sql, params![upn, upn_end, name, name_end, kinds], |r| {
+                r.get(0)
+            })?;
         Ok(n.unwrap_or(0) as u64)
     }
 
@@ -157,6 +205,7 @@ impl Users for SqliteStore {
         if n == 0 {
             return Ok(false);
         }
+        index_user(&tx, user_id)?;
         insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(true)
