@@ -334,9 +334,13 @@ test('a code by text message signs in to the intranet; an unknown account is ans
 
 test('a known and an unknown account get sign-in answers of one shape', async () => {
   await page.goto(server.url);
-  /** Keys and the types of values, recursively, with one credential kept. */
+  /**
+   * Keys and the types of values, recursively, with one credential kept and
+   * its transports left out: a real key comes with or without them (as its
+   * authenticator reported), and so does a made-up name's stand-in.
+   */
   const shape = (v) => (Array.isArray(v) ? v.slice(0, 1).map(shape)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, shape(v[k])])) : typeof v);
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).filter((k) => k !== 'transports').sort().map((k) => [k, shape(v[k])])) : typeof v);
   const start = (upn) => api(page, 'POST', '/api/v1/signin/webauthn/start', { upn });
   const known = await start(ADA);
   const ghost = await start('ghost.of.ada@contoso.com');
@@ -385,6 +389,9 @@ test('a leaver: disabled, Ada\'s passkey no longer signs her in to the intranet;
   } finally {
     cli(server.db, 'user', 'enable', ADA);
   }
+  // The sign-in left waiting above keeps its state cookie at the intranet;
+  // mod_auth_openidc refuses more than a few of them at once.
+  await context.clearCookies();
   await startAt(parties.intranet);
   await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
   assert.equal((await parties.intranet.claims()).preferred_username, ADA, 'enabled, the same passkey works again');

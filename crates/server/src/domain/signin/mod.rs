@@ -396,15 +396,18 @@ impl Tapin {
 /// as long as real ids, with transports in the order browsers report them.
 fn decoy_credential(digest: &[u8]) -> webauthn_rs_proto::AllowCredentials {
     use webauthn_rs_proto::AuthenticatorTransport as T;
-    let pick = digest.get(16).copied().unwrap_or(0) % 3;
+    // As real keys come: with the transports their authenticator reported,
+    // or none (an authenticator that reports none, a key from before).
+    let pick = digest.get(16).copied().unwrap_or(0) % 4;
     let transports = match pick {
-        0 => vec![T::Hybrid, T::Internal],
-        1 => vec![T::Usb],
-        _ => vec![T::Internal],
+        0 => Some(vec![T::Hybrid, T::Internal]),
+        1 => Some(vec![T::Usb]),
+        2 => Some(vec![T::Internal]),
+        _ => None,
     };
     webauthn_rs_proto::AllowCredentials {
         type_: "public-key".into(),
         id: digest[..16.min(digest.len())].to_vec().into(),
-        transports: Some(transports),
+        transports,
     }
 }

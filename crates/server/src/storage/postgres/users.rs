@@ -29,7 +29,7 @@ pub(super) fn index_user(c: &mut impl postgres::GenericClient, user_id: i64) -> 
 pub(super) fn index_everyone(c: &mut impl postgres::GenericClient) -> StoreResult<()> {
     let missing: Vec<i64> = c
         .query(
-            "SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM user_words)",
+            "SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM user_words w WHERE w.user_id = u.id)",
             &[],
         )
         .map_err(backend)?

@@ -31,7 +31,7 @@ pub(super) fn index_user(conn: &Connection, user_id: i64) -> StoreResult<()> {
 pub(super) fn index_everyone(conn: &Connection) -> StoreResult<()> {
     let missing: Vec<i64> = {
         let mut stmt = conn
-            .prepare("SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM user_words)")
+            .prepare("SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM user_words w WHERE w.user_id = u.id)")
             .map_err(backend)?;
         let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)?
