@@ -4,6 +4,7 @@
 //! cargo xtask setup | build | run | test | size
 
 mod bench;
+mod bench_command;
 mod bench_directory;
 mod bench_oidc;
 mod build;
@@ -392,7 +393,7 @@ fn main() -> ExitCode {
         "run" => serve(),
         "test" => test(),
         "lint" => lint(),
-        "bench" => bench::command(sub.as_deref()),
+        "bench" => bench_command::command(sub.as_deref()),
         "store-contract" => services::Postgres::start().and_then(|pg| store_contract(&pg)),
         "contract" => contract::setup(&root())
             .and_then(|_| run(cmd("cargo").args(["build", "-p", "tapin-server"])))

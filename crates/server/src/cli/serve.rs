@@ -381,14 +381,8 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     let tapin = Arc::new(tapin);
     let tapin_store_in_place = tapin.store().reads_in_place();
     start_purge(tapin.clone());
-    let courier = Courier::start(
-        tapin.store(),
-        tapin.clock(),
-        tapin.wake(),
-        routes,
-        tapin.keyring(),
-    )
-    .map_err(|e| Error::Storage(format!("cannot start the delivery threads: {e}")))?;
+    let courier = Courier::start_for(&tapin, routes)
+        .map_err(|e| Error::Storage(format!("cannot start the delivery threads: {e}")))?;
     let state = AppState {
         tapin,
         assets: Arc::new(assets),

@@ -105,6 +105,17 @@ impl Courier {
         })
     }
 
+    /// This instance's courier: its store, clock, wake and keys.
+    pub fn start_for(tapin: &super::Tapin, routes: Vec<Route>) -> std::io::Result<Self> {
+        Self::start(
+            tapin.store(),
+            tapin.clock(),
+            tapin.wake(),
+            routes,
+            tapin.keyring(),
+        )
+    }
+
     /// Stops after one last pass over what is due (a flush), waiting for
     /// each route to finish its current delivery.
     pub fn shutdown(self) {

@@ -243,7 +243,7 @@ impl Directory for PgStore {
             )
             .map_err(taken("user", &p.upn))?;
         let user = user_row(&row);
-        super::users::index_user(&mut tx, user.id)?;
+        super::words::index_user(&mut tx, user.id)?;
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(user)
@@ -273,7 +273,7 @@ impl Directory for PgStore {
                 &[&user_id, &p.upn, &p.display_name, &p.time_zone, &p.external_id, &p.profile, &p.enabled, &ms(at)],
             )
             .map_err(taken("user", &p.upn))?;
-            super::users::index_user(tx, user_id)?;
+            super::words::index_user(tx, user_id)?;
             if was_enabled != p.enabled {
                 end_personal(tx, user_id, false)?;
             }

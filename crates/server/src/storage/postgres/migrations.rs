@@ -299,7 +299,7 @@ pub(super) fn migrate(c: &mut postgres::Client) -> StoreResult<()> {
             tx.commit().map_err(backend)?;
         }
         // Under the lock: one instance indexes those from before the index.
-        super::users::index_everyone(&mut *c)
+        super::words::index_everyone(&mut *c)
     })();
     let _ = c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     result

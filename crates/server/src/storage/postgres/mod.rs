@@ -21,6 +21,7 @@ mod sessions;
 mod tokens;
 mod upkeep;
 mod users;
+mod words;
 
 mod migrations;
 mod pool;

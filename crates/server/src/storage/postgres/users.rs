@@ -3,45 +3,6 @@
 use super::*;
 use crate::domain::store::{Directory, Saved};
 
-/// Replaces the person's search words (`storage::search_words`) with
-/// those of their account name and name as written now.
-pub(super) fn index_user(c: &mut impl postgres::GenericClient, user_id: i64) -> StoreResult<()> {
-    let row = c
-        .query_one(
-            "SELECT upn, display_name FROM users WHERE id = $1",
-            &[&user_id],
-        )
-        .map_err(backend)?;
-    let (upn, name): (String, String) = (row.get(0), row.get(1));
-    c.execute("DELETE FROM user_words WHERE user_id = $1", &[&user_id])
-        .map_err(backend)?;
-    for (kind, word) in crate::storage::search_words(&upn, &name) {
-        c.execute(
-            "INSERT INTO user_words (kind, word, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[&kind, &word, &user_id],
-        )
-        .map_err(backend)?;
-    }
-    Ok(())
-}
-
-/// Search words for everyone, once: for people from before the index.
-pub(super) fn index_everyone(c: &mut impl postgres::GenericClient) -> StoreResult<()> {
-    let missing: Vec<i64> = c
-        .query(
-            "SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM user_words w WHERE w.user_id = u.id)",
-            &[],
-        )
-        .map_err(backend)?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    for id in missing {
-        index_user(c, id)?;
-    }
-    Ok(())
-}
-
 impl Users for PgStore {
     fn is_empty(&self) -> StoreResult<bool> {
         let n = self.one("SELECT COUNT(*) FROM users", &[], |r| r.get::<_, i64>(0))?;
@@ -68,7 +29,7 @@ impl Users for PgStore {
                 }
             })?;
         let user = user_row(&row);
-        index_user(&mut tx, user.id)?;
+        super::words::index_user(&mut tx, user.id)?;
         tx.commit().map_err(backend)?;
         Ok(user)
     }
@@ -199,7 +160,7 @@ impl Users for PgStore {
         if n == 0 {
             return Ok(false);
         }
-        index_user(&mut tx, user_id)?;
+        super::words::index_user(&mut tx, user_id)?;
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(true)

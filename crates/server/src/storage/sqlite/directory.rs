@@ -248,7 +248,7 @@ impl Directory for SqliteStore {
         )
         .map_err(taken("user", &p.upn))?;
         let id = tx.last_insert_rowid();
-        super::users::index_user(&tx, id)?;
+        super::words::index_user(&tx, id)?;
         insert_audit(&tx, audit)?;
         let user = tx
             .query_row(
@@ -285,7 +285,7 @@ impl Directory for SqliteStore {
                 params![user_id, p.upn, p.display_name, p.time_zone, p.external_id, p.profile, p.enabled, ms(at)],
             )
             .map_err(taken("user", &p.upn))?;
-            super::users::index_user(tx, user_id)?;
+            super::words::index_user(tx, user_id)?;
             if was_enabled != p.enabled {
                 end_personal(tx, user_id, false)?;
             }

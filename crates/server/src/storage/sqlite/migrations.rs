@@ -302,5 +302,5 @@ pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
             .map_err(backend)?;
         tx.commit().map_err(backend)?;
     }
-    super::users::index_everyone(conn)
+    super::words::index_everyone(conn)
 }

@@ -17,6 +17,7 @@ mod sessions;
 mod tokens;
 mod upkeep;
 mod users;
+mod words;
 
 use super::user_columns;
 use super::{

@@ -3,45 +3,6 @@
 use super::*;
 use crate::domain::store::{Directory, Saved};
 
-/// Replaces the person's search words (`storage::search_words`) with
-/// those of their account name and name as written now.
-pub(super) fn index_user(conn: &Connection, user_id: i64) -> StoreResult<()> {
-    let (upn, name): (String, String) = conn
-        .query_row(
-            "SELECT upn, display_name FROM users WHERE id = ?1",
-            [user_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(backend)?;
-    conn.execute("DELETE FROM user_words WHERE user_id = ?1", [user_id])
-        .map_err(backend)?;
-    let mut stmt = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO user_words (kind, word, user_id) VALUES (?1, ?2, ?3)",
-        )
-        .map_err(backend)?;
-    for (kind, word) in crate::storage::search_words(&upn, &name) {
-        stmt.execute(params![kind, word, user_id])
-            .map_err(backend)?;
-    }
-    Ok(())
-}
-
-/// Search words for everyone, once: for people from before the index.
-pub(super) fn index_everyone(conn: &Connection) -> StoreResult<()> {
-    let missing: Vec<i64> = {
-        let mut stmt = conn
-            .prepare("SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM user_words w WHERE w.user_id = u.id)")
-            .map_err(backend)?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)?
-    };
-    for id in missing {
-        index_user(conn, id)?;
-    }
-    Ok(())
-}
-
 impl Users for SqliteStore {
     fn is_empty(&self) -> StoreResult<bool> {
         let n: Option<i64> = self.read_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
@@ -63,7 +24,7 @@ impl Users for SqliteStore {
             _ => backend(e),
         })?;
         let id = conn.last_insert_rowid();
-        index_user(&conn, id)?;
+        super::words::index_user(&conn, id)?;
         conn.query_row(
             &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
             [id],
@@ -205,7 +166,7 @@ impl Users for SqliteStore {
         if n == 0 {
             return Ok(false);
         }
-        index_user(&tx, user_id)?;
+        super::words::index_user(&tx, user_id)?;
         insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)?;
         Ok(true)
