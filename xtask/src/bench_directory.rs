@@ -9,7 +9,7 @@
 //! Sizes: `TAPIN_BENCH_USERS` (100,000), `TAPIN_BENCH_GROUPS` (1,000),
 //! `TAPIN_BENCH_AUDIT` (10,000,000 audit rows).
 
-use crate::bench_oidc::{http, measure};
+use crate::bench_oidc::{http, measure, url_encode};
 use crate::server::Server;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -315,7 +315,7 @@ fn run(label: &'static str, d: &Deployment, pg_bin: &str) -> Result<Figures> {
         ];
         let q = typed[i % typed.len()];
         let search = format!("\"displayName:{q}\" OR \"userPrincipalName:{q}\"");
-        let path = format!("/graph/v1.0/users?$top=25&$search={}", encode(&search));
+        let path = format!("/graph/v1.0/users?$top=25&$search={}", url_encode(&search));
         matches!(
             http(&a, &request("GET", &a, &path, &t, None)),
             Some((200, _, _))
@@ -358,17 +358,6 @@ fn run(label: &'static str, d: &Deployment, pg_bin: &str) -> Result<Figures> {
         sign_in_small,
         sign_in_large,
     })
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub fn directory(tapin: &Path, pg: Option<(&str, &str)>) -> Result {

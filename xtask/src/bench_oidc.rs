@@ -77,7 +77,7 @@ fn session_get(addr: &str, cookie: &str) -> bool {
     matches!(http(addr, &get), Some((200, _, _)))
 }
 
-fn url_encode(s: &str) -> String {
+pub(crate) fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {

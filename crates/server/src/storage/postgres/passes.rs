@@ -2,6 +2,29 @@
 
 use super::*;
 
+/// The pass's row, in the caller's transaction.
+pub(super) fn insert_pass(c: &mut impl GenericClient, p: &StoredPass) -> StoreResult<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO passes ({PASS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ),
+        &[
+            &p.id,
+            &p.user_id,
+            &p.code_hash,
+            &ms(p.created_at),
+            &ms(p.start_at),
+            &p.start_offset_seconds,
+            &i64::from(p.lifetime_minutes),
+            &p.usable_once,
+            &p.used_at.map(ms),
+            &p.created_by,
+        ],
+    )
+    .map(|_| ())
+    .map_err(backend)
+}
+
 impl Passes for PgStore {
     fn replace_pass(&self, p: &StoredPass, audit: &AuditEvent) -> StoreResult<()> {
         let mut c = self.client()?;
@@ -14,14 +37,7 @@ impl Passes for PgStore {
         )
         .map_err(backend)?;
         insert_audit(&mut tx, audit)?;
-        tx.execute(
-            &format!("INSERT INTO passes ({PASS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
-            &[
-                &p.id, &p.user_id, &p.code_hash, &ms(p.created_at), &ms(p.start_at), &p.start_offset_seconds,
-                &i64::from(p.lifetime_minutes), &p.usable_once, &p.used_at.map(ms), &p.created_by,
-            ],
-        )
-        .map_err(backend)?;
+        insert_pass(&mut tx, p)?;
         tx.commit().map_err(backend)
     }
 

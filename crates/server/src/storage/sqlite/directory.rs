@@ -314,14 +314,7 @@ impl Directory for SqliteStore {
         if reserved == 0 {
             return Ok(false);
         }
-        tx.execute(
-            &format!("INSERT INTO passes ({PASS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-            params![
-                p.id, p.user_id, p.code_hash, ms(p.created_at), ms(p.start_at), p.start_offset_seconds,
-                p.lifetime_minutes, p.usable_once, p.used_at.map(ms), p.created_by
-            ],
-        )
-        .map_err(backend)?;
+        super::passes::insert_pass(&tx, p)?;
         insert_outgoing(&tx, message)?;
         insert_audit(&tx, audit)?;
         tx.commit().map_err(backend)?;
