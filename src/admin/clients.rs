@@ -155,6 +155,9 @@ fn AddClient(
             public: public.get_untracked(),
             consent: consent.get_untracked(),
             phishing_resistant: strict.get_untracked(),
+            offline_access: false,
+            device_grant: false,
+            backchannel_logout_uri: None,
         };
         spawn_local(async move {
             let shown = body.name.clone();

@@ -28,6 +28,15 @@ pub async fn continue_request(
     .await
 }
 
+/// The code a device shows: a sign-in request that approves it.
+pub async fn device(user_code: String) -> Result<tapin_api::wire::Continued, Failure> {
+    send_json(
+        Request::post("/api/v1/device"),
+        &tapin_api::wire::DeviceCode { user_code },
+    )
+    .await
+}
+
 pub async fn options(upn: String) -> Result<SignInOptions, Failure> {
     send_json(
         Request::post("/api/v1/signin/options"),

@@ -5,6 +5,7 @@
 //! ways like any other and fails the same way.
 
 mod api;
+mod device;
 mod text;
 
 use crate::api::Failure;
@@ -50,6 +51,13 @@ fn continue_to_app(id: &str, consent: Option<bool>) {
 
 #[component]
 fn SignIn() -> impl IntoView {
+    let path = leptos::prelude::window()
+        .location()
+        .pathname()
+        .unwrap_or_default();
+    if path == "/device" {
+        return view! { <device::Device/> }.into_any();
+    }
     let Some(id) = request_id() else {
         return view! { <Header id=None/> <main class="card"><NoRequest/></main> }.into_any();
     };
@@ -78,7 +86,7 @@ fn SignIn() -> impl IntoView {
 }
 
 #[component]
-fn Header(id: Option<String>) -> impl IntoView {
+pub(crate) fn Header(id: Option<String>) -> impl IntoView {
     let keep = id.map(|id| format!("request={id}&")).unwrap_or_default();
     view! {
         <header class="top">
@@ -144,6 +152,7 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
     let app = StoredValue::new(info.client_name.clone());
     let consent = info.consent;
     let strict = info.phishing_resistant;
+    let device = info.device;
     let signed_in = move || {
         if consent {
             step.set(Step::Consent);
@@ -192,13 +201,13 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
                 </Show>
             }.into_any(),
             Step::Consent => view! {
-                <p>{text::consent(&app.get_value())}</p>
+                <p>{if device { text::device_consent(&app.get_value()) } else { text::consent(&app.get_value()) }}</p>
                 <div class="actions">
                     <button type="button" class="primary" on:click=move |_| continue_to_app(&id.get_value(), Some(true))>
-                        {text::SGN_CONSENT_ALLOW()}
+                        {if device { text::SGN_DEVICE_ALLOW() } else { text::SGN_CONSENT_ALLOW() }}
                     </button>
                     <button type="button" on:click=move |_| continue_to_app(&id.get_value(), Some(false))>
-                        {text::SGN_CONSENT_DENY()}
+                        {if device { text::SGN_DEVICE_DENY() } else { text::SGN_CONSENT_DENY() }}
                     </button>
                 </div>
             }.into_any(),

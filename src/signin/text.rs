@@ -29,7 +29,22 @@ crate::sentences!(
     SGN_SEND,
     SGN_SENT_LABEL,
     SGN_SENT_HINT,
+    SGN_DEVICE_HEADING,
+    SGN_DEVICE_INTRO,
+    SGN_DEVICE_LABEL,
+    SGN_DEVICE_HINT,
+    SGN_DEVICE_SHAPE,
+    SGN_DEVICE_NEXT,
+    SGN_DEVICE_ALLOW,
+    SGN_DEVICE_DENY,
+    SGN_DEVICE_APPROVED,
+    SGN_DEVICE_DENIED,
 );
+
+/// "Sign in to Wiki on the device that shows this code?"
+pub fn device_consent(app: &str) -> String {
+    tf("SGN_DEVICE_CONSENT", &[("app", app)])
+}
 
 /// "to continue to Wiki"
 pub fn to_app(app: &str) -> String {

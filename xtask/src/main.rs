@@ -365,6 +365,8 @@ fn store_contract(pg: &services::Postgres) -> Result {
                 "directory",
                 "--test",
                 "joiner",
+                "--test",
+                "grants",
             ])
             .env("TAPIN_TEST_POSTGRES", &pg.url)
             .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)

@@ -130,6 +130,16 @@ pub struct NewOidcClient {
     pub consent: bool,
     #[serde(default)]
     pub phishing_resistant: bool,
+    /// May ask for `offline_access`: refresh tokens that outlive the session.
+    #[serde(default)]
+    pub offline_access: bool,
+    /// May use the device authorization grant (RFC 8628).
+    #[serde(default)]
+    pub device_grant: bool,
+    /// Where logout tokens are posted when a session it signed in with ends
+    /// (OpenID Connect Back-Channel Logout 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// A registered application's id and, for a confidential one, its secret:

@@ -405,6 +405,18 @@ pub struct AuthorizationRequestInfo {
     pub phishing_resistant: bool,
     /// The current session already satisfies the request: continue at once.
     pub ready: bool,
+    /// The person approves a device (the device authorization grant): the
+    /// question is "sign in on that device?", not "share your details?".
+    #[serde(default)]
+    pub device: bool,
+}
+
+/// The code a device shows, as the person typed it on `/device`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceCode {
+    #[cfg_attr(feature = "openapi", schema(max_length = 32, example = "BCDF-GHJK"))]
+    pub user_code: String,
 }
 
 /// `POST /oauth2/authorize/continue`: the sign-in page answers a waiting

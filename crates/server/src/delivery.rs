@@ -93,3 +93,50 @@ impl Delivery for Webhook {
             .map_err(|e| format!("webhook: {e}"))
     }
 }
+
+/// OpenID Connect Back-Channel Logout: the logout token, form-encoded as
+/// `logout_token`, POSTed to the application's `backchannel_logout_uri`.
+/// A 2xx answer counts as delivered; anything else is retried.
+pub struct BackChannel {
+    agent: ureq::Agent,
+}
+
+impl BackChannel {
+    pub fn new() -> Self {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(10)))
+            // An application that answers with a redirect has not logged
+            // anyone out: it is a failure, not something to follow.
+            .max_redirects(0)
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::NativeTls)
+                    .build(),
+            )
+            .build();
+        Self {
+            agent: config.into(),
+        }
+    }
+}
+
+impl Default for BackChannel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Delivery for BackChannel {
+    fn send(&self, message: &Message, _at: DateTime<Utc>) -> Result<(), String> {
+        match self
+            .agent
+            .post(&message.to)
+            .send_form([("logout_token", message.body.as_str())])
+        {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(format!("back-channel logout: answered {}", r.status())),
+            // The error names the host and status, never the token.
+            Err(e) => Err(format!("back-channel logout: {e}")),
+        }
+    }
+}

@@ -106,6 +106,7 @@ fn exchange(w: &World, id: &str, secret: &str, code: &str) -> Result<String, Err
                 code: Some(code.into()),
                 redirect_uri: Some(RP.into()),
                 code_verifier: None,
+                ..Default::default()
             },
         )
         .map(|t| t.access_token)

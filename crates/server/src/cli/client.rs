@@ -26,6 +26,15 @@ pub(super) enum ClientCommand {
         /// Only a passkey or security key signs in to it (acr phishing-resistant).
         #[arg(long)]
         phishing_resistant: bool,
+        /// May ask for offline_access: refresh tokens that outlive the tapin session.
+        #[arg(long)]
+        offline_access: bool,
+        /// May use the device authorization grant (RFC 8628): kiosks, TVs, command-line tools.
+        #[arg(long)]
+        device: bool,
+        /// Where tapin posts a logout token when a session it signed in with ends.
+        #[arg(long = "backchannel-logout-uri")]
+        backchannel_logout_uri: Option<String>,
         /// Sign its ID tokens with RS256 instead of ES256 (older clients).
         #[arg(long, value_parser = ["ES256", "RS256"])]
         id_token_alg: Option<String>,
@@ -79,6 +88,9 @@ pub(super) fn client(t: &Tapin, cmd: ClientCommand) -> Result<(), Error> {
             public,
             consent,
             phishing_resistant,
+            offline_access,
+            device,
+            backchannel_logout_uri,
             id_token_alg,
             json,
         } => {
@@ -92,6 +104,9 @@ pub(super) fn client(t: &Tapin, cmd: ClientCommand) -> Result<(), Error> {
                     consent,
                     id_token_alg,
                     phishing_resistant,
+                    offline_access,
+                    device_grant: device,
+                    backchannel_logout_uri,
                 },
             )?;
             print_secret(&created, json);
@@ -108,6 +123,9 @@ pub(super) fn client(t: &Tapin, cmd: ClientCommand) -> Result<(), Error> {
                             "public": c.is_public(),
                             "consent": c.consent,
                             "phishing_resistant": c.phishing_resistant,
+                            "offline_access": c.offline_access,
+                            "device_grant": c.device_grant,
+                            "backchannel_logout_uri": c.backchannel_logout_uri,
                             "id_token_alg": c.id_token_alg,
                             "redirect_uris": c.redirect_uris,
                             "post_logout_uris": c.post_logout_uris,

@@ -2,6 +2,7 @@
 //! policy and passes against the same database. One file per command group.
 
 mod admin;
+mod background;
 mod client;
 mod config;
 mod groups;

@@ -1,6 +1,7 @@
 //! `tapin serve`: its flags, the demo deployment, the purge thread and the
 //! wiring of store, delivery, hashing pool and HTTP.
 
+use super::background::{start_logout_sweep, start_purge};
 use super::*;
 use crate::domain::courier::{Courier, Route};
 use crate::domain::Channel;
@@ -352,6 +353,12 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
         );
     }
     let mut routes = Vec::new();
+    // Always: applications' back channels need no setting.
+    routes.push(Route {
+        name: "logout",
+        channels: vec![Channel::Logout],
+        sender: Arc::new(crate::delivery::BackChannel::new()),
+    });
     if let Some(url) = &args.smtp_url {
         let timeout = std::time::Duration::from_secs(args.smtp_timeout_seconds.into());
         routes.push(Route {
@@ -360,6 +367,12 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
             sender: Arc::new(crate::delivery::Smtp::new(url, &args.mail_from, timeout)?),
         });
     }
+    // Always: applications' back channels need no setting.
+    routes.push(Route {
+        name: "logout",
+        channels: vec![Channel::Logout],
+        sender: Arc::new(crate::delivery::BackChannel::new()),
+    });
     if let Some(url) = &args.phone_webhook_url {
         routes.push(Route {
             name: "phone",
@@ -381,6 +394,7 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     let tapin = Arc::new(tapin);
     let tapin_store_in_place = tapin.store().reads_in_place();
     start_purge(tapin.clone());
+    start_logout_sweep(tapin.clone());
     let courier = Courier::start_for(&tapin, routes)
         .map_err(|e| Error::Storage(format!("cannot start the delivery threads: {e}")))?;
     let state = AppState {
@@ -450,29 +464,6 @@ pub(super) fn serve(db: &Path, keys: &Path, args: ServeArgs) -> Result<(), Error
     // In-flight requests are done: send what they wrote, then stop.
     courier.shutdown();
     served
-}
-
-/// Removes expired rows every minute, so nothing outlives its use.
-pub(super) fn start_purge(tapin: Arc<Tapin>) {
-    let spawned = std::thread::Builder::new()
-        .name("tapin-purge".into())
-        .spawn(move || loop {
-            match tapin.purge() {
-                Ok(p) => tracing::debug!(
-                    sessions = p.sessions,
-                    pending = p.pending,
-                    attempts = p.attempts,
-                    sends = p.sends,
-                    grants = p.grants,
-                    "purged"
-                ),
-                Err(e) => tracing::warn!(error = %e, "purge failed; trying again in a minute"),
-            }
-            std::thread::sleep(std::time::Duration::from_secs(60));
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the purge thread");
-    }
 }
 
 /// `--dist` when given; otherwise what this binary embeds; otherwise ./dist.

@@ -9,6 +9,9 @@ pub enum Channel {
     Email,
     Text,
     Call,
+    /// A logout token for an application's back channel: `to` is its
+    /// `backchannel_logout_uri`.
+    Logout,
 }
 
 impl Channel {
@@ -17,11 +20,12 @@ impl Channel {
             Self::Email => "email",
             Self::Text => "text",
             Self::Call => "call",
+            Self::Logout => "logout",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Email, Self::Text, Self::Call]
+        [Self::Email, Self::Text, Self::Call, Self::Logout]
             .into_iter()
             .find(|c| c.as_str() == s)
     }

@@ -107,6 +107,9 @@ pub(crate) async fn add_client(
         consent: body.consent,
         id_token_alg: None,
         phishing_resistant: body.phishing_resistant,
+        offline_access: body.offline_access,
+        device_grant: body.device_grant,
+        backchannel_logout_uri: body.backchannel_logout_uri,
     };
     let c = acting(&state, desk, move |t, a| t.add_client(a, new)).await?;
     Ok(created(c, StatusCode::CREATED))

@@ -11,7 +11,7 @@
 //! - [`SessionCookie`]: the cookie itself, live or not, for signing out.
 
 use super::error::ApiError;
-use super::{header_items, read_mostly, AppState, SESSION_COOKIE};
+use super::{header_items, read_mostly, AppState, SESSION_COOKIE, SSO_COOKIE};
 use crate::domain::{Actor, BearerToken, Error, HelpDeskCredential, Person, SessionCookie};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
@@ -24,6 +24,50 @@ fn cookie(parts: &Parts) -> Option<SessionCookie> {
         .find_map(|c| c.strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
         .filter(|t| !t.is_empty())
         .map(SessionCookie::new)
+}
+
+/// The person an authorization request comes from, for single sign-on to
+/// applications on other sites.
+///
+/// Threat model. The session cookie is `SameSite=Strict`: a browser sends it
+/// on no request another site starts, so no other site can make a signed-in
+/// person's browser change anything here (and every state-changing request
+/// also has its Origin checked). An application on another registrable
+/// domain sends the person to `/oauth2/authorize` by a top-level navigation,
+/// which carries no Strict cookie; single sign-on needs the session there.
+/// So the session is also set as `__Host-tapin-sso`, `SameSite=Lax` (sent on
+/// top-level GET navigations from other sites, never on their subrequests or
+/// POSTs), and this extractor is the only reader of it, on the only route
+/// that uses it: `GET /oauth2/authorize`. What another site can then cause
+/// is what any OpenID provider's single sign-on allows: a code sent to a
+/// redirect URI registered for the client named (exact match), bound to the
+/// client's PKCE challenge and state, and only when the session already
+/// satisfies the request (strength, `max_age`, consent; anything else goes
+/// to tapin's own sign-in page, where the Strict cookie rules again). It
+/// changes nothing in tapin, reveals nothing to the calling page, and cannot
+/// be framed (`frame-ancestors 'none'`). Every other route ignores this
+/// cookie, so a request that carries only it is anonymous everywhere else.
+pub struct SsoPerson(pub Option<Person>);
+
+impl FromRequestParts<AppState> for SsoPerson {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let cookie = cookie(parts).or_else(|| {
+            header_items(&parts.headers, header::COOKIE, ';')
+                .find_map(|c| c.strip_prefix(SSO_COOKIE)?.strip_prefix('='))
+                .filter(|t| !t.is_empty())
+                .map(SessionCookie::new)
+        });
+        let Some(cookie) = cookie else {
+            return Ok(Self(None));
+        };
+        match resolve(state, cookie).await {
+            Ok(p) => Ok(Self(Some(p))),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(Self(None)),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for SessionCookie {

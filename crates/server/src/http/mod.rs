@@ -10,6 +10,7 @@ pub mod graph;
 pub mod methods;
 pub mod metrics;
 pub mod oidc;
+mod oidc_grants;
 pub mod openapi;
 pub mod scim;
 pub mod security;
@@ -33,6 +34,9 @@ use tapin_api::wire::{ErrorBody, ErrorCode, PassSignIn, SessionInfo};
 
 /// The session cookie: `__Host-` pins it to this exact origin and path.
 pub const SESSION_COOKIE: &str = "__Host-tapin";
+/// The session again, `SameSite=Lax`, for single sign-on from other sites:
+/// only `/oauth2/authorize` reads it (`caller::SsoPerson`).
+pub const SSO_COOKIE: &str = "__Host-tapin-sso";
 /// Large enough for any form tapin has; anything bigger is refused unread.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
 
@@ -110,7 +114,10 @@ pub fn router(state: AppState) -> Router {
         // credential, and /scim/v2 reads no cookie, so any origin may call.
         .merge(door(scim::routes(), Audience::Scim, Origins::Any, &state))
         .merge(door(
-            oidc::back_channel(),
+            oidc::back_channel().layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                oidc_grants::cors,
+            )),
             Audience::OAuth,
             Origins::Any,
             &state,
@@ -290,11 +297,19 @@ pub(crate) fn header_items(
 }
 
 pub(crate) fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
-    let cookie = format!(
-        "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    let cookies = [
+        format!(
+            "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
+        ),
+        // The single-sign-on twin (see `caller::SsoPerson`): the same session,
+        // read only by /oauth2/authorize, sent on another site's top-level
+        // navigation.
+        format!("{SSO_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax"),
+    ];
+    for cookie in cookies {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
 }
 
@@ -454,7 +469,7 @@ async fn no_such_endpoint() -> ApiError {
 const METHODS_ROUTES: &[&str] = &["/security-info", "/passkey"];
 /// Routes of the third: the help desk.
 const ADMIN_ROUTES: &[&str] = &["/admin"];
-const SIGNIN_ROUTES: &[&str] = &["/signin"];
+const SIGNIN_ROUTES: &[&str] = &["/signin", "/device"];
 
 /// Files of the built app; any other path outside the API is one of the
 /// app's own routes, so it gets the page and the app's router takes over.

@@ -29,13 +29,14 @@ pub fn back_channel() -> Router<AppState> {
     Router::new()
         .route(TOKEN, axum::routing::post(token))
         .route(USERINFO, get(userinfo).post(userinfo))
+        .route(JWKS, get(jwks))
+        .merge(super::oidc_grants::back_channel())
 }
 
 /// What a browser visits: discovery, keys, authorization and logout.
 pub fn front_channel() -> Router<AppState> {
     Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
-        .route(JWKS, get(jwks))
         .route(AUTHORIZE, get(authorize))
         .route(
             "/oauth2/authorize/continue",
@@ -43,14 +44,15 @@ pub fn front_channel() -> Router<AppState> {
         )
         .route(LOGOUT, get(logout).post(confirm_logout))
         .route("/api/v1/signin/request/{id}", get(request_info))
+        .merge(super::oidc_grants::front_channel())
 }
 
 /// `{error, error_description}` with the status RFC 6749 §5.2 gives it.
-fn oauth_error(e: ApiError) -> Response {
+pub(super) fn oauth_error(e: ApiError) -> Response {
     oauth_response(e.oauth.unwrap_or(("server_error", e.body.message)))
 }
 
-fn oauth_response((error, description): (&'static str, String)) -> Response {
+pub(super) fn oauth_response((error, description): (&'static str, String)) -> Response {
     let status = match error {
         "invalid_client" => StatusCode::UNAUTHORIZED,
         "invalid_token" => StatusCode::UNAUTHORIZED,
@@ -85,12 +87,19 @@ async fn discovery(State(s): State<AppState>) -> Response {
         "end_session_endpoint": format!("{iss}{LOGOUT}"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token", crate::domain::oidc::DEVICE_GRANT],
+        "device_authorization_endpoint": format!("{iss}{}", super::oidc_grants::DEVICE_AUTHORIZATION),
+        "introspection_endpoint": format!("{iss}{}", super::oidc_grants::INTROSPECT),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint": format!("{iss}{}", super::oidc_grants::REVOKE),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": SIGNING_ALGORITHMS,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "profile", "email"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "name", "preferred_username", "email", "email_verified"],
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
@@ -173,10 +182,10 @@ fn answer(outcome: Result<Authorize, ApiError>) -> Response {
 /// that made it: a same-site page cannot continue a request it created in
 /// its own name in someone else's browser. Host-only, never sent cross-site
 /// on a subrequest; Lax so it rides along the application's redirect.
-const BROWSER_COOKIE: &str = "__Host-tapin-authz";
+pub(super) const BROWSER_COOKIE: &str = "__Host-tapin-authz";
 
 /// This browser's binding, if it has one of the right shape.
-struct Browser(Option<String>);
+pub(super) struct Browser(pub(super) Option<String>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Browser {
     type Rejection = std::convert::Infallible;
@@ -200,7 +209,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Browser {
 async fn authorize(
     State(s): State<AppState>,
     super::Client(client): super::Client,
-    who: Option<Person>,
+    super::caller::SsoPerson(who): super::caller::SsoPerson,
     Browser(browser): Browser,
     Query(req): Query<AuthorizationRequest>,
 ) -> Response {
@@ -265,6 +274,7 @@ async fn request_info(
             consent: info.consent,
             phishing_resistant: info.phishing_resistant,
             ready: info.ready,
+            device: info.device,
         },
     ))
 }
@@ -280,7 +290,7 @@ struct TokenForm {
 /// A client's `Authorization: Basic` credentials (RFC 6749 §2.3.1: the
 /// form-urlencoded id and secret), if it sent them; `Some(Err)` when they
 /// are malformed.
-struct BasicAuth(Option<Result<(String, String), ()>>);
+pub(super) struct BasicAuth(pub(super) Option<Result<(String, String), ()>>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BasicAuth {
     type Rejection = std::convert::Infallible;
@@ -313,6 +323,37 @@ fn basic_auth(h: &HeaderMap) -> Option<Result<(String, String), ()>> {
     Some(Ok((unescape(id), unescape(secret))))
 }
 
+/// How the client proved itself: `Authorization: Basic`, or the form's
+/// `client_id` (and `client_secret`); never both ways at once.
+pub(super) fn client_auth(
+    basic: Option<Result<(String, String), ()>>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<ClientAuth, (&'static str, String)> {
+    match basic {
+        Some(Ok((id, secret))) => {
+            if client_secret.is_some() {
+                return Err((
+                    "invalid_request",
+                    "use one way of client authentication, not two".into(),
+                ));
+            }
+            Ok(ClientAuth {
+                client_id: Some(id),
+                client_secret: Some(secret),
+            })
+        }
+        Some(Err(())) => Err((
+            "invalid_client",
+            "the Authorization header is not valid Basic credentials".into(),
+        )),
+        None => Ok(ClientAuth {
+            client_id,
+            client_secret,
+        }),
+    }
+}
+
 async fn token(
     State(s): State<AppState>,
     BasicAuth(basic): BasicAuth,
@@ -324,29 +365,9 @@ async fn token(
             "the body must be application/x-www-form-urlencoded".into(),
         ));
     };
-    let auth = match basic {
-        Some(Ok((id, secret))) => {
-            if form.client_secret.is_some() {
-                return oauth_response((
-                    "invalid_request",
-                    "use one way of client authentication, not two".into(),
-                ));
-            }
-            ClientAuth {
-                client_id: Some(id),
-                client_secret: Some(secret),
-            }
-        }
-        Some(Err(())) => {
-            return oauth_response((
-                "invalid_client",
-                "the Authorization header is not valid Basic credentials".into(),
-            ))
-        }
-        None => ClientAuth {
-            client_id: form.client_id.clone(),
-            client_secret: form.client_secret.clone(),
-        },
+    let auth = match client_auth(basic, form.client_id.clone(), form.client_secret.clone()) {
+        Ok(auth) => auth,
+        Err(e) => return oauth_response(e),
     };
     let request = form.request;
     match domain(&s, move |d| d.exchange_code(&auth, &request)).await {

@@ -99,10 +99,10 @@ pub(crate) fn sign_in_method(name: String) -> crate::domain::store::SignInMethod
         .unwrap_or(crate::domain::store::SignInMethod::Email)
 }
 
-pub(crate) const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_uris, consent, id_token_alg, created_at, phishing_resistant";
+pub(crate) const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_uris, consent, id_token_alg, created_at, phishing_resistant, offline_access, device_grant, backchannel_logout_uri";
 pub(crate) const CODE_COLUMNS: &str = "code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce, code_challenge, auth_time, method, expires_at";
 pub(crate) const GRANT_COLUMNS: &str =
-    "token_hash, client_id, user_id, code_hash, scope, expires_at";
+    "token_hash, client_id, user_id, code_hash, scope, expires_at, family";
 pub(crate) const KEY_COLUMNS: &str = "kid, alg, sealed_jwk, created_at, retired_at";
 
 pub(crate) fn uri_list(text: &str) -> Vec<String> {

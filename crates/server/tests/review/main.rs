@@ -159,6 +159,7 @@ pub(crate) fn redeem(
             code: Some(code.into()),
             redirect_uri: Some(RP.into()),
             code_verifier: verifier.map(str::to_string),
+            ..Default::default()
         },
     )
 }

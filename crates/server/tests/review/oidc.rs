@@ -273,7 +273,7 @@ fn an_id_token_of_another_session_does_not_sign_this_browser_out_unasked() {
     let out = w
         .tapin
         .end_session(
-            Some(&tokens.id_token),
+            tokens.id_token.as_deref(),
             None,
             None,
             None,

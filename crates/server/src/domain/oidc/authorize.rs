@@ -46,8 +46,9 @@ impl Tapin {
                 "The application did not say where to return (redirect_uri is missing).".into(),
             ));
         };
-        // Exact string match (RFC 9700 §4.1.3): no prefixes, no wildcards.
-        if !client.redirect_uris.contains(&redirect_uri) {
+        // Exact string match (RFC 9700 §4.1.3): no prefixes, no wildcards;
+        // but any port on a loopback address (RFC 8252 §7.3).
+        if !redirect_registered(&client.redirect_uris, &redirect_uri) {
             return Ok(Authorize::Refused(format!(
                 "The application asked to return to an address that is not registered for {}. Tell its administrator.",
                 client.name
@@ -69,6 +70,7 @@ impl Tapin {
                     .is_some_and(|v| v.split(' ').any(|a| a == SignInMethod::Passkey.acr())),
             consent: false,
             browser: hash_token(browser),
+            device: None,
         };
         // Kept in a row until sign-in: an anonymous caller may not make it large.
         if [&req.state, &req.nonce]
@@ -105,7 +107,10 @@ impl Tapin {
         }
         checked.scope = scopes
             .into_iter()
-            .filter(|s| matches!(*s, "openid" | "profile" | "email"))
+            .filter(|s| {
+                matches!(*s, "openid" | "profile" | "email")
+                    || (*s == "offline_access" && client.offline_access)
+            })
             .collect::<Vec<_>>()
             .join(" ");
         match (
@@ -215,7 +220,11 @@ impl Tapin {
         Ok(Authorize::SignIn { id })
     }
 
-    fn request_ceremony(&self, state: String, expires_at: DateTime<Utc>) -> Result<String> {
+    pub(super) fn request_ceremony(
+        &self,
+        state: String,
+        expires_at: DateTime<Utc>,
+    ) -> Result<String> {
         let id = random_id();
         self.store.put_pending(
             &Pending {
@@ -280,6 +289,7 @@ impl Tapin {
         let ready = who.is_some_and(|p| satisfies(p.session(), &checked, self.now()));
         Ok(RequestInfo {
             client_name: client.name,
+            device: checked.device.is_some(),
             consent: client.consent || checked.consent,
             phishing_resistant: checked.phishing_resistant,
             ready,
@@ -314,6 +324,9 @@ impl Tapin {
         }
         if self.store.take_pending(id)?.is_none() {
             return Err(Error::NotFound("This sign-in request was already used. Go back to the application and start again.".into()));
+        }
+        if let Some(device) = &checked.device {
+            return self.decide_for_device(&checked, device, user, record, agreed == Some(true));
         }
         if consent && agreed == Some(false) {
             return Ok(self.error_redirect(
@@ -359,4 +372,68 @@ fn satisfies(record: &SessionRecord, c: &Checked, now: DateTime<Utc>) -> bool {
                     now,
                 )
                 .is_ok())
+}
+
+/// Whether `uri` is one of `registered`: the same string, or, for a native
+/// application's loopback redirect (`http://127.0.0.1` or `http://[::1]`),
+/// the same but for the port it picked at run time (RFC 8252 §7.3).
+/// `localhost` is not a loopback address here (RFC 8252 §8.3).
+pub(super) fn redirect_registered(registered: &[String], uri: &str) -> bool {
+    if registered.iter().any(|r| r == uri) {
+        return true;
+    }
+    let Ok(asked) = url::Url::parse(uri) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| {
+        u.scheme() == "http"
+            && matches!(
+                u.host(),
+                Some(url::Host::Ipv4(ip)) if ip == std::net::Ipv4Addr::LOCALHOST
+            )
+            || u.scheme() == "http"
+                && matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip == std::net::Ipv6Addr::LOCALHOST)
+    };
+    if !loopback(&asked) || asked.fragment().is_some() {
+        return false;
+    }
+    registered.iter().any(|r| {
+        url::Url::parse(r).is_ok_and(|mut r| {
+            if !loopback(&r) {
+                return false;
+            }
+            let mut a = asked.clone();
+            // Ports differ by design; everything else must match exactly.
+            let _ = r.set_port(None);
+            let _ = a.set_port(None);
+            r == a
+        })
+    })
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    use super::redirect_registered;
+
+    #[test]
+    fn a_loopback_redirect_may_use_any_port_and_nothing_else_may() {
+        let reg = vec![
+            "http://127.0.0.1/callback".to_string(),
+            "http://[::1]/cb".to_string(),
+            "https://app.example/cb".to_string(),
+            "http://localhost/cb".to_string(),
+        ];
+        assert!(redirect_registered(&reg, "http://127.0.0.1:51234/callback"));
+        assert!(redirect_registered(&reg, "http://127.0.0.1/callback"));
+        assert!(redirect_registered(&reg, "http://[::1]:8080/cb"));
+        assert!(!redirect_registered(&reg, "http://127.0.0.1:51234/other"));
+        assert!(!redirect_registered(
+            &reg,
+            "http://127.0.0.1:51234/callback?x=1"
+        ));
+        assert!(!redirect_registered(&reg, "https://app.example:8443/cb"));
+        assert!(!redirect_registered(&reg, "http://localhost:9999/cb"));
+        assert!(!redirect_registered(&reg, "http://127.0.0.2:80/callback"));
+        assert!(redirect_registered(&reg, "https://app.example/cb"));
+    }
 }

@@ -19,6 +19,12 @@ pub struct NewClient {
     pub id_token_alg: Option<String>,
     /// Only a passkey or security key signs in to it.
     pub phishing_resistant: bool,
+    /// May ask for `offline_access` (refresh tokens that outlive the session).
+    pub offline_access: bool,
+    /// May use the device authorization grant.
+    pub device_grant: bool,
+    /// Where logout tokens are posted when a session it signed in with ends.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// A registered client: the secret is here once and nowhere else.
@@ -101,6 +107,12 @@ impl Tapin {
             .iter()
             .map(|u| check_uri(u, "post_logout_uri"))
             .collect::<Result<Vec<_>>>()?;
+        let backchannel_logout_uri = new
+            .backchannel_logout_uri
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| check_uri(u, "backchannel_logout_uri"))
+            .transpose()?;
         let alg = new.id_token_alg.unwrap_or_else(|| "ES256".into());
         if !SIGNING_ALGORITHMS.contains(&alg.as_str()) {
             return Err(Error::Invalid(
@@ -119,6 +131,9 @@ impl Tapin {
             id_token_alg: alg,
             phishing_resistant: new.phishing_resistant,
             created_at: self.now(),
+            offline_access: new.offline_access,
+            device_grant: new.device_grant,
+            backchannel_logout_uri,
         };
         let audit = self.event(
             actor,
@@ -137,6 +152,17 @@ impl Tapin {
             client_id: client.client_id,
             client_secret: secret,
         })
+    }
+
+    /// Whether a page at `origin` may call the token, userinfo and JWKS
+    /// endpoints: it is the origin of a public client's redirect URI.
+    pub fn cors_allows(&self, origin: &str) -> Result<bool> {
+        Ok(self.store.clients()?.iter().any(|c| {
+            c.is_public()
+                && c.redirect_uris.iter().any(|u| {
+                    url::Url::parse(u).is_ok_and(|u| u.origin().ascii_serialization() == origin)
+                })
+        }))
     }
 
     pub fn clients(&self) -> Result<Vec<OidcClient>> {

@@ -3,11 +3,17 @@
 //! exchanging a code and ending a session. HTTP only parses and renders.
 
 mod authorize;
+mod backchannel;
 pub mod clients;
+mod device;
+mod grants;
 mod keys;
 mod token;
 
+pub use backchannel::LOGOUT_EVENT;
 pub use clients::NewClient;
+pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, DEVICE_GRANT};
+pub use grants::{Introspection, Login, RefreshFamily, REFRESH_TTL_DAYS};
 pub use keys::{ID_TOKEN_TTL_MINUTES, SIGNING_ALGORITHMS};
 
 use super::caller::{BearerToken, Person, SessionCookie};
@@ -71,6 +77,13 @@ pub struct OidcClient {
     /// Only a passkey or security key signs in to it.
     pub phishing_resistant: bool,
     pub created_at: DateTime<Utc>,
+    /// May use the device authorization grant (RFC 8628).
+    pub device_grant: bool,
+    /// May ask for `offline_access`: refresh tokens that outlive the session.
+    pub offline_access: bool,
+    /// Where a signed logout token is posted when a session it got tokens
+    /// from ends (OpenID Connect Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl OidcClient {
@@ -132,9 +145,13 @@ pub struct AccessGrant {
     pub code_hash: String,
     pub scope: String,
     pub expires_at: DateTime<Utc>,
-    /// The tapin session behind it, read from its code (never written):
-    /// when that session ends, the token stops working.
+    /// The tapin session behind it: when that session ends, the token
+    /// stops working (unless `offline`).
     pub session_id: Option<String>,
+    /// The refresh family it came from: ending the family ends it.
+    pub family: Option<String>,
+    /// Issued under `offline_access`: it outlives the session, not the family.
+    pub offline: bool,
 }
 
 /// A signing key: the private JSON Web Key sealed with the secret key.
@@ -198,6 +215,10 @@ struct Checked {
     /// step must come from a browser holding that binding's cookie.
     #[serde(default)]
     browser: String,
+    /// A device's code being approved (the device authorization grant):
+    /// the answer goes to the device, not to a redirect URI.
+    #[serde(default)]
+    device: Option<String>,
 }
 
 /// The longest `state` or `nonce` tapin keeps for a client.
@@ -219,6 +240,8 @@ pub enum Authorize {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestInfo {
     pub client_name: String,
+    /// The person approves a device (the device authorization grant).
+    pub device: bool,
     /// The application asks the person to agree before it learns who they are.
     pub consent: bool,
     /// Only a passkey or security key will do.
@@ -233,7 +256,10 @@ pub struct Tokens {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
-    pub id_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub scope: String,
 }
 
@@ -250,6 +276,10 @@ pub struct TokenRequest {
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    /// A narrower scope on refresh.
+    pub scope: Option<String>,
+    pub device_code: Option<String>,
 }
 
 /// Where `/logout` sends the browser, and which session it ends.

@@ -5,7 +5,7 @@
 use super::*;
 
 impl Tapin {
-    fn authenticate_client(&self, auth: &ClientAuth) -> Result<OidcClient> {
+    pub(super) fn authenticate_client(&self, auth: &ClientAuth) -> Result<OidcClient> {
         let unknown = || {
             oauth(
                 "invalid_client",
@@ -22,15 +22,25 @@ impl Tapin {
         }
     }
 
-    /// The token endpoint: a code (with its PKCE verifier) for tokens.
+    /// The token endpoint: a code (with its PKCE verifier), a refresh
+    /// token or an approved device code, for tokens.
     pub fn exchange_code(&self, auth: &ClientAuth, req: &TokenRequest) -> Result<Tokens> {
-        if req.grant_type.as_deref() != Some("authorization_code") {
+        let grant = req.grant_type.as_deref();
+        if !matches!(
+            grant,
+            Some("authorization_code" | "refresh_token" | DEVICE_GRANT)
+        ) {
             return Err(oauth(
                 "unsupported_grant_type",
-                "tapin accepts grant_type=authorization_code only",
+                "tapin accepts grant_type authorization_code, refresh_token and urn:ietf:params:oauth:grant-type:device_code",
             ));
         }
         let client = self.authenticate_client(auth)?;
+        match grant {
+            Some("refresh_token") => return self.refresh(&client, req),
+            Some(DEVICE_GRANT) => return self.device_token(&client, req),
+            _ => {}
+        }
         let code = req
             .code
             .as_deref()
@@ -132,35 +142,61 @@ impl Tapin {
                 "the tapin session that signed the person in has ended",
             ));
         }
+        self.issue_tokens(&client, &user, &code, now)
+    }
+
+    /// The first tokens of a sign-in (a code exchanged, a device approved):
+    /// an access token, an ID token and a new refresh family, stored unless
+    /// the code was presented again meanwhile; and the application noted
+    /// against the session, for its back-channel logout.
+    pub(super) fn issue_tokens(
+        &self,
+        client: &OidcClient,
+        user: &User,
+        code: &AuthCode,
+        now: DateTime<Utc>,
+    ) -> Result<Tokens> {
         let access_token = format!("tapin_at_{}", random_hex(32));
         let expires_at = now + Duration::minutes(ACCESS_TOKEN_TTL_MINUTES);
-        let stored = self.store.insert_access_token(&AccessGrant {
+        let (family, refresh_token) = self.new_family(client, code, now);
+        let grant = AccessGrant {
             token_hash: hash_token(&access_token),
             client_id: client.client_id.clone(),
             user_id: user.id,
             code_hash: code.code_hash.clone(),
             scope: code.scope.clone(),
             expires_at,
-            session_id: None,
-        })?;
-        if !stored {
+            session_id: family.session_id.clone(),
+            family: Some(family.family.clone()),
+            offline: family.session_id.is_none(),
+        };
+        if !self.store.insert_exchange(&grant, &family)? {
             return Err(oauth(
                 "invalid_grant",
                 "the code was presented twice; the tokens it issued are revoked",
             ));
         }
-        let id_token = self.id_token(&client, &user, &code, now)?;
+        if client.backchannel_logout_uri.is_some() {
+            self.store.record_login(&Login {
+                session_id: code.session_id.clone(),
+                client_id: client.client_id.clone(),
+                subject: self.subject(user)?,
+                at: now,
+            })?;
+        }
+        let id_token = self.id_token(client, user, code, now)?;
         Ok(Tokens {
             access_token,
             token_type: "Bearer",
             expires_in: (expires_at - now).num_seconds(),
-            id_token,
-            scope: code.scope,
+            id_token: Some(id_token),
+            refresh_token: Some(refresh_token),
+            scope: code.scope.clone(),
         })
     }
 
     /// The claims about `user` that `scope` releases.
-    fn claims(
+    pub(super) fn claims(
         &self,
         user: &User,
         scope: &str,
@@ -191,11 +227,11 @@ impl Tapin {
 
     /// `sub`: the WebAuthn user handle, a random UUID made once per person.
     /// Stable across renames, and never the account name.
-    fn subject(&self, user: &User) -> Result<String> {
+    pub(super) fn subject(&self, user: &User) -> Result<String> {
         Ok(self.user_handle(user)?.to_string())
     }
 
-    fn id_token(
+    pub(super) fn id_token(
         &self,
         client: &OidcClient,
         user: &User,
@@ -237,9 +273,12 @@ impl Tapin {
             .access_token(&hash_token(bearer.secret()))?
             .ok_or_else(bad)?;
         // A token lives no longer than the session it came from: signing
-        // out, sign out everywhere and a revoked pass or method end it too.
+        // out, sign out everywhere and a revoked pass or method end it too
+        // (an offline one lives with its refresh family, which the store
+        // ends at sign out everywhere, disabling and removal).
         if grant.expires_at <= self.now()
-            || !self.session_lives(grant.user_id, grant.session_id.as_deref())?
+            || (!grant.offline
+                && !self.session_lives(grant.user_id, grant.session_id.as_deref())?)
         {
             return Err(bad());
         }
@@ -249,7 +288,7 @@ impl Tapin {
 
     /// Whether the session `id` of `user_id` is still open (not signed out,
     /// revoked, expired or idle), without counting this as its use.
-    fn session_lives(&self, user_id: i64, id: Option<&str>) -> Result<bool> {
+    pub(super) fn session_lives(&self, user_id: i64, id: Option<&str>) -> Result<bool> {
         let Some(id) = id else { return Ok(false) };
         let now = self.now();
         Ok(self

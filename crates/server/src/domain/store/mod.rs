@@ -8,10 +8,12 @@ use super::oidc::{AccessGrant, AuthCode, OidcClient, Presented, Redemption, Sign
 use super::policy::Policy;
 pub use super::strength::SignInMethod;
 mod directory;
+mod grants;
 mod records;
 
 use chrono::{DateTime, Utc};
 pub use directory::Directory;
+pub use grants::{Grants, Polled, RefreshLookup};
 pub use records::*;
 use tapin_api::wire::MethodKind;
 
@@ -62,6 +64,7 @@ pub trait Store:
     + Outbox
     + Tokens
     + Federation
+    + Grants
     + Directory
     + Upkeep
 {
@@ -79,6 +82,7 @@ impl<
             + Outbox
             + Tokens
             + Federation
+            + Grants
             + Directory
             + Upkeep,
     > Store for T
@@ -143,7 +147,7 @@ pub trait Users: Send + Sync {
 /// What of a person's is live and ends when they are disabled, enabled
 /// or removed (every table that holds their rows, but the audit trail, the
 /// outbox and `KEPT_WHILE_DISABLED`).
-pub const PERSONAL_TABLES: [&str; 7] = [
+pub const PERSONAL_TABLES: [&str; 9] = [
     "sessions",
     "passes",
     "pending",
@@ -151,6 +155,8 @@ pub const PERSONAL_TABLES: [&str; 7] = [
     "api_tokens",
     "oidc_codes",
     "oidc_access_tokens",
+    "oidc_refresh",
+    "oidc_device_codes",
 ];
 
 /// What stays while a person is disabled (enabling brings it back) and goes
@@ -393,10 +399,6 @@ pub trait Federation: Send + Sync {
         presented: &Presented,
         at: DateTime<Utc>,
     ) -> StoreResult<Redemption>;
-
-    /// Stores the access token unless its code was presented again
-    /// meanwhile (false then): the code's row lock orders the two.
-    fn insert_access_token(&self, grant: &AccessGrant) -> StoreResult<bool>;
 
     fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>>;
 

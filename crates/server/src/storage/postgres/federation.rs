@@ -4,6 +4,14 @@ use super::*;
 use crate::domain::oidc::Presented;
 use crate::domain::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
 
+/// An access token that still stands: with its session (the refresh
+/// family's, or its code's for tokens from before families), and none whose
+/// family has ended.
+const ACCESS_TOKEN: &str = "SELECT t.token_hash, t.client_id, t.user_id, t.code_hash, t.scope, t.expires_at,
+    coalesce(f.session_id, c.session_id), t.family, f.family IS NOT NULL AND f.session_id IS NULL
+    FROM oidc_access_tokens t LEFT JOIN oidc_codes c ON c.code_hash = t.code_hash LEFT JOIN oidc_refresh f ON f.family = t.family
+    WHERE t.token_hash = $1 AND (t.family IS NULL OR f.family IS NOT NULL)";
+
 fn client_row(r: &Row) -> OidcClient {
     OidcClient {
         client_id: r.get(0),
@@ -15,6 +23,9 @@ fn client_row(r: &Row) -> OidcClient {
         id_token_alg: r.get(6),
         created_at: time(r.get(7)),
         phishing_resistant: r.get(8),
+        offline_access: r.get(9),
+        device_grant: r.get(10),
+        backchannel_logout_uri: r.get(11),
     }
 }
 
@@ -43,6 +54,8 @@ fn grant_row(r: &Row) -> AccessGrant {
         scope: r.get(4),
         expires_at: time(r.get(5)),
         session_id: r.get(6),
+        family: r.get(7),
+        offline: r.get(8),
     }
 }
 
@@ -76,7 +89,7 @@ impl Federation for PgStore {
         let mut conn = self.client()?;
         let mut tx = conn.transaction().map_err(backend)?;
         tx.execute(
-            &format!("INSERT INTO oidc_clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+            &format!("INSERT INTO oidc_clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
             &[
                 &c.client_id,
                 &c.name,
@@ -87,6 +100,9 @@ impl Federation for PgStore {
                 &c.id_token_alg,
                 &ms(c.created_at),
                 &c.phishing_resistant,
+                &c.offline_access,
+                &c.device_grant,
+                &c.backchannel_logout_uri,
             ],
         )
         .map_err(backend)?;
@@ -213,6 +229,11 @@ impl Federation for PgStore {
                                 &[&code_hash],
                             )
                             .map_err(backend)?;
+                        tx.execute(
+                            "DELETE FROM oidc_refresh WHERE code_hash = $1",
+                            &[&code_hash],
+                        )
+                        .map_err(backend)?;
                         Redemption::Replayed {
                             client_id: row.get(0),
                             user_id: row.get(1),
@@ -226,46 +247,8 @@ impl Federation for PgStore {
         Ok(outcome)
     }
 
-    fn insert_access_token(&self, g: &AccessGrant) -> StoreResult<bool> {
-        let mut conn = self.client()?;
-        let mut tx = conn.transaction().map_err(backend)?;
-        // The code's row lock orders this with a replay's mark: either the
-        // replay sees this token and deletes it, or this sees the mark.
-        let replayed: Option<Option<i64>> = tx
-            .query_opt(
-                "SELECT replayed_at FROM oidc_codes WHERE code_hash = $1 FOR UPDATE",
-                &[&g.code_hash],
-            )
-            .map_err(backend)?
-            .map(|r| r.get(0));
-        if !matches!(replayed, Some(None)) {
-            return Ok(false);
-        }
-        tx.execute(
-            &format!(
-                "INSERT INTO oidc_access_tokens ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-            ),
-            &[
-                &g.token_hash,
-                &g.client_id,
-                &g.user_id,
-                &g.code_hash,
-                &g.scope,
-                &ms(g.expires_at),
-            ],
-        )
-        .map_err(backend)?;
-        tx.commit().map_err(backend)?;
-        Ok(true)
-    }
-
     fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>> {
-        self.one(
-            "SELECT t.token_hash, t.client_id, t.user_id, t.code_hash, t.scope, t.expires_at, c.session_id
-             FROM oidc_access_tokens t LEFT JOIN oidc_codes c ON c.code_hash = t.code_hash WHERE t.token_hash = $1",
-            &[&token_hash],
-            grant_row,
-        )
+        self.one(ACCESS_TOKEN, &[&token_hash], grant_row)
     }
 
     fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {

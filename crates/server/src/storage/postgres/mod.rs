@@ -12,6 +12,7 @@ mod audit;
 mod challenges;
 mod directory;
 mod federation;
+mod grants;
 mod limits;
 mod methods;
 mod outbox;

@@ -95,6 +95,9 @@ impl Sessions for PgStore {
         let mut tx = c.transaction().map_err(backend)?;
         tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
             .map_err(backend)?;
+        // Everywhere means offline_access too.
+        tx.execute("DELETE FROM oidc_refresh WHERE user_id = $1", &[&user_id])
+            .map_err(backend)?;
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)
     }

@@ -68,6 +68,12 @@ impl Upkeep for PgStore {
             )? + run(
                 "DELETE FROM oidc_codes WHERE expires_at <= $1",
                 &[&ms(now - chrono::Duration::hours(1))],
+            )? + run(
+                "DELETE FROM oidc_refresh WHERE expires_at <= $1",
+                &[&ms(now)],
+            )? + run(
+                "DELETE FROM oidc_device_codes WHERE expires_at <= $1",
+                &[&ms(now - chrono::Duration::hours(1))],
             )?,
         };
         tx.commit().map_err(backend)?;

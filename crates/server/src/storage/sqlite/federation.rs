@@ -4,6 +4,14 @@ use super::*;
 use crate::domain::oidc::Presented;
 use crate::domain::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
 
+/// An access token that still stands: with its session (the refresh
+/// family's, or its code's for tokens from before families), and none whose
+/// family has ended.
+const ACCESS_TOKEN: &str = "SELECT t.token_hash, t.client_id, t.user_id, t.code_hash, t.scope, t.expires_at,
+    coalesce(f.session_id, c.session_id), t.family, f.family IS NOT NULL AND f.session_id IS NULL
+    FROM oidc_access_tokens t LEFT JOIN oidc_codes c ON c.code_hash = t.code_hash LEFT JOIN oidc_refresh f ON f.family = t.family
+    WHERE t.token_hash = ?1 AND (t.family IS NULL OR f.family IS NOT NULL)";
+
 fn client_row(r: &Row) -> rusqlite::Result<OidcClient> {
     Ok(OidcClient {
         client_id: r.get(0)?,
@@ -15,6 +23,9 @@ fn client_row(r: &Row) -> rusqlite::Result<OidcClient> {
         id_token_alg: r.get(6)?,
         created_at: time(r.get(7)?),
         phishing_resistant: r.get(8)?,
+        offline_access: r.get(9)?,
+        device_grant: r.get(10)?,
+        backchannel_logout_uri: r.get(11)?,
     })
 }
 
@@ -43,6 +54,8 @@ fn grant_row(r: &Row) -> rusqlite::Result<AccessGrant> {
         scope: r.get(4)?,
         expires_at: time(r.get(5)?),
         session_id: r.get(6)?,
+        family: r.get(7)?,
+        offline: r.get(8)?,
     })
 }
 
@@ -81,7 +94,7 @@ impl Federation for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
         tx.execute(
-            &format!("INSERT INTO oidc_clients ({CLIENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            &format!("INSERT INTO oidc_clients ({CLIENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
             params![
                 c.client_id,
                 c.name,
@@ -91,7 +104,10 @@ impl Federation for SqliteStore {
                 c.consent,
                 c.id_token_alg,
                 ms(c.created_at),
-                c.phishing_resistant
+                c.phishing_resistant,
+                c.offline_access,
+                c.device_grant,
+                c.backchannel_logout_uri
             ],
         )
         .map_err(backend)?;
@@ -227,6 +243,8 @@ impl Federation for SqliteStore {
                                 [code_hash],
                             )
                             .map_err(backend)?;
+                        tx.execute("DELETE FROM oidc_refresh WHERE code_hash = ?1", [code_hash])
+                            .map_err(backend)?;
                         Redemption::Replayed {
                             client_id,
                             user_id,
@@ -240,28 +258,8 @@ impl Federation for SqliteStore {
         Ok(outcome)
     }
 
-    fn insert_access_token(&self, g: &AccessGrant) -> StoreResult<bool> {
-        // One statement under SQLite's single writer: the replay's mark and
-        // this insert cannot interleave.
-        self.conn()
-            .execute(
-                &format!(
-                    "INSERT INTO oidc_access_tokens ({GRANT_COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6
-                     WHERE NOT EXISTS (SELECT 1 FROM oidc_codes WHERE code_hash = ?4 AND replayed_at IS NOT NULL)"
-                ),
-                params![g.token_hash, g.client_id, g.user_id, g.code_hash, g.scope, ms(g.expires_at)],
-            )
-            .map(|n| n == 1)
-            .map_err(backend)
-    }
-
     fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>> {
-        self.read_row(
-            "SELECT t.token_hash, t.client_id, t.user_id, t.code_hash, t.scope, t.expires_at, c.session_id
-             FROM oidc_access_tokens t LEFT JOIN oidc_codes c ON c.code_hash = t.code_hash WHERE t.token_hash = ?1",
-            [token_hash],
-            grant_row,
-        )
+        self.read_row(ACCESS_TOKEN, [token_hash], grant_row)
     }
 
     fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {

@@ -283,6 +283,67 @@ CREATE TABLE user_words (
 CREATE INDEX user_words_user ON user_words (user_id);
 
 "#,
+    // Applications that lean on tapin: refresh-token families (the
+    // current token's hash; spent ones kept to catch reuse), which
+    // applications each session signed in to (back-channel logout), device
+    // codes (RFC 8628), and what each client may use.
+    r#"
+ALTER TABLE oidc_clients ADD COLUMN offline_access INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE oidc_clients ADD COLUMN device_grant INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE oidc_clients ADD COLUMN backchannel_logout_uri TEXT;
+ALTER TABLE oidc_access_tokens ADD COLUMN family TEXT;
+CREATE INDEX oidc_access_tokens_family ON oidc_access_tokens (family);
+CREATE INDEX oidc_access_tokens_user ON oidc_access_tokens (user_id);
+CREATE TABLE oidc_refresh (
+    family TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_id TEXT,
+    code_hash TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    auth_time INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX oidc_refresh_user ON oidc_refresh (user_id);
+CREATE INDEX oidc_refresh_code ON oidc_refresh (code_hash);
+CREATE INDEX oidc_refresh_client ON oidc_refresh (client_id);
+CREATE INDEX oidc_refresh_expires_at ON oidc_refresh (expires_at);
+CREATE TABLE oidc_refresh_used (
+    token_hash TEXT PRIMARY KEY,
+    family TEXT NOT NULL REFERENCES oidc_refresh(family) ON DELETE CASCADE,
+    used_at INTEGER NOT NULL
+);
+CREATE INDEX oidc_refresh_used_family ON oidc_refresh_used (family);
+CREATE TABLE oidc_logins (
+    session_id TEXT NOT NULL,
+    client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+    subject TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (session_id, client_id)
+);
+CREATE TABLE oidc_device_codes (
+    device_hash TEXT PRIMARY KEY,
+    user_code TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    interval_seconds INTEGER NOT NULL,
+    polled_at INTEGER,
+    slowed_at INTEGER,
+    status TEXT NOT NULL,
+    user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    session_id TEXT,
+    auth_time INTEGER,
+    method TEXT,
+    used_at INTEGER
+);
+CREATE INDEX oidc_device_codes_user ON oidc_device_codes (user_id);
+CREATE INDEX oidc_device_codes_expires_at ON oidc_device_codes (expires_at);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {

@@ -7,6 +7,7 @@ mod audit;
 mod challenges;
 mod directory;
 mod federation;
+mod grants;
 mod limits;
 mod methods;
 mod migrations;

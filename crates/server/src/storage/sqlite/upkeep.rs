@@ -82,6 +82,13 @@ impl Upkeep for SqliteStore {
                     "DELETE FROM oidc_codes WHERE expires_at <= ?1",
                     [ms(now - chrono::Duration::hours(1))],
                 )
+                .map_err(backend)?
+                + tx.execute("DELETE FROM oidc_refresh WHERE expires_at <= ?1", [ms(now)])
+                    .map_err(backend)?
+                + tx.execute(
+                    "DELETE FROM oidc_device_codes WHERE expires_at <= ?1",
+                    [ms(now - chrono::Duration::hours(1))],
+                )
                 .map_err(backend)?,
         };
         tx.commit().map_err(backend)?;
