@@ -28,7 +28,11 @@ fn arrived() -> Arrived {
         return Arrived::Denied;
     }
     let code = super::url_param(&search, "user_code")
-        .map(|c| c.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect())
+        .map(|c| {
+            c.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect()
+        })
         .unwrap_or_default();
     Arrived::Code(code)
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 const MODULES = '/usr/lib/apache2/modules';
 
 /** Starts Apache on `port`, protecting /protected/ with tapin at `issuer`. */
-export async function startApache({ issuer, client, port }) {
+export async function startApache({ issuer, client, port, refresh = false }) {
   const dir = mkdtempSync(join(tmpdir(), 'tapin-apache-'));
   const www = join(dir, 'www');
   mkdirSync(join(www, 'protected'), { recursive: true });
@@ -55,6 +55,7 @@ OIDCPKCEMethod S256
 OIDCProviderTokenEndpointAuth client_secret_basic
 OIDCPassClaimsAs environment
 OIDCSSLValidateServer Off
+${refresh ? '# Refresh at every request after 5 s (access tokens live 10 minutes); a refused refresh ends the session.\nOIDCRefreshAccessTokenBeforeExpiry 595 logout_on_error' : ''}
 <Location /protected>
   AuthType openid-connect
   Require valid-user

@@ -156,6 +156,17 @@ test('each broken rule is refused with the right OAuth error', async () => {
   const unknown = await authorize({ ...base, client_id: 'nobody' }, cookie);
   assert.equal(unknown.status, 400);
   assert.equal(unknown.location, null);
+  // In the language the browser asks for, among those the app speaks.
+  for (const [lang, words, dir] of [['de-AT,de;q=0.9', /Diese Anmeldeanfrage kann nicht abgeschlossen werden/, 'ltr'], ['ar-EG', /لا يمكن إكمال طلب تسجيل الدخول هذا/, 'rtl']]) {
+    const url = new URL(`${issuer}/oauth2/authorize`);
+    for (const [k, v] of Object.entries({ ...base, redirect_uri: 'http://evil.example/cb' })) url.searchParams.set(k, v);
+    const page = await fetch(url, { redirect: 'manual', headers: { cookie, 'accept-language': lang } });
+    const html = await page.text();
+    assert.equal(page.status, 400);
+    assert.match(html, words);
+    assert.match(html, new RegExp(`lang="${lang.slice(0, 2)}" dir="${dir}"`));
+    assert.match(html, /Wiki/, 'names the application');
+  }
 
   const errorOf = (res) => {
     assert.equal(res.status, 303);

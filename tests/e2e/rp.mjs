@@ -5,8 +5,8 @@ import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 
-export async function startRelyingParty({ issuer, client, port, alg = 'ES256' }) {
-  const base = `http://localhost:${port}`;
+export async function startRelyingParty({ issuer, client, port, alg = 'ES256', host = 'localhost' }) {
+  const base = `http://${host}:${port}`;
   const metadata = { id_token_signed_response_alg: alg, client_secret: client.client_secret };
   const config = await oidc.discovery(new URL(issuer), client.client_id, metadata, undefined, { execute: [oidc.allowInsecureRequests] });
   const sessions = new Map(); // rp cookie -> { pending, claims, idToken, userinfo }
@@ -62,7 +62,7 @@ export async function startRelyingParty({ issuer, client, port, alg = 'ES256' })
           + `<pre id="claims">${JSON.stringify(session.claims)}</pre><pre id="userinfo">${JSON.stringify(session.userinfo)}</pre>`
           + `<p id="took">${session.took}</p><a href="/logout">Log out</a>`);
       }
-      return html(res, 200, '<h1>Wiki</h1><a href="/login">Sign in</a>');
+      return html(res, 200, '<h1>Wiki</h1><a href="/login">Sign in</a> <a href="/login?prompt=none">Sign in without a page</a>');
     } catch (e) {
       return html(res, 500, `<h1>Relying party error</h1><pre id="error">${String(e?.message ?? e)}</pre>`);
     }

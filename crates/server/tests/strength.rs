@@ -23,6 +23,9 @@ struct World {
     tapin: Arc<Tapin>,
     clock: Arc<ManualClock>,
     client_id: String,
+    /// Devices (RFC 8628): (client id, secret) of any and of a passkey-only application.
+    kiosk: (String, String),
+    vault: (String, String),
     _dir: tempfile::TempDir,
 }
 
@@ -60,10 +63,29 @@ fn world() -> World {
         )
         .unwrap()
         .client_id;
+    let device_client = |name: &str, phishing_resistant: bool| {
+        let c = tapin
+            .add_client(
+                &Actor::Operator,
+                NewClient {
+                    name: name.into(),
+                    redirect_uris: vec![RP.into()],
+                    device_grant: true,
+                    phishing_resistant,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        (c.client_id, c.client_secret.unwrap())
+    };
+    let kiosk = device_client("Kiosk", false);
+    let vault = device_client("Vault", true);
     World {
         tapin,
         clock,
         client_id,
+        kiosk,
+        vault,
         _dir: dir,
     }
 }
@@ -106,6 +128,29 @@ fn allowed<T: std::fmt::Debug>(r: Result<T, Error>) -> bool {
 }
 
 type Door = fn(&World, &str) -> bool;
+
+/// A device's code typed on /device and approved with the session `t`.
+fn approve_device(w: &World, (id, secret): &(String, String), t: &str) -> bool {
+    let auth = tapin_server::domain::oidc::ClientAuth {
+        client_id: Some(id.clone()),
+        client_secret: Some(secret.clone()),
+    };
+    let code = w
+        .tapin
+        .device_authorization(&auth, None, "192.0.2.9")
+        .unwrap();
+    let Ok(Authorize::SignIn { id }) =
+        w.tapin
+            .start_device_approval(&code.user_code, "browser", "192.0.2.9")
+    else {
+        panic!("the typed code made no sign-in request")
+    };
+    let who = w.tapin.person(&SessionCookie::new(t)).ok();
+    matches!(
+        w.tapin.continue_authorization(&id, who.as_ref(), "browser", Some(true)),
+        Ok(Authorize::Redirect(to)) if to == "/device?approved"
+    )
+}
 
 fn doors() -> Vec<(&'static str, Door)> {
     vec![
@@ -221,13 +266,17 @@ fn doors() -> Vec<(&'static str, Door)> {
                 Ok(Authorize::Redirect(to)) if to.contains("code=")
             )
         }),
+        ("approve a device", |w, t| approve_device(w, &w.kiosk, t)),
+        ("approve a device for a passkey-only application", |w, t| {
+            approve_device(w, &w.vault, t)
+        }),
     ]
 }
 
 /// The strength rule (docs/ARCHITECTURE.md), one column per way of signing in, fresh (5 minutes) and
 /// old (20 minutes): `y` allowed, `-` refused.
 ///                                     passkey  pass/recovery  code
-const EXPECTED: [(&str, &str); 12] = [
+const EXPECTED: [(&str, &str); 14] = [
     ("view security info", "yy yy yy"),
     ("sign out everywhere", "yy yy yy"),
     (
@@ -243,6 +292,11 @@ const EXPECTED: [(&str, &str); 12] = [
     ("remove a method", "y- yy --"),
     ("change the default method", "y- yy --"),
     ("an ID token with acr phishing-resistant", "yy -- --"),
+    ("approve a device", "yy yy yy"),
+    (
+        "approve a device for a passkey-only application",
+        "yy -- --",
+    ),
 ];
 
 #[test]

@@ -5,6 +5,7 @@ mod admin;
 mod background;
 mod client;
 mod config;
+mod demo;
 mod groups;
 mod keys;
 mod reports;

@@ -83,6 +83,8 @@ pub struct Tapin {
     pub(super) followups: FollowUps,
     /// The OpenID Connect issuer: the public origin.
     pub(super) issuer: String,
+    /// The ID-token signing keys this instance last read, opened.
+    pub(super) signing: super::oidc::KeyCache,
 }
 
 /// Parses the origin users reach tapin at and writes it the way browsers
@@ -145,12 +147,14 @@ impl Tapin {
             webauthn: relying_party("http://localhost").expect("localhost is a valid origin"),
             keys: Keyring::generate(),
             issuer: "http://localhost".into(),
+            signing: Default::default(),
         }
     }
 
     /// The deployment's secret keys (a fresh, unsaved one otherwise).
     pub fn with_keyring(mut self, keys: Keyring) -> Self {
         self.keys = keys;
+        self.signing = Default::default();
         self
     }
 

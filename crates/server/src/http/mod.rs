@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod oidc;
 mod oidc_grants;
 pub mod openapi;
+mod pages;
 pub mod scim;
 pub mod security;
 pub mod serve;

@@ -3,6 +3,7 @@
 //! parsing only, the rules are in `domain::oidc`.
 
 use super::error::ApiError;
+use super::pages::{html_escape, page, Lang};
 use super::{domain, json_no_store, no_store, read_mostly, AppState};
 use crate::domain::oidc::{
     AuthorizationRequest, Authorize, ClientAuth, TokenRequest, SIGNING_ALGORITHMS,
@@ -130,43 +131,37 @@ async fn jwks(State(s): State<AppState>) -> Response {
     }
 }
 
-/// A page for a request that cannot go back to the application.
-fn refused(message: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign-in request refused - tapin</title><link rel=\"stylesheet\" href=\"/oauth-error.css\"></head><body><main><h1>This sign-in request cannot be completed</h1><p>{}</p></main></body></html>",
-        html_escape(message)
-    );
-    no_store(
-        (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            body,
-        )
-            .into_response(),
-    )
+/// A page for a request that cannot go back to the application, in the
+/// browser's language: the sentence `key` of the sign-in catalogs.
+fn refused(lang: Lang, key: &str, app: &str) -> Response {
+    let body = format!("<p>{}</p>", html_escape(&lang.say(key, app)));
+    no_store(page(
+        lang,
+        StatusCode::BAD_REQUEST,
+        &lang.say("SGN_REFUSED_TITLE", ""),
+        &body,
+    ))
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn redirect(to: &str) -> Response {
+fn redirect(lang: Lang, to: &str) -> Response {
     match HeaderValue::from_str(to) {
         Ok(v) => no_store((StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response()),
-        Err(_) => refused("The address to return to is not valid."),
+        Err(_) => refused(lang, "SGN_REFUSED_AGAIN", ""),
     }
 }
 
-fn answer(outcome: Result<Authorize, ApiError>) -> Response {
+fn answer(lang: Lang, outcome: Result<Authorize, ApiError>) -> Response {
     match outcome {
-        Ok(Authorize::Redirect(to)) => redirect(&to),
-        Ok(Authorize::SignIn { id }) => redirect(&format!("/signin?request={id}")),
-        Ok(Authorize::Refused(why)) => refused(&why),
+        Ok(Authorize::Redirect(to)) => redirect(lang, &to),
+        Ok(Authorize::SignIn { id }) => redirect(lang, &format!("/signin?request={id}")),
+        Ok(Authorize::Refused(why)) => refused(lang, why.key(), why.app()),
         Err(e) => {
-            let mut res = refused(&e.body.message);
+            let key = if e.retry_after_seconds.is_some() {
+                "SGN_REFUSED_BUSY"
+            } else {
+                "SGN_REFUSED_AGAIN"
+            };
+            let mut res = refused(lang, key, "");
             if let Some(secs) = e.retry_after_seconds {
                 *res.status_mut() = e.status;
                 if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -211,6 +206,7 @@ async fn authorize(
     super::Client(client): super::Client,
     super::caller::SsoPerson(who): super::caller::SsoPerson,
     Browser(browser): Browser,
+    headers: HeaderMap,
     Query(req): Query<AuthorizationRequest>,
 ) -> Response {
     let browser = browser.unwrap_or_else(|| crate::domain::methods::random_hex(32));
@@ -220,7 +216,7 @@ async fn authorize(
     })
     .await;
     let waits = matches!(outcome, Ok(Authorize::SignIn { .. }));
-    let mut res = answer(outcome);
+    let mut res = answer(Lang::of(&headers), outcome);
     // Set again each time, so it outlives every request it binds.
     if waits {
         let cookie = format!(
@@ -251,7 +247,7 @@ async fn continue_authorization(
     {
         Authorize::Redirect(to) => to,
         Authorize::SignIn { id } => format!("/signin?request={id}"),
-        Authorize::Refused(why) => return Err(crate::domain::Error::invalid(why).into()),
+        Authorize::Refused(why) => return Err(crate::domain::Error::invalid(why.english()).into()),
     };
     Ok(json_no_store(StatusCode::OK, Continued { redirect_to: to }))
 }
@@ -426,26 +422,30 @@ struct LogoutQuery {
 async fn logout(
     State(s): State<AppState>,
     cookie: Option<SessionCookie>,
+    headers: HeaderMap,
     Query(q): Query<LogoutQuery>,
 ) -> Response {
-    end_session(s, cookie, q, false).await
+    end_session(s, cookie, Lang::of(&headers), q, false).await
 }
 
 /// The confirmation's POST (the Origin check guards it).
 async fn confirm_logout(
     State(s): State<AppState>,
     cookie: Option<SessionCookie>,
+    headers: HeaderMap,
     form: Result<Form<LogoutQuery>, axum::extract::rejection::FormRejection>,
 ) -> Response {
+    let lang = Lang::of(&headers);
     match form {
-        Ok(Form(q)) => end_session(s, cookie, q, true).await,
-        Err(_) => refused("The sign-out request could not be read."),
+        Ok(Form(q)) => end_session(s, cookie, lang, q, true).await,
+        Err(_) => refused(lang, "SGN_REFUSED_LOGOUT", ""),
     }
 }
 
 async fn end_session(
     s: AppState,
     cookie: Option<SessionCookie>,
+    lang: Lang,
     q: LogoutQuery,
     confirmed: bool,
 ) -> Response {
@@ -462,18 +462,18 @@ async fn end_session(
     })
     .await;
     match outcome {
-        Ok(logout) if logout.confirm => confirm_page(&asked),
+        Ok(logout) if logout.confirm => confirm_page(lang, &asked),
         Ok(logout) => {
-            let mut res = redirect(logout.redirect.as_deref().unwrap_or("/?signed_out=1"));
+            let mut res = redirect(lang, logout.redirect.as_deref().unwrap_or("/?signed_out=1"));
             super::set_cookie(&mut res, "", 0);
             res
         }
-        Err(e) => refused(&e.body.message),
+        Err(_) => refused(lang, "SGN_REFUSED_LOGOUT", ""),
     }
 }
 
 /// "Sign out of tapin?" with a button that POSTs the same request back.
-fn confirm_page(q: &LogoutQuery) -> Response {
+fn confirm_page(lang: Lang, q: &LogoutQuery) -> Response {
     let hidden: String = [
         ("client_id", &q.client_id),
         ("post_logout_redirect_uri", &q.post_logout_redirect_uri),
@@ -490,14 +490,14 @@ fn confirm_page(q: &LogoutQuery) -> Response {
     })
     .collect();
     let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign out - tapin</title><link rel=\"stylesheet\" href=\"/oauth-error.css\"></head><body><main><h1>Sign out of tapin?</h1><p>An application asked tapin to sign you out. You stay signed in unless you confirm.</p><form method=\"post\" action=\"{LOGOUT}\">{hidden}<button type=\"submit\">Sign out</button></form></main></body></html>"
+        "<p>{}</p><form method=\"post\" action=\"{LOGOUT}\">{hidden}<button type=\"submit\">{}</button></form>",
+        html_escape(&lang.say("SGN_LOGOUT_TEXT", "")),
+        html_escape(&lang.say("SGN_LOGOUT_BUTTON", "")),
     );
-    no_store(
-        (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            body,
-        )
-            .into_response(),
-    )
+    no_store(page(
+        lang,
+        StatusCode::OK,
+        &lang.say("SGN_LOGOUT_TITLE", ""),
+        &body,
+    ))
 }

@@ -152,7 +152,7 @@ async fn start_device(
         crate::domain::oidc::Authorize::SignIn { id } => format!("/signin?request={id}"),
         crate::domain::oidc::Authorize::Redirect(to) => to,
         crate::domain::oidc::Authorize::Refused(why) => {
-            return Err(crate::domain::Error::invalid(why).into())
+            return Err(crate::domain::Error::invalid(why.english()).into())
         }
     };
     let mut res = json_no_store(StatusCode::OK, Continued { redirect_to: to });

@@ -32,26 +32,19 @@ impl Tapin {
         client_address: &str,
     ) -> Result<Authorize> {
         let Some(client_id) = req.client_id.as_deref().filter(|s| !s.is_empty()) else {
-            return Ok(Authorize::Refused(
-                "The application did not say who it is (client_id is missing).".into(),
-            ));
+            return Ok(Authorize::Refused(Refusal::NoClient));
         };
         let Some(client) = self.store.client(client_id)? else {
-            return Ok(Authorize::Refused(
-                "The application is not registered with tapin. Tell its administrator.".into(),
-            ));
+            return Ok(Authorize::Refused(Refusal::UnknownClient));
         };
         let Some(redirect_uri) = req.redirect_uri.clone() else {
-            return Ok(Authorize::Refused(
-                "The application did not say where to return (redirect_uri is missing).".into(),
-            ));
+            return Ok(Authorize::Refused(Refusal::NoRedirect));
         };
         // Exact string match (RFC 9700 §4.1.3): no prefixes, no wildcards;
         // but any port on a loopback address (RFC 8252 §7.3).
         if !redirect_registered(&client.redirect_uris, &redirect_uri) {
-            return Ok(Authorize::Refused(format!(
-                "The application asked to return to an address that is not registered for {}. Tell its administrator.",
-                client.name
+            return Ok(Authorize::Refused(Refusal::UnregisteredRedirect(
+                client.name,
             )));
         }
         let now = self.now();
@@ -316,7 +309,7 @@ impl Tapin {
             return Ok(Authorize::SignIn { id: id.to_string() });
         }
         let Some(client) = self.store.client(&checked.client_id)? else {
-            return Ok(Authorize::Refused("The application was removed.".into()));
+            return Ok(Authorize::Refused(Refusal::Removed));
         };
         let consent = client.consent || checked.consent;
         if consent && agreed.is_none() {

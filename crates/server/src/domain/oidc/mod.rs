@@ -14,7 +14,7 @@ pub use backchannel::LOGOUT_EVENT;
 pub use clients::NewClient;
 pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, DEVICE_GRANT};
 pub use grants::{Introspection, Login, RefreshFamily, REFRESH_TTL_DAYS};
-pub use keys::{ID_TOKEN_TTL_MINUTES, SIGNING_ALGORITHMS};
+pub use keys::{KeyCache, ID_TOKEN_TTL_MINUTES, SIGNING_ALGORITHMS};
 
 use super::caller::{BearerToken, Person, SessionCookie};
 use super::methods::{hash_token, is_issued_id, random_hex, random_id};
@@ -229,11 +229,57 @@ pub const MAX_STATE_LENGTH: usize = 512;
 pub enum Authorize {
     /// Not safe to send back to the client (unknown client, unregistered
     /// redirect URI): tell the person, redirect nowhere.
-    Refused(String),
+    Refused(Refusal),
     /// Back to the client with a code or an error.
     Redirect(String),
     /// To the sign-in page, which continues request `id` once signed in.
     SignIn { id: String },
+}
+
+/// Why a request cannot even go back to the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NoClient,
+    UnknownClient,
+    NoRedirect,
+    /// The address is not registered for this application (its name).
+    UnregisteredRedirect(String),
+    Removed,
+}
+
+impl Refusal {
+    /// The sentence's key in the sign-in catalogs (`{app}` is `app()`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::NoClient => "SGN_REFUSED_NO_CLIENT",
+            Self::UnknownClient => "SGN_REFUSED_UNKNOWN_CLIENT",
+            Self::NoRedirect => "SGN_REFUSED_NO_REDIRECT",
+            Self::UnregisteredRedirect(_) => "SGN_REFUSED_REDIRECT",
+            Self::Removed => "SGN_REFUSED_REMOVED",
+        }
+    }
+
+    pub fn app(&self) -> &str {
+        match self {
+            Self::UnregisteredRedirect(app) => app,
+            _ => "",
+        }
+    }
+
+    /// In English, for an API answer.
+    pub fn english(&self) -> String {
+        match self {
+            Self::NoClient => "The application did not say who it is (client_id is missing).".into(),
+            Self::UnknownClient => {
+                "The application is not registered with tapin. Tell its administrator.".into()
+            }
+            Self::NoRedirect => {
+                "The application did not say where to return (redirect_uri is missing).".into()
+            }
+            Self::UnregisteredRedirect(app) => format!("The application asked to return to an address that is not registered for {app}. Tell its administrator."),
+            Self::Removed => "The application was removed.".into(),
+        }
+    }
 }
 
 /// What the sign-in page learns about a waiting request.
