@@ -33,7 +33,7 @@ PidFile ${dir}/httpd.pid
 DefaultRuntimeDir ${dir}
 Mutex file:${dir} default
 ErrorLog ${dir}/error.log
-LogLevel warn auth_openidc:info
+LogLevel warn auth_openidc:debug
 LoadModule mpm_event_module ${MODULES}/mod_mpm_event.so
 LoadModule authn_core_module ${MODULES}/mod_authn_core.so
 LoadModule authz_core_module ${MODULES}/mod_authz_core.so

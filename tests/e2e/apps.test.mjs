@@ -19,6 +19,9 @@ import { startApache } from './apache.mjs';
 
 let server, issuer, board, chrome, moveClock;
 
+/** The audit trail's events (`tapin audit --json` writes one per line). */
+const auditEvents = () => cli(server.db, 'audit', '--json').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
 before(async () => {
   const clock = join(mkdtempSync(join(tmpdir(), 'tapin-clock-')), 'clock');
   writeFileSync(clock, '0');
@@ -84,16 +87,17 @@ test('Apache refreshes its tokens; sign out everywhere ends its session by back 
   const apache = await startApache({ issuer, client, port, refresh: true });
   const context = await chrome.newContext();
   const page = await context.newPage();
-  const signInAtIntranet = async () => {
-    await page.goto(`${apache.url}/protected/index.shtml`);
+  let quiet;
+  const signInAtIntranet = async (at = apache) => {
+    await page.goto(`${at.url}/protected/index.shtml`);
     await page.getByLabel('Account name').fill(ADA);
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByLabel('Temporary Access Pass').fill(issue(server.db, ADA).temporaryAccessPass);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#sub').waitFor();
   };
-  const asksToSignIn = async () => {
-    await page.goto(`${apache.url}/protected/index.shtml`);
+  const asksToSignIn = async (at = apache) => {
+    await page.goto(`${at.url}/protected/index.shtml`);
     await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
   };
   try {
@@ -102,23 +106,37 @@ test('Apache refreshes its tokens; sign out everywhere ends its session by back 
     await new Promise((ok) => setTimeout(ok, 6000));
     await page.reload();
     await page.locator('#sub').waitFor();
-    const audit = () => JSON.parse(cli(server.db, 'audit', '--json'));
-    // Sign out everywhere, in tapin's own security info.
+    // Sign out everywhere, in tapin's own security info: the intranet is told.
+    const told = () => (apache.log().match(/oidc_handle_logout_backchannel: enter/g) ?? []).length;
+    const before = told();
     await page.goto(`${issuer}/security-info`);
     await page.getByRole('button', { name: 'Sign out everywhere' }).click();
     await page.waitForURL((u) => !u.pathname.startsWith('/security-info'));
-    await waitUntil('the intranet was told', () => JSON.parse(cli(server.db, 'outbox', '--json')).every((m) => m.channel !== 'logout'));
+    await waitUntil('the intranet was told by back channel', () => told() > before);
     await asksToSignIn();
-    assert.match(apache.log(), /backchannel|logout/i);
-    // Signed in again, then disabled: the intranet's next refresh is refused.
-    await signInAtIntranet();
+    // An intranet without a back channel, signed in to, then Ada is
+    // disabled: its next refresh is refused, which ends its session.
+    const quietPort = await freePort();
+    const quietBase = `http://localhost:${quietPort}`;
+    const quietClient = JSON.parse(cli(server.db, 'client', 'add', 'Intranet', '--redirect-uri', `${quietBase}/protected/redirect_uri`, '--json'));
+    quiet = await startApache({ issuer, client: quietClient, port: quietPort, refresh: true });
+    await signInAtIntranet(quiet);
     await new Promise((ok) => setTimeout(ok, 6000));
     cli(server.db, 'user', 'disable', ADA);
-    await asksToSignIn();
+    await page.goto(`${quiet.url}/protected/index.shtml`);
+    assert.equal(await page.locator('#sub').count(), 0, 'the protected page is not shown');
+    assert.match(quiet.log(), /access_token could not be refreshed/);
+    await asksToSignIn(quiet);
     cli(server.db, 'user', 'enable', ADA);
-    assert.ok(audit().length > 0);
+    assert.ok(auditEvents().some((e) => e.event === 'user_disabled'));
+  } catch (e) {
+    console.log(apache.log().split('\n').filter((l) => !/debug/.test(l)).join('\n'));
+    console.log(cli(server.db, 'outbox', '--json'));
+    console.log(auditEvents().map((a) => `${a.event} ${a.detail}`).join('\n'));
+    throw e;
   } finally {
     apache.close();
+    quiet?.close();
     await context.close();
   }
 });
@@ -154,7 +172,7 @@ test('a device signs in with the device authorization grant while the browser ap
     const tokens = await polled;
     assert.equal(tokens.claims().preferred_username, ADA);
     assert.ok(tokens.refresh_token);
-    const kinds = JSON.parse(cli(server.db, 'audit', '--json')).map((e) => e.event);
+    const kinds = auditEvents().map((e) => e.event);
     assert.ok(kinds.includes('oidc_device_code_issued') && kinds.includes('oidc_device_approved'));
 
     const refused = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });

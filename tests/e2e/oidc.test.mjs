@@ -279,9 +279,17 @@ test('ID tokens verify before and after tapin keys rotate; logout ends the sessi
   const oldKid = decodeProtectedHeader(before).kid;
   const out = cli(server.db, 'keys', 'rotate');
   assert.match(out, /new signing keys/);
-  const after = await issueToken();
+  // The server keeps its opened keys for 5 s: the rotation (made by another
+  // process, as by another instance) reaches it within seconds.
+  const rotated = Date.now();
+  let after = await issueToken();
+  while (decodeProtectedHeader(after).kid === oldKid && Date.now() - rotated < 10000) {
+    await new Promise((ok) => setTimeout(ok, 250));
+    after = await issueToken();
+  }
   const newKid = decodeProtectedHeader(after).kid;
   assert.notEqual(newKid, oldKid);
+  assert.ok(Date.now() - rotated < 7000, `the new key was used within ${Date.now() - rotated} ms`);
   // A fresh key set, as a relying party fetches it after seeing a new kid.
   const jwks = createRemoteJWKSet(new URL(`${issuer}/oauth2/jwks`));
   for (const t of [before, after]) await jwtVerify(t, jwks, { issuer, audience: wiki.client_id });

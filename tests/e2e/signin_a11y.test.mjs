@@ -14,7 +14,7 @@ import { browser, startServerOn, cli, issue, signIn, authenticators, api, totp, 
 
 const sentences = (lang) => JSON.parse(readFileSync(resolve(import.meta.dirname, `../../locales/signin/${lang}.json`), 'utf8'));
 
-let chrome, server, client;
+let chrome, server, client, kiosk;
 before(async () => {
   chrome = await browser();
   const started = await startServerOn((port) => [
@@ -27,6 +27,7 @@ before(async () => {
   cli(server.db, 'policy', 'set', '--enabled', 'true');
   cli(server.db, 'user', 'add', ADA, '--name', 'Ada Lovelace');
   client = JSON.parse(cli(server.db, 'client', 'add', 'Wiki', '--redirect-uri', 'http://localhost:9/cb', '--consent', '--json'));
+  kiosk = JSON.parse(cli(server.db, 'client', 'add', 'Kiosk', '--redirect-uri', 'http://127.0.0.1/cb', '--device', '--public', '--json'));
   await registerEveryMethod();
 });
 
@@ -127,5 +128,24 @@ for (const variant of variants) {
     await page.goto(`${server.url}/signin?request=00000000000000000000000000000000&lng=${variant.lang}`);
     await page.getByText(S.SGN_NO_REQUEST).waitFor();
     await check(page, v, 'expired');
+
+    // A device's code: typed (a wrong one first), then approved.
+    await page.goto(`${server.url}/device?lng=${variant.lang}`);
+    await page.locator('#user-code').waitFor();
+    await check(page, v, 'device');
+    await page.locator('#user-code').fill('BCDF-GHJK');
+    await page.locator('form button[type=submit]').click();
+    await page.locator('#device-error:not([hidden])').waitFor();
+    await check(page, v, 'device-unknown');
+    const started = await fetch(`${server.url}/oauth2/device_authorization`, {
+      method: 'POST', body: new URLSearchParams({ client_id: kiosk.client_id, scope: 'openid' }),
+    }).then((r) => r.json());
+    await page.goto(`${server.url}/device?user_code=${started.user_code}&lng=${variant.lang}`);
+    await page.locator('form button[type=submit]').click();
+    await page.getByRole('button', { name: S.SGN_DEVICE_ALLOW }).waitFor();
+    await check(page, v, 'device-consent');
+    await page.getByRole('button', { name: S.SGN_DEVICE_ALLOW }).click();
+    await page.getByText(S.SGN_DEVICE_APPROVED).waitFor();
+    await check(page, v, 'device-approved');
   });
 }

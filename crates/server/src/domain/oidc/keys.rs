@@ -32,7 +32,10 @@ struct OpenKey {
 
 /// This instance's opened keys and when they were read.
 #[derive(Default)]
-pub struct KeyCache(Mutex<Option<(chrono::DateTime<chrono::Utc>, Arc<Vec<OpenKey>>)>>);
+pub struct KeyCache(Mutex<Option<ReadKeys>>);
+
+/// When the keys were read, and the keys.
+type ReadKeys = (chrono::DateTime<chrono::Utc>, Arc<Vec<OpenKey>>);
 
 impl std::fmt::Debug for KeyCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -195,7 +198,7 @@ impl Tapin {
         let keys: Vec<serde_json::Value> = self
             .open_keys()?
             .iter()
-            .filter(|k| !k.record.retired_at.is_some_and(|t| t < horizon))
+            .filter(|k| k.record.retired_at.is_none_or(|t| t >= horizon))
             .map(|k| k.public.clone())
             .collect();
         Ok(serde_json::json!({ "keys": keys }))
