@@ -92,9 +92,13 @@ impl OidcClient {
     }
 }
 
-/// An authorization code as stored: its hash, never the code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An authorization code: what it was issued for. The code itself is this,
+/// sealed for its client (nothing is written when it is issued); a spent
+/// code is kept by its hash to refuse it, and revoke what it issued, if it
+/// comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthCode {
+    #[serde(skip)]
     pub code_hash: String,
     pub client_id: String,
     pub user_id: i64,
@@ -110,30 +114,13 @@ pub struct AuthCode {
     pub expires_at: DateTime<Utc>,
 }
 
-/// What presenting a code found.
+/// What spending a code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redemption {
-    /// First use: the code, now spent.
-    Fresh(AuthCode),
-    /// Unused, but presented with another `redirect_uri` or PKCE verifier:
-    /// left unspent, so a leaked code cannot be burned by a wrong guess.
-    Mismatch(AuthCode),
-    /// Already used: the access tokens it issued are revoked now.
-    Replayed {
-        client_id: String,
-        user_id: i64,
-        revoked: usize,
-    },
-    Unknown,
-}
-
-/// What a client presented with a code: it is spent only when all match.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Presented<'a> {
-    pub client_id: &'a str,
-    pub redirect_uri: &'a str,
-    /// S256 of the presented `code_verifier`, if one was sent.
-    pub challenge: Option<String>,
+pub enum Spent {
+    /// First use: spent now, its tokens stored.
+    Issued,
+    /// Already used: the tokens it issued are revoked now.
+    Replayed { revoked: usize },
 }
 
 /// An access token as stored: its hash, never the token.

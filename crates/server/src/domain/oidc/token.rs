@@ -47,50 +47,9 @@ impl Tapin {
             .filter(|c| !c.is_empty())
             .ok_or_else(|| oauth("invalid_request", "code is missing"))?;
         let now = self.now();
-        let presented = Presented {
-            client_id: &client.client_id,
-            redirect_uri: req.redirect_uri.as_deref().unwrap_or_default(),
-            challenge: req.code_verifier.as_deref().map(|v| {
-                if pkce_shape(v) {
-                    s256(v)
-                } else {
-                    // Matches no challenge: refused, and the code stays.
-                    String::from("not a PKCE verifier")
-                }
-            }),
-        };
-        let (code, spent) = match self.store.redeem_code(&hash_token(code), &presented, now)? {
-            Redemption::Fresh(code) => (code, true),
-            Redemption::Mismatch(code) => (code, false),
-            Redemption::Unknown => {
-                return Err(oauth("invalid_grant", "the code is not one tapin issued"))
-            }
-            Redemption::Replayed {
-                client_id,
-                user_id,
-                revoked,
-            } => {
-                let upn = self
-                    .store
-                    .user_by_id(user_id)?
-                    .map(|u| u.upn)
-                    .unwrap_or_default();
-                let event = super::super::AuditEvent {
-                    at: now,
-                    upn,
-                    event: "oidc_code_replayed".into(),
-                    detail: format!("{revoked} access tokens revoked"),
-                    actor: format!("client {client_id}"),
-                    client: String::new(),
-                };
-                // A security event: written before the answer.
-                self.store.record_audit(&event)?;
-                return Err(oauth(
-                    "invalid_grant",
-                    "the code was already used; the tokens it issued are revoked",
-                ));
-            }
-        };
+        let code = self
+            .open_code(&client, code)
+            .ok_or_else(|| oauth("invalid_grant", "the code is not one tapin issued"))?;
         if code.client_id != client.client_id {
             return Err(oauth(
                 "invalid_grant",
@@ -126,12 +85,6 @@ impl Tapin {
                 ))
             }
             (None, None) => {}
-        }
-        if !spent {
-            return Err(oauth(
-                "invalid_grant",
-                "the code does not match what it was issued for",
-            ));
         }
         let user = self
             .account_by_id(code.user_id)?
@@ -170,10 +123,20 @@ impl Tapin {
             family: Some(family.family.clone()),
             offline: family.session_id.is_none(),
         };
-        if !self.store.insert_exchange(&grant, &family)? {
+        if let Spent::Replayed { revoked } = self.store.spend_code(code, now, &grant, &family)? {
+            let event = super::super::AuditEvent {
+                at: now,
+                upn: user.upn.clone(),
+                event: "oidc_code_replayed".into(),
+                detail: format!("{revoked} tokens revoked"),
+                actor: format!("client {}", client.client_id),
+                client: String::new(),
+            };
+            // A security event: written before the answer.
+            self.store.record_audit(&event)?;
             return Err(oauth(
                 "invalid_grant",
-                "the code was presented twice; the tokens it issued are revoked",
+                "the code was already used; the tokens it issued are revoked",
             ));
         }
         if client.backchannel_logout_uri.is_some() {

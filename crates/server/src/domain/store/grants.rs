@@ -4,7 +4,7 @@
 
 use super::super::delivery::Outgoing;
 use super::super::methods::AuditEvent;
-use super::super::oidc::{AccessGrant, DeviceGrant, Login, RefreshFamily};
+use super::super::oidc::{AccessGrant, AuthCode, DeviceGrant, Login, RefreshFamily, Spent};
 use super::StoreResult;
 use chrono::{DateTime, Utc};
 
@@ -29,10 +29,17 @@ pub struct Polled {
 }
 
 pub trait Grants: Send + Sync {
-    /// In one transaction: the access token a code exchange issues and its
-    /// refresh family, unless the code was presented again meanwhile
-    /// (false then: the code's row lock orders the two).
-    fn insert_exchange(&self, access: &AccessGrant, family: &RefreshFamily) -> StoreResult<bool>;
+    /// In one transaction: spends `code` (kept by its hash) and stores the
+    /// access token and refresh family it issues. A code spent before is
+    /// marked replayed instead, and every token it issued is revoked.
+    /// Two spending it at once: one issues, the other finds it spent.
+    fn spend_code(
+        &self,
+        code: &AuthCode,
+        at: DateTime<Utc>,
+        access: &AccessGrant,
+        family: &RefreshFamily,
+    ) -> StoreResult<Spent>;
 
     fn refresh_token(&self, token_hash: &str) -> StoreResult<RefreshLookup>;
 

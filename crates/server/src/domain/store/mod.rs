@@ -4,7 +4,7 @@
 use super::delivery::{Channel, OutboxEntry, Outgoing, QueuedMessage};
 use super::methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 use super::model::{NewUser, User, UserUpdate};
-use super::oidc::{AccessGrant, AuthCode, OidcClient, Presented, Redemption, SigningKey};
+use super::oidc::{AccessGrant, OidcClient, SigningKey};
 use super::policy::Policy;
 pub use super::strength::SignInMethod;
 mod directory;
@@ -363,8 +363,8 @@ pub trait Tokens: Send + Sync {
     fn revoke_token(&self, id: &str, at: DateTime<Utc>, audit: &AuditEvent) -> StoreResult<bool>;
 }
 
-/// The OpenID Connect provider's state: clients, authorization codes,
-/// access tokens and signing keys.
+/// The OpenID Connect provider's state: clients, access tokens and
+/// signing keys.
 pub trait Federation: Send + Sync {
     fn insert_client(&self, client: &OidcClient, audit: &AuditEvent) -> StoreResult<()>;
 
@@ -383,22 +383,6 @@ pub trait Federation: Send + Sync {
         secret_hash: &str,
         audit: &AuditEvent,
     ) -> StoreResult<bool>;
-
-    fn insert_code(&self, code: &AuthCode) -> StoreResult<()>;
-
-    /// In one statement, marks the code used at `at` and returns it if it
-    /// was unused and `presented` matches it (client, redirect URI, PKCE);
-    /// an unused code that does not match is `Mismatch` and stays unused.
-    /// A code presented again is marked replayed and revokes, in the same
-    /// transaction, every access token it issued. A code issued to another
-    /// client is `Unknown` and left as it was, so nobody can burn another
-    /// client's code.
-    fn redeem_code(
-        &self,
-        code_hash: &str,
-        presented: &Presented,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Redemption>;
 
     fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>>;
 

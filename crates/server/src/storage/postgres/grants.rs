@@ -5,7 +5,9 @@
 //! only tokens whose family stands).
 
 use super::*;
-use crate::domain::oidc::{AccessGrant, DeviceGrant, DeviceStatus, Login, RefreshFamily};
+use crate::domain::oidc::{
+    AccessGrant, AuthCode, DeviceGrant, DeviceStatus, Login, RefreshFamily, Spent,
+};
 use crate::domain::store::{Grants, Polled, RefreshLookup};
 
 const FAMILY_COLUMNS: &str = "family, token_hash, client_id, user_id, session_id, code_hash, scope, auth_time, method, created_at, expires_at";
@@ -63,21 +65,69 @@ fn insert_grant(c: &mut impl GenericClient, g: &AccessGrant) -> StoreResult<()> 
     .map_err(backend)
 }
 
+/// What an application's sign-in writes is committed without waiting for
+/// the disk (as on SQLite, `SqliteStore::relaxed` says why that is safe):
+/// a crash of the database may forget the last such commits, never half
+/// of one.
+fn relaxed(tx: &mut postgres::Transaction<'_>) -> StoreResult<()> {
+    tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
+        .map_err(backend)
+}
+
 impl Grants for PgStore {
-    fn insert_exchange(&self, access: &AccessGrant, f: &RefreshFamily) -> StoreResult<bool> {
+    fn spend_code(
+        &self,
+        c: &AuthCode,
+        at: DateTime<Utc>,
+        access: &AccessGrant,
+        f: &RefreshFamily,
+    ) -> StoreResult<Spent> {
         let mut conn = self.client()?;
         let mut tx = conn.transaction().map_err(backend)?;
-        // The code's row lock orders this with a replay's mark: either the
-        // replay sees these tokens and deletes them, or this sees the mark.
-        let replayed: Option<Option<i64>> = tx
-            .query_opt(
-                "SELECT replayed_at FROM oidc_codes WHERE code_hash = $1 FOR UPDATE",
-                &[&access.code_hash],
+        relaxed(&mut tx)?;
+        // The primary key orders two spends of one code: the second insert
+        // waits for the first to commit, then finds it.
+        let fresh = tx
+            .execute(
+                &format!("INSERT INTO oidc_codes ({CODE_COLUMNS}, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (code_hash) DO NOTHING"),
+                &[
+                    &c.code_hash,
+                    &c.client_id,
+                    &c.user_id,
+                    &c.session_id,
+                    &c.redirect_uri,
+                    &c.scope,
+                    &c.nonce,
+                    &c.code_challenge,
+                    &ms(c.auth_time),
+                    &c.method.as_str(),
+                    &ms(c.expires_at),
+                    &ms(at),
+                ],
             )
             .map_err(backend)?
-            .map(|r| r.get(0));
-        if matches!(replayed, Some(Some(_))) {
-            return Ok(false);
+            == 1;
+        if !fresh {
+            tx.execute(
+                "UPDATE oidc_codes SET replayed_at = $2 WHERE code_hash = $1",
+                &[&c.code_hash, &ms(at)],
+            )
+            .map_err(backend)?;
+            let revoked = tx
+                .execute(
+                    "DELETE FROM oidc_access_tokens WHERE code_hash = $1",
+                    &[&c.code_hash],
+                )
+                .map_err(backend)?
+                + tx.execute(
+                    "DELETE FROM oidc_refresh WHERE code_hash = $1",
+                    &[&c.code_hash],
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            return Ok(Spent::Replayed {
+                revoked: revoked as usize,
+            });
         }
         tx.execute(
             &format!("INSERT INTO oidc_refresh ({FAMILY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
@@ -98,7 +148,7 @@ impl Grants for PgStore {
         .map_err(backend)?;
         insert_grant(&mut tx, access)?;
         tx.commit().map_err(backend)?;
-        Ok(true)
+        Ok(Spent::Issued)
     }
 
     fn refresh_token(&self, token_hash: &str) -> StoreResult<RefreshLookup> {
@@ -134,6 +184,7 @@ impl Grants for PgStore {
     ) -> StoreResult<bool> {
         let mut conn = self.client()?;
         let mut tx = conn.transaction().map_err(backend)?;
+        relaxed(&mut tx)?;
         let moved = tx
             .execute(
                 "UPDATE oidc_refresh SET token_hash = $3, expires_at = $4 WHERE family = $1 AND token_hash = $2",

@@ -1,8 +1,7 @@
 //! The OpenID Connect provider's rows on SQLite.
 
 use super::*;
-use crate::domain::oidc::Presented;
-use crate::domain::oidc::{AccessGrant, AuthCode, OidcClient, Redemption, SigningKey};
+use crate::domain::oidc::{AccessGrant, OidcClient, SigningKey};
 
 /// An access token that still stands: with its session (the refresh
 /// family's, or its code's for tokens from before families), and none whose
@@ -26,22 +25,6 @@ fn client_row(r: &Row) -> rusqlite::Result<OidcClient> {
         offline_access: r.get(9)?,
         device_grant: r.get(10)?,
         backchannel_logout_uri: r.get(11)?,
-    })
-}
-
-fn code_row(r: &Row) -> rusqlite::Result<AuthCode> {
-    Ok(AuthCode {
-        code_hash: r.get(0)?,
-        client_id: r.get(1)?,
-        user_id: r.get(2)?,
-        session_id: r.get(3)?,
-        redirect_uri: r.get(4)?,
-        scope: r.get(5)?,
-        nonce: r.get(6)?,
-        code_challenge: r.get(7)?,
-        auth_time: time(r.get(8)?),
-        method: sign_in_method(r.get(9)?),
-        expires_at: time(r.get(10)?),
     })
 }
 
@@ -166,96 +149,6 @@ impl Federation for SqliteStore {
             params![client_id, secret_hash],
             audit,
         )
-    }
-
-    fn insert_code(&self, c: &AuthCode) -> StoreResult<()> {
-        self.conn()
-            .execute(
-                &format!("INSERT INTO oidc_codes ({CODE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-                params![
-                    c.code_hash,
-                    c.client_id,
-                    c.user_id,
-                    c.session_id,
-                    c.redirect_uri,
-                    c.scope,
-                    c.nonce,
-                    c.code_challenge,
-                    ms(c.auth_time),
-                    c.method.as_str(),
-                    ms(c.expires_at)
-                ],
-            )
-            .map(|_| ())
-            .map_err(backend)
-    }
-
-    fn redeem_code(
-        &self,
-        code_hash: &str,
-        presented: &Presented,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Redemption> {
-        let client_id = presented.client_id;
-        let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(backend)?;
-        let fresh = tx
-            .query_row(
-                &format!("UPDATE oidc_codes SET used_at = ?2 WHERE code_hash = ?1 AND client_id = ?3 AND used_at IS NULL AND redirect_uri = ?4 AND code_challenge IS ?5 RETURNING {CODE_COLUMNS}"),
-                params![code_hash, ms(at), client_id, presented.redirect_uri, presented.challenge],
-                code_row,
-            )
-            .optional()
-            .map_err(backend)?;
-        let outcome = match fresh {
-            Some(code) => Redemption::Fresh(code),
-            None => {
-                let unused = tx
-                    .query_row(
-                        &format!("SELECT {CODE_COLUMNS} FROM oidc_codes WHERE code_hash = ?1 AND client_id = ?2 AND used_at IS NULL"),
-                        [code_hash, client_id],
-                        code_row,
-                    )
-                    .optional()
-                    .map_err(backend)?;
-                let used: Option<(String, i64)> = tx
-                    .query_row(
-                        "SELECT client_id, user_id FROM oidc_codes WHERE code_hash = ?1 AND client_id = ?2",
-                        [code_hash, client_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(backend)?;
-                match (unused, used) {
-                    (Some(code), _) => Redemption::Mismatch(code),
-                    (None, None) => Redemption::Unknown,
-                    (None, Some((client_id, user_id))) => {
-                        tx.execute(
-                            "UPDATE oidc_codes SET replayed_at = ?2 WHERE code_hash = ?1",
-                            params![code_hash, ms(at)],
-                        )
-                        .map_err(backend)?;
-                        let revoked = tx
-                            .execute(
-                                "DELETE FROM oidc_access_tokens WHERE code_hash = ?1",
-                                [code_hash],
-                            )
-                            .map_err(backend)?;
-                        tx.execute("DELETE FROM oidc_refresh WHERE code_hash = ?1", [code_hash])
-                            .map_err(backend)?;
-                        Redemption::Replayed {
-                            client_id,
-                            user_id,
-                            revoked,
-                        }
-                    }
-                }
-            }
-        };
-        tx.commit().map_err(backend)?;
-        Ok(outcome)
     }
 
     fn access_token(&self, token_hash: &str) -> StoreResult<Option<AccessGrant>> {

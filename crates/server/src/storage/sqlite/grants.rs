@@ -2,7 +2,9 @@
 //! time: each statement below is atomic against every other.
 
 use super::*;
-use crate::domain::oidc::{AccessGrant, DeviceGrant, DeviceStatus, Login, RefreshFamily};
+use crate::domain::oidc::{
+    AccessGrant, AuthCode, DeviceGrant, DeviceStatus, Login, RefreshFamily, Spent,
+};
 use crate::domain::store::{Grants, Polled, RefreshLookup};
 
 const FAMILY_COLUMNS: &str = "family, token_hash, client_id, user_id, session_id, code_hash, scope, auth_time, method, created_at, expires_at";
@@ -61,20 +63,56 @@ fn insert_grant(conn: &Connection, g: &AccessGrant) -> StoreResult<()> {
 }
 
 impl Grants for SqliteStore {
-    fn insert_exchange(&self, access: &AccessGrant, f: &RefreshFamily) -> StoreResult<bool> {
-        let mut conn = self.conn();
+    fn spend_code(
+        &self,
+        c: &AuthCode,
+        at: DateTime<Utc>,
+        access: &AccessGrant,
+        f: &RefreshFamily,
+    ) -> StoreResult<Spent> {
+        let mut conn = self.relaxed();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(backend)?;
-        let replayed: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM oidc_codes WHERE code_hash = ?1 AND replayed_at IS NOT NULL)",
-                [&access.code_hash],
-                |r| r.get(0),
+        let fresh = tx
+            .execute(
+                &format!("INSERT INTO oidc_codes ({CODE_COLUMNS}, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (code_hash) DO NOTHING"),
+                params![
+                    c.code_hash,
+                    c.client_id,
+                    c.user_id,
+                    c.session_id,
+                    c.redirect_uri,
+                    c.scope,
+                    c.nonce,
+                    c.code_challenge,
+                    ms(c.auth_time),
+                    c.method.as_str(),
+                    ms(c.expires_at),
+                    ms(at)
+                ],
+            )
+            .map_err(backend)?
+            == 1;
+        if !fresh {
+            tx.execute(
+                "UPDATE oidc_codes SET replayed_at = ?2 WHERE code_hash = ?1",
+                params![c.code_hash, ms(at)],
             )
             .map_err(backend)?;
-        if replayed {
-            return Ok(false);
+            let revoked = tx
+                .execute(
+                    "DELETE FROM oidc_access_tokens WHERE code_hash = ?1",
+                    [&c.code_hash],
+                )
+                .map_err(backend)?
+                + tx.execute(
+                    "DELETE FROM oidc_refresh WHERE code_hash = ?1",
+                    [&c.code_hash],
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            return Ok(Spent::Replayed { revoked });
         }
         tx.execute(
             &format!("INSERT INTO oidc_refresh ({FAMILY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
@@ -95,7 +133,7 @@ impl Grants for SqliteStore {
         .map_err(backend)?;
         insert_grant(&tx, access)?;
         tx.commit().map_err(backend)?;
-        Ok(true)
+        Ok(Spent::Issued)
     }
 
     fn refresh_token(&self, token_hash: &str) -> StoreResult<RefreshLookup> {
@@ -131,7 +169,7 @@ impl Grants for SqliteStore {
         access: &AccessGrant,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let mut conn = self.conn();
+        let mut conn = self.relaxed();
         let tx = conn.transaction().map_err(backend)?;
         let moved = tx
             .execute(

@@ -271,6 +271,44 @@ impl SqliteStore {
         // (it rolls back on drop), so the connection is still good to use.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The writer for a step whose loss on power failure costs nothing but
+    /// a repeat: committed without waiting for the disk (`synchronous =
+    /// NORMAL`, still atomic and ordered, durable across a crash of tapin;
+    /// a power loss may forget the last such commits). Used for what an
+    /// application's sign-in writes (a spent code, a refresh rotation, their
+    /// tokens): forgetting one makes the application sign the person in
+    /// again, or lets the holder of a code and its PKCE verifier spend it
+    /// once more within its 60 seconds. `cargo xtask bench oidc` measured
+    /// the disk's wait as half of a sign-in. Everything else (a spent
+    /// one-time pass above all) keeps `FULL`.
+    fn relaxed(&self) -> Relaxed<'_> {
+        let conn = self.conn();
+        let _ = conn.pragma_update(None, "synchronous", "NORMAL");
+        Relaxed(conn)
+    }
+}
+
+/// The writer with `synchronous = NORMAL` until dropped.
+pub(super) struct Relaxed<'a>(MutexGuard<'a, Connection>);
+
+impl std::ops::Deref for Relaxed<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Relaxed<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+impl Drop for Relaxed<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.pragma_update(None, "synchronous", "FULL");
+    }
 }
 
 fn outbox_row(r: &Row) -> rusqlite::Result<QueuedMessage> {
