@@ -367,6 +367,8 @@ fn store_contract(pg: &services::Postgres) -> Result {
                 "joiner",
                 "--test",
                 "grants",
+                "--test",
+                "applications",
             ])
             .env("TAPIN_TEST_POSTGRES", &pg.url)
             .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)

@@ -11,12 +11,37 @@
 //! - [`SessionCookie`]: the cookie itself, live or not, for signing out.
 
 use super::error::ApiError;
-use super::{header_items, read_mostly, AppState, SESSION_COOKIE, SSO_COOKIE};
+use super::{header_items, read_mostly, AppState};
 use crate::domain::{Actor, BearerToken, Error, HelpDeskCredential, Person, SessionCookie};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
+use axum::http::HeaderValue;
 use axum::http::{header, StatusCode};
+use axum::response::Response;
 use tapin_api::wire::ErrorCode;
+
+/// The session cookie: `__Host-` pins it to this exact origin and path.
+pub const SESSION_COOKIE: &str = "__Host-tapin";
+/// The session again, `SameSite=Lax`, for single sign-on from other sites:
+/// only `/oauth2/authorize` reads it (`caller::SsoPerson`).
+pub const SSO_COOKIE: &str = "__Host-tapin-sso";
+
+pub(crate) fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
+    let cookies = [
+        format!(
+            "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
+        ),
+        // The single-sign-on twin (see `caller::SsoPerson`): the same session,
+        // read only by /oauth2/authorize, sent on another site's top-level
+        // navigation.
+        format!("{SSO_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax"),
+    ];
+    for cookie in cookies {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+}
 
 /// The session cookie's value, if the request has a non-empty one.
 fn cookie(parts: &Parts) -> Option<SessionCookie> {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod graph;
 pub mod methods;
 pub mod metrics;
+mod oauth;
 pub mod oidc;
 mod oidc_grants;
 pub mod openapi;
@@ -33,11 +34,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tapin_api::wire::{ErrorBody, ErrorCode, PassSignIn, SessionInfo};
 
-/// The session cookie: `__Host-` pins it to this exact origin and path.
-pub const SESSION_COOKIE: &str = "__Host-tapin";
-/// The session again, `SameSite=Lax`, for single sign-on from other sites:
-/// only `/oauth2/authorize` reads it (`caller::SsoPerson`).
-pub const SSO_COOKIE: &str = "__Host-tapin-sso";
+pub(crate) use caller::set_cookie;
+pub use caller::{SESSION_COOKIE, SSO_COOKIE};
 /// Large enough for any form tapin has; anything bigger is refused unread.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
 
@@ -95,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(methods::routes())
         .merge(signin::routes())
         .merge(oidc::front_channel())
+        .merge(oidc_grants::front_channel())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     Router::new()
@@ -115,10 +114,12 @@ pub fn router(state: AppState) -> Router {
         // credential, and /scim/v2 reads no cookie, so any origin may call.
         .merge(door(scim::routes(), Audience::Scim, Origins::Any, &state))
         .merge(door(
-            oidc::back_channel().layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                oidc_grants::cors,
-            )),
+            oidc::back_channel()
+                .merge(oidc_grants::back_channel())
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    oidc_grants::cors,
+                )),
             Audience::OAuth,
             Origins::Any,
             &state,
@@ -295,23 +296,6 @@ pub(crate) fn header_items(
         .filter_map(|v| v.to_str().ok())
         .flat_map(move |v| v.split(separator))
         .map(str::trim)
-}
-
-pub(crate) fn set_cookie(res: &mut Response, value: &str, max_age: i64) {
-    let cookies = [
-        format!(
-            "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
-        ),
-        // The single-sign-on twin (see `caller::SsoPerson`): the same session,
-        // read only by /oauth2/authorize, sent on another site's top-level
-        // navigation.
-        format!("{SSO_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax"),
-    ];
-    for cookie in cookies {
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
 }
 
 #[utoipa::path(

@@ -3,11 +3,10 @@
 //! parsing only, the rules are in `domain::oidc`.
 
 use super::error::ApiError;
+pub use super::oauth::*;
 use super::pages::{html_escape, page, Lang};
 use super::{domain, json_no_store, no_store, read_mostly, AppState};
-use crate::domain::oidc::{
-    AuthorizationRequest, Authorize, ClientAuth, TokenRequest, SIGNING_ALGORITHMS,
-};
+use crate::domain::oidc::{AuthorizationRequest, Authorize, TokenRequest, SIGNING_ALGORITHMS};
 use crate::domain::{Person, SessionCookie};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -18,12 +17,6 @@ use serde::Deserialize;
 use serde_json::json;
 use tapin_api::wire::{ContinueAuthorization, Continued};
 
-pub const AUTHORIZE: &str = "/oauth2/authorize";
-pub const TOKEN: &str = "/oauth2/token";
-pub const USERINFO: &str = "/oauth2/userinfo";
-pub const JWKS: &str = "/oauth2/jwks";
-pub const LOGOUT: &str = "/oauth2/logout";
-
 /// The relying parties' back channel: authenticated by a client secret or
 /// an access token, answered in OAuth's error shape.
 pub fn back_channel() -> Router<AppState> {
@@ -31,7 +24,6 @@ pub fn back_channel() -> Router<AppState> {
         .route(TOKEN, axum::routing::post(token))
         .route(USERINFO, get(userinfo).post(userinfo))
         .route(JWKS, get(jwks))
-        .merge(super::oidc_grants::back_channel())
 }
 
 /// What a browser visits: discovery, keys, authorization and logout.
@@ -45,36 +37,6 @@ pub fn front_channel() -> Router<AppState> {
         )
         .route(LOGOUT, get(logout).post(confirm_logout))
         .route("/api/v1/signin/request/{id}", get(request_info))
-        .merge(super::oidc_grants::front_channel())
-}
-
-/// `{error, error_description}` with the status RFC 6749 §5.2 gives it.
-pub(super) fn oauth_error(e: ApiError) -> Response {
-    oauth_response(e.oauth.unwrap_or(("server_error", e.body.message)))
-}
-
-pub(super) fn oauth_response((error, description): (&'static str, String)) -> Response {
-    let status = match error {
-        "invalid_client" => StatusCode::UNAUTHORIZED,
-        "invalid_token" => StatusCode::UNAUTHORIZED,
-        "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    let mut res = json_no_store(
-        status,
-        json!({ "error": error, "error_description": description }),
-    );
-    if status == StatusCode::UNAUTHORIZED {
-        let challenge = if error == "invalid_token" {
-            format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
-        } else {
-            "Basic realm=\"tapin\"".to_string()
-        };
-        if let Ok(v) = HeaderValue::from_str(&challenge) {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
-    }
-    res
 }
 
 async fn discovery(State(s): State<AppState>) -> Response {
@@ -89,10 +51,10 @@ async fn discovery(State(s): State<AppState>) -> Response {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", crate::domain::oidc::DEVICE_GRANT],
-        "device_authorization_endpoint": format!("{iss}{}", super::oidc_grants::DEVICE_AUTHORIZATION),
-        "introspection_endpoint": format!("{iss}{}", super::oidc_grants::INTROSPECT),
+        "device_authorization_endpoint": format!("{iss}{}", DEVICE_AUTHORIZATION),
+        "introspection_endpoint": format!("{iss}{}", INTROSPECT),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint": format!("{iss}{}", super::oidc_grants::REVOKE),
+        "revocation_endpoint": format!("{iss}{}", REVOKE),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
@@ -170,34 +132,6 @@ fn answer(lang: Lang, outcome: Result<Authorize, ApiError>) -> Response {
             }
             res
         }
-    }
-}
-
-/// The cookie that binds a waiting authorization request to the browser
-/// that made it: a same-site page cannot continue a request it created in
-/// its own name in someone else's browser. Host-only, never sent cross-site
-/// on a subrequest; Lax so it rides along the application's redirect.
-pub(super) const BROWSER_COOKIE: &str = "__Host-tapin-authz";
-
-/// This browser's binding, if it has one of the right shape.
-pub(super) struct Browser(pub(super) Option<String>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Browser {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            super::header_items(&parts.headers, header::COOKIE, ';')
-                .find_map(|c| {
-                    c.strip_prefix(BROWSER_COOKIE)?
-                        .strip_prefix('=')
-                        .map(str::to_string)
-                })
-                .filter(|b| b.len() == 64 && b.bytes().all(|c| c.is_ascii_hexdigit())),
-        ))
     }
 }
 
@@ -281,73 +215,6 @@ struct TokenForm {
     request: TokenRequest,
     client_id: Option<String>,
     client_secret: Option<String>,
-}
-
-/// A client's `Authorization: Basic` credentials (RFC 6749 §2.3.1: the
-/// form-urlencoded id and secret), if it sent them; `Some(Err)` when they
-/// are malformed.
-pub(super) struct BasicAuth(pub(super) Option<Result<(String, String), ()>>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BasicAuth {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(basic_auth(&parts.headers)))
-    }
-}
-
-fn basic_auth(h: &HeaderMap) -> Option<Result<(String, String), ()>> {
-    use base64::Engine;
-    let value = h.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok());
-    let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-        return Some(Err(()));
-    };
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    Some(Ok((unescape(id), unescape(secret))))
-}
-
-/// How the client proved itself: `Authorization: Basic`, or the form's
-/// `client_id` (and `client_secret`); never both ways at once.
-pub(super) fn client_auth(
-    basic: Option<Result<(String, String), ()>>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-) -> Result<ClientAuth, (&'static str, String)> {
-    match basic {
-        Some(Ok((id, secret))) => {
-            if client_secret.is_some() {
-                return Err((
-                    "invalid_request",
-                    "use one way of client authentication, not two".into(),
-                ));
-            }
-            Ok(ClientAuth {
-                client_id: Some(id),
-                client_secret: Some(secret),
-            })
-        }
-        Some(Err(())) => Err((
-            "invalid_client",
-            "the Authorization header is not valid Basic credentials".into(),
-        )),
-        None => Ok(ClientAuth {
-            client_id,
-            client_secret,
-        }),
-    }
 }
 
 async fn token(

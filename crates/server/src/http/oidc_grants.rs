@@ -4,9 +4,9 @@
 //! only; the rules are in `domain::oidc`.
 
 use super::error::ApiError;
-use super::oidc::{
-    client_auth, oauth_error, oauth_response, BasicAuth, Browser, BROWSER_COOKIE, JWKS, TOKEN,
-    USERINFO,
+use super::oauth::{
+    client_auth, oauth_error, oauth_response, BasicAuth, Browser, BROWSER_COOKIE,
+    DEVICE_AUTHORIZATION, INTROSPECT, JWKS, REVOKE, TOKEN, USERINFO,
 };
 use super::{domain, json_no_store, read_mostly, AppState};
 use axum::extract::{Request, State};
@@ -17,10 +17,6 @@ use axum::routing::post;
 use axum::{Form, Router};
 use serde::Deserialize;
 use tapin_api::wire::{Continued, DeviceCode};
-
-pub const DEVICE_AUTHORIZATION: &str = "/oauth2/device_authorization";
-pub const INTROSPECT: &str = "/oauth2/introspect";
-pub const REVOKE: &str = "/oauth2/revoke";
 
 pub fn back_channel() -> Router<AppState> {
     Router::new()

@@ -1,5 +1,7 @@
 //! Starting the real `tapin` binary for a test, and stopping it.
 
+#[allow(dead_code)] // only the OpenID Connect tests sign in to applications
+pub mod apps;
 #[allow(dead_code)] // not every test file reads the store from outside
 pub mod stored;
 pub mod world;
