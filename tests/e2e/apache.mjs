@@ -55,7 +55,7 @@ OIDCPKCEMethod S256
 OIDCProviderTokenEndpointAuth client_secret_basic
 OIDCPassClaimsAs environment
 OIDCSSLValidateServer Off
-${refresh ? '# Refresh at every request after 5 s (access tokens live 10 minutes); a refused refresh ends the session.\nOIDCRefreshAccessTokenBeforeExpiry 595 logout_on_error' : ''}
+${refresh ? '# Refresh at every request after a second (access tokens live 10 minutes); a refused refresh ends the session.\nOIDCRefreshAccessTokenBeforeExpiry 599 logout_on_error' : ''}
 <Location /protected>
   AuthType openid-connect
   Require valid-user

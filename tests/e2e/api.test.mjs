@@ -33,12 +33,17 @@ test('the app is served brotli-compressed to browsers that accept it', async () 
   assert.equal(res.headers.get('content-type'), 'application/wasm');
 });
 
-test('a successful sign-in sets a __Host- cookie that is HttpOnly, Secure and SameSite=Strict', async () => {
+test('a successful sign-in sets a __Host- cookie that is HttpOnly, Secure and SameSite=Strict, and its Lax single-sign-on twin', async () => {
   const { temporaryAccessPass } = issue(server.db, 'ada@contoso.com');
   const res = await post({ upn: 'ada@contoso.com', pass: temporaryAccessPass });
   assert.equal(res.status, 200);
-  const cookie = res.headers.get('set-cookie');
+  const [cookie, sso, ...rest] = res.headers.getSetCookie();
   assert.match(cookie, /^__Host-tapin=[0-9a-f]{64}; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/);
+  // Read only by /oauth2/authorize (single sign-on from other sites).
+  assert.match(sso, /^__Host-tapin-sso=[0-9a-f]{64}; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
+  assert.deepEqual(rest, []);
+  const ssoOnly = await fetch(`${server.url}/api/v1/session`, { headers: { cookie: sso.split(';')[0] } });
+  assert.equal(ssoOnly.status, 401, 'the twin alone opens no API');
   const session = await (await fetch(`${server.url}/api/v1/session`, { headers: { cookie: cookie.split(';')[0] } })).json();
   assert.equal(session.upn, 'ada@contoso.com');
   assert.equal(session.passwordless_deadline, null);

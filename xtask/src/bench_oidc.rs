@@ -1,8 +1,10 @@
 //! `cargo xtask bench oidc`: what signing in to another application costs
 //! the server once a person has a tapin session: `/oauth2/authorize` (the
 //! session honoured, a code issued) then `/oauth2/token` (the code spent,
-//! an ES256 ID token signed), measured beside an authenticated GET of the
-//! same session in the same run (these machines are noisy: ratios).
+//! an ES256 ID token signed); then what the application does afterwards: a
+//! refresh (the token rotated, a new ID token) and an introspection by a
+//! resource server; each measured beside an authenticated GET of the same
+//! session in the same run (these machines are noisy: ratios).
 
 use crate::server::{self, Server};
 use std::io::{Read, Write};
@@ -44,30 +46,66 @@ struct Client {
 
 /// authorize then token; true when both answered as they should.
 fn sign_in_to_app(addr: &str, cookie: &str, client: &Client) -> bool {
+    tokens_of(addr, cookie, client).is_some()
+}
+
+fn post_form(addr: &str, path: &str, client: &Client, form: &str) -> Option<(u16, String, String)> {
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        client.basic,
+        form.len()
+    );
+    http(addr, &request)
+}
+
+fn field(body: &str, name: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()?
+        .get(name)?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// A refresh: the new refresh token, if it worked.
+fn refresh(addr: &str, client: &Client, token: &str) -> Option<String> {
+    let form = format!("grant_type=refresh_token&refresh_token={token}");
+    match post_form(addr, "/oauth2/token", client, &form) {
+        Some((200, _, body)) if body.contains("id_token") => field(&body, "refresh_token"),
+        _ => None,
+    }
+}
+
+fn introspect(addr: &str, client: &Client, token: &str) -> bool {
+    matches!(
+        post_form(addr, "/oauth2/introspect", client, &format!("token={token}")),
+        Some((200, _, body)) if body.contains("\"active\":true")
+    )
+}
+
+/// authorize then token: (access token, refresh token).
+fn tokens_of(addr: &str, cookie: &str, client: &Client) -> Option<(String, String)> {
     let authorize = format!(
         "GET /oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state=s&nonce=n HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n",
         client.id,
         url_encode(REDIRECT)
     );
     let Some((303, head, _)) = http(addr, &authorize) else {
-        return false;
+        return None;
     };
-    let Some(code) = header(&head, "location")
+    let code = header(&head, "location")
         .and_then(|l| l.split("code=").nth(1))
-        .map(|c| c.split('&').next().unwrap_or_default().to_string())
-    else {
-        return false;
-    };
+        .map(|c| c.split('&').next().unwrap_or_default().to_string())?;
     let form = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={}",
         url_encode(REDIRECT)
     );
-    let token = format!(
-        "POST /oauth2/token HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
-        client.basic,
-        form.len()
-    );
-    matches!(http(addr, &token), Some((200, _, body)) if body.contains("id_token"))
+    match post_form(addr, "/oauth2/token", client, &form) {
+        Some((200, _, body)) if body.contains("id_token") => Some((
+            field(&body, "access_token")?,
+            field(&body, "refresh_token")?,
+        )),
+        _ => None,
+    }
 }
 
 fn session_get(addr: &str, cookie: &str) -> bool {
@@ -185,6 +223,24 @@ pub fn oidc(tapin: &Path, seconds: u64) -> Result {
     let baseline = measure(clients, duration, move || session_get(&a, &c));
     let (a, c, cl) = (addr.clone(), cookie.clone(), client.clone());
     let flow = measure(clients, duration, move || sign_in_to_app(&a, &c, &cl));
+    // Each thread refreshes its own sign-in, rotating its token every time.
+    let (a, c, cl) = (addr.clone(), cookie.clone(), client.clone());
+    let refreshed = measure(clients, duration, move || {
+        thread_local!(static HELD: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) });
+        HELD.with(|held| {
+            let current = held
+                .borrow_mut()
+                .take()
+                .or_else(|| tokens_of(&a, &c, &cl).map(|t| t.1));
+            let next = current.and_then(|t| refresh(&a, &cl, &t));
+            let ok = next.is_some();
+            *held.borrow_mut() = next;
+            ok
+        })
+    });
+    let (access, _) = tokens_of(&addr, &cookie, &client).ok_or("no tokens to introspect")?;
+    let (a, cl) = (addr.clone(), client.clone());
+    let introspected = measure(clients, duration, move || introspect(&a, &cl, &access));
     let rss = server.peak_rss_kib();
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
@@ -196,12 +252,16 @@ pub fn oidc(tapin: &Path, seconds: u64) -> Result {
     for (name, (rate, p50, p99, failed)) in [
         ("baseline: GET /api/v1/session (same cookie)", baseline),
         ("authorize (code) + token (ES256 ID token)", flow),
+        ("refresh_token grant (rotated, ID token)", refreshed),
+        ("introspection of an access token", introspected),
     ] {
         println!("  {name:<44} {rate:>10.0} {p50:>9.2} {p99:>9.2} {failed:>7}");
     }
     println!(
-        "  one sign-in to an application costs {:.1} authenticated GETs; peak RSS {} MiB",
+        "  one sign-in to an application costs {:.1} authenticated GETs, a refresh {:.1}, an introspection {:.1}; peak RSS {} MiB",
         baseline.0 / flow.0,
+        baseline.0 / refreshed.0,
+        baseline.0 / introspected.0,
         rss / 1024
     );
     Ok(())
