@@ -80,7 +80,14 @@ fn CodeForm(code: String) -> impl IntoView {
                 Ok(next) => crate::nav::leave(&next.redirect_to),
                 Err(f) => {
                     busy.set(false);
-                    error.set(Some(common::method_failure(&f)));
+                    error.set(Some(match &f {
+                        crate::api::Failure::Api(body)
+                            if body.code == tapin_api::wire::ErrorCode::NotFound =>
+                        {
+                            text::SGN_DEVICE_UNKNOWN().to_string()
+                        }
+                        _ => common::method_failure(&f),
+                    }));
                 }
             }
         });

@@ -135,7 +135,7 @@ for (const variant of variants) {
     await check(page, v, 'device');
     await page.locator('#user-code').fill('BCDF-GHJK');
     await page.locator('form button[type=submit]').click();
-    await page.locator('#device-error:not([hidden])').waitFor();
+    await page.locator('#device-error:not([hidden])').getByText(S.SGN_DEVICE_UNKNOWN).waitFor();
     await check(page, v, 'device-unknown');
     const started = await fetch(`${server.url}/oauth2/device_authorization`, {
       method: 'POST', body: new URLSearchParams({ client_id: kiosk.client_id, scope: 'openid' }),

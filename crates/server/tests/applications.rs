@@ -119,14 +119,7 @@ fn the_device_grant_answers_as_rfc_8628_says() {
         .start_device_approval(&d3.user_code, BROWSER, "192.0.2.7")
         .is_err());
     // Another client's device code is not this client's.
-    let other = app(
-        &w,
-        NewClient {
-            name: "Other".into(),
-            redirect_uris: vec![RP.into()],
-            ..Default::default()
-        },
-    );
+    let other = plain(&w, "Other");
     assert_eq!(
         oauth_error(
             w.tapin

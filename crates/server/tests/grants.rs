@@ -40,14 +40,7 @@ fn a_refresh_token_rotates_and_a_reused_one_ends_the_whole_sign_in() {
         ))
         .is_ok());
     // Another client cannot use it.
-    let other = app(
-        &w,
-        NewClient {
-            name: "Other".into(),
-            redirect_uris: vec![RP.into()],
-            ..Default::default()
-        },
-    );
+    let other = plain(&w, "Other");
     assert_eq!(
         oauth_error(refresh(&w, &other, &rt2).unwrap_err()),
         "invalid_grant"
@@ -114,14 +107,7 @@ fn refresh_ends_with_the_session_unless_offline_and_always_when_disabled_or_ever
     let offline = sign_in_to(&w, &wiki, &token, "openid offline_access");
     assert!(offline.scope.contains("offline_access"));
     // A client not allowed offline_access does not get it.
-    let plain = app(
-        &w,
-        NewClient {
-            name: "Plain".into(),
-            redirect_uris: vec![RP.into()],
-            ..Default::default()
-        },
-    );
+    let plain = plain(&w, "Plain");
     assert!(!sign_in_to(&w, &plain, &token, "openid offline_access")
         .scope
         .contains("offline_access"));
@@ -180,14 +166,7 @@ fn introspection_answers_live_and_ended_tokens_and_revocation_ends_them() {
     assert!(active(&w, &wiki, &rt));
     // A resource server (another confidential client) may introspect an
     // access token, not someone else's refresh token.
-    let api = app(
-        &w,
-        NewClient {
-            name: "API".into(),
-            redirect_uris: vec![RP.into()],
-            ..Default::default()
-        },
-    );
+    let api = plain(&w, "API");
     assert!(active(&w, &api, &t.access_token));
     assert!(!active(&w, &api, &rt));
     // A public client may not introspect; a wrong secret is invalid_client.

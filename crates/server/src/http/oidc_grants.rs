@@ -9,6 +9,7 @@ use super::oauth::{
     DEVICE_AUTHORIZATION, INTROSPECT, JWKS, REVOKE, TOKEN, USERINFO,
 };
 use super::{domain, json_no_store, read_mostly, AppState};
+use crate::domain::oidc::ClientAuth;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -51,22 +52,34 @@ fn unreadable() -> Response {
     ))
 }
 
+/// An introspection's or revocation's form: the client, the token and its hint.
+fn token_form(
+    basic: Option<Result<(String, String), ()>>,
+    form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
+) -> Result<(ClientAuth, String, Option<String>), (&'static str, String)> {
+    let Ok(Form(form)) = form else {
+        return Err((
+            "invalid_request",
+            "the body must be application/x-www-form-urlencoded".into(),
+        ));
+    };
+    let auth = client_auth(basic, form.client_id, form.client_secret)?;
+    let token = form
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or(("invalid_request", "token is missing".into()))?;
+    Ok((auth, token, form.token_type_hint))
+}
+
 async fn introspect(
     State(s): State<AppState>,
     BasicAuth(basic): BasicAuth,
     form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return unreadable();
-    };
-    let auth = match client_auth(basic, form.client_id, form.client_secret) {
-        Ok(a) => a,
+    let (auth, token, hint) = match token_form(basic, form) {
+        Ok(parts) => parts,
         Err(e) => return oauth_response(e),
     };
-    let Some(token) = form.token.filter(|t| !t.is_empty()) else {
-        return oauth_response(("invalid_request", "token is missing".into()));
-    };
-    let hint = form.token_type_hint;
     match read_mostly(&s, move |d| d.introspect(&auth, &token, hint.as_deref())).await {
         Ok(answer) => json_no_store(StatusCode::OK, answer),
         Err(e) => oauth_error(e),
@@ -78,17 +91,10 @@ async fn revoke(
     BasicAuth(basic): BasicAuth,
     form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return unreadable();
-    };
-    let auth = match client_auth(basic, form.client_id, form.client_secret) {
-        Ok(a) => a,
+    let (auth, token, hint) = match token_form(basic, form) {
+        Ok(parts) => parts,
         Err(e) => return oauth_response(e),
     };
-    let Some(token) = form.token.filter(|t| !t.is_empty()) else {
-        return oauth_response(("invalid_request", "token is missing".into()));
-    };
-    let hint = form.token_type_hint;
     match domain(&s, move |d| d.revoke(&auth, &token, hint.as_deref())).await {
         // RFC 7009 §2.2: 200 whether or not there was anything to revoke.
         Ok(()) => json_no_store(StatusCode::OK, serde_json::json!({})),

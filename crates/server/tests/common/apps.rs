@@ -64,6 +64,18 @@ pub fn app(w: &World, new: NewClient) -> App {
     }
 }
 
+/// A confidential client with nothing more than a name and the redirect URI.
+pub fn plain(w: &World, name: &str) -> App {
+    app(
+        w,
+        NewClient {
+            name: name.into(),
+            redirect_uris: vec![RP.into()],
+            ..Default::default()
+        },
+    )
+}
+
 pub fn wiki(w: &World) -> App {
     app(
         w,
