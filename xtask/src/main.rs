@@ -369,6 +369,8 @@ fn store_contract(pg: &services::Postgres) -> Result {
                 "grants",
                 "--test",
                 "applications",
+                "--test",
+                "authenticators",
             ])
             .env("TAPIN_TEST_POSTGRES", &pg.url)
             .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)

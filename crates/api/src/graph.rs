@@ -126,7 +126,7 @@ pub struct NewTemporaryAccessPass {
 /// `fido2AuthenticationMethod` (passkeys and security keys),
 /// `softwareOathAuthenticationMethod`, `phoneAuthenticationMethod`,
 /// `emailAuthenticationMethod`, `temporaryAccessPassAuthenticationMethod`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticationMethod {
@@ -137,9 +137,20 @@ pub struct AuthenticationMethod {
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_date_time: Option<DateTime<Utc>>,
-    /// fido2: `passkey` or `securityKey` (tapin's `model`).
+    /// fido2: the authenticator's model (`YubiKey 5 Series`), from the
+    /// imported FIDO metadata or the community list; `passkey` or
+    /// `securityKey` when the model is unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// fido2: the model's AAGUID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aa_guid: Option<String>,
+    /// fido2: `attested` or `notAttested`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_level: Option<String>,
+    /// fido2: `deviceBound` or `synced`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_type: Option<String>,
     /// phone: masked, as tapin never shows a whole number to the help desk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,

@@ -130,6 +130,51 @@ pub struct Method {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub is_default: bool,
+    /// For passkeys and security keys: the authenticator that holds the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticator: Option<KeyInfo>,
+}
+
+/// The authenticator behind a passkey or security key, as people know it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyInfo {
+    /// The model (`YubiKey 5 Series`, `Google Password Manager`), from the
+    /// imported FIDO metadata or the community list of AAGUIDs; none when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The model's AAGUID, as the authenticator gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aaguid: Option<String>,
+    /// The key can be copied to its holder's other devices (backup eligible);
+    /// false: it stays on this device only.
+    pub synced: bool,
+    /// Its attestation chained to a vendor root tapin trusts.
+    pub attested: bool,
+    /// Set when the passkey profile no longer lets this key sign in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<KeyRefusal>,
+}
+
+/// Why a passkey profile refuses a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum KeyRefusal {
+    /// The FIDO metadata reports this model's keys or attestation as compromised, or revoked.
+    Compromised,
+    /// Synced passkeys are not allowed: only keys that stay on one device.
+    Synced,
+    /// Only synced passkeys are allowed.
+    DeviceBound,
+    /// The key's attestation does not chain to a trusted authenticator vendor.
+    NotAttested,
+    /// The model is not on the organisation's list of allowed models.
+    ModelNotAllowed,
+    /// The model is on the organisation's list of blocked models.
+    ModelBlocked,
+    #[serde(other)]
+    Unknown,
 }
 
 /// `GET /api/v1/methods`

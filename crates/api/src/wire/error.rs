@@ -46,6 +46,9 @@ pub enum ErrorCode {
     CodeSignInOff,
     /// The database does not answer right now; try again after `Retry-After` seconds.
     Unavailable,
+    /// The organisation's passkey profile does not allow this passkey or
+    /// security key (`refusal` says why): to register, or any more to sign in.
+    KeyNotAllowed,
     /// Anything a newer server says that this app does not know yet.
     #[serde(other)]
     Unknown,
@@ -73,6 +76,9 @@ pub struct ErrorBody {
     /// With `limit_reached`: the limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// With `key_not_allowed`: why the passkey profile refuses the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<super::KeyRefusal>,
 }
 
 impl ErrorBody {
@@ -87,6 +93,7 @@ impl ErrorBody {
             retry_at: None,
             tries_left: None,
             limit: None,
+            refusal: None,
         }
     }
 }

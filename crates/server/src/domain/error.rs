@@ -65,6 +65,12 @@ pub enum Error {
     /// The session was opened with a weaker method than the change needs.
     #[error("{0}")]
     StrongerSignInNeeded(String),
+    /// The passkey profile refuses the key: to register, or to sign in.
+    #[error("{}", super::authenticators::refusal_message(*refusal, model.as_deref()))]
+    KeyRefused {
+        refusal: tapin_api::wire::KeyRefusal,
+        model: Option<String>,
+    },
     #[error("storage failed: {0}")]
     Storage(String),
     /// The database does not answer; the request may be tried again soon.

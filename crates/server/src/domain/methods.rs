@@ -23,6 +23,8 @@ pub struct StoredMethod {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub is_default: bool,
+    /// What a passkey's or security key's authenticator told at registration.
+    pub authenticator: Option<crate::domain::authenticators::KeyFacts>,
 }
 
 impl StoredMethod {
@@ -35,6 +37,7 @@ impl StoredMethod {
             created_at: self.created_at,
             last_used_at: self.last_used_at,
             is_default: self.is_default,
+            authenticator: None,
         }
     }
 

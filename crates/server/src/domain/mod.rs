@@ -1,5 +1,6 @@
 //! The rules of tapin in plain Rust: no HTTP, SQL or browser types here.
 
+pub mod authenticators;
 pub mod caller;
 pub mod clock;
 pub mod courier;

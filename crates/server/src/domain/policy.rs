@@ -27,7 +27,7 @@ impl Target {
         }
     }
 
-    fn matches(&self, user: &User) -> bool {
+    pub(crate) fn matches(&self, user: &User) -> bool {
         match self {
             Self::All => true,
             Self::User(upn) => *upn == user.upn,

@@ -85,6 +85,8 @@ pub struct Tapin {
     pub(super) issuer: String,
     /// The ID-token signing keys this instance last read, opened.
     pub(super) signing: super::oidc::KeyCache,
+    /// The attestation trust and model names this instance last read.
+    pub(super) trust: super::authenticators::TrustCache,
 }
 
 /// Parses the origin users reach tapin at and writes it the way browsers
@@ -148,6 +150,7 @@ impl Tapin {
             keys: Keyring::generate(),
             issuer: "http://localhost".into(),
             signing: Default::default(),
+            trust: Default::default(),
         }
     }
 

@@ -243,7 +243,7 @@ pub(crate) async fn user(
         enabled: o.user.enabled,
         groups: o.user.groups.clone(),
         time_zone: o.user.time_zone.clone(),
-        methods: o.methods.iter().map(|m| m.view()).collect(),
+        methods: o.views.clone(),
         pass: o.pass.as_ref().map(|p| graph_pass(p, None)),
         lockout: LockoutState {
             locked: o.locked,

@@ -160,6 +160,11 @@ impl From<Error> for ApiError {
                 err
             }
             Error::WebauthnFailed(m) => Self::new(S::BAD_REQUEST, C::WebauthnFailed, format!("Your passkey or security key could not be verified ({m}). Try again.")),
+            Error::KeyRefused { refusal, model } => {
+                let mut err = Self::new(S::FORBIDDEN, C::KeyNotAllowed, crate::domain::authenticators::refusal_message(refusal, model.as_deref()));
+                err.body.refusal = Some(refusal);
+                err
+            }
             Error::OAuth(e) => {
                 let mut err = Self::new(S::BAD_REQUEST, C::InvalidInput, e.description.clone());
                 err.oauth = Some((e.error, e.description));

@@ -85,7 +85,7 @@ pub(crate) const PASS_COLUMNS: &str = "id, user_id, code_hash, created_at, start
 pub(crate) const SESSION_COLUMNS: &str =
     "id, token_hash, user_id, created_at, expires_at, passwordless_deadline, pass_id, last_seen_at, method, method_id";
 pub(crate) const METHOD_COLUMNS: &str =
-    "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default";
+    "id, user_id, kind, name, detail, secret, credential_id, created_at, last_used_at, is_default, authenticator";
 pub(crate) const PENDING_COLUMNS: &str =
     "id, user_id, purpose, state, code_hash, tries_left, expires_at";
 

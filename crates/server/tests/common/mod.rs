@@ -2,6 +2,7 @@
 
 #[allow(dead_code)] // only the OpenID Connect tests sign in to applications
 pub mod apps;
+pub mod keys;
 #[allow(dead_code)] // not every test file reads the store from outside
 pub mod stored;
 pub mod world;

@@ -89,6 +89,8 @@ impl Capabilities {
 pub struct Overview {
     pub user: User,
     pub methods: Vec<StoredMethod>,
+    /// The same methods as the help desk sees them (keys with their model).
+    pub views: Vec<tapin_api::wire::Method>,
     pub pass: Option<PassView>,
     pub lockout: LockoutCounts,
     /// The account's failures within the window reached a limit.
@@ -310,8 +312,10 @@ impl Tapin {
             || lockout.clients.iter().any(|(_, n)| *n >= limits.per_pair);
         let sessions = self.sessions_of(&Actor::Operator, &user.upn)?;
         let may_manage = self.may_change(actor, &user);
+        let methods = self.store.methods_of(user.id)?;
         Ok(Overview {
-            methods: self.store.methods_of(user.id)?,
+            views: methods.iter().map(|m| self.method_view(&user, m)).collect(),
+            methods,
             pass,
             lockout,
             locked,

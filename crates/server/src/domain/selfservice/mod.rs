@@ -197,7 +197,7 @@ impl Tapin {
             .into_iter()
             .find(|m| m.id == method.id)
             .ok_or_else(|| Error::Storage("the new method vanished".into()))?;
-        Ok(stored.view())
+        Ok(self.method_view(user, &stored))
     }
 
     /// A pending challenge of this user and purpose that has not expired.
@@ -260,6 +260,7 @@ impl Tapin {
             created_at: self.now(),
             last_used_at: None,
             is_default: false,
+            authenticator: None,
         }
     }
 
@@ -273,7 +274,7 @@ impl Tapin {
                 .store
                 .methods_of(user.id)?
                 .iter()
-                .map(StoredMethod::view)
+                .map(|m| self.method_view(user, m))
                 .collect(),
             registration_required: policy.require_registration && policy.in_scope(user),
             recovery_codes_left: self
@@ -310,7 +311,7 @@ impl Tapin {
             &format!("{} to \"{name}\"", method.label()),
         );
         self.store.rename_method(user.id, id, &name, &event)?;
-        Ok(self.owned(user, id)?.view())
+        Ok(self.method_view(user, &self.owned(user, id)?))
     }
 
     pub fn delete_method(&self, who: &Person, id: &str) -> Result<()> {
@@ -329,7 +330,7 @@ impl Tapin {
         let method = self.owned(user, id)?;
         let event = self.own(user, "default_changed", &method.label());
         self.store.set_default_method(user.id, id, &event)?;
-        Ok(self.owned(user, id)?.view())
+        Ok(self.method_view(user, &self.owned(user, id)?))
     }
 
     pub fn sign_out_everywhere(&self, who: &Person) -> Result<()> {

@@ -9,7 +9,11 @@ use tapin_api::wire::{Method, MethodKind, WebauthnFinish, WebauthnRegistration};
 use webauthn_rs::prelude::{
     Passkey, PasskeyRegistration, SecurityKey, SecurityKeyRegistration, Uuid,
 };
-use webauthn_rs_proto::{AuthenticatorAttachment, ResidentKeyRequirement};
+use webauthn_rs_core::proto::Credential;
+use webauthn_rs_proto::{
+    AttestationConveyancePreference, AuthenticatorAttachment, RegisterPublicKeyCredential,
+    ResidentKeyRequirement,
+};
 
 impl Tapin {
     // ---- passkeys and security keys ----------------------------------------
@@ -69,6 +73,11 @@ impl Tapin {
                 PURPOSE_SECURITY_KEY,
             )
         };
+        if self.wants_attestation(user)? {
+            // The profile asks which model holds the key: the authenticator's
+            // attestation says, signed by its vendor.
+            options.public_key.attestation = Some(AttestationConveyancePreference::Direct);
+        }
         if kind == MethodKind::Passkey {
             // A passkey must be discoverable, so it can sign in without an account name.
             if let Some(sel) = options.public_key.authenticator_selection.as_mut() {
@@ -94,36 +103,53 @@ impl Tapin {
                 &[PURPOSE_PASSKEY, PURPOSE_SECURITY_KEY],
             )
             .map_err(|_| spent())?;
-        let verified = if pending.purpose == PURPOSE_PASSKEY {
-            from_json::<PasskeyRegistration>(&pending.state).and_then(|state| {
-                let key = self
-                    .webauthn
-                    .finish_passkey_registration(&credential_of(&finish.credential)?, &state)
-                    .map_err(webauthn_error)?;
-                Ok((
-                    MethodKind::Passkey,
-                    hex::encode(key.cred_id()),
-                    to_json(&key)?,
-                ))
-            })
-        } else {
-            from_json::<SecurityKeyRegistration>(&pending.state).and_then(|state| {
-                let key = self
-                    .webauthn
-                    .finish_securitykey_registration(&credential_of(&finish.credential)?, &state)
-                    .map_err(webauthn_error)?;
-                Ok((
-                    MethodKind::SecurityKey,
-                    hex::encode(key.cred_id()),
-                    to_json(&key)?,
-                ))
-            })
-        };
-        let (kind, credential_id, secret) = match verified {
+        let registered =
+            credential_of::<RegisterPublicKeyCredential>(&finish.credential).and_then(|reg| {
+                let (kind, credential, secret) = if pending.purpose == PURPOSE_PASSKEY {
+                    let state = from_json::<PasskeyRegistration>(&pending.state)?;
+                    let key = self
+                        .webauthn
+                        .finish_passkey_registration(&reg, &state)
+                        .map_err(webauthn_error)?;
+                    (
+                        MethodKind::Passkey,
+                        Credential::from(key.clone()),
+                        to_json(&key)?,
+                    )
+                } else {
+                    let state = from_json::<SecurityKeyRegistration>(&pending.state)?;
+                    let key = self
+                        .webauthn
+                        .finish_securitykey_registration(&reg, &state)
+                        .map_err(webauthn_error)?;
+                    (
+                        MethodKind::SecurityKey,
+                        Credential::from(key.clone()),
+                        to_json(&key)?,
+                    )
+                };
+                // The person's passkey profile decides whether this
+                // authenticator may hold their key.
+                let facts =
+                    self.key_facts(&credential, reg.response.attestation_object.as_slice())?;
+                self.admit_key(user, &facts)?;
+                Ok((kind, hex::encode(&credential.cred_id), secret, facts))
+            });
+        let (kind, credential_id, secret, facts) = match registered {
             Ok(v) => v,
             Err(e) => {
-                // Single use: a response that fails verification spends the challenge.
+                // Single use: a response that fails verification, or a key the
+                // profile refuses, spends the challenge.
                 self.store.take_pending(&pending.id)?;
+                if let Error::KeyRefused { .. } = &e {
+                    let _ = self.store.record_audit(&self.event(
+                        &crate::domain::Actor::User(user.upn.clone()),
+                        &user.upn,
+                        "passkey_refused_by_profile",
+                        &format!("registration: {e}"),
+                        "",
+                    ));
+                }
                 return Err(e);
             }
         };
@@ -131,6 +157,7 @@ impl Tapin {
         method.name = Some(name);
         method.credential_id = Some(credential_id);
         method.secret = Some(secret);
+        method.authenticator = Some(facts);
         // Storing consumes the challenge in the same transaction, so a replay finds it gone.
         self.add(user, method, &pending.id).map_err(|e| match e {
             Error::CodeExpired => spent(),

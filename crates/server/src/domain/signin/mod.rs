@@ -223,6 +223,7 @@ impl Tapin {
             .into_iter()
             .find(|(_, k)| k.cred_id() == result.cred_id())
             .ok_or_else(unknown)?;
+        self.admit_sign_in(&user, &method)?;
         // Keep the counter the authenticator reported.
         let secret = method.secret.as_deref().unwrap_or_default();
         let updated = match method.kind {

@@ -60,6 +60,9 @@ impl Tapin {
             .into_iter()
             .find(|(_, k)| k.cred_id() == result.cred_id())
             .ok_or_else(unknown)?;
+        // The passkey profile decides at every sign-in: a model blocked
+        // since registration signs in no more.
+        self.admit_sign_in(&user, &method)?;
         let updated = key
             .update_credential(&result)
             .is_some_and(|changed| changed);

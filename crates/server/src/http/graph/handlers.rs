@@ -193,17 +193,19 @@ pub(crate) async fn list_methods(
     Path(id): Path<String>,
 ) -> GraphResult {
     let o = acting(&state, desk, move |t, a| t.overview(a, &id)).await?;
-    let mut value: Vec<AuthenticationMethod> = o.methods.iter().map(graph_method).collect();
+    let mut value: Vec<AuthenticationMethod> = o
+        .methods
+        .iter()
+        .zip(&o.views)
+        .map(|(m, v)| graph_method(m, v))
+        .collect();
     if let Some(p) = &o.pass {
         value.push(AuthenticationMethod {
             odata_type: "#microsoft.graph.temporaryAccessPassAuthenticationMethod".into(),
             id: p.id.clone(),
             display_name: None,
             created_date_time: Some(p.created_at),
-            model: None,
-            phone_number: None,
-            phone_type: None,
-            email_address: None,
+            ..Default::default()
         });
     }
     Ok(json(StatusCode::OK, Collection { value }))

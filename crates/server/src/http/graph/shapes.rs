@@ -90,28 +90,45 @@ pub fn graph_pass(p: &PassView, code: Option<String>) -> TemporaryAccessPassMeth
     }
 }
 
-pub(in crate::http) fn graph_method(m: &StoredMethod) -> AuthenticationMethod {
-    let view = m.view();
+pub(in crate::http) fn graph_method(
+    m: &StoredMethod,
+    view: &tapin_api::wire::Method,
+) -> AuthenticationMethod {
+    let view = view.clone();
     let mut out = AuthenticationMethod {
         odata_type: String::new(),
         id: m.id.clone(),
         display_name: m.name.clone(),
         created_date_time: Some(m.created_at),
         model: None,
+        aa_guid: None,
+        attestation_level: None,
+        passkey_type: None,
         phone_number: None,
         phone_type: None,
         email_address: None,
     };
     let kind = match m.kind {
         MethodKind::Passkey | MethodKind::SecurityKey => {
-            out.model = Some(
+            let key = view.authenticator.as_ref();
+            out.model = Some(key.and_then(|k| k.model.clone()).unwrap_or_else(|| {
                 if m.kind == MethodKind::Passkey {
                     "passkey"
                 } else {
                     "securityKey"
                 }
-                .into(),
-            );
+                .into()
+            }));
+            out.aa_guid = key.and_then(|k| k.aaguid.clone());
+            out.attestation_level = key.map(|k| {
+                if k.attested {
+                    "attested"
+                } else {
+                    "notAttested"
+                }
+                .into()
+            });
+            out.passkey_type = key.map(|k| if k.synced { "synced" } else { "deviceBound" }.into());
             "fido2AuthenticationMethod"
         }
         MethodKind::AuthenticatorApp => "softwareOathAuthenticationMethod",

@@ -60,10 +60,11 @@ impl Methods for PgStore {
             .map_err(backend)?
             .get(0);
         let inserted = tx.execute(
-            &format!("INSERT INTO methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+            &format!("INSERT INTO methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
             &[
                 &m.id, &m.user_id, &m.kind.as_str(), &m.name, &m.detail, &m.secret, &m.credential_id,
                 &ms(m.created_at), &m.last_used_at.map(ms), &(any == 0),
+                &m.authenticator.as_ref().map(json),
             ],
         );
         match inserted {

@@ -326,6 +326,10 @@ CREATE TABLE oidc_device_codes (
 CREATE INDEX oidc_device_codes_user ON oidc_device_codes (user_id);
 CREATE INDEX oidc_device_codes_expires_at ON oidc_device_codes (expires_at);
 "#,
+    // What a passkey's or security key's authenticator told at registration
+    // (its model's AAGUID, attestation, whether it syncs), asked by the
+    // passkey profiles at every sign-in.
+    "ALTER TABLE methods ADD COLUMN authenticator TEXT;",
 ];
 
 /// Any number: the advisory lock that lets one instance migrate at a time.

@@ -1,26 +1,21 @@
-//! Policies on PostgreSQL.
+//! Settings on PostgreSQL.
 
 use super::*;
 
 impl Policies for PgStore {
-    fn policy(&self) -> StoreResult<Option<Policy>> {
-        let value = self.one(
-            "SELECT value FROM settings WHERE key = 'policy'",
-            &[],
-            |r| r.get::<_, String>(0),
-        )?;
-        value
-            .map(|v| serde_json::from_str(&v).map_err(backend))
-            .transpose()
+    fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        self.one("SELECT value FROM settings WHERE key = $1", &[&key], |r| {
+            r.get::<_, String>(0)
+        })
     }
 
-    fn save_policy(&self, policy: &Policy, audit: &AuditEvent) -> StoreResult<()> {
+    fn save_setting(&self, key: &str, value: &str, audit: &AuditEvent) -> StoreResult<()> {
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         tx.execute(
-            "INSERT INTO settings (key, value) VALUES ('policy', $1)
+            "INSERT INTO settings (key, value) VALUES ($1, $2)
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            &[&json(policy)],
+            &[&key, &value],
         )
         .map_err(backend)?;
         insert_audit(&mut tx, audit)?;

@@ -54,7 +54,7 @@ use crate::domain::store::{
 };
 use crate::domain::{
     AdminRole, AuditEvent, AuditFilter, Channel, Message, NewUser, OutboxEntry, Outgoing, Pending,
-    Policy, QueuedMessage, Role, StoredMethod, User, UserUpdate,
+    QueuedMessage, Role, StoredMethod, User, UserUpdate,
 };
 use chrono::{DateTime, Utc};
 use migrations::migrate;
@@ -144,6 +144,10 @@ fn method_row(row: &Row) -> rusqlite::Result<StoredMethod> {
         created_at: time(row.get(7)?),
         last_used_at: row.get::<_, Option<i64>>(8)?.map(time),
         is_default: row.get(9)?,
+        // Unreadable facts are as if never recorded: derived again from the key.
+        authenticator: row
+            .get::<_, Option<String>>(10)?
+            .and_then(|j| serde_json::from_str(&j).ok()),
     })
 }
 
