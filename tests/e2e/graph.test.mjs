@@ -33,10 +33,19 @@ function asTheSdksSend(method, path, body) {
   if (body === null || typeof body !== 'object') return body;
   const type = path.endsWith('/temporaryAccessPassMethods') ? 'temporaryAccessPassAuthenticationMethod'
     : path === POLICY ? 'temporaryAccessPassAuthenticationMethodConfiguration'
-      : /^\/users\/[^/]+$/.test(path) ? 'user' : null;
+      : path === FIDO2 ? 'fido2AuthenticationMethodConfiguration'
+        : /^\/users\/[^/]+$/.test(path) ? 'user' : null;
   const typed = type ? { '@odata.type': `#microsoft.graph.${type}`, ...body } : { ...body };
-  for (const [list, target] of [['includeTargets', 'authenticationMethodTarget'], ['excludeTargets', 'excludeTarget']]) {
+  const included = path === FIDO2 ? 'passkeyAuthenticationMethodTarget' : 'authenticationMethodTarget';
+  for (const [list, target] of [['includeTargets', included], ['excludeTargets', 'excludeTarget']]) {
     if (Array.isArray(typed[list])) typed[list] = typed[list].map((t) => ({ '@odata.type': `#microsoft.graph.${target}`, ...t }));
+  }
+  const restricted = (r) => ({ '@odata.type': '#microsoft.graph.fido2KeyRestrictions', ...r });
+  if (typed.keyRestrictions) typed.keyRestrictions = restricted(typed.keyRestrictions);
+  if (Array.isArray(typed.passkeyProfiles)) {
+    typed.passkeyProfiles = typed.passkeyProfiles.map((p) => ({
+      '@odata.type': '#microsoft.graph.passkeyProfile', ...p, keyRestrictions: restricted(p.keyRestrictions),
+    }));
   }
   return typed;
 }
@@ -61,6 +70,8 @@ function graphError(res, status, code) {
 
 const PASSES = '/users/ada@contoso.com/authentication/temporaryAccessPassMethods';
 const POLICY = '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass';
+const FIDO2 = '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2';
+const DEFAULT_PROFILE = '00000000-0000-0000-0000-000000000001';
 
 test('a pass is created, listed, read and deleted; its code is shown once and signs in', async () => {
   const created = await call('POST', PASSES, { body: { lifetimeInMinutes: 120, isUsableOnce: true } });
@@ -153,6 +164,75 @@ test('a directory group the policy names is kept by its id, which GET /groups na
   graphError(await call('GET', '/groups?$select=members'), 400, 'badRequest');
   await call('PATCH', POLICY, { body: { excludeTargets: [] } });
   cli(server.db, 'group', 'remove', 'Help desk');
+});
+
+test('the passkey profiles are read and patched as Graph shapes them, by a policy administrator only', async () => {
+  const before = await call('GET', FIDO2);
+  assert.equal(before.status, 200);
+  assert.equal(before.body['@odata.type'], '#microsoft.graph.fido2AuthenticationMethodConfiguration');
+  assert.equal(before.body.defaultPasskeyProfile, DEFAULT_PROFILE);
+  assert.deepEqual(before.body.passkeyProfiles.map((p) => [p.id, p.passkeyTypes, p.attestationEnforcement]),
+    [[DEFAULT_PROFILE, 'deviceBound,synced', 'disabled']]);
+  cli(server.db, 'group', 'add', 'Admins', '--member', 'pat@contoso.com');
+  const admins = (await call('GET', '/groups?$select=id,displayName')).body.value.find((g) => g.displayName === 'Admins');
+  const ADMINS = '7f1f0a52-3f0e-4a1b-9d2c-1a2b3c4d5e6f';
+  const GPM = 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4';
+  const none = { isEnforced: false, enforcementType: 'allow', aaGuids: [] };
+  const profiles = [
+    { id: ADMINS, name: 'Administrators', passkeyTypes: 'deviceBound', attestationEnforcement: 'registrationOnly', keyRestrictions: none },
+    { id: DEFAULT_PROFILE, name: 'Default passkey profile', passkeyTypes: 'deviceBound,synced', attestationEnforcement: 'disabled', keyRestrictions: none },
+  ];
+  const targets = [
+    { targetType: 'group', id: 'all_users', isRegistrationRequired: false, allowedPasskeyProfiles: [DEFAULT_PROFILE] },
+    { targetType: 'group', id: 'Admins', isRegistrationRequired: false, allowedPasskeyProfiles: [ADMINS] },
+  ];
+  // The legacy tenant-wide knobs are the default profile's.
+  const legacy = { isAttestationEnforced: false, keyRestrictions: { isEnforced: true, enforcementType: 'block', aaGuids: [GPM] } };
+  const patch = { ...legacy, includeTargets: targets, passkeyProfiles: profiles };
+
+  // Only an authentication policy administrator, and not with a read-only token.
+  cli(server.db, 'user', 'add', 'desk@contoso.com', '--name', 'Desk', '--role', 'admin', '--admin-role', 'authentication-administrator');
+  const desk = token('--as', 'desk@contoso.com', '--name', 'desk');
+  graphError(await call('PATCH', FIDO2, { as: desk, body: patch }), 403, 'accessDenied');
+  graphError(await call('PATCH', FIDO2, { as: readOnly, body: patch }), 403, 'accessDenied');
+  // What tapin cannot mean is refused whole.
+  const wrong = [
+    { ...patch, keyRestrictions: { isEnforced: true, enforcementType: 'maybe', aaGuids: [] } },
+    { ...patch, passkeyProfiles: [{ ...profiles[0], passkeyTypes: 'paper' }, profiles[1]] },
+    { ...patch, passkeyProfiles: [{ ...profiles[0], passkeyTypes: 'deviceBound', keyRestrictions: { isEnforced: true, enforcementType: 'allow', aaGuids: [] } }, profiles[1]] },
+    { ...patch, excludeTargets: [{ targetType: 'group', id: admins.id }] },
+    { ...patch, includeTargets: [{ ...targets[1], allowedPasskeyProfiles: ['11111111-2222-3333-4444-555555555555'] }] },
+    { ...patch, keyRestrictions: { isEnforced: true, enforcementType: 'block', aaGuids: ['not-a-guid'] } },
+    { ...patch, state: 'disabled' },
+  ];
+  for (const body of wrong) graphError(await call('PATCH', FIDO2, { body }), 400, 'badRequest');
+  assert.deepEqual((await call('GET', FIDO2)).body, before.body, 'nothing half written');
+
+  assert.equal((await call('PATCH', FIDO2, { body: patch })).status, 204);
+  const after = (await call('GET', FIDO2)).body;
+  assert.deepEqual(after.passkeyProfiles.map((p) => [p.name, p.passkeyTypes, p.attestationEnforcement]),
+    [['Administrators', 'deviceBound', 'registrationOnly'], ['Default passkey profile', 'deviceBound,synced', 'disabled']]);
+  // The group named by its name is kept by its id.
+  assert.deepEqual(after.includeTargets.find((t) => t.id !== 'all_users'),
+    { targetType: 'group', id: admins.id, isRegistrationRequired: false, allowedPasskeyProfiles: [ADMINS] });
+  assert.deepEqual(after.keyRestrictions, { isEnforced: true, enforcementType: 'block', aaGuids: [GPM] });
+  assert.equal(after.passkeyProfiles[1].keyRestrictions.aaGuids[0], GPM);
+  // The command line reads the same rules.
+  const listed = cli(server.db, 'passkey-profile', 'list');
+  assert.match(listed, /Administrators\n\s+for:\s+group:Admins/);
+  assert.match(listed, /device-bound only, any model/);
+  assert.match(listed, /all but 1 blocked models/);
+
+  const unrestricted = { isEnforced: false, enforcementType: 'block', aaGuids: [] };
+  assert.equal((await call('PATCH', FIDO2, {
+    body: {
+      keyRestrictions: unrestricted,
+      includeTargets: [targets[0]],
+      passkeyProfiles: [{ ...profiles[1], keyRestrictions: unrestricted }],
+    },
+  })).status, 204);
+  assert.deepEqual((await call('GET', FIDO2)).body, before.body);
+  cli(server.db, 'group', 'remove', 'Admins');
 });
 
 test('users are found by the start of their account name, with $top', async () => {

@@ -47,7 +47,10 @@ fn world() -> World {
             ADMIN,
             "Alex Admin",
             Role::Admin,
-            &[AdminRole::PrivilegedAuthenticationAdministrator],
+            &[
+                AdminRole::PrivilegedAuthenticationAdministrator,
+                AdminRole::AuthenticationPolicyAdministrator,
+            ],
             &[],
         ))
         .signing_keys()
@@ -195,6 +198,14 @@ fn doors() -> Vec<(&'static str, Door)> {
                     }),
             )
         }),
+        ("edit the passkey profiles through the help desk", |w, t| {
+            allowed(
+                w.tapin
+                    .person(&SessionCookie::new(t))
+                    .and_then(|who| w.tapin.admin_by_session(&who))
+                    .and_then(|actor| w.tapin.change_passkey_profiles(&actor, Ok)),
+            )
+        }),
         ("add a passkey", |w, t| {
             allowed(
                 w.tapin
@@ -276,7 +287,7 @@ fn doors() -> Vec<(&'static str, Door)> {
 /// The strength rule (docs/ARCHITECTURE.md), one column per way of signing in, fresh (5 minutes) and
 /// old (20 minutes): `y` allowed, `-` refused.
 ///                                     passkey  pass/recovery  code
-const EXPECTED: [(&str, &str); 14] = [
+const EXPECTED: [(&str, &str); 15] = [
     ("view security info", "yy yy yy"),
     ("sign out everywhere", "yy yy yy"),
     (
@@ -284,6 +295,10 @@ const EXPECTED: [(&str, &str); 14] = [
         "yy -- --",
     ),
     ("add an OIDC client through the help desk", "yy -- --"),
+    (
+        "edit the passkey profiles through the help desk",
+        "yy -- --",
+    ),
     ("add a passkey", "y- yy --"),
     ("add a security key", "y- yy --"),
     ("add an authenticator app", "y- yy --"),

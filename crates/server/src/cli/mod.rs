@@ -2,6 +2,7 @@
 //! policy and passes against the same database. One file per command group.
 
 mod admin;
+mod authenticators;
 mod background;
 mod client;
 mod config;
@@ -14,6 +15,7 @@ mod token;
 mod users;
 
 use admin::*;
+use authenticators::*;
 use client::*;
 use groups::*;
 use keys::*;
@@ -90,6 +92,13 @@ enum Command {
     /// Issue, show and revoke Temporary Access Passes.
     #[command(subcommand)]
     Tap(TapCommand),
+    /// Which authenticators may hold people's keys, per group: synced or
+    /// device-bound, attestation, allowed or blocked models.
+    #[command(subcommand, name = "passkey-profile")]
+    PasskeyProfile(PasskeyProfileCommand),
+    /// FIDO authenticator metadata (imported offline) and attestation CAs.
+    #[command(subcommand)]
+    Mds(MdsCommand),
     /// Messages not yet delivered (newest last): those for a channel with no
     /// sender configured, and failed ones waiting for their next try.
     Outbox {
@@ -257,6 +266,8 @@ pub fn main() -> ExitCode {
         Command::Group(cmd) => open().and_then(|t| group(&t, cmd)),
         Command::Policy(cmd) => open().and_then(|t| policy(&t, cmd)),
         Command::Tap(cmd) => open().and_then(|t| tap(&t, cmd)),
+        Command::PasskeyProfile(cmd) => open().and_then(|t| passkey_profile(&t, cmd)),
+        Command::Mds(cmd) => open().and_then(|t| mds(&t, cmd)),
         Command::Outbox { json } => open().and_then(|t| outbox(&t, json)),
         Command::Audit {
             user,

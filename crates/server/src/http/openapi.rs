@@ -64,6 +64,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::graph::revoke_sessions,
         super::graph::get_policy,
         super::graph::patch_policy,
+        super::graph::get_fido2,
+        super::graph::patch_fido2,
         super::admin::me,
         super::admin::user,
         super::admin::clear_lockout,

@@ -127,12 +127,28 @@ impl Tapin {
         actor: &Actor,
         profiles: PasskeyProfiles,
     ) -> Result<PasskeyProfiles> {
+        self.change_passkey_profiles(actor, |_| Ok(profiles))
+    }
+
+    /// Changes the profiles as `change` says, from what is stored: the write
+    /// holds only if nothing else changed them meanwhile.
+    pub fn change_passkey_profiles(
+        &self,
+        actor: &Actor,
+        change: impl FnOnce(PasskeyProfiles) -> Result<PasskeyProfiles>,
+    ) -> Result<PasskeyProfiles> {
         if !crate::domain::helpdesk::Capabilities::of(actor).edit_policy {
             return Err(Error::Forbidden(
                 "only an authentication policy administrator may edit the passkey profiles".into(),
             ));
         }
-        let mut profiles = profiles.validated()?;
+        let raw = self.store.setting(PROFILES_KEY)?;
+        let held = match &raw {
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| Error::Storage(format!("stored passkey profiles unreadable: {e}")))?,
+            None => PasskeyProfiles::default(),
+        };
+        let mut profiles = change(held)?.validated()?;
         let groups = self.store.groups()?;
         for p in &mut profiles.profiles {
             p.groups = std::mem::take(&mut p.groups)
@@ -140,14 +156,22 @@ impl Tapin {
                 .map(|t| crate::domain::directory::groups::resolve_target(t, &groups))
                 .collect();
         }
-        let summary = serde_json::to_string(&profiles).unwrap_or_default();
-        save_setting(
-            &*self.store,
-            PROFILES_KEY,
-            &profiles,
-            &self.event(actor, "", "passkey_profiles_changed", &summary, ""),
-        )?;
-        Ok(profiles)
+        let json = serde_json::to_string(&profiles)
+            .map_err(|e| Error::Storage(format!("passkey profiles unserialisable: {e}")))?;
+        let audit = self.event(actor, "", "passkey_profiles_changed", &json, "");
+        // Written only over what `change` saw: a change that landed
+        // meanwhile is not undone, and this one is refused to be retried.
+        if self
+            .store
+            .swap_setting(PROFILES_KEY, raw.as_deref(), &json, &audit)?
+        {
+            Ok(profiles)
+        } else {
+            Err(Error::Conflict(
+                "the passkey profiles changed while this change was made: read them again and retry"
+                    .into(),
+            ))
+        }
     }
 
     // ---- trust -------------------------------------------------------------

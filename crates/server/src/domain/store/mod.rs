@@ -172,6 +172,17 @@ pub trait Policies: Send + Sync {
     /// Writes the setting and its audit event in one transaction.
     fn save_setting(&self, key: &str, value: &str, audit: &AuditEvent) -> StoreResult<()>;
 
+    /// Writes the setting (and its audit event) only if it still holds
+    /// `old` (`None`: is not set), in one statement; false when another
+    /// change got there first and nothing was written.
+    fn swap_setting(
+        &self,
+        key: &str,
+        old: Option<&str>,
+        new: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+
     fn policy(&self) -> StoreResult<Option<Policy>> {
         read_setting(self, "policy")
     }

@@ -3,9 +3,11 @@
 //! `{"error": {"code", "message"}}` shape), calling the same domain
 //! operations as the command line and the admin pages.
 
+mod fido2;
 mod handlers;
 mod shapes;
 
+pub(crate) use fido2::*;
 pub(crate) use handlers::*;
 pub use shapes::*;
 
@@ -70,6 +72,7 @@ pub fn routes() -> Router<AppState> {
             post(revoke_sessions),
         )
         .route(POLICY, get(get_policy).patch(patch_policy))
+        .route(fido2::FIDO2, get(get_fido2).patch(patch_fido2))
         .route("/graph/{*rest}", axum::routing::any(no_such_resource))
 }
 

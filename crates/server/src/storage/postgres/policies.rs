@@ -21,4 +21,32 @@ impl Policies for PgStore {
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(backend)
     }
+
+    fn swap_setting(
+        &self,
+        key: &str,
+        old: Option<&str>,
+        new: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction().map_err(backend)?;
+        let changed = match old {
+            None => tx.execute(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[&key, &new],
+            ),
+            Some(old) => tx.execute(
+                "UPDATE settings SET value = $2 WHERE key = $1 AND value = $3",
+                &[&key, &new, &old],
+            ),
+        }
+        .map_err(backend)?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
 }
