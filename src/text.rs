@@ -8,7 +8,7 @@ use crate::methods::kinds::Adding;
 use crate::time::local;
 use crate::widgets::webauthn::BrowserRefusal;
 use tapin_api::validate::{ValidationCode, ValidationError};
-use tapin_api::wire::{ErrorCode, Method, MethodKind};
+use tapin_api::wire::{ErrorBody, ErrorCode, KeyRefusal, Method, MethodKind};
 
 /// Plain sentences as functions named after their keys (also used by the
 /// help desk's own catalog in `admin::text`).
@@ -194,8 +194,48 @@ pub fn sign_in_failure(failure: &Failure) -> String {
         ErrorCode::InvalidInput => t("FAIL_SIGN_IN_INPUT").to_string(),
         ErrorCode::Overloaded | ErrorCode::Unavailable => t("FAIL_OVERLOADED").to_string(),
         ErrorCode::CodeSignInOff => t("FAIL_CODE_SIGN_IN_OFF").to_string(),
+        ErrorCode::KeyNotAllowed => key_not_allowed(body),
         _ => t("FAIL_INTERNAL").to_string(),
     }
+}
+
+fn refusal_why(r: KeyRefusal) -> &'static str {
+    t(match r {
+        KeyRefusal::Compromised => "KEY_WHY_COMPROMISED",
+        KeyRefusal::Synced => "KEY_WHY_SYNCED",
+        KeyRefusal::DeviceBound => "KEY_WHY_DEVICE_BOUND",
+        KeyRefusal::NotAttested => "KEY_WHY_NOT_ATTESTED",
+        KeyRefusal::ModelNotAllowed => "KEY_WHY_MODEL_NOT_ALLOWED",
+        KeyRefusal::ModelBlocked | KeyRefusal::Unknown => "KEY_WHY_MODEL_BLOCKED",
+    })
+}
+
+/// Why the organisation's passkey profile refused the key, naming its model.
+fn key_not_allowed(body: &ErrorBody) -> String {
+    let key = body.model.as_deref().unwrap_or_else(|| t("KEY_THIS"));
+    let why = refusal_why(body.refusal.unwrap_or(KeyRefusal::Unknown));
+    tf("KEY_NOT_ALLOWED", &[("key", key), ("why", why)])
+}
+
+/// A passkey's or security key's model and whether it syncs:
+/// "YubiKey 5 Series · this device only".
+pub fn key_summary(m: &Method) -> Option<String> {
+    let k = m.authenticator.as_ref()?;
+    let kind = t(if k.synced {
+        "KEY_SYNCED"
+    } else {
+        "KEY_DEVICE_BOUND"
+    });
+    Some(match &k.model {
+        Some(model) => format!("{model} · {kind}"),
+        None => kind.to_string(),
+    })
+}
+
+/// Why the passkey profile no longer lets this key sign in.
+pub fn key_refused(m: &Method) -> Option<String> {
+    let r = m.authenticator.as_ref()?.refused?;
+    Some(tf("KEY_NO_LONGER", &[("why", refusal_why(r))]))
 }
 
 pub fn kind_name(kind: MethodKind) -> &'static str {
@@ -294,6 +334,7 @@ pub fn method_failure(failure: &Failure) -> String {
         ErrorCode::NotFound => t("FAIL_NOT_FOUND").to_string(),
         ErrorCode::InvalidInput => t("FAIL_INPUT").to_string(),
         ErrorCode::StrongerSignInNeeded => t("FAIL_STRONGER").to_string(),
+        ErrorCode::KeyNotAllowed => key_not_allowed(body),
         _ => t("FAIL_INTERNAL").to_string(),
     }
 }

@@ -253,14 +253,16 @@ fn MethodRow(
         });
     };
     let detail = if m.detail.is_empty() {
-        None
+        crate::text::key_summary(&m)
     } else {
         Some(m.detail.clone())
     };
+    let refused = crate::text::key_refused(&m);
     view! {
         <li>
             <span class="name">{label.clone()}</span>
             {detail.map(|d| view! { " " <span class="detail">{d}</span> })}
+            {refused.map(|r| view! { " " <span class="error">{r}</span> })}
             <span class="hint">
                 {text::method_dates(&local(m.created_at), &m.last_used_at.map(local).unwrap_or_else(|| crate::text::NEVER().into()))}
             </span>

@@ -120,8 +120,10 @@ fn MethodItem(method: Method, on_change: Callback<String>) -> impl IntoView {
             </h3>
             <p class="meta">
                 {(!method.detail.is_empty()).then(|| view! { <span class="detail">{method.detail.clone()}</span> " · " })}
+                {text::key_summary(&method).map(|k| view! { <span class="detail">{k}</span> " · " })}
                 {text::ADDED()} " " {local(method.created_at)} " · " {text::LAST_USED()} " " {last_used}
             </p>
+            {text::key_refused(&method).map(|r| view! { <p class="error">{r}</p> })}
             <p id=error_for_p class="error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
             {move || match mode.get() {
                 Mode::Show => view! {

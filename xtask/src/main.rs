@@ -371,6 +371,8 @@ fn store_contract(pg: &services::Postgres) -> Result {
                 "applications",
                 "--test",
                 "authenticators",
+                "--test",
+                "provisioning",
             ])
             .env("TAPIN_TEST_POSTGRES", &pg.url)
             .env("TAPIN_TEST_POSTGRES_TLS", &pg.tls_url)

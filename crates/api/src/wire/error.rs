@@ -79,6 +79,9 @@ pub struct ErrorBody {
     /// With `key_not_allowed`: why the passkey profile refuses the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<super::KeyRefusal>,
+    /// With `key_not_allowed`: the key's model, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl ErrorBody {
@@ -94,6 +97,7 @@ impl ErrorBody {
             tries_left: None,
             limit: None,
             refusal: None,
+            model: None,
         }
     }
 }

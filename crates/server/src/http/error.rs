@@ -163,6 +163,7 @@ impl From<Error> for ApiError {
             Error::KeyRefused { refusal, model } => {
                 let mut err = Self::new(S::FORBIDDEN, C::KeyNotAllowed, crate::domain::authenticators::refusal_message(refusal, model.as_deref()));
                 err.body.refusal = Some(refusal);
+                err.body.model = model;
                 err
             }
             Error::OAuth(e) => {

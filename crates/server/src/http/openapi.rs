@@ -58,6 +58,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::graph::get_pass,
         super::graph::delete_pass,
         super::graph::delete_fido2,
+        super::graph::get_fido2_method,
+        super::graph::create_fido2_method,
         super::graph::delete_oath,
         super::graph::delete_phone,
         super::graph::delete_email,

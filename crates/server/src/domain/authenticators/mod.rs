@@ -4,12 +4,14 @@
 
 pub mod metadata;
 pub mod profiles;
+mod provisioning;
 mod trust;
 
 pub use metadata::{Metadata, Model, OperatorCa, OperatorCas};
 pub use profiles::{
     KeyRestrictions, PasskeyProfile, PasskeyProfiles, RestrictionMode, DEFAULT_PROFILE_ID,
 };
+pub use provisioning::ProvisioningOptions;
 pub use trust::TrustCache;
 
 use crate::domain::store::{read_setting, save_setting};

@@ -158,12 +158,24 @@ impl Tapin {
         method: StoredMethod,
         pending_id: &str,
     ) -> Result<Method> {
+        let audit = self.own(user, "method_added", &method.label());
+        self.add_audited(user, method, pending_id, audit)
+    }
+
+    /// [`Self::add`], with the audit event of whoever added it.
+    pub(in crate::domain) fn add_audited(
+        &self,
+        user: &User,
+        method: StoredMethod,
+        pending_id: &str,
+        audit: crate::domain::AuditEvent,
+    ) -> Result<Method> {
         let sharing: Vec<MethodKind> = MethodKind::ALL
             .into_iter()
             .filter(|k| method.kind.shares_limit_with(*k))
             .collect();
         let change = Change {
-            audit: self.own(user, "method_added", &method.label()),
+            audit,
             notices: self.notices(
                 &self.store.methods_of(user.id)?,
                 user,

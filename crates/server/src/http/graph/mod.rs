@@ -5,10 +5,12 @@
 
 mod fido2;
 mod handlers;
+mod provision;
 mod shapes;
 
 pub(crate) use fido2::*;
 pub(crate) use handlers::*;
+pub(crate) use provision::*;
 pub use shapes::*;
 
 use crate::domain::{Actor, Error, IssueOptions, PassView, PolicyChange, Tapin, Target, User};
@@ -52,8 +54,12 @@ pub fn routes() -> Router<AppState> {
             get(get_pass).delete(delete_pass),
         )
         .route(
+            &format!("{methods}/fido2Methods"),
+            post(create_fido2_method),
+        )
+        .route(
             &format!("{methods}/fido2Methods/{{method_id}}"),
-            delete(delete_fido2),
+            get(get_fido2_method).delete(delete_fido2),
         )
         .route(
             &format!("{methods}/softwareOathMethods/{{method_id}}"),
