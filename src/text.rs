@@ -194,7 +194,6 @@ pub fn sign_in_failure(failure: &Failure) -> String {
         ErrorCode::InvalidInput => t("FAIL_SIGN_IN_INPUT").to_string(),
         ErrorCode::Overloaded | ErrorCode::Unavailable => t("FAIL_OVERLOADED").to_string(),
         ErrorCode::CodeSignInOff => t("FAIL_CODE_SIGN_IN_OFF").to_string(),
-        ErrorCode::KeyNotAllowed => key_not_allowed(body),
         _ => t("FAIL_INTERNAL").to_string(),
     }
 }

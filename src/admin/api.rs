@@ -127,6 +127,23 @@ pub async fn remove_method(id: &str, method_id: &str, reason: String) -> Result<
     .await
 }
 
+/// Graph's creation options for a key to enrol for `id`, as the browser takes them.
+pub async fn creation_options(id: &str) -> Result<serde_json::Value, Failure> {
+    let url = format!(
+        "{GRAPH}/users/{}/authentication/fido2Methods/creationOptions",
+        encode(id)
+    );
+    let options: serde_json::Value = read(Request::get(&url).send().await).await?;
+    Ok(serde_json::json!({ "publicKey": options["publicKey"] }))
+}
+
+/// Registers what the key made for `id` under `name`.
+pub async fn enrol_key(id: &str, name: &str, credential: serde_json::Value) -> Result<(), Failure> {
+    let url = format!("{GRAPH}/users/{}/authentication/fido2Methods", encode(id));
+    let body = serde_json::json!({ "displayName": name, "publicKeyCredential": credential });
+    done(Ok(with_body(Request::post(&url), &body).await?)).await
+}
+
 pub async fn clear_lockout(id: &str) -> Result<(), Failure> {
     let url = format!("/api/v1/admin/users/{}/lockout", encode(id));
     done(Request::delete(&url).send().await).await

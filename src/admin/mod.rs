@@ -7,6 +7,7 @@
 mod api;
 mod audit;
 mod clients;
+mod enrol;
 mod issue;
 mod policy;
 mod text;

@@ -137,13 +137,28 @@ crate::sentences!(
     ADM_AUDIT_AT,
     ADM_AUDIT_DETAIL,
     ADM_AUDIT_ACTOR,
+    ADM_ENROL_HEADING,
+    ADM_ENROL_HINT,
+    ADM_ENROL_NAME,
+    ADM_ENROL_NAME_MISSING,
+    ADM_ENROL_BUTTON,
 );
+
+pub fn enrolled(key: &str, person: &str) -> String {
+    tf("ADM_ENROLLED", &[("key", key), ("person", person)])
+}
 
 /// Why a help-desk call failed, and what to do.
 pub fn failure(f: &Failure) -> String {
     let Failure::Api(body) = f else {
         return ADM_FAIL_NETWORK().to_string();
     };
+    if matches!(
+        body.code,
+        ErrorCode::KeyNotAllowed | ErrorCode::WebauthnFailed | ErrorCode::LimitReached
+    ) {
+        return crate::text::method_failure(f);
+    }
     t(match body.code {
         ErrorCode::NotSignedIn => "ADM_FAIL_SIGNED_OUT",
         ErrorCode::Forbidden | ErrorCode::BlockedByPolicy => "ADM_FAIL_FORBIDDEN",

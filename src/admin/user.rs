@@ -2,6 +2,7 @@
 //! lockout and open sessions, with the actions the administrator's roles
 //! allow (none for a global reader).
 
+use super::enrol::EnrolKey;
 use super::issue::IssuePass;
 use super::{api, focus_heading, text};
 use crate::time::local;
@@ -182,6 +183,7 @@ fn Sections(
                 }.into_any()
             }}
         </section>
+        {(manage && d.enabled).then(|| view! { <EnrolKey id=d.id.clone() name=d.display_name.clone() done failed/> })}
 
         <section aria-labelledby="lockout-heading">
             <h2 id="lockout-heading">{text::ADM_LOCKOUT_HEADING()}</h2>

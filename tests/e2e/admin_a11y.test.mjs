@@ -50,6 +50,11 @@ for (const variant of desk) {
     await h1('Mel Member');
     await page.locator('.state').first().waitFor();
     await check(page, `admin-${v}`, 'user-locked');
+    // Enrolling a key for Mel, asked without a name for it.
+    await page.locator('#enrol-name').waitFor();
+    await page.locator('section[aria-labelledby=enrol-heading] button[type=submit]').click();
+    await page.locator('#enrol-missing').waitFor();
+    await check(page, `admin-${v}`, 'enrol-missing');
 
     await page.goto(`${server.url}/admin?lng=${variant.lang}`);
     await page.locator('#find').fill('ada');

@@ -233,6 +233,7 @@ test('the passkey profiles are read and patched as Graph shapes them, by a polic
   })).status, 204);
   assert.deepEqual((await call('GET', FIDO2)).body, before.body);
   cli(server.db, 'group', 'remove', 'Admins');
+  cli(server.db, 'user', 'remove', 'desk@contoso.com');
 });
 
 test('users are found by the start of their account name, with $top', async () => {

@@ -198,15 +198,16 @@ export async function smtpListener({ stalled = false } = {}) {
   };
 }
 
-/** Chromium's virtual authenticators: a platform passkey store and a USB security key. */
-export async function authenticators(context, page) {
+/** Chromium's virtual authenticators: a platform passkey store and a USB
+ * security key (which holds passkeys too with `usbResident`). */
+export async function authenticators(context, page, { usbResident = false } = {}) {
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
   const platform = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
   const usb = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: usbResident, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
   const credentials = async (a) => (await cdp.send('WebAuthn.getCredentials', { authenticatorId: a.authenticatorId })).credentials;
   // A person touches one authenticator: the other stays silent.
@@ -259,8 +260,8 @@ export async function helpDesk(t) {
 }
 
 /** Pass sign-in, a passkey added, signed out, then signed in with the passkey alone. */
-export async function passkeySession(context, page, server, upn) {
-  const keys = await authenticators(context, page);
+export async function passkeySession(context, page, server, upn, options = {}) {
+  const keys = await authenticators(context, page, options);
   await signIn(page, server.url, upn, issue(server.db, upn).temporaryAccessPass);
   await page.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
   await page.getByRole('button', { name: 'Add a passkey' }).click();
