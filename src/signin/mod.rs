@@ -173,7 +173,7 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
             {move || error.get()}
         </div>
         {move || match step.get() {
-            Step::Account => view! { <AccountForm upn ways step error busy strict done=signed_in/> }.into_any(),
+            Step::Account => view! { <AccountForm upn ways step error busy strict/> }.into_any(),
             Step::Way(way) => view! {
                 <p class="who">
                     {common::PASS_SIGNING_IN_AS()} " " <strong>{move || upn.get()}</strong> " "
@@ -224,49 +224,11 @@ fn AccountForm(
     busy: RwSignal<bool>,
     /// The application takes only a passkey or security key.
     strict: bool,
-    done: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
     let value = RwSignal::new(upn.get_untracked());
     let field_error = RwSignal::new(None::<&'static str>);
-    // Where the browser can, the account field's autofill offers the
-    // passkeys it holds for tapin (conditional mediation); picking one signs
-    // in. Typing the name instead ends that request.
-    let offered = StoredValue::new_local(None::<wasm_bindgen::JsValue>);
-    spawn_local(async move {
-        if !webauthn::conditional_available().await {
-            return;
-        }
-        let (Ok(challenge), Some(controller)) = (
-            crate::api::start_passkey_sign_in().await,
-            webauthn::abort_controller(),
-        ) else {
-            return;
-        };
-        offered.set_value(Some(controller.clone()));
-        let Ok(credential) = webauthn::get_conditional(challenge.options, &controller).await else {
-            return;
-        };
-        busy.set(true);
-        let result = crate::api::finish_passkey_sign_in(PasskeySignIn {
-            id: challenge.id,
-            credential,
-        })
-        .await;
-        busy.set(false);
-        match result {
-            Ok(_) => done(),
-            Err(f) => error.set(Some(common::method_failure(&f))),
-        }
-    });
-    let stop_offering = move || {
-        if let Some(c) = offered.try_get_value().flatten() {
-            webauthn::abort(&c);
-        }
-    };
-    on_cleanup(stop_offering);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        stop_offering();
         error.set(None);
         let account = match normalize_upn(&value.get_untracked()) {
             Ok(a) => a,

@@ -164,14 +164,12 @@ fn without_nulls(value: &mut serde_json::Value) {
     }
 }
 
-/// `{publicKey}` ready for the browser, through `helper` where it exists;
-/// `mediation` as the page asks (the server's is ignored: a button's
-/// request is modal, an autofill one conditional).
-fn browser_options(
-    mut options: serde_json::Value,
-    helper: &str,
-    mediation: Option<&str>,
-) -> Result<Object, BrowserRefusal> {
+/// `{publicKey}` ready for the browser, through `helper` where it exists.
+/// The server's `mediation` is left out: webauthn-rs writes `conditional`
+/// into every discoverable challenge, but a request a button starts is
+/// modal (a conditional one waits for an autofill field the page may not
+/// have, and a browser would show nothing).
+fn browser_options(mut options: serde_json::Value, helper: &str) -> Result<Object, BrowserRefusal> {
     without_nulls(&mut options);
     // A credential-protection request the server does not enforce is left
     // out: Chromium refuses the whole ceremony (NotSupportedError) when it
@@ -198,9 +196,6 @@ fn browser_options(
     };
     let request = Object::new();
     set(&request, "publicKey", &public_key);
-    if let Some(m) = mediation {
-        set(&request, "mediation", &JsValue::from_str(m));
-    }
     Ok(request)
 }
 
@@ -226,53 +221,13 @@ async fn answer(
 }
 
 pub async fn create(options: serde_json::Value) -> Result<serde_json::Value, BrowserRefusal> {
-    let request = browser_options(options, "parseCreationOptionsFromJSON", None)?;
+    let request = browser_options(options, "parseCreationOptionsFromJSON")?;
     answer(container()?.create_with_options(request.unchecked_ref())).await
 }
 
 pub async fn get_credential(
     options: serde_json::Value,
 ) -> Result<serde_json::Value, BrowserRefusal> {
-    let request = browser_options(options, "parseRequestOptionsFromJSON", None)?;
-    answer(container()?.get_with_options(request.unchecked_ref())).await
-}
-
-/// Whether the browser offers passkeys in an account field's autofill
-/// (`autocomplete="username webauthn"`): conditional mediation.
-pub async fn conditional_available() -> bool {
-    let class = get(&leptos::prelude::window(), "PublicKeyCredential");
-    let promise = get(&class, "isConditionalMediationAvailable")
-        .dyn_into::<Function>()
-        .ok()
-        .and_then(|f| f.call0(&class).ok())
-        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
-    match promise {
-        Some(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_bool()) == Some(true),
-        None => false,
-    }
-}
-
-/// An `AbortController`, to end a conditional request the person did not use.
-pub fn abort_controller() -> Option<JsValue> {
-    let class = get(&leptos::prelude::window(), "AbortController")
-        .dyn_into::<Function>()
-        .ok()?;
-    Reflect::construct(&class, &Array::new()).ok()
-}
-
-pub fn abort(controller: &JsValue) {
-    if let Ok(f) = get(controller, "abort").dyn_into::<Function>() {
-        let _ = f.call0(controller);
-    }
-}
-
-/// A request the browser answers when the person picks a passkey from the
-/// account field's autofill; pending until then, or until `controller` aborts.
-pub async fn get_conditional(
-    options: serde_json::Value,
-    controller: &JsValue,
-) -> Result<serde_json::Value, BrowserRefusal> {
-    let request = browser_options(options, "parseRequestOptionsFromJSON", Some("conditional"))?;
-    set(&request, "signal", &get(controller, "signal"));
+    let request = browser_options(options, "parseRequestOptionsFromJSON")?;
     answer(container()?.get_with_options(request.unchecked_ref())).await
 }
