@@ -45,7 +45,9 @@ fn creation_options_call(segment: &str) -> Option<Result<Option<u32>, GraphFailu
         (status = 200, description = "The passkey, or `webauthnCredentialCreationOptions` for a key to enrol for the user"),
         (status = 401, description = "No valid token or administrator session", body = GraphError),
         (status = 403, description = "Not allowed for this user (or yourself)", body = GraphError),
+        (status = 400, description = "challengeTimeoutInMinutes outside 5 to 43200", body = GraphError),
         (status = 404, description = "No such user, or no such passkey", body = GraphError),
+        (status = 409, description = "The user is disabled, or already has as many passkeys as allowed", body = GraphError),
     ),
     security(("bearer" = []), ("session" = [])),
     tag = "graph"
@@ -95,7 +97,10 @@ pub(crate) async fn get_fido2_method(
     responses(
         (status = 201, description = "Enrolled for the user: audited, and the user's other channels told", body = AuthenticationMethod),
         (status = 400, description = "The key's answer did not verify, or its challenge was not issued for this user or was used", body = GraphError),
-        (status = 403, description = "Not allowed for this user, read-only, or the passkey profile refuses the key", body = GraphError),
+        (status = 401, description = "No valid token or administrator session", body = GraphError),
+        (status = 403, description = "Not allowed for this user (or yourself), read-only, or the passkey profile refuses the key", body = GraphError),
+        (status = 404, description = "No such user", body = GraphError),
+        (status = 409, description = "The user is disabled, or already has as many passkeys as allowed", body = GraphError),
     ),
     security(("bearer" = []), ("session" = [])),
     tag = "graph"
