@@ -7,6 +7,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tapin_api::admin::{AdminMe, AuditEntry, MethodRemoval, UserDetail};
+use tapin_api::graph::fido2::{Fido2Configuration, Fido2ConfigurationPatch};
 use tapin_api::graph::{
     Collection, GraphError, GraphGroup, GraphUser, NewTemporaryAccessPass,
     TemporaryAccessPassConfiguration, TemporaryAccessPassConfigurationPatch,
@@ -194,6 +195,27 @@ pub async fn policy() -> Result<TemporaryAccessPassConfiguration, Failure> {
 
 pub async fn save_policy(patch: &TemporaryAccessPassConfigurationPatch) -> Result<(), Failure> {
     done(Ok(with_body(Request::patch(POLICY), patch).await?)).await
+}
+
+const FIDO2: &str =
+    "/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
+
+/// The passkey profiles, their groups by name where the directory has one.
+pub async fn passkey_profiles() -> Result<Fido2Configuration, Failure> {
+    let mut config: Fido2Configuration = read(Request::get(FIDO2).send().await).await?;
+    let url = format!("{GRAPH}/groups?$select=id,displayName");
+    if let Ok(groups) = read::<Collection<GraphGroup>>(Request::get(&url).send().await).await {
+        for t in &mut config.include_targets {
+            if let Some(g) = groups.value.iter().find(|g| g.id == t.id) {
+                t.id = g.display_name.clone();
+            }
+        }
+    }
+    Ok(config)
+}
+
+pub async fn save_passkey_profiles(patch: &Fido2ConfigurationPatch) -> Result<(), Failure> {
+    done(Ok(with_body(Request::patch(FIDO2), patch).await?)).await
 }
 
 /// The audit URL for these filters (`csv` for the download link).

@@ -1,6 +1,7 @@
 //! The third bundle: the help desk. Administrators signed in with a passkey
 //! or security key find users, issue and revoke passes, remove lost
-//! methods, clear lockouts, end sessions, edit the policy and read the
+//! methods, clear lockouts, end sessions, edit the policy and the passkey
+//! profiles, enrol security keys for people, and read the
 //! audit trail. The server decides what each role may do; these pages only
 //! leave out what it would refuse.
 
@@ -9,6 +10,7 @@ mod audit;
 mod clients;
 mod enrol;
 mod issue;
+mod passkeys;
 mod policy;
 mod text;
 mod user;
@@ -100,6 +102,7 @@ fn Header(me: Option<AdminMe>) -> impl IntoView {
                 <nav class="desk-nav" aria-label=text::ADM_SECTIONS()>
                     {me.read_users.then(|| view! { <Go href="/admin".into()>{text::ADM_USERS()}</Go> })}
                     <Go href="/admin/policy".into()>{text::ADM_POLICY()}</Go>
+                    <Go href="/admin/passkeys".into()>{text::ADM_PK_NAV()}</Go>
                     {me.read_audit.then(|| view! { <Go href="/admin/audit".into()>{text::ADM_AUDIT()}</Go> })}
                     {me.read_users.then(|| view! { <Go href="/admin/clients".into()>{text::ADM_CLIENTS()}</Go> })}
                     <a href="/security-info">{text::ADM_MY_METHODS()}</a>
@@ -125,6 +128,8 @@ fn Signed(me: AdminMe) -> impl IntoView {
                 let me = me.get_value();
                 if path == "/admin/policy" {
                     view! { <policy::PolicyPage me/> }.into_any()
+                } else if path == "/admin/passkeys" {
+                    view! { <passkeys::PasskeysPage me/> }.into_any()
                 } else if path == "/admin/clients" && me.read_users {
                     view! { <clients::ClientsPage me/> }.into_any()
                 } else if path == "/admin/audit" && me.read_audit {

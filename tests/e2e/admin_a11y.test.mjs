@@ -76,6 +76,15 @@ for (const variant of desk) {
     await page.locator('#max-error').waitFor();
     await check(page, `admin-${v}`, 'policy-invalid');
 
+    await page.goto(`${server.url}/admin/passkeys?lng=${variant.lang}`);
+    await h1(L.ADM_PK_HEADING);
+    await page.locator('form.profiles').waitFor();
+    await page.locator('form.profiles > button[type=button]').click();
+    await page.locator('fieldset.profile').nth(1).waitFor();
+    await page.locator('form.profiles button[type=submit]').click();
+    await page.locator('form.profiles .error').waitFor({ state: 'visible' });
+    await check(page, `admin-${v}`, 'passkey-profiles-refused');
+
     await page.goto(`${server.url}/admin/audit?lng=${variant.lang}`);
     await h1(L.ADM_AUDIT_HEADING);
     await page.locator('table.audit tbody tr').first().waitFor();

@@ -2,11 +2,12 @@
 // page with Chromium's virtual authenticator, and Graph's provisioning
 // calls from a script whose own software authenticator makes the key. Each
 // key then signs in on the sign-in page, in the person's own browser,
-// without a pass.
+// without a pass. The passkey profiles page: a policy administrator keeps a
+// group to keys bound to one device, and a synced passkey is refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { cli, browser, helpDesk, passkeySession, ADA, MEL } from './helpers.mjs';
+import { cli, browser, helpDesk, passkeySession, signIn, issue, ADA, MEL, GIL } from './helpers.mjs';
 
 let chrome;
 before(async () => { chrome = await browser(); });
@@ -157,4 +158,60 @@ test('the help desk enrols a key plugged into its own computer, and the person s
   t.after(() => mel.context.close());
   await mel.page.locator('dl.facts').getByText(MEL).waitFor();
   await mel.page.getByText('Blue key').waitFor();
+});
+
+test('a policy administrator keeps staff to keys bound to one device in the help desk; a synced passkey is then refused, and a reader only reads', async (t) => {
+  const { server } = await helpDesk(t);
+  const desk = await chrome.newContext();
+  t.after(() => desk.close());
+  const page = await desk.newPage();
+  await passkeySession(desk, page, server, 'pat@contoso.com');
+  await page.getByRole('link', { name: 'Help desk' }).click();
+  await page.getByRole('link', { name: 'Passkeys' }).click();
+  await page.getByRole('heading', { name: 'Passkey profiles', level: 1 }).waitFor();
+
+  // A new profile with no group is refused, and the server says why.
+  await page.getByRole('button', { name: 'Add a profile' }).click();
+  const profile = page.getByRole('group', { name: 'New passkey profile' });
+  await profile.getByLabel('Profile name').fill('Staff on device-bound keys');
+  await page.getByRole('button', { name: 'Save the passkey profiles' }).click();
+  await page.getByRole('alert').getByText("profile 'Staff on device-bound keys' names no group").waitFor();
+  const staff = page.getByRole('group', { name: 'Staff on device-bound keys' });
+  await staff.getByLabel('For the groups').fill('staff');
+  await staff.getByLabel('Only keys bound to one device, such as security keys').check();
+  await page.getByRole('button', { name: 'Save the passkey profiles' }).click();
+  await page.locator('.success').getByText('The passkey profiles were saved.').waitFor();
+  assert.match(cli(server.db, 'audit', '--kind', 'passkey_profiles_changed'), /pat@contoso\.com/);
+  const listed = cli(server.db, 'passkey-profile', 'list');
+  assert.match(listed, /Staff on device-bound keys/);
+  await page.reload();
+  await page.getByRole('group', { name: 'Staff on device-bound keys' }).getByLabel('For the groups').waitFor();
+  assert.equal(await page.getByRole('group', { name: 'Staff on device-bound keys' }).getByLabel('For the groups').inputValue(), 'staff');
+
+  // Ada is staff; her phone's passkey syncs, so it is refused and she is told why.
+  const ada = await chrome.newContext();
+  t.after(() => ada.close());
+  const adaPage = await ada.newPage();
+  const cdp = await ada.newCDPSession(adaPage);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true, defaultBackupEligibility: true, defaultBackupState: true },
+  });
+  await signIn(adaPage, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await adaPage.getByRole('heading', { name: 'Security info', level: 1 }).waitFor();
+  await adaPage.getByRole('button', { name: 'Add a passkey' }).click();
+  await adaPage.getByLabel('Name', { exact: true }).fill('Phone');
+  await adaPage.getByRole('button', { name: 'Continue' }).click();
+  await adaPage.getByRole('alert').getByText('only keys that stay on one device are allowed, not synced passkeys.').waitFor();
+  assert.match(cli(server.db, 'audit', '--kind', 'passkey_refused_by_profile', '--user', ADA), /synced/i);
+
+  // A global reader sees the profiles and cannot change them.
+  const reader = await chrome.newContext();
+  t.after(() => reader.close());
+  const readerPage = await reader.newPage();
+  await passkeySession(reader, readerPage, server, GIL);
+  await readerPage.goto(`${server.url}/admin/passkeys`);
+  await readerPage.getByText('Only an authentication policy administrator can change the passkey profiles.').waitFor();
+  await readerPage.getByRole('row', { name: /Staff on device-bound keys/ }).getByText('staff', { exact: true }).waitFor();
+  assert.equal(await readerPage.getByRole('button', { name: 'Save the passkey profiles' }).count(), 0);
 });
