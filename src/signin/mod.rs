@@ -173,7 +173,7 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
             {move || error.get()}
         </div>
         {move || match step.get() {
-            Step::Account => view! { <AccountForm upn ways step error busy strict/> }.into_any(),
+            Step::Account => view! { <AccountForm upn ways step error busy strict done=signed_in/> }.into_any(),
             Step::Way(way) => view! {
                 <p class="who">
                     {common::PASS_SIGNING_IN_AS()} " " <strong>{move || upn.get()}</strong> " "
@@ -224,12 +224,18 @@ fn AccountForm(
     busy: RwSignal<bool>,
     /// The application takes only a passkey or security key.
     strict: bool,
+    done: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
     let value = RwSignal::new(upn.get_untracked());
     let field_error = RwSignal::new(None::<&'static str>);
+    let autofill = autofill(error, done);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
+        // The typed way: the autofill request gives way to the one that follows.
+        if let Some(a) = autofill.get_value() {
+            a.abort();
+        }
         let account = match normalize_upn(&value.get_untracked()) {
             Ok(a) => a,
             Err(e) => {
@@ -276,6 +282,46 @@ fn AccountForm(
             <button type="submit" class="primary" disabled=move || busy.get()>{common::NEXT()}</button>
         </form>
     }
+}
+
+/// Offers the person's passkeys in the account field's autofill, where the
+/// browser can: a passkey picked there signs in at once; typing an account
+/// name and going on aborts the request. Returns what aborts it.
+fn autofill(
+    error: RwSignal<Option<String>>,
+    done: impl Fn() + Copy + 'static,
+) -> StoredValue<Option<web_sys::AbortController>> {
+    let controller = StoredValue::new(web_sys::AbortController::new().ok());
+    on_cleanup(move || {
+        if let Some(a) = controller.get_value() {
+            a.abort();
+        }
+    });
+    spawn_local(async move {
+        let Some(signal) = controller.get_value().map(|a| a.signal()) else {
+            return;
+        };
+        if !webauthn::autofill_available().await || signal.aborted() {
+            return;
+        }
+        let Ok(challenge) = crate::api::start_passkey_sign_in().await else {
+            return;
+        };
+        // Aborted or dismissed: the typed way is still there, nothing to say.
+        let Ok(credential) = webauthn::autofill(challenge.options, &signal).await else {
+            return;
+        };
+        match crate::api::finish_passkey_sign_in(PasskeySignIn {
+            id: challenge.id,
+            credential,
+        })
+        .await
+        {
+            Ok(_) => done(),
+            Err(f) => error.set(Some(common::method_failure(&f))),
+        }
+    });
+    controller
 }
 
 #[component]

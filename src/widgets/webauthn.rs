@@ -231,3 +231,34 @@ pub async fn get_credential(
     let request = browser_options(options, "parseRequestOptionsFromJSON")?;
     answer(container()?.get_with_options(request.unchecked_ref())).await
 }
+
+/// Whether this browser offers passkeys in a field marked
+/// `autocomplete="username webauthn"`.
+pub async fn autofill_available() -> bool {
+    let class = get(&leptos::prelude::window(), "PublicKeyCredential");
+    let Ok(check) = get(&class, "isConditionalMediationAvailable").dyn_into::<Function>() else {
+        return false;
+    };
+    let Some(promise) = check
+        .call0(&class)
+        .ok()
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    else {
+        return false;
+    };
+    JsFuture::from(promise)
+        .await
+        .is_ok_and(|v| v.as_bool() == Some(true))
+}
+
+/// A passkey the person picks from the account field's autofill: pending
+/// until they do, or until `signal` aborts it (the typed way goes on).
+pub async fn autofill(
+    options: serde_json::Value,
+    signal: &web_sys::AbortSignal,
+) -> Result<serde_json::Value, BrowserRefusal> {
+    let request = browser_options(options, "parseRequestOptionsFromJSON")?;
+    set(&request, "mediation", &JsValue::from_str("conditional"));
+    set(&request, "signal", signal);
+    answer(container()?.get_with_options(request.unchecked_ref())).await
+}

@@ -102,16 +102,20 @@ const parties = {
   },
 };
 
-/** At the application, signed out: starts its sign-in and enters the account. */
+/** At the application, signed out: starts its sign-in and enters the account
+ * (typed, not picked from the field's passkey autofill). */
 async function startAt(party) {
+  await keys.quiet();
   await page.goto(party.login());
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
   await page.getByText(`to continue to ${party.name}`).first().waitFor();
+  assert.equal(await page.getByLabel('Account name').getAttribute('autocomplete'), 'username webauthn');
   await page.getByLabel('Account name').fill(ADA);
   await page.getByRole('button', { name: 'Next' }).click();
 }
 
 async function logOutAt(party) {
+  await keys.quiet();
   await page.getByRole('link', { name: 'Log out' }).click();
   await page.getByRole('heading', { name: party.signedOut }).waitFor();
   const session = await page.goto(`${server.url}/api/v1/session`);
@@ -137,8 +141,8 @@ function freshCode() {
 
 for (const [key, party] of Object.entries(parties)) {
   test(`${party.name}: a passkey signs Ada in; a second sign-in needs nothing; logout ends both`, async () => {
-    await keys.usePlatform();
     await startAt(party);
+    await keys.usePlatform();
     // Her strongest way comes first.
     const button = page.getByRole('button', { name: 'Sign in with a passkey or security key' });
     const started = Date.now();
@@ -157,8 +161,8 @@ for (const [key, party] of Object.entries(parties)) {
   });
 
   test(`${party.name}: a security key that is not discoverable signs in through allowCredentials`, async () => {
-    await keys.useSecurityKey();
     await startAt(party);
+    await keys.useSecurityKey();
     await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
     assert.deepEqual((await party.claims()).amr, ['hwk', 'user', 'mfa']);
     await logOutAt(party);
@@ -190,6 +194,17 @@ for (const [key, party] of Object.entries(parties)) {
     await logOutAt(party);
   });
 }
+
+test('a passkey on this device, picked from the account field\'s autofill, signs Ada in to the wiki without typing', async () => {
+  // Chromium's virtual authenticator answers an autofill request as a
+  // person picking the passkey the field offers: at once.
+  await keys.usePlatform();
+  await page.goto(parties.wiki.login());
+  const claims = await parties.wiki.claims();
+  assert.equal(claims.preferred_username, ADA);
+  assert.deepEqual(claims.amr, ['swk', 'user', 'mfa']);
+  await logOutAt(parties.wiki);
+});
 
 test('a code is accepted once, and a phone-code session cannot remove a passkey', async () => {
   try {
@@ -243,11 +258,12 @@ test('an application that takes only passkeys asks for one over a pass session, 
   await parties.wiki.claims();
 
   // The vault does not take the pass session: only a passkey is offered.
-  await keys.usePlatform();
+  await keys.quiet();
   await page.goto(`${vault.url}/login`);
   await page.getByText('to continue to Vault').first().waitFor();
   await page.getByLabel('Account name').fill(ADA);
   await page.getByRole('button', { name: 'Next' }).click();
+  await keys.usePlatform();
   // The passkey step has rendered, with the list of other ways it would
   // have beside it: no pass among them.
   await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).waitFor();
@@ -270,6 +286,7 @@ test('an application that takes only passkeys asks for one over a pass session, 
   await api(page, 'POST', '/api/v1/signout').catch(() => {});
   await page.goto(server.url);
   await api(page, 'POST', '/api/v1/signout');
+  await keys.quiet();
   await page.goto(`${vault.url}/login`);
   await page.getByLabel('Account name').fill('bo@contoso.com');
   await page.getByRole('button', { name: 'Next' }).click();
@@ -372,10 +389,12 @@ test('a leaver: disabled, Ada\'s passkey no longer signs her in to the intranet;
   }, ADA);
   // Signed in to the intranet with her passkey...
   await startAt(parties.intranet);
+  await keys.usePlatform();
   await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
   assert.equal((await parties.intranet.claims()).preferred_username, ADA);
   await logOutAt(parties.intranet);
   await page.goto(server.url);
+  await keys.usePlatform();
   assert.equal(await askForPasskey(), 'answered', 'enabled, her key answers the challenge');
 
   cli(server.db, 'user', 'disable', ADA);
@@ -393,6 +412,7 @@ test('a leaver: disabled, Ada\'s passkey no longer signs her in to the intranet;
   // mod_auth_openidc refuses more than a few of them at once.
   await context.clearCookies();
   await startAt(parties.intranet);
+  await keys.usePlatform();
   await page.getByRole('button', { name: 'Sign in with a passkey or security key' }).click();
   assert.equal((await parties.intranet.claims()).preferred_username, ADA, 'enabled, the same passkey works again');
   await logOutAt(parties.intranet);

@@ -189,6 +189,15 @@ pub fn run(root: &Path, tapin: &Path, postgres: Option<&str>) -> Result {
                 .args(["--checks", "all", "--workers", "2"])
                 .args(["-H", &format!("Origin: {url}")])
                 .args(&filter)
+                // On PostgreSQL, what reaches the store: the schema's
+                // examples, its boundaries and the stateful sequences. The
+                // fuzzing phase's random input is refused before any store
+                // is asked, and SQLite's run has it (80 s saved per test run).
+                .args(if postgres.is_some() {
+                    &["--phases", "examples,coverage,stateful"][..]
+                } else {
+                    &[][..]
+                })
                 // Its cache of findings stays in the build folder, not the checkout.
                 .current_dir(root.join("target"));
             c

@@ -251,3 +251,114 @@ fn a_client_starting_more_sign_ins_than_it_may_gets_429_with_retry_after() {
     );
     assert!(answer.contains("\"retry_at\""), "{answer}");
 }
+
+/// `tapin ARGS` on `db`: whether it succeeded, and what it printed.
+fn tapin_said(db: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tapin"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_operator_imports_metadata_adds_a_ca_and_edits_profiles_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tapin.db");
+    let vendor = common::keys::Vendor::new("Contoso Keys");
+    let model = vendor.model("Contoso Key 5 NFC");
+    let mds = common::keys::MetadataService::new();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let blob = file("blob.jwt", &mds.blob(3, &[(&model, "FIDO_CERTIFIED_L2")]));
+    let root = file("root.pem", &mds.root_pem());
+    // Not under FIDO's root: refused, nothing imported.
+    let (ok, said) = tapin_said(&db, &["mds", "import", &blob]);
+    assert!(!ok && said.contains("trust root"), "{said}");
+    let (ok, said) = tapin_said(&db, &["mds", "import", &blob, "--trust-root", &root]);
+    assert!(
+        ok && said.contains("no 3: 1 authenticator models"),
+        "{said}"
+    );
+    let (_, said) = tapin_said(&db, &["mds", "show"]);
+    assert!(said.contains("Contoso Key 5 NFC"), "{said}");
+
+    let ca = file("vendor.pem", &vendor.root_pem());
+    let (ok, said) = tapin_said(&db, &["mds", "ca", "add", &ca]);
+    assert!(
+        ok && said.contains("Contoso Keys Attestation Root"),
+        "{said}"
+    );
+    let fingerprint = said
+        .split('(')
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap()
+        .to_string();
+    let (ok, _) = tapin_said(&db, &["mds", "ca", "remove", &fingerprint]);
+    assert!(ok);
+
+    let aaguid = model.aaguid.to_string();
+    let (ok, said) = tapin_said(
+        &db,
+        &[
+            "passkey-profile",
+            "add",
+            "--name",
+            "Admins",
+            "--group",
+            "admins",
+            "--synced",
+            "false",
+        ],
+    );
+    assert!(ok && said.contains("device-bound only"), "{said}");
+    let (ok, said) = tapin_said(
+        &db,
+        &[
+            "passkey-profile",
+            "set",
+            "default",
+            "--restrict",
+            "block",
+            "--aaguid",
+            &aaguid,
+        ],
+    );
+    assert!(ok && said.contains("all but 1 blocked models"), "{said}");
+    let (_, said) = tapin_said(&db, &["passkey-profile", "list", "--json"]);
+    let listed: tapin_server::domain::authenticators::PasskeyProfiles =
+        serde_json::from_str(&said).unwrap();
+    assert_eq!(listed.profiles.len(), 2);
+    assert_eq!(listed.profiles[0].name, "Admins");
+    assert!(!listed.profiles[0].synced);
+    assert_eq!(
+        listed.profiles[1].key_restrictions.aaguids,
+        vec![model.aaguid]
+    );
+    // A profile no key could meet is refused and nothing changes.
+    let (ok, said) = tapin_said(
+        &db,
+        &[
+            "passkey-profile",
+            "set",
+            "default",
+            "--synced",
+            "false",
+            "--device-bound",
+            "false",
+        ],
+    );
+    assert!(!ok && said.contains("allows no passkey type"), "{said}");
+    let (ok, said) = tapin_said(&db, &["passkey-profile", "remove", "default"]);
+    assert!(!ok && said.contains("cannot be removed"), "{said}");
+}

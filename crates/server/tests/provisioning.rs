@@ -9,7 +9,7 @@ use common::world::*;
 use serde_json::{json, Value};
 use tapin_api::wire::{KeyRefusal, MethodKind, PasskeySignIn};
 use tapin_server::domain::authenticators::{KeyRestrictions, RestrictionMode};
-use tapin_server::domain::{Actor, AdminRole, AuditFilter, Error, Role};
+use tapin_server::domain::{Actor, AdminRole, Error, Role};
 
 const ADA: &str = "ada@contoso.com";
 const DESK: &str = "desk@contoso.com";
@@ -64,26 +64,6 @@ fn enrol(d: &Desk, upn: &str, key: &mut Key) -> Result<tapin_api::wire::Method, 
         .provision_passkey(&d.desk, upn, "Ada's key", &answer)
 }
 
-fn named_sign_in(w: &World, upn: &str, key: &mut Key) -> Result<String, Error> {
-    let challenge = w.tapin.start_webauthn_sign_in(upn, "192.0.2.9")?;
-    let credential = key.sign_in(&challenge.options);
-    w.tapin
-        .finish_webauthn_sign_in(PasskeySignIn {
-            id: challenge.id,
-            credential,
-        })
-        .map(|s| s.token)
-}
-
-fn events(w: &World, event: &str) -> Vec<tapin_server::domain::AuditEvent> {
-    w.tapin
-        .audit_events(AuditFilter {
-            event: Some(event.into()),
-            ..Default::default()
-        })
-        .unwrap()
-}
-
 #[test]
 fn the_help_desk_enrols_a_key_and_the_person_signs_in_with_it_without_a_pass() {
     let d = desk();
@@ -122,7 +102,7 @@ fn the_help_desk_enrols_a_key_and_the_person_signs_in_with_it_without_a_pass() {
     assert_eq!(info.model.as_deref(), Some("Contoso Key 5 NFC"));
     assert!(info.attested && !info.synced);
     // Audited as the help desk's act, and Ada told where she can read it.
-    let audit = events(w, "passkey_provisioned");
+    let audit = audit_of(w, "passkey_provisioned");
     assert_eq!(audit.len(), 1);
     assert_eq!(
         (audit[0].upn.as_str(), audit[0].actor.as_str()),
@@ -217,6 +197,6 @@ fn only_those_who_may_change_the_person_enrol_and_the_profile_still_decides() {
         Err(Error::KeyRefused { refusal, .. }) => assert_eq!(refusal, KeyRefusal::ModelBlocked),
         other => panic!("{other:?}"),
     }
-    assert_eq!(events(w, "passkey_refused_by_profile").len(), 1);
-    assert!(events(w, "passkey_provisioned").is_empty());
+    assert_eq!(audit_of(w, "passkey_refused_by_profile").len(), 1);
+    assert!(audit_of(w, "passkey_provisioned").is_empty());
 }

@@ -250,3 +250,25 @@ pub fn notices_to(w: &World, to: &str) -> Vec<String> {
         .map(|e| e.message.subject)
         .collect()
 }
+
+/// What the audit trail holds of `event`.
+pub fn audit_of(w: &World, event: &str) -> Vec<tapin_server::domain::AuditEvent> {
+    w.tapin
+        .audit_events(tapin_server::domain::AuditFilter {
+            event: Some(event.into()),
+            ..Default::default()
+        })
+        .unwrap()
+}
+
+/// Signs in with `key` after typing the account name (allowCredentials).
+pub fn named_sign_in(w: &World, upn: &str, key: &mut super::keys::Key) -> Result<String, Error> {
+    let challenge = w.tapin.start_webauthn_sign_in(upn, "192.0.2.9")?;
+    let credential = key.sign_in(&challenge.options);
+    w.tapin
+        .finish_webauthn_sign_in(tapin_api::wire::PasskeySignIn {
+            id: challenge.id,
+            credential,
+        })
+        .map(|s| s.token)
+}
