@@ -200,18 +200,21 @@ pub async fn save_policy(patch: &TemporaryAccessPassConfigurationPatch) -> Resul
 const FIDO2: &str =
     "/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
 
-/// The passkey profiles, their groups by name where the directory has one.
-pub async fn passkey_profiles() -> Result<Fido2Configuration, Failure> {
+/// The passkey profiles, their groups by name where the directory has one,
+/// and the directory's groups (a save sends ids, never names).
+pub async fn passkey_profiles() -> Result<(Fido2Configuration, Vec<GraphGroup>), Failure> {
     let mut config: Fido2Configuration = read(Request::get(FIDO2).send().await).await?;
     let url = format!("{GRAPH}/groups?$select=id,displayName");
-    if let Ok(groups) = read::<Collection<GraphGroup>>(Request::get(&url).send().await).await {
-        for t in &mut config.include_targets {
-            if let Some(g) = groups.value.iter().find(|g| g.id == t.id) {
-                t.id = g.display_name.clone();
-            }
+    let groups = read::<Collection<GraphGroup>>(Request::get(&url).send().await)
+        .await
+        .map(|c| c.value)
+        .unwrap_or_default();
+    for t in &mut config.include_targets {
+        if let Some(g) = groups.iter().find(|g| g.id == t.id) {
+            t.id = g.display_name.clone();
         }
     }
-    Ok(config)
+    Ok((config, groups))
 }
 
 pub async fn save_passkey_profiles(patch: &Fido2ConfigurationPatch) -> Result<(), Failure> {

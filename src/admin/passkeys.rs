@@ -11,6 +11,7 @@ use tapin_api::graph::fido2::{
     Fido2Configuration as Config, Fido2ConfigurationPatch as Patch, Fido2KeyRestrictions,
     PasskeyProfile, PasskeyTarget,
 };
+use tapin_api::graph::GraphGroup;
 
 /// The default profile's id (the server's `DEFAULT_PROFILE_ID`, sent in
 /// every configuration as `defaultPasskeyProfile`).
@@ -143,8 +144,8 @@ pub fn PasskeysPage(me: AdminMe) -> impl IntoView {
         <Suspense fallback=|| view! { <p>{crate::text::LOADING()}</p> }>
             {move || config.get().map(|c| match c {
                 Err(f) => view! { <p class="error" role="alert">{text::failure(&f)}</p> }.into_any(),
-                Ok(c) if editable => view! { <ProfilesForm c/> }.into_any(),
-                Ok(c) => view! { <ProfilesFacts c/> }.into_any(),
+                Ok((c, groups)) if editable => view! { <ProfilesForm c groups/> }.into_any(),
+                Ok((c, _)) => view! { <ProfilesFacts c/> }.into_any(),
             })}
         </Suspense>
     }
@@ -205,7 +206,17 @@ fn ProfilesFacts(c: Config) -> impl IntoView {
 }
 
 #[component]
-fn ProfilesForm(c: Config) -> impl IntoView {
+fn ProfilesForm(c: Config, groups: Vec<GraphGroup>) -> impl IntoView {
+    // A group the directory names exactly is sent by its id: names can
+    // differ only in case, and a rename must not move a profile.
+    let groups = StoredValue::new(groups);
+    let id_of = move |name: &str| {
+        groups.with_value(|list| {
+            list.iter()
+                .find(|g| g.display_name == name)
+                .map_or_else(|| name.to_string(), |g| g.id.clone())
+        })
+    };
     let drafts = RwSignal::new(
         c.passkey_profiles
             .iter()
@@ -235,7 +246,7 @@ fn ProfilesForm(c: Config) -> impl IntoView {
                 targets.push(PasskeyTarget {
                     odata_type: None,
                     target_type: "group".into(),
-                    id: g.to_string(),
+                    id: if d.default { g.to_string() } else { id_of(g) },
                     is_registration_required: false,
                     allowed_passkey_profiles: vec![d.id.get_value()],
                 });

@@ -5,6 +5,7 @@
 //! ways like any other and fails the same way.
 
 mod api;
+mod autofill;
 mod device;
 mod text;
 
@@ -228,14 +229,11 @@ fn AccountForm(
 ) -> impl IntoView {
     let value = RwSignal::new(upn.get_untracked());
     let field_error = RwSignal::new(None::<&'static str>);
-    let autofill = autofill(error, done);
+    // Aborted when the account step gives way to the next (its cleanup).
+    autofill::offer(error, done);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        // The typed way: the autofill request gives way to the one that follows.
-        if let Some(a) = autofill.get_value() {
-            a.abort();
-        }
         let account = match normalize_upn(&value.get_untracked()) {
             Ok(a) => a,
             Err(e) => {
@@ -282,46 +280,6 @@ fn AccountForm(
             <button type="submit" class="primary" disabled=move || busy.get()>{common::NEXT()}</button>
         </form>
     }
-}
-
-/// Offers the person's passkeys in the account field's autofill, where the
-/// browser can: a passkey picked there signs in at once; typing an account
-/// name and going on aborts the request. Returns what aborts it.
-fn autofill(
-    error: RwSignal<Option<String>>,
-    done: impl Fn() + Copy + 'static,
-) -> StoredValue<Option<web_sys::AbortController>> {
-    let controller = StoredValue::new(web_sys::AbortController::new().ok());
-    on_cleanup(move || {
-        if let Some(a) = controller.get_value() {
-            a.abort();
-        }
-    });
-    spawn_local(async move {
-        let Some(signal) = controller.get_value().map(|a| a.signal()) else {
-            return;
-        };
-        if !webauthn::autofill_available().await || signal.aborted() {
-            return;
-        }
-        let Ok(challenge) = crate::api::start_passkey_sign_in().await else {
-            return;
-        };
-        // Aborted or dismissed: the typed way is still there, nothing to say.
-        let Ok(credential) = webauthn::autofill(challenge.options, &signal).await else {
-            return;
-        };
-        match crate::api::finish_passkey_sign_in(PasskeySignIn {
-            id: challenge.id,
-            credential,
-        })
-        .await
-        {
-            Ok(_) => done(),
-            Err(f) => error.set(Some(common::method_failure(&f))),
-        }
-    });
-    controller
 }
 
 #[component]

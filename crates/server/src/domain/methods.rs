@@ -24,7 +24,7 @@ pub struct StoredMethod {
     pub last_used_at: Option<DateTime<Utc>>,
     pub is_default: bool,
     /// What a passkey's or security key's authenticator told at registration.
-    pub authenticator: Option<crate::domain::authenticators::KeyFacts>,
+    pub authenticator: Option<crate::domain::authenticators::facts::KeyFacts>,
 }
 
 impl StoredMethod {

@@ -2,11 +2,13 @@
 //! trust (FIDO metadata and the operator's CAs), and the names people know
 //! their keys by. Asked when a key is registered and every time it signs in.
 
+pub mod facts;
 pub mod metadata;
 pub mod profiles;
 mod provisioning;
 mod trust;
 
+pub use facts::KeyFacts;
 pub use metadata::{Metadata, Model, OperatorCa, OperatorCas};
 pub use profiles::{
     KeyRestrictions, PasskeyProfile, PasskeyProfiles, RestrictionMode, DEFAULT_PROFILE_ID,
@@ -16,7 +18,7 @@ pub use trust::TrustCache;
 
 use crate::domain::store::{read_setting, save_setting};
 use crate::domain::{Actor, Error, Result, StoredMethod, Tapin, User};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::sync::Arc;
 use tapin_api::wire::{KeyInfo, KeyRefusal, MethodKind};
 use trust::Trust;
@@ -25,20 +27,6 @@ use webauthn_rs::prelude::{Passkey, SecurityKey};
 use webauthn_rs_core::proto::{AttestationFormat, AttestationMetadata, Credential};
 
 const PROFILES_KEY: &str = "passkey_profiles";
-
-/// What an authenticator told about a key when it was registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyFacts {
-    /// The model's AAGUID, when the authenticator gave one (not all zeros).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<Uuid>,
-    /// The attestation chained to a trusted root vouching for the model.
-    pub attested: bool,
-    /// Backup eligible: the key may be copied to its holder's other devices.
-    pub synced: bool,
-    /// The attestation statement's format (`packed`, `tpm`, `none`, ...).
-    pub format: String,
-}
 
 impl KeyFacts {
     fn new(credential: &Credential, aaguid: Option<Uuid>, attested: bool) -> Self {

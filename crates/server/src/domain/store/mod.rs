@@ -5,16 +5,17 @@ use super::delivery::{Channel, OutboxEntry, Outgoing, QueuedMessage};
 use super::methods::{AuditEvent, AuditFilter, Pending, StoredMethod};
 use super::model::{NewUser, User, UserUpdate};
 use super::oidc::{AccessGrant, OidcClient, SigningKey};
-use super::policy::Policy;
 pub use super::strength::SignInMethod;
 mod directory;
 mod grants;
 mod records;
+mod settings;
 
 use chrono::{DateTime, Utc};
 pub use directory::Directory;
 pub use grants::{Grants, Polled, RefreshLookup};
 pub use records::*;
+pub use settings::{read_setting, save_setting, Policies};
 use tapin_api::wire::MethodKind;
 
 #[derive(Debug, thiserror::Error)]
@@ -162,61 +163,6 @@ pub const PERSONAL_TABLES: [&str; 9] = [
 /// What stays while a person is disabled (enabling brings it back) and goes
 /// when they are removed.
 pub const KEPT_WHILE_DISABLED: [&str; 3] = ["methods", "recovery_codes", "group_members"];
-
-/// The Temporary Access Pass policy.
-/// Deployment-wide settings, each a JSON document under a key: the
-/// strength policy, the passkey profiles, the authenticator metadata.
-pub trait Policies: Send + Sync {
-    fn setting(&self, key: &str) -> StoreResult<Option<String>>;
-
-    /// Writes the setting and its audit event in one transaction.
-    fn save_setting(&self, key: &str, value: &str, audit: &AuditEvent) -> StoreResult<()>;
-
-    /// Writes the setting (and its audit event) only if it still holds
-    /// `old` (`None`: is not set), in one statement; false when another
-    /// change got there first and nothing was written.
-    fn swap_setting(
-        &self,
-        key: &str,
-        old: Option<&str>,
-        new: &str,
-        audit: &AuditEvent,
-    ) -> StoreResult<bool>;
-
-    fn policy(&self) -> StoreResult<Option<Policy>> {
-        read_setting(self, "policy")
-    }
-
-    fn save_policy(&self, policy: &Policy, audit: &AuditEvent) -> StoreResult<()> {
-        save_setting(self, "policy", policy, audit)
-    }
-}
-
-/// The setting under `key`, read from its JSON.
-pub fn read_setting<T: serde::de::DeserializeOwned>(
-    store: &(impl Policies + ?Sized),
-    key: &str,
-) -> StoreResult<Option<T>> {
-    store
-        .setting(key)?
-        .map(|v| {
-            serde_json::from_str(&v)
-                .map_err(|e| StoreError::Backend(format!("stored {key} unreadable: {e}")))
-        })
-        .transpose()
-}
-
-/// Writes `value` as the JSON of the setting under `key`, with its audit event.
-pub fn save_setting<T: serde::Serialize>(
-    store: &(impl Policies + ?Sized),
-    key: &str,
-    value: &T,
-    audit: &AuditEvent,
-) -> StoreResult<()> {
-    let json = serde_json::to_string(value)
-        .map_err(|e| StoreError::Backend(format!("{key} unserialisable: {e}")))?;
-    store.save_setting(key, &json, audit)
-}
 
 /// One pass per user; replacing or deleting it ends the sessions it opened.
 pub trait Passes: Send + Sync {
