@@ -254,15 +254,8 @@ fn a_client_starting_more_sign_ins_than_it_may_gets_429_with_retry_after() {
 
 /// `tapin ARGS` on `db`: whether it succeeded, and what it printed.
 fn tapin_said(db: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tapin"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    let db = db.to_string_lossy();
+    common::tapin_said(&[&["--db", db.as_ref()], args].concat())
 }
 
 #[test]

@@ -5,17 +5,9 @@ mod common;
 
 use common::Running;
 use std::path::Path;
-use std::process::Command;
 
 fn tapin(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
-        .args(args)
-        .env_remove("TAPIN_CONFIG")
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    common::tapin_said(args)
 }
 
 #[test]

@@ -173,6 +173,20 @@ pub fn cli(db: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `tapin ARGS…` (no configuration file from the environment): whether it
+/// succeeded, and everything it printed.
+#[allow(dead_code)]
+pub fn tapin_said(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tapin"))
+        .args(args)
+        .env_remove("TAPIN_CONFIG")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
 /// One HTTP/1.1 request with a JSON body and this origin; the whole answer.
 #[allow(dead_code)]
 pub fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
