@@ -79,7 +79,9 @@
   });
   // The chosen language's sentences: the app takes this download over when
   // it starts, so the catalog is fetched once, early, and only for one language.
-  var catalog = fetch("/locales/" + lang + ".json").then(function (r) {
+  // The first load has a catalog of its own sentences only (data-catalog).
+  var catalogs = document.documentElement.getAttribute("data-catalog") || "/locales/";
+  var catalog = fetch(catalogs + lang + ".json").then(function (r) {
     if (!r.ok) throw new Error("no catalog");
     return r.text();
   });

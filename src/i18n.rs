@@ -5,29 +5,55 @@
 //! before the app arrives). The lint in `cargo xtask test` keeps every file
 //! complete; a key that is missing anyway shows as itself.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The languages tapin speaks; the first is the fallback.
 pub const LANGUAGES: [&str; 3] = ["en", "de", "ar"];
 const STORAGE_KEY: &str = "tapin.lng";
 
-type Catalog = HashMap<String, &'static str>;
+/// Keys and sentences, sorted by key (`cargo xtask build` writes every
+/// catalog sorted): a lookup among a few hundred keys is as quick as a hash
+/// map's, in less code (measured: 0.4 KB brotli less in the first load,
+/// whose framework keeps a hash map of its own, and 1.5 KB less again for
+/// not sorting here).
+type Catalog = Vec<(&'static str, &'static str)>;
 
 struct Chosen {
     lang: &'static str,
     /// The browser's own tag for that language (`en-GB`, `de-AT`), for dates.
     locale: String,
-    strings: Catalog,
+    /// The page's catalog, then the bundle's own (`locales/<part>/`), if any.
+    catalogs: Vec<Catalog>,
 }
 
 static CHOSEN: OnceLock<Chosen> = OnceLock::new();
 
+/// A catalog file's `{"KEY": "sentence", ...}`, in file order.
+struct Pairs(Catalog);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of sentences")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Pairs, M::Error> {
+                let leak = |s: String| &*Box::leak(s.into_boxed_str());
+                let mut pairs = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, String>()? {
+                    pairs.push((leak(k), leak(v)));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        d.deserialize_map(Entries)
+    }
+}
+
 fn parse(text: &str) -> Catalog {
-    let map: HashMap<String, String> = serde_json::from_str(text).unwrap_or_default();
-    map.into_iter()
-        .map(|(k, v)| (k, &*Box::leak(v.into_boxed_str())))
-        .collect()
+    serde_json::from_str(text).map_or_else(|_| Vec::new(), |Pairs(p)| p)
 }
 
 /// The catalog's text: from the download the page's script started
@@ -53,7 +79,14 @@ async fn catalog_text(lang: &str) -> Option<String> {
             }
         }
     }
-    let res = gloo_net::http::Request::get(&format!("/locales/{lang}.json"))
+    // The first load has a catalog of its own sentences only (the page's
+    // `data-catalog`, built by `cargo xtask build`), the other pages every one.
+    let catalogs = window
+        .document()
+        .and_then(|d| d.document_element())
+        .and_then(|html| html.get_attribute("data-catalog"))
+        .unwrap_or_else(|| "/locales/".into());
+    let res = gloo_net::http::Request::get(&format!("{catalogs}{lang}.json"))
         .send()
         .await
         .ok()?;
@@ -111,11 +144,11 @@ pub async fn init() {
 /// so the first load never carries them.
 pub async fn init_with(part: Option<&str>) {
     let lang = from_page();
-    let mut strings = parse(&catalog_text(lang).await.unwrap_or_default());
+    let mut catalogs = vec![parse(&catalog_text(lang).await.unwrap_or_default())];
     if let Some(part) = part {
         let url = format!("/locales/{part}/{lang}.json");
         if let Ok(res) = gloo_net::http::Request::get(&url).send().await {
-            strings.extend(parse(&res.text().await.unwrap_or_default()));
+            catalogs.push(parse(&res.text().await.unwrap_or_default()));
         }
     }
     let browser: Vec<String> = web_sys::window()
@@ -130,7 +163,7 @@ pub async fn init_with(part: Option<&str>) {
     let _ = CHOSEN.set(Chosen {
         lang,
         locale: regional(lang, &browser),
-        strings,
+        catalogs,
     });
     if let Some(html) = web_sys::window()
         .and_then(|w| w.document())
@@ -170,7 +203,16 @@ pub fn t(key: &'static str) -> &'static str {
     let Some(chosen) = CHOSEN.get() else {
         return key;
     };
-    chosen.strings.get(key).copied().unwrap_or(key)
+    chosen
+        .catalogs
+        .iter()
+        .rev()
+        .find_map(|c| {
+            c.binary_search_by(|(k, _)| (*k).cmp(key))
+                .ok()
+                .map(|i| c[i].1)
+        })
+        .unwrap_or(key)
 }
 
 /// `t(key)` with each `{name}` replaced by its value.

@@ -207,10 +207,12 @@ pub fn load(root: &Path, tapin: &Path, runs: u32) -> Result {
         let entry = entry.map_err(|e| e.to_string())?;
         copy_tree(&entry.path(), &dist.join(entry.file_name()))?;
     }
-    // The baseline: the served page with every script and preload taken out.
+    // The baseline: the served page with every script and preload taken out,
+    // its form sending the account name to a static pass page.
     let page = std::fs::read_to_string(dist.join("index.html")).map_err(|e| e.to_string())?;
-    std::fs::write(dist.join("baseline.html"), without_scripts(&page))
-        .map_err(|e| e.to_string())?;
+    let (account_page, pass_page) = two_page_form(&without_scripts(&page))?;
+    std::fs::write(dist.join("baseline.html"), account_page).map_err(|e| e.to_string())?;
+    std::fs::write(dist.join("baseline-pass.html"), pass_page).map_err(|e| e.to_string())?;
     let db = dir.join("load.db");
     server::seed(tapin, &db, UPN)?;
     let server = Server::start(tapin, &db, &dist, &[])?;
@@ -247,14 +249,26 @@ pub fn load(root: &Path, tapin: &Path, runs: u32) -> Result {
         ms("baseline_ms")
     );
     println!("  {:<40} {:>10.0}", "tapin's first step", ms("app_ms"));
+    let verdict = |ratio: f64, target: f64| if ratio <= target { "met" } else { "NOT met" };
     println!(
-        "  ratio {:.2} (target <= 1.15: {})",
+        "  ratio {:.2} (target <= 1.05: {})",
         ms("ratio"),
-        if ms("ratio") <= 1.15 {
-            "met"
-        } else {
-            "NOT met"
-        }
+        verdict(ms("ratio"), 1.05)
+    );
+    println!(
+        "load: open, account name, Enter, until the pass field takes typing, median of {runs}, same profile"
+    );
+    println!("  {:<40} {:>10}", "", "ms");
+    println!(
+        "  {:<40} {:>10.0}",
+        "static two-page form (baseline)",
+        ms("two_pages_ms")
+    );
+    println!("  {:<40} {:>10.0}", "tapin's second step", ms("second_ms"));
+    println!(
+        "  ratio {:.2} (target <= 1.00: {})",
+        ms("second_ratio"),
+        verdict(ms("second_ratio"), 1.0)
     );
     for line in sizes
         .lines()
@@ -279,6 +293,42 @@ fn copy_tree(from: &Path, to: &Path) -> Result {
             .map_err(|e| e.to_string())
     }
 }
+
+/// The static two-page form: the account page (the served page without its
+/// scripts) sending the name to a pass page like the app's second step.
+fn two_page_form(page: &str) -> Result<(String, String)> {
+    let account_page = page.replacen(
+        r#"<form id="boot-form" action="/""#,
+        r#"<form id="boot-form" action="/baseline-pass.html""#,
+        1,
+    );
+    if account_page == page {
+        return Err("the first load's page has no account form to send".into());
+    }
+    let start = page
+        .find(r#"<div id="boot-account">"#)
+        .ok_or("the first load's page has no account step")?;
+    let end = start
+        + page[start..]
+            .find(r#"<p id="boot-loading""#)
+            .ok_or("the account step has no end")?;
+    let pass_page = format!("{}{PASS_STEP}\n    {}", &page[..start], &page[end..]);
+    Ok((account_page, pass_page))
+}
+
+/// The app's pass step as static HTML (`src/pages/pass.rs`).
+const PASS_STEP: &str = r#"<div id="boot-pass">
+      <h1 tabindex="-1">Temporary Access Pass</h1>
+      <p class="who">Signing in as <strong id="who"></strong> <a href="/baseline.html">Change account</a></p>
+      <form action="/baseline-pass.html" method="get" novalidate>
+        <div class="field">
+          <label for="pass">Temporary Access Pass</label>
+          <p id="pass-hint" class="hint">The code your help desk gave you.</p>
+          <input id="pass" name="pass" type="text" class="code" autocomplete="one-time-code" inputmode="text" autocapitalize="characters" spellcheck="false" required aria-describedby="pass-hint">
+        </div>
+        <button type="submit" class="primary">Sign in</button>
+      </form>
+    </div>"#;
 
 /// The page without `<script>` elements and `<link rel=preload|modulepreload>`.
 fn without_scripts(page: &str) -> String {
@@ -311,6 +361,24 @@ fn without_scripts(page: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_two_page_form_sends_the_account_to_a_pass_page() {
+        let page = r#"<body><main id="boot"><div id="boot-account"><form id="boot-form" action="/" method="get"><input id="upn"></form></div>
+    <p id="boot-loading" hidden>Loading</p></main></body>"#;
+        let (account, pass) = super::two_page_form(page).unwrap();
+        assert!(
+            account.contains(r#"action="/baseline-pass.html""#),
+            "{account}"
+        );
+        assert!(account.contains(r#"id="upn""#));
+        assert!(
+            pass.contains(r#"id="pass""#) && !pass.contains(r#"id="upn""#),
+            "{pass}"
+        );
+        assert!(pass.contains(r#"<p id="boot-loading" hidden>"#), "{pass}");
+        assert!(super::two_page_form("<body></body>").is_err());
+    }
+
     #[test]
     fn the_baseline_page_keeps_the_form_and_loses_every_script() {
         let page = r#"<head><link rel="stylesheet" href="/a.css"/><script type="module" src="/s.js"></script><link rel="modulepreload" href="/x.js"><link rel="preload" href="/x.wasm" as="fetch"></head><body><form><input id="upn"></form><script src="/b.js" defer></script></body>"#;

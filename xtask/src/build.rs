@@ -78,6 +78,8 @@ fn wasm_bindgen_version() -> Result<String> {
 pub(crate) fn build_app() -> Result {
     step("build: the web app (release), first-load bundle");
     run(cmd("trunk").args(["build", "--release", "--offline", "--skip-version-check"]))?;
+    sort_catalogs(&root().join("dist/locales"))?;
+    first_load_catalogs(&root().join("dist"))?;
     lazy_bundle("methods.html", "security-info")?;
     lazy_bundle("admin.html", "help-desk")?;
     lazy_bundle("signin.html", "sign-in")?;
@@ -122,6 +124,78 @@ fn lazy_bundle(page: &str, what: &str) -> Result {
     Ok(())
 }
 
+/// The first load's own catalogs, `dist/locales/first/<lang>.json`: only
+/// the sentences its WebAssembly or its page can ask for (a key the app
+/// looks up is a string literal in the module's data, so none is missed;
+/// a key that merely appears inside another is kept too). Measured on the
+/// English catalog: 3.6 KB brotli for every sentence, against about a third
+/// of that for these.
+fn first_load_catalogs(dist: &Path) -> Result {
+    let mut wasm = Vec::new();
+    for entry in std::fs::read_dir(dist).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("tapin-app-") && name.ends_with(".wasm") {
+            wasm = std::fs::read(&path).map_err(|e| e.to_string())?;
+        }
+    }
+    if wasm.is_empty() {
+        return Err("the first load's WebAssembly is not in dist/".into());
+    }
+    let page = std::fs::read_to_string(dist.join("index.html")).map_err(|e| e.to_string())?;
+    let out = dist.join("locales/first");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    for lang in LANGUAGES {
+        let file = dist.join(format!("locales/{lang}.json"));
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let all: Catalog =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let first = first_load_subset(all, &wasm, &page);
+        let json = serde_json::to_string(&first).map_err(|e| e.to_string())?;
+        std::fs::write(out.join(format!("{lang}.json")), json).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+const LANGUAGES: [&str; 3] = ["en", "de", "ar"];
+
+type Catalog = std::collections::BTreeMap<String, String>;
+
+/// Rewrites every catalog under `dir` in key order: the app looks its
+/// sentences up by binary search (`src/i18n.rs`).
+fn sort_catalogs(dir: &Path) -> Result {
+    for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            sort_catalogs(&path)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            let catalog: Catalog =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let sorted = serde_json::to_string(&catalog).map_err(|e| e.to_string())?;
+            std::fs::write(&path, sorted).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// The sentences of `all` whose key the module's bytes or the page's
+/// `data-i18n`/`data-i18n-label` attributes hold.
+fn first_load_subset(all: Catalog, wasm: &[u8], page: &str) -> Catalog {
+    let in_module = |key: &str| wasm.windows(key.len()).any(|w| w == key.as_bytes());
+    let on_page = |key: &str| {
+        page.contains(&format!("data-i18n=\"{key}\""))
+            || page.contains(&format!("data-i18n-label=\"{key}\""))
+    };
+    all.into_iter()
+        .filter(|(key, _)| on_page(key) || in_module(key))
+        .collect()
+}
+
 fn extract_loader(page: &std::path::Path) -> Result {
     let html = std::fs::read_to_string(page).map_err(|e| e.to_string())?;
     let open = "<script type=\"module\">";
@@ -148,4 +222,20 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_first_load_catalog_keeps_what_the_module_or_page_asks_for() {
+        let all: super::Catalog = serde_json::from_str(
+            r#"{"NEXT":"Next","PASS_LABEL":"Pass","BOOT_LOADING":"Loading","PROGRESS":"Progress","MFA_ADD":"Add"}"#,
+        )
+        .unwrap();
+        let wasm = b"\0asm..PASS_LABELNEXT_STEP..";
+        let page = r#"<p data-i18n="BOOT_LOADING"></p><nav data-i18n-label="PROGRESS">"#;
+        let first = super::first_load_subset(all, wasm, page);
+        let keys: Vec<&str> = first.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["BOOT_LOADING", "NEXT", "PASS_LABEL", "PROGRESS"]);
+    }
 }

@@ -64,8 +64,14 @@ pub struct LockoutState {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminSession {
     pub id: String,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub expires_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub last_seen_at: DateTime<Utc>,
     /// Opened with a Temporary Access Pass (else with a passkey or security key).
     pub from_pass: bool,
@@ -85,6 +91,8 @@ pub struct MethodRemoval {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub at: DateTime<Utc>,
     pub upn: String,
     pub event: String,
@@ -106,6 +114,8 @@ pub struct OidcClientView {
     pub id_token_alg: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_uris: Vec<String>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub created_at: DateTime<Utc>,
 }
 

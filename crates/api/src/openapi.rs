@@ -107,3 +107,29 @@ pub fn method_name() -> RefOr<Schema> {
         .examples(["Work laptop"])
         .into()
 }
+
+/// A time on tapin's own API: milliseconds since 1970-01-01T00:00:00Z (UTC),
+/// what a browser's `Date` takes (see `wire::millis`).
+pub fn millis() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int64,
+        )))
+        .description(Some("Milliseconds since 1970-01-01T00:00:00Z (UTC)."))
+        .examples([1_796_284_800_000_i64])
+        .into()
+}
+
+/// As `millis`, or null when there is no such time.
+pub fn millis_or_null() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int64,
+        )))
+        .description(Some(
+            "Milliseconds since 1970-01-01T00:00:00Z (UTC), or null.",
+        ))
+        .into()
+}

@@ -1,4 +1,9 @@
 //! JSON bodies of the tapin API, shared so app and server cannot drift apart.
+//!
+//! Times travel as milliseconds since the Unix epoch (what a browser's `Date`
+//! takes), so the app's WebAssembly carries no date parser: chrono's RFC 3339
+//! parser was about 13 KB of the first load's code. Graph's shapes
+//! (`crate::graph`) keep RFC 3339, as Graph writes it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,11 +32,17 @@ pub struct PassSignIn {
 pub struct SessionInfo {
     pub upn: String,
     pub display_name: String,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub expires_at: DateTime<Utc>,
     /// Set when the session came from a one-time pass: passwordless methods
     /// must be registered before it.
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis_or_null))]
     pub passwordless_deadline: Option<DateTime<Utc>>,
     /// The server's clock when it answered, so the app can correct for a skewed client clock.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub server_time: DateTime<Utc>,
     /// An administrator signed in with a passkey or security key: the help desk is open to them.
     #[serde(default)]
@@ -127,7 +138,11 @@ pub struct Method {
     pub name: Option<String>,
     /// Masked phone number or address (`+49•••••••78`); empty for keys and apps.
     pub detail: String,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis_or_null))]
     pub last_used_at: Option<DateTime<Utc>>,
     pub is_default: bool,
     /// For passkeys and security keys: the authenticator that holds the key.
@@ -333,6 +348,8 @@ pub struct EmailStart {
 pub struct CodeSent {
     pub id: String,
     pub sent_to: String,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub expires_at: DateTime<Utc>,
 }
 

@@ -63,12 +63,20 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub expired_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub valid_from: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub used_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::millis))]
     pub retry_at: Option<DateTime<Utc>>,
     /// With `code_invalid`: how many more tries the code has.
     #[serde(default, skip_serializing_if = "Option::is_none")]

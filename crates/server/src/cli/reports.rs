@@ -133,7 +133,12 @@ pub(super) fn assets(
         }
         // The page's script fetches the chosen language's sentences at
         // start: counted here as English, the catalog most people get.
-        files.extend(assets.get("/locales/en.json"));
+        // The first load has a catalog of its own sentences only.
+        files.extend(assets.get(if page == "/index.html" {
+            "/locales/first/en.json"
+        } else {
+            "/locales/en.json"
+        }));
         if page == "/admin.html" {
             files.extend(assets.get("/locales/admin/en.json"));
         }
