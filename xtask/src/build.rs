@@ -6,7 +6,17 @@ use crate::*;
 /// Installs only what is missing, so a warm machine starts in seconds.
 pub(crate) fn setup() -> Result {
     step("setup: browser and test tools");
-    let missing: Vec<&str> = APT_PACKAGES
+    setup_packages(APT_PACKAGES)?;
+    setup_build()?;
+    contract::setup(&root())
+}
+
+/// What compiling the server needs from Debian (`cargo xtask run` needs no more).
+pub(crate) const BUILD_PACKAGES: &[&str] = &["libssl-dev", "pkg-config"];
+
+/// Installs the Debian packages of `packages` that are missing.
+pub(crate) fn setup_packages(packages: &[&str]) -> Result {
+    let missing: Vec<&str> = packages
         .iter()
         .copied()
         .filter(|p| {
@@ -20,8 +30,7 @@ pub(crate) fn setup() -> Result {
             .args(["install", "-y", "--no-install-recommends"])
             .args(&missing))?;
     }
-    setup_build()?;
-    contract::setup(&root())
+    Ok(())
 }
 
 /// What building the app needs: the wasm target, trunk, the wasm-bindgen
@@ -37,13 +46,30 @@ pub(crate) fn setup_build() -> Result {
     }
     let trunk = output(cmd("trunk").arg("--version")).unwrap_or_default();
     if !trunk.contains(TRUNK_VERSION) {
-        run(cmd("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+        // No default features: the build never lets trunk download a tool or
+        // check for updates, so its TLS stacks (rustls and the rest) are not
+        // compiled.
+        run(cmd("cargo").args([
+            "install",
+            "trunk",
+            "--version",
+            TRUNK_VERSION,
+            "--locked",
+            "--no-default-features",
+        ]))?;
     }
     let wanted = wasm_bindgen_version()?;
     let have = output(cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
     if !have.split_whitespace().any(|w| w == wanted) {
         // No --locked: its lockfile pins a crate version the registry no longer serves.
-        run(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
+        // No default features: its TLS client serves only the test runner's downloads.
+        run(cmd("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &wanted,
+            "--no-default-features",
+        ]))?;
     }
     let e2e = root().join("tests/e2e");
     let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();

@@ -171,20 +171,38 @@ fn build_release() -> Result {
 /// `build_release` in the background, its output kept in a file (printed
 /// if it fails) so it does not interleave with what runs meanwhile.
 fn start_release_build() -> Result<(std::process::Child, PathBuf)> {
+    start_server_build(Some(pack_dir()))
+}
+
+/// The optimised server in the background, embedding `embed` if given.
+fn start_server_build(embed: Option<PathBuf>) -> Result<(std::process::Child, PathBuf)> {
+    std::fs::create_dir_all(root().join("target")).map_err(|e| e.to_string())?;
     let log = root().join("target/release-build.log");
     let file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
     let mut c = cmd("cargo");
-    c.args(["build", "--profile", "server", "-p", "tapin-server"])
-        .env("TAPIN_EMBED", pack_dir())
-        .stdout(file.try_clone().map_err(|e| e.to_string())?)
+    c.args(["build", "--profile", "server", "-p", "tapin-server"]);
+    match embed {
+        Some(dir) => c.env("TAPIN_EMBED", dir),
+        None => c.env_remove("TAPIN_EMBED"),
+    };
+    c.stdout(file.try_clone().map_err(|e| e.to_string())?)
         .stderr(file);
     eprintln!("xtask: {c:?} (in the background, into {})", log.display());
     let child = c.spawn().map_err(|e| format!("cannot start {c:?}: {e}"))?;
     Ok((child, log))
 }
 
-fn finish_release_build((mut child, log): (std::process::Child, PathBuf)) -> Result {
+fn finish_release_build(build: (std::process::Child, PathBuf)) -> Result {
     step("build: the single tapin binary (optimised, app embedded; begun with the contract runs)");
+    wait_for_build(build)
+}
+
+fn finish_server_build(build: (std::process::Child, PathBuf)) -> Result {
+    step("build: the tapin server (optimised; begun before the app's tools)");
+    wait_for_build(build)
+}
+
+fn wait_for_build((mut child, log): (std::process::Child, PathBuf)) -> Result {
     let status = child.wait().map_err(|e| e.to_string())?;
     if status.success() {
         return Ok(());
@@ -197,12 +215,14 @@ fn finish_release_build((mut child, log): (std::process::Child, PathBuf)) -> Res
 /// printing its sizes against the budgets.
 fn size() -> Result {
     step("size: first load, raw / gzip / brotli bytes");
-    run(cmd("cargo").args([
-        "run",
-        "--quiet",
-        "-p",
-        "tapin-server",
-        "--",
+    run(cmd("cargo")
+        .args(["run", "--quiet", "-p", "tapin-server", "--"])
+        .args(pack_args()))
+}
+
+/// `tapin assets`: packs `dist/` into `target/embed`, failing over a budget.
+fn pack_args() -> [&'static str; 13] {
+    [
         "assets",
         "--pack",
         "target/embed",
@@ -227,7 +247,7 @@ fn size() -> Result {
         // Signing in to other applications, loaded at /signin only.
         "--signin-budget-bytes",
         "143000",
-    ]))
+    ]
 }
 
 fn lint() -> Result {
@@ -388,14 +408,28 @@ fn store_contract(pg: &services::Postgres) -> Result {
     )
 }
 
+/// `cargo xtask run`: only what serving needs. On a fresh machine most of
+/// the time is compiling, so the server (which does not need the app to
+/// compile) builds in the background while trunk, the wasm-bindgen CLI and
+/// the app do; the optimised binary then packs the app itself (no debug
+/// build of the server) and serves it from `target/embed`.
 fn serve() -> Result {
-    setup()?;
-    build_app()?;
-    size()?;
-    build_release()?;
+    build::setup_packages(build::BUILD_PACKAGES)?;
+    let server = start_server_build(None)?;
+    let app = build::setup_build().and_then(|_| build_app());
+    finish_server_build(server)?;
+    app?;
+    step("size: first load, raw / gzip / brotli bytes");
+    run(cmd(&bench::server_binary(&root()).to_string_lossy()).args(pack_args()))?;
     step("run: tapin on http://localhost:8080");
-    run(cmd(&bench::server_binary(&root()).to_string_lossy())
-        .args(["serve", "--demo", "--db", "tapin.db"]))
+    run(cmd(&bench::server_binary(&root()).to_string_lossy()).args([
+        "serve",
+        "--demo",
+        "--db",
+        "tapin.db",
+        "--dist",
+        "target/embed",
+    ]))
 }
 
 /// Benchmarks print figures beside a same-run baseline; they are not tests.
