@@ -35,8 +35,11 @@ pub(crate) fn setup_packages(packages: &[&str]) -> Result {
 
 /// What building the app needs: the wasm target, trunk, the wasm-bindgen
 /// CLI matching Cargo.lock, and npm's binaryen (with the test packages).
+/// On a fresh machine this is mostly compiling, so the two tools and the
+/// app's WebAssembly compile side by side (trunk's own cargo build then
+/// finds the WebAssembly built: the same command, the same flags).
 pub(crate) fn setup_build() -> Result {
-    step("setup: the app's toolchain");
+    step("setup: the app's toolchain (the app's WebAssembly compiling beside it)");
     let targets = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if !targets
         .lines()
@@ -44,33 +47,61 @@ pub(crate) fn setup_build() -> Result {
     {
         run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
-    let trunk = output(cmd("trunk").arg("--version")).unwrap_or_default();
-    if !trunk.contains(TRUNK_VERSION) {
-        // No default features: the build never lets trunk download a tool or
-        // check for updates, so its TLS stacks (rustls and the rest) are not
-        // compiled.
-        run(cmd("cargo").args([
-            "install",
-            "trunk",
-            "--version",
-            TRUNK_VERSION,
-            "--locked",
-            "--no-default-features",
-        ]))?;
-    }
+    let wasm = Background::start(
+        "app-build",
+        cmd("cargo").args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "tapin-app",
+            "--bins",
+        ]),
+    )?;
     let wanted = wasm_bindgen_version()?;
     let have = output(cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
-    if !have.split_whitespace().any(|w| w == wanted) {
-        // No --locked: its lockfile pins a crate version the registry no longer serves.
-        // No default features: its TLS client serves only the test runner's downloads.
-        run(cmd("cargo").args([
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            &wanted,
-            "--no-default-features",
-        ]))?;
-    }
+    let bindgen = if have.split_whitespace().any(|w| w == wanted) {
+        None
+    } else {
+        // No --locked: its lockfile pins a crate version the registry no
+        // longer serves. No default features: its TLS client serves only
+        // the test runner's downloads.
+        Some(Background::start(
+            "wasm-bindgen-install",
+            cmd("cargo").args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &wanted,
+                "--no-default-features",
+            ]),
+        )?)
+    };
+    let trunk = output(cmd("trunk").arg("--version")).unwrap_or_default();
+    let trunk = if trunk.contains(TRUNK_VERSION) {
+        Ok(())
+    } else {
+        // No default features: the build never lets trunk download a tool
+        // or check for updates, so no TLS stack is compiled. Its release
+        // profile asks for fat LTO in one codegen unit, several serial
+        // minutes for a tool that only runs cargo and copies files: not here.
+        run(cmd("cargo")
+            .args([
+                "install",
+                "trunk",
+                "--version",
+                TRUNK_VERSION,
+                "--locked",
+                "--no-default-features",
+            ])
+            .env("CARGO_PROFILE_RELEASE_LTO", "off")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"))
+    };
+    let bindgen = bindgen.map_or(Ok(()), Background::wait);
+    let wasm = wasm.wait();
+    trunk.and(bindgen).and(wasm)?;
     let e2e = root().join("tests/e2e");
     let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = modified(e2e.join("node_modules/.package-lock.json"));

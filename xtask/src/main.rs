@@ -170,45 +170,58 @@ fn build_release() -> Result {
 
 /// `build_release` in the background, its output kept in a file (printed
 /// if it fails) so it does not interleave with what runs meanwhile.
-fn start_release_build() -> Result<(std::process::Child, PathBuf)> {
+fn start_release_build() -> Result<Background> {
     start_server_build(Some(pack_dir()))
 }
 
 /// The optimised server in the background, embedding `embed` if given.
-fn start_server_build(embed: Option<PathBuf>) -> Result<(std::process::Child, PathBuf)> {
-    std::fs::create_dir_all(root().join("target")).map_err(|e| e.to_string())?;
-    let log = root().join("target/release-build.log");
-    let file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+fn start_server_build(embed: Option<PathBuf>) -> Result<Background> {
     let mut c = cmd("cargo");
     c.args(["build", "--profile", "server", "-p", "tapin-server"]);
     match embed {
         Some(dir) => c.env("TAPIN_EMBED", dir),
         None => c.env_remove("TAPIN_EMBED"),
     };
-    c.stdout(file.try_clone().map_err(|e| e.to_string())?)
-        .stderr(file);
-    eprintln!("xtask: {c:?} (in the background, into {})", log.display());
-    let child = c.spawn().map_err(|e| format!("cannot start {c:?}: {e}"))?;
-    Ok((child, log))
+    Background::start("release-build", &mut c)
 }
 
-fn finish_release_build(build: (std::process::Child, PathBuf)) -> Result {
+fn finish_release_build(build: Background) -> Result {
     step("build: the single tapin binary (optimised, app embedded; begun with the contract runs)");
-    wait_for_build(build)
+    build.wait()
 }
 
-fn finish_server_build(build: (std::process::Child, PathBuf)) -> Result {
+fn finish_server_build(build: Background) -> Result {
     step("build: the tapin server (optimised; begun before the app's tools)");
-    wait_for_build(build)
+    build.wait()
 }
 
-fn wait_for_build((mut child, log): (std::process::Child, PathBuf)) -> Result {
-    let status = child.wait().map_err(|e| e.to_string())?;
-    if status.success() {
-        return Ok(());
+/// A command running beside the current step, its output kept in
+/// `target/NAME.log` (printed if it fails) so it does not interleave.
+struct Background {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Background {
+    fn start(name: &str, c: &mut Command) -> Result<Self> {
+        std::fs::create_dir_all(root().join("target")).map_err(|e| e.to_string())?;
+        let log = root().join(format!("target/{name}.log"));
+        let file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        c.stdout(file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(file);
+        eprintln!("xtask: {c:?} (in the background, into {})", log.display());
+        let child = c.spawn().map_err(|e| format!("cannot start {c:?}: {e}"))?;
+        Ok(Self { child, log })
     }
-    eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());
-    Err(format!("the release build failed with {status}"))
+
+    fn wait(mut self) -> Result {
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        if status.success() {
+            return Ok(());
+        }
+        eprintln!("{}", std::fs::read_to_string(&self.log).unwrap_or_default());
+        Err(format!("{} failed with {status}", self.log.display()))
+    }
 }
 
 /// Compresses the built app once (brotli and gzip) for `build_release`,
