@@ -17,6 +17,8 @@ async function openUser(page, typed, name) {
   const field = page.getByLabel('Account name or name');
   await field.fill(typed);
   await page.getByRole('status').getByText(/user found|users found/).waitFor();
+  // The page lists everyone until the answer to what was typed arrives.
+  await page.locator('#found li').first().getByText(name).waitFor();
   // Keyboard alone: from the field, Tab reaches the first result.
   await field.focus();
   await page.keyboard.press('Tab');
