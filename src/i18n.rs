@@ -1,9 +1,11 @@
 //! The user's language: picked once per page from `?lng=xx`, then the
 //! language chosen earlier in this tab, then the browser's preferences.
-//! Every sentence comes from `locales/<lang>.json`, and only the chosen
-//! language's file is downloaded (the page's own script starts that download
-//! before the app arrives). The lint in `cargo xtask test` keeps every file
-//! complete; a key that is missing anyway shows as itself.
+//! Every sentence comes from `locales/<lang>.json` (and the help desk's and
+//! sign-in page's own `locales/<part>/`), served to each page as one catalog
+//! of its bundle's sentences; only the chosen language's is downloaded (the
+//! page's own script starts that download before the app arrives). The
+//! lint in `cargo xtask test` keeps every file complete; a key that is
+//! missing anyway shows as itself.
 
 use std::sync::OnceLock;
 
@@ -22,8 +24,9 @@ struct Chosen {
     lang: &'static str,
     /// The browser's own tag for that language (`en-GB`, `de-AT`), for dates.
     locale: String,
-    /// The page's catalog, then the bundle's own (`locales/<part>/`), if any.
-    catalogs: Vec<Catalog>,
+    /// The page's own sentences (`cargo xtask build` writes one catalog per
+    /// page, of the keys its bundle asks for).
+    catalog: Catalog,
 }
 
 static CHOSEN: OnceLock<Chosen> = OnceLock::new();
@@ -79,8 +82,8 @@ async fn catalog_text(lang: &str) -> Option<String> {
             }
         }
     }
-    // The first load has a catalog of its own sentences only (the page's
-    // `data-catalog`, built by `cargo xtask build`), the other pages every one.
+    // Each page has a catalog of its bundle's sentences only (the page's
+    // `data-catalog`, built by `cargo xtask build`); without one, every sentence.
     let catalogs = window
         .document()
         .and_then(|d| d.document_element())
@@ -137,20 +140,8 @@ fn from_page() -> &'static str {
 /// Picks the language, loads its sentences and mirrors the page for
 /// right-to-left ones.
 pub async fn init() {
-    init_with(None).await
-}
-
-/// As `init`, with a bundle's own sentences too (`locales/<part>/<lang>.json`),
-/// so the first load never carries them.
-pub async fn init_with(part: Option<&str>) {
     let lang = from_page();
-    let mut catalogs = vec![parse(&catalog_text(lang).await.unwrap_or_default())];
-    if let Some(part) = part {
-        let url = format!("/locales/{part}/{lang}.json");
-        if let Ok(res) = gloo_net::http::Request::get(&url).send().await {
-            catalogs.push(parse(&res.text().await.unwrap_or_default()));
-        }
-    }
+    let catalog = parse(&catalog_text(lang).await.unwrap_or_default());
     let browser: Vec<String> = web_sys::window()
         .map(|w| {
             w.navigator()
@@ -163,7 +154,7 @@ pub async fn init_with(part: Option<&str>) {
     let _ = CHOSEN.set(Chosen {
         lang,
         locale: regional(lang, &browser),
-        catalogs,
+        catalog,
     });
     if let Some(html) = web_sys::window()
         .and_then(|w| w.document())
@@ -203,16 +194,9 @@ pub fn t(key: &'static str) -> &'static str {
     let Some(chosen) = CHOSEN.get() else {
         return key;
     };
-    chosen
-        .catalogs
-        .iter()
-        .rev()
-        .find_map(|c| {
-            c.binary_search_by(|(k, _)| (*k).cmp(key))
-                .ok()
-                .map(|i| c[i].1)
-        })
-        .unwrap_or(key)
+    let c = &chosen.catalog;
+    c.binary_search_by(|(k, _)| (*k).cmp(key))
+        .map_or(key, |i| c[i].1)
 }
 
 /// `t(key)` with each `{name}` replaced by its value.

@@ -65,16 +65,8 @@ fn read_takeover(doc: &web_sys::Document) -> Option<Takeover> {
 /// "loading" note (which, if WebAssembly is blocked, explains why) and
 /// mounts `app`, in one go so nothing flickers.
 pub fn mount<V: IntoView + 'static>(app: impl FnOnce() -> V + 'static) {
-    mount_with(None, app)
-}
-
-/// As `mount`, loading the bundle's own sentences (`locales/<part>/`) too.
-pub fn mount_with<V: IntoView + 'static>(
-    part: Option<&'static str>,
-    app: impl FnOnce() -> V + 'static,
-) {
     wasm_bindgen_futures::spawn_local(async move {
-        crate::i18n::init_with(part).await;
+        crate::i18n::init().await;
         let doc = document();
         let takeover = read_takeover(&doc);
         TAKEOVER.with(|t| *t.borrow_mut() = takeover);

@@ -18,14 +18,14 @@ mod users;
 mod zone;
 
 use crate::nav::{leave, use_nav, Nav};
-use crate::shell::mount_with;
+use crate::shell::mount;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tapin_api::admin::AdminMe;
 use tapin_api::wire::ErrorCode;
 
 pub fn start() {
-    mount_with(Some("admin"), || view! { <Desk/> });
+    mount(|| view! { <Desk/> });
 }
 
 /// A link within the help desk, without reloading it.

@@ -10,7 +10,7 @@ mod device;
 mod text;
 
 use crate::api::Failure;
-use crate::shell::{focus_on_mount, mount_with};
+use crate::shell::{focus_on_mount, mount};
 use crate::text as common;
 use crate::widgets::webauthn;
 use leptos::prelude::*;
@@ -19,7 +19,7 @@ use tapin_api::wire::{AuthorizationRequestInfo, ErrorCode, PasskeySignIn, SignIn
 use tapin_api::{normalize_pass, normalize_upn};
 
 pub fn start() {
-    mount_with(Some("signin"), || view! { <SignIn/> });
+    mount(|| view! { <SignIn/> });
 }
 
 /// The waiting request's id, from `?request=`.

@@ -132,19 +132,20 @@ pub(super) fn assets(
             continue;
         }
         // The page's script fetches the chosen language's sentences at
-        // start: counted here as English, the catalog most people get.
-        // The first load has a catalog of its own sentences only.
-        files.extend(assets.get(if page == "/index.html" {
-            "/locales/first/en.json"
-        } else {
-            "/locales/en.json"
-        }));
-        if page == "/admin.html" {
-            files.extend(assets.get("/locales/admin/en.json"));
-        }
-        if page == "/signin.html" {
-            files.extend(assets.get("/locales/signin/en.json"));
-        }
+        // start, from the catalog its `data-catalog` names (each bundle's
+        // own, built by `cargo xtask build`): counted here as English, the
+        // catalog most people get.
+        let catalogs = files
+            .iter()
+            .find(|a| a.path == page)
+            .and_then(|a| {
+                let html = String::from_utf8_lossy(&a.raw);
+                let at = html.find("data-catalog=\"")? + "data-catalog=\"".len();
+                let end = html[at..].find('"')?;
+                Some(html[at..at + end].to_string())
+            })
+            .unwrap_or_else(|| "/locales/".into());
+        files.extend(assets.get(&format!("{catalogs}en.json")));
         println!("{title}");
         println!(
             "  {:<42} {:>10} {:>10} {:>10}",
