@@ -1,6 +1,6 @@
 //! The app's client for the tapin JSON API (same origin, cookie session).
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use crate::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tapin_api::wire::{
@@ -25,7 +25,7 @@ async fn error_of(response: Response) -> Failure {
 }
 
 pub(crate) async fn read<T: DeserializeOwned>(
-    response: Result<Response, gloo_net::Error>,
+    response: Result<Response, crate::http::Error>,
 ) -> Result<T, Failure> {
     let response = response.map_err(|_| Failure::Network)?;
     if response.ok() {
@@ -36,7 +36,7 @@ pub(crate) async fn read<T: DeserializeOwned>(
 }
 
 /// For answers without a body (204).
-async fn done(response: Result<Response, gloo_net::Error>) -> Result<(), Failure> {
+async fn done(response: Result<Response, crate::http::Error>) -> Result<(), Failure> {
     let response = response.map_err(|_| Failure::Network)?;
     if response.ok() {
         Ok(())

@@ -89,7 +89,7 @@ async fn catalog_text(lang: &str) -> Option<String> {
         .and_then(|d| d.document_element())
         .and_then(|html| html.get_attribute("data-catalog"))
         .unwrap_or_else(|| "/locales/".into());
-    let res = gloo_net::http::Request::get(&format!("{catalogs}{lang}.json"))
+    let res = crate::http::Request::get(&format!("{catalogs}{lang}.json"))
         .send()
         .await
         .ok()?;

@@ -3,7 +3,7 @@
 //! tapin's stable code (Graph's `innerError.code`), which the pages word.
 
 use crate::api::Failure;
-use gloo_net::http::{Request, RequestBuilder, Response};
+use crate::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tapin_api::admin::{AdminMe, AuditEntry, MethodRemoval, UserDetail};
@@ -38,7 +38,9 @@ async fn failure(response: Response) -> Failure {
     }
 }
 
-async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, Failure> {
+async fn read<T: DeserializeOwned>(
+    sent: Result<Response, crate::http::Error>,
+) -> Result<T, Failure> {
     let response = sent.map_err(|_| Failure::Network)?;
     if response.ok() {
         response.json::<T>().await.map_err(|_| Failure::Network)
@@ -47,7 +49,7 @@ async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> R
     }
 }
 
-async fn done(sent: Result<Response, gloo_net::Error>) -> Result<(), Failure> {
+async fn done(sent: Result<Response, crate::http::Error>) -> Result<(), Failure> {
     let response = sent.map_err(|_| Failure::Network)?;
     if response.ok() {
         Ok(())

@@ -2,7 +2,7 @@
 //! each way of signing in.
 
 use crate::api::{read, send_json, Failure};
-use gloo_net::http::Request;
+use crate::http::Request;
 use tapin_api::wire::{
     AuthorizationRequestInfo, CodeSignIn, PasskeyChallenge, PasskeySignIn, SessionInfo,
     SignInAccount, SignInOptions,
