@@ -10,6 +10,7 @@ pub mod countdown;
 pub mod first_load;
 pub mod http;
 pub mod i18n;
+pub mod later;
 pub mod methods;
 pub mod nav;
 pub mod pages;

@@ -53,6 +53,8 @@ sentences!(
     INFO_NO_METHODS,
     SIGN_OUT,
     LOADING,
+    LATER_FAILED,
+    TRY_AGAIN,
     NOT_SIGNED_IN,
     START_OVER,
     NOT_FOUND,

@@ -17,6 +17,7 @@ mod user;
 mod users;
 mod zone;
 
+use crate::later::{later, preload, Fetch, Part};
 use crate::nav::{leave, use_nav, Nav};
 use crate::shell::mount;
 use leptos::prelude::*;
@@ -24,8 +25,30 @@ use leptos::task::spawn_local;
 use tapin_api::admin::AdminMe;
 use tapin_api::wire::ErrorCode;
 
-pub fn start() {
-    mount(|| view! { <Desk/> });
+pub use audit::AuditPage;
+pub use clients::ClientsPage;
+pub use passkeys::PasskeysPage;
+pub use policy::PolicyPage;
+pub use user::UserPage;
+
+/// The help desk's pages but the landing one (finding users), each a
+/// module of its own fetched when first opened, from the bin's split
+/// points (`crate::later`).
+#[derive(Clone, Copy)]
+pub struct Pages {
+    pub user: fn(String, AdminMe) -> Part,
+    pub fetch_user: Fetch,
+    pub policy: fn(AdminMe) -> Part,
+    pub passkeys: fn(AdminMe) -> Part,
+    pub clients: fn(AdminMe) -> Part,
+    pub audit: fn() -> Part,
+}
+
+pub fn start(pages: Pages) {
+    mount(move || {
+        provide_context(pages);
+        view! { <Desk/> }
+    });
 }
 
 /// A link within the help desk, without reloading it.
@@ -119,6 +142,11 @@ fn Header(me: Option<AdminMe>) -> impl IntoView {
 #[component]
 fn Signed(me: AdminMe) -> impl IntoView {
     let nav = use_nav();
+    let pages = expect_context::<Pages>();
+    // The user's page, where the help desk goes next, once the desk shows.
+    if me.read_users {
+        preload(pages.fetch_user);
+    }
     let me = StoredValue::new(me);
     view! {
         <Header me=Some(me.get_value())/>
@@ -126,20 +154,19 @@ fn Signed(me: AdminMe) -> impl IntoView {
             {move || {
                 let path = nav.path();
                 let me = me.get_value();
-                if path == "/admin/policy" {
-                    view! { <policy::PolicyPage me/> }.into_any()
-                } else if path == "/admin/passkeys" {
-                    view! { <passkeys::PasskeysPage me/> }.into_any()
+                if path == "/admin/passkeys" {
+                    later(move || (pages.passkeys)(me.clone())).into_any()
                 } else if path == "/admin/clients" && me.read_users {
-                    view! { <clients::ClientsPage me/> }.into_any()
+                    later(move || (pages.clients)(me.clone())).into_any()
                 } else if path == "/admin/audit" && me.read_audit {
-                    view! { <audit::AuditPage/> }.into_any()
+                    later(pages.audit).into_any()
                 } else if let Some(id) = path.strip_prefix("/admin/users/").filter(|_| me.read_users) {
-                    view! { <user::UserPage id=id.to_string() me/> }.into_any()
-                } else if me.read_users {
+                    let id = id.to_string();
+                    later(move || (pages.user)(id.clone(), me.clone())).into_any()
+                } else if me.read_users && path != "/admin/policy" {
                     view! { <users::UsersPage/> }.into_any()
                 } else {
-                    view! { <policy::PolicyPage me/> }.into_any()
+                    later(move || (pages.policy)(me.clone())).into_any()
                 }
             }}
         </main>

@@ -8,12 +8,26 @@ mod passkey;
 mod recovery;
 mod security_info;
 
+use crate::later::{Fetch, Part};
 use crate::shell::{mount, Frame};
 use crate::text;
+use add::Adding;
 use leptos::prelude::*;
 
-pub fn start() {
-    mount(|| view! { <Frame><Routes/></Frame> });
+/// The parts of security info split into modules of their own, from the
+/// bin's split points (`crate::later`).
+#[derive(Clone, Copy)]
+pub struct Parts {
+    /// The add-method panel and its forms.
+    pub add_panel: fn(Adding, Callback<String>, Callback<()>) -> Part,
+    pub fetch_add_panel: Fetch,
+}
+
+pub fn start(parts: Parts) {
+    mount(move || {
+        provide_context(parts);
+        view! { <Frame><Routes/></Frame> }
+    });
 }
 
 #[component]

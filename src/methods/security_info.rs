@@ -2,10 +2,12 @@
 //! and adding more, sign out and sign out everywhere. With required
 //! registration it is a wizard that cannot be finished without a method.
 
-use super::add::{AddPanel, Adding};
+use super::add::Adding;
 use super::list::MethodList;
+use super::Parts;
 use crate::api;
 use crate::countdown::Countdown;
+use crate::later::{later, preload};
 use crate::nav::leave;
 use crate::shell::focus_on_mount;
 use crate::text;
@@ -23,11 +25,15 @@ pub fn SecurityInfo() -> impl IntoView {
         // Measured right at arrival, so the countdown follows the server's clock.
         result.map(|s| (ClockSkew::measure(s.server_time, Utc::now()), s))
     });
+    let parts = expect_context::<Parts>();
     let info = RwSignal::new(None::<Info>);
     let reload = move || {
         spawn_local(async move {
             if let Ok(i) = api::security_info().await {
                 info.set(Some(i));
+                // Once the page has its data: the add panel, for whoever
+                // goes on to add a method (fetched once; then a no-op).
+                preload(parts.fetch_add_panel);
             }
         })
     };
@@ -126,7 +132,7 @@ pub fn SecurityInfo() -> impl IntoView {
                     <h2>{text::INFO_METHODS_HEADING()}</h2>
                     <MethodList methods on_change/>
                     {move || match adding.get() {
-                        Some(which) => view! { <AddPanel adding=which on_added on_cancel/> }.into_any(),
+                        Some(which) => later(move || (parts.add_panel)(which, on_added, on_cancel)).into_any(),
                         None => view! {
                             <section aria-labelledby="add-choices">
                                 <h2 id="add-choices">{text::ADD_HEADING()}</h2>

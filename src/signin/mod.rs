@@ -10,6 +10,7 @@ mod device;
 mod text;
 
 use crate::api::Failure;
+use crate::later::{later, preload, Fetch, Part};
 use crate::shell::{focus_on_mount, mount};
 use crate::text as common;
 use crate::widgets::webauthn;
@@ -18,9 +19,54 @@ use leptos::task::spawn_local;
 use tapin_api::wire::{AuthorizationRequestInfo, ErrorCode, PasskeySignIn, SignInChoice};
 use tapin_api::{normalize_pass, normalize_upn};
 
-pub fn start() {
-    mount(|| view! { <SignIn/> });
+/// The parts of the sign-in page split into modules of their own, from
+/// the bin's split points (`crate::later`): the first view is the account
+/// step.
+#[derive(Clone, Copy)]
+pub struct Parts {
+    /// The form of one way to sign in ([`WayForm`]).
+    pub way: fn(
+        SignInChoice,
+        RwSignal<String>,
+        RwSignal<Option<String>>,
+        RwSignal<bool>,
+        Callback<()>,
+    ) -> Part,
+    pub fetch_way: Fetch,
+    /// The device page (`/device`, RFC 8628's code entry).
+    pub device: fn() -> Part,
 }
+
+pub fn start(parts: Parts) {
+    mount(move || {
+        provide_context(parts);
+        view! { <SignIn/> }
+    });
+}
+
+/// The form of one way to sign in.
+#[component]
+pub fn WayForm(
+    way: SignInChoice,
+    upn: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    done: Callback<()>,
+) -> impl IntoView {
+    let done = move || done.run(());
+    match way {
+        SignInChoice::Webauthn => view! { <Webauthn upn error busy done/> }.into_any(),
+        SignInChoice::AuthenticatorApp => view! { <Code upn error busy done/> }.into_any(),
+        SignInChoice::Pass => view! { <Pass upn error busy done/> }.into_any(),
+        // A recovery code means something was lost: security info first.
+        SignInChoice::RecoveryCode => view! { <Recovery upn error busy/> }.into_any(),
+        SignInChoice::Text | SignInChoice::Call | SignInChoice::Email => {
+            view! { <Sent way upn error busy done/> }.into_any()
+        }
+    }
+}
+
+pub use device::Device;
 
 /// The waiting request's id, from `?request=`.
 fn request_id() -> Option<String> {
@@ -57,7 +103,7 @@ fn SignIn() -> impl IntoView {
         .pathname()
         .unwrap_or_default();
     if path == "/device" {
-        return view! { <device::Device/> }.into_any();
+        return later(expect_context::<Parts>().device).into_any();
     }
     let Some(id) = request_id() else {
         return view! { <Header id=None/> <main class="card"><NoRequest/></main> }.into_any();
@@ -161,6 +207,10 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
             continue_to_app(&id.get_value(), None);
         }
     };
+    let done = Callback::new(move |()| signed_in());
+    let parts = expect_context::<Parts>();
+    // While the account is typed: the ways' forms, asked for next.
+    preload(parts.fetch_way);
     let heading = NodeRef::<leptos::html::H1>::new();
     focus_on_mount(heading);
     let choose = move |way: SignInChoice| {
@@ -182,16 +232,7 @@ fn Flow(id: String, info: AuthorizationRequestInfo) -> impl IntoView {
                         {common::PASS_CHANGE_ACCOUNT()}
                     </button>
                 </p>
-                {match way {
-                    SignInChoice::Webauthn => view! { <Webauthn upn error busy done=signed_in/> }.into_any(),
-                    SignInChoice::AuthenticatorApp => view! { <Code upn error busy done=signed_in/> }.into_any(),
-                    SignInChoice::Pass => view! { <Pass upn error busy done=signed_in/> }.into_any(),
-                    // A recovery code means something was lost: security info first.
-                    SignInChoice::RecoveryCode => view! { <Recovery upn error busy/> }.into_any(),
-                    SignInChoice::Text | SignInChoice::Call | SignInChoice::Email => {
-                        view! { <Sent way upn error busy done=signed_in/> }.into_any()
-                    }
-                }}
+                {later(move || (parts.way)(way, upn, error, busy, done))}
                 <Show when=move || { ways.with(|w| w.len() > 1) }>
                     <h2>{text::SGN_OTHER_WAYS()}</h2>
                     <ul class="ways">

@@ -63,6 +63,33 @@ test('one-time pass, then a passkey and a security key; signed out, the passkey 
   assert.match(audit, /pass_sign_in[\s\S]*method_added[\s\S]*method_added[\s\S]*passkey_sign_in/);
 });
 
+test('the add panel is fetched on first use: without it the page works, says so when it cannot come, and tries again', async (t) => {
+  const { server, page, context } = await fresh(t);
+  await authenticators(context, page);
+  // The split-off modules (cargo xtask build) cannot be fetched: a dropped connection.
+  const lazy = '**/*-lazy-*.wasm';
+  let refused = 0;
+  await page.route(lazy, (route) => { refused += 1; return route.abort('internetdisconnected'); });
+  await signIn(page, server.url, ADA, issue(server.db, ADA).temporaryAccessPass);
+  await securityInfo(page);
+  await page.getByText('Ada Lovelace').waitFor();
+  await waitUntil('the page fetching the add panel once it has its data', async () => refused > 0);
+
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'This part of the page could not be loaded' });
+  await alert.waitFor();
+  assert.equal(await page.getByRole('heading', { name: 'Add a passkey', level: 2 }).count(), 0);
+  // The rest of the page still works.
+  assert.ok(await page.getByRole('button', { name: 'Sign out', exact: true }).isEnabled());
+
+  await page.unroute(lazy);
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await page.getByRole('heading', { name: 'Add a passkey', level: 2, exact: true }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('Laptop');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('.success').getByText('Passkey “Laptop” was added.').waitFor();
+});
+
 test('a browser without WebAuthn\'s JSON helpers still registers a passkey and signs in with it', async (t) => {
   const { server, page, context } = await fresh(t);
   // As in browsers from before PublicKeyCredential.parse*FromJSON and toJSON().

@@ -90,6 +90,28 @@ pub(crate) fn setup_build() -> Result {
             ]),
         )?)
     };
+    let installed = output(cmd("cargo").args(["install", "--list"])).unwrap_or_default();
+    let split = if installed.contains(&format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:")) {
+        None
+    } else {
+        // The same release-profile relief as trunk's: it reads and writes
+        // one module in well under a second either way.
+        Some(Background::start(
+            "wasm-split-install",
+            cmd("cargo")
+                .args([
+                    "install",
+                    "wasm_split_cli_support",
+                    "--version",
+                    WASM_SPLIT_VERSION,
+                    "--features",
+                    "build-binary",
+                ])
+                .env("CARGO_PROFILE_RELEASE_LTO", "off")
+                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+                .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"),
+        )?)
+    };
     let trunk = output(cmd("trunk").arg("--version")).unwrap_or_default();
     let trunk = if trunk.contains(TRUNK_VERSION) {
         Ok(())
@@ -112,8 +134,9 @@ pub(crate) fn setup_build() -> Result {
             .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"))
     };
     let bindgen = bindgen.map_or(Ok(()), Background::wait);
+    let split = split.map_or(Ok(()), Background::wait);
     let wasm = wasm.wait().and(erased.wait());
-    trunk.and(bindgen).and(wasm)?;
+    trunk.and(bindgen).and(split).and(wasm)?;
     let e2e = root().join("tests/e2e");
     let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = modified(e2e.join("node_modules/.package-lock.json"));
@@ -125,6 +148,11 @@ pub(crate) fn setup_build() -> Result {
     }
     Ok(())
 }
+
+/// wasm-split's command-line tool, which cuts a lazy bundle's WebAssembly
+/// at its `#[wasm_split]` functions (the runtime half is Leptos's
+/// `wasm_split_helpers`, in Cargo.lock).
+const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 const WASM_BUILD: [&str; 6] = [
     "build",
@@ -169,9 +197,10 @@ pub(crate) fn build_app() -> Result {
         .args(["build", "--release", "--offline", "--skip-version-check"])
         .env_remove("RUSTFLAGS"))?;
     sort_catalogs(&root().join("dist/locales"))?;
-    lazy_bundle("methods.html", "security-info")?;
-    lazy_bundle("admin.html", "help-desk")?;
-    lazy_bundle("signin.html", "sign-in")?;
+    unsplit(&root().join("dist"), "tapin-app")?;
+    lazy_bundle("methods.html", "tapin-methods", "security-info")?;
+    lazy_bundle("admin.html", "tapin-admin", "help-desk")?;
+    lazy_bundle("signin.html", "tapin-signin", "sign-in")?;
     for bundle in BUNDLES {
         bundle_catalogs(&root().join("dist"), &bundle)?;
     }
@@ -181,9 +210,31 @@ pub(crate) fn build_app() -> Result {
     extract_loader(&root().join("dist/signin.html"))
 }
 
+/// The first load is not split (its bin has no relocations to split by):
+/// a `#[wasm_split]` function reachable from it would leave its module
+/// importing a loader nobody wrote, and the page blank.
+fn unsplit(dist: &Path, bin: &str) -> Result {
+    for entry in std::fs::read_dir(dist).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with(&format!("{bin}-")) && name.ends_with(".js") {
+            let glue = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            if glue.contains("__wasm_split") {
+                return Err(format!(
+                    "{name} reaches a #[wasm_split] function: the first load must not"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds the bundle of `page` on its own and puts its files beside the
 /// first load's in `dist/` (the locales are the same in every build).
-fn lazy_bundle(page: &str, what: &str) -> Result {
+fn lazy_bundle(page: &str, bin: &str, what: &str) -> Result {
     step(&format!("build: the web app (release), {what} bundle"));
     let out = root().join(format!("target/dist-{}", page.trim_end_matches(".html")));
     run(cmd("trunk")
@@ -197,6 +248,7 @@ fn lazy_bundle(page: &str, what: &str) -> Result {
         ])
         .arg(&out)
         .env("RUSTFLAGS", ERASED))?;
+    split(&out, bin)?;
     let dist = root().join("dist");
     for entry in std::fs::read_dir(&out).map_err(|e| e.to_string())? {
         let entry = entry.map_err(|e| e.to_string())?;
@@ -215,6 +267,123 @@ fn lazy_bundle(page: &str, what: &str) -> Result {
         std::fs::copy(entry.path(), dist.join(to)).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Replaces trunk's module for `bin` in `out` by the same code split at its
+/// `#[wasm_split]` functions: wasm-split cuts the linked WebAssembly (built
+/// with its relocations, `build.rs`) into the main module and one module per
+/// split (plus chunks they share), and a loader that fetches one on its first
+/// call; wasm-bindgen and wasm-opt then do to the main module what trunk did,
+/// keeping the exports the split modules link to. The split modules are
+/// named `<bin>-lazy-<split>-<hash>.wasm` (the size report counts them as
+/// loaded on first use), the loader `<bin>-split-<hash>.js`, and the page's
+/// integrity hashes are those of the new files.
+fn split(out: &Path, bin: &str) -> Result {
+    let files = |dir: &Path| -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            if let Ok(name) = entry.file_name().into_string() {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    };
+    let stem = files(out)?
+        .into_iter()
+        .find(|n| n.starts_with(&format!("{bin}-")) && n.ends_with(".js"))
+        .ok_or(format!("trunk wrote no {bin}-*.js into {}", out.display()))?
+        .trim_end_matches(".js")
+        .to_string();
+    let work = root().join("target/split").join(bin);
+    let _ = std::fs::remove_dir_all(&work);
+    let cut = work.join("cut");
+    let input = root().join(format!("target/wasm32-unknown-unknown/release/{bin}.wasm"));
+    run(cmd("wasm-split-cli").arg(&input).arg(&cut).args([
+        "--target",
+        "web",
+        "--out-name",
+        &stem,
+    ]))?;
+    let bound = work.join("bound");
+    run(cmd("wasm-bindgen")
+        .arg(cut.join(format!("{stem}.wasm")))
+        .args(["--target", "web", "--keep-lld-exports", "--no-typescript"])
+        .arg("--out-name")
+        .arg(&stem)
+        .arg("--out-dir")
+        .arg(&bound))?;
+    let wasm_opt = |from: &Path, to: &Path| {
+        run(cmd("wasm-opt")
+            .arg("-Oz")
+            .arg(format!("--output={}", to.display()))
+            .arg(from))
+    };
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let write = |p: &Path, bytes: &[u8]| {
+        std::fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let mut loader = read(&cut.join("__wasm_split.js"))?;
+    for name in files(&cut)? {
+        let Some(split) = name.strip_suffix(".wasm").filter(|s| *s != stem) else {
+            continue;
+        };
+        let optimised = work.join(&name);
+        wasm_opt(&cut.join(&name), &optimised)?;
+        let bytes = std::fs::read(&optimised).map_err(|e| e.to_string())?;
+        let hashed = format!("{bin}-lazy-{split}-{:016x}.wasm", fnv1a(&bytes));
+        write(&out.join(&hashed), &bytes)?;
+        let from = format!("\"./{name}\"");
+        if !loader.contains(&from) {
+            return Err(format!("wasm-split's loader does not fetch {name}"));
+        }
+        loader = loader.replace(&from, &format!("\"./{hashed}\""));
+    }
+    let loader_name = format!("{bin}-split-{:016x}.js", fnv1a(loader.as_bytes()));
+    write(&out.join(&loader_name), loader.as_bytes())?;
+    // Only the import names the file: the WebAssembly's import module stays
+    // "./__wasm_split.js", the key the bindings hand its imports under.
+    let glue = read(&bound.join(format!("{stem}.js")))?;
+    let import = "from \"./__wasm_split.js\"";
+    if !glue.contains(import) {
+        return Err(format!(
+            "{bin} has no #[wasm_split] function: build it unsplit"
+        ));
+    }
+    let glue = glue.replace(import, &format!("from \"./{loader_name}\""));
+    write(&out.join(format!("{stem}.js")), glue.as_bytes())?;
+    wasm_opt(
+        &bound.join(format!("{stem}_bg.wasm")),
+        &out.join(format!("{stem}_bg.wasm")),
+    )?;
+    // trunk names its page index.html, whatever the source's name.
+    let html = out.join("index.html");
+    let mut text = read(&html)?;
+    for file in [format!("{stem}.js"), format!("{stem}_bg.wasm")] {
+        let bytes = std::fs::read(out.join(&file)).map_err(|e| e.to_string())?;
+        text = with_integrity(&text, &file, &bytes)?;
+    }
+    write(&html, text.as_bytes())
+}
+
+/// `html` with the `integrity` of the tag that links `/<file>` set to the
+/// SHA-384 of `bytes`.
+fn with_integrity(html: &str, file: &str, bytes: &[u8]) -> Result<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let href = format!("href=\"/{file}\"");
+    let at = html
+        .find(&href)
+        .ok_or(format!("the page does not link /{file}"))?;
+    let tag_end = at + html[at..].find('>').ok_or("unterminated tag")?;
+    let attr = "integrity=\"sha384-";
+    let Some(start) = html[at..tag_end].find(attr).map(|i| at + i + attr.len()) else {
+        return Ok(html.to_string());
+    };
+    let end = start + html[start..].find('"').ok_or("unterminated integrity")?;
+    let digest = base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes));
+    Ok(format!("{}{digest}{}", &html[..start], &html[end..]))
 }
 
 /// A page, the WebAssembly it loads, the catalogs its sentences come from
@@ -270,8 +439,9 @@ fn bundle_catalogs(dist: &Path, bundle: &Bundle) -> Result {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
+        // Its main module and the split ones loaded on first use.
         if name.starts_with(bundle.module) && name.ends_with(".wasm") {
-            wasm = std::fs::read(&path).map_err(|e| e.to_string())?;
+            wasm.extend(std::fs::read(&path).map_err(|e| e.to_string())?);
         }
     }
     if wasm.is_empty() {
