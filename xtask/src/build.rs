@@ -540,6 +540,24 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_split_module_gets_the_integrity_of_its_new_bytes_and_no_other_tag_changes() {
+        let page = r#"<link rel="modulepreload" href="/a-1.js" integrity="sha384-OLDJS"><link rel="preload" href="/a-1_bg.wasm" integrity="sha384-OLDWASM" as="fetch">"#;
+        let page = super::with_integrity(page, "a-1_bg.wasm", b"abc").unwrap();
+        // SHA-384 of "abc", base64.
+        let abc = "ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn";
+        assert_eq!(
+            page,
+            format!(
+                r#"<link rel="modulepreload" href="/a-1.js" integrity="sha384-OLDJS"><link rel="preload" href="/a-1_bg.wasm" integrity="sha384-{abc}" as="fetch">"#
+            )
+        );
+        assert!(
+            super::with_integrity(&page, "b.js", b"").is_err(),
+            "a file the page does not link"
+        );
+    }
+
+    #[test]
     fn a_bundle_catalog_keeps_what_the_module_or_page_asks_for() {
         let all: super::Catalog = serde_json::from_str(
             r#"{"NEXT":"Next","PASS_LABEL":"Pass","BOOT_LOADING":"Loading","PROGRESS":"Progress","MFA_ADD":"Add"}"#,
