@@ -91,7 +91,7 @@ pub(crate) fn setup_build() -> Result {
         )?)
     };
     let installed = output(cmd("cargo").args(["install", "--list"])).unwrap_or_default();
-    let split = if installed.contains(&format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:")) {
+    let split = if installed.contains(&format!("wasm_split_cli_support v{}:", split::VERSION)) {
         None
     } else {
         // The same release-profile relief as trunk's: it reads and writes
@@ -103,7 +103,7 @@ pub(crate) fn setup_build() -> Result {
                     "install",
                     "wasm_split_cli_support",
                     "--version",
-                    WASM_SPLIT_VERSION,
+                    split::VERSION,
                     "--features",
                     "build-binary",
                 ])
@@ -149,11 +149,6 @@ pub(crate) fn setup_build() -> Result {
     Ok(())
 }
 
-/// wasm-split's command-line tool, which cuts a lazy bundle's WebAssembly
-/// at its `#[wasm_split]` functions (the runtime half is Leptos's
-/// `wasm_split_helpers`, in Cargo.lock).
-const WASM_SPLIT_VERSION: &str = "0.2.4";
-
 const WASM_BUILD: [&str; 6] = [
     "build",
     "--release",
@@ -197,7 +192,7 @@ pub(crate) fn build_app() -> Result {
         .args(["build", "--release", "--offline", "--skip-version-check"])
         .env_remove("RUSTFLAGS"))?;
     sort_catalogs(&root().join("dist/locales"))?;
-    unsplit(&root().join("dist"), "tapin-app")?;
+    split::unsplit(&root().join("dist"), "tapin-app")?;
     lazy_bundle("methods.html", "tapin-methods", "security-info")?;
     lazy_bundle("admin.html", "tapin-admin", "help-desk")?;
     lazy_bundle("signin.html", "tapin-signin", "sign-in")?;
@@ -208,28 +203,6 @@ pub(crate) fn build_app() -> Result {
     extract_loader(&root().join("dist/methods.html"))?;
     extract_loader(&root().join("dist/admin.html"))?;
     extract_loader(&root().join("dist/signin.html"))
-}
-
-/// The first load is not split (its bin has no relocations to split by):
-/// a `#[wasm_split]` function reachable from it would leave its module
-/// importing a loader nobody wrote, and the page blank.
-fn unsplit(dist: &Path, bin: &str) -> Result {
-    for entry in std::fs::read_dir(dist).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if name.starts_with(&format!("{bin}-")) && name.ends_with(".js") {
-            let glue = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-            if glue.contains("__wasm_split") {
-                return Err(format!(
-                    "{name} reaches a #[wasm_split] function: the first load must not"
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Builds the bundle of `page` on its own and puts its files beside the
@@ -248,7 +221,7 @@ fn lazy_bundle(page: &str, bin: &str, what: &str) -> Result {
         ])
         .arg(&out)
         .env("RUSTFLAGS", ERASED))?;
-    split(&out, bin)?;
+    split::split(&out, bin)?;
     let dist = root().join("dist");
     for entry in std::fs::read_dir(&out).map_err(|e| e.to_string())? {
         let entry = entry.map_err(|e| e.to_string())?;
@@ -267,123 +240,6 @@ fn lazy_bundle(page: &str, bin: &str, what: &str) -> Result {
         std::fs::copy(entry.path(), dist.join(to)).map_err(|e| e.to_string())?;
     }
     Ok(())
-}
-
-/// Replaces trunk's module for `bin` in `out` by the same code split at its
-/// `#[wasm_split]` functions: wasm-split cuts the linked WebAssembly (built
-/// with its relocations, `build.rs`) into the main module and one module per
-/// split (plus chunks they share), and a loader that fetches one on its first
-/// call; wasm-bindgen and wasm-opt then do to the main module what trunk did,
-/// keeping the exports the split modules link to. The split modules are
-/// named `<bin>-lazy-<split>-<hash>.wasm` (the size report counts them as
-/// loaded on first use), the loader `<bin>-split-<hash>.js`, and the page's
-/// integrity hashes are those of the new files.
-fn split(out: &Path, bin: &str) -> Result {
-    let files = |dir: &Path| -> Result<Vec<String>> {
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
-            let entry = entry.map_err(|e| e.to_string())?;
-            if let Ok(name) = entry.file_name().into_string() {
-                names.push(name);
-            }
-        }
-        names.sort();
-        Ok(names)
-    };
-    let stem = files(out)?
-        .into_iter()
-        .find(|n| n.starts_with(&format!("{bin}-")) && n.ends_with(".js"))
-        .ok_or(format!("trunk wrote no {bin}-*.js into {}", out.display()))?
-        .trim_end_matches(".js")
-        .to_string();
-    let work = root().join("target/split").join(bin);
-    let _ = std::fs::remove_dir_all(&work);
-    let cut = work.join("cut");
-    let input = root().join(format!("target/wasm32-unknown-unknown/release/{bin}.wasm"));
-    run(cmd("wasm-split-cli").arg(&input).arg(&cut).args([
-        "--target",
-        "web",
-        "--out-name",
-        &stem,
-    ]))?;
-    let bound = work.join("bound");
-    run(cmd("wasm-bindgen")
-        .arg(cut.join(format!("{stem}.wasm")))
-        .args(["--target", "web", "--keep-lld-exports", "--no-typescript"])
-        .arg("--out-name")
-        .arg(&stem)
-        .arg("--out-dir")
-        .arg(&bound))?;
-    let wasm_opt = |from: &Path, to: &Path| {
-        run(cmd("wasm-opt")
-            .arg("-Oz")
-            .arg(format!("--output={}", to.display()))
-            .arg(from))
-    };
-    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
-    let write = |p: &Path, bytes: &[u8]| {
-        std::fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display()))
-    };
-    let mut loader = read(&cut.join("__wasm_split.js"))?;
-    for name in files(&cut)? {
-        let Some(split) = name.strip_suffix(".wasm").filter(|s| *s != stem) else {
-            continue;
-        };
-        let optimised = work.join(&name);
-        wasm_opt(&cut.join(&name), &optimised)?;
-        let bytes = std::fs::read(&optimised).map_err(|e| e.to_string())?;
-        let hashed = format!("{bin}-lazy-{split}-{:016x}.wasm", fnv1a(&bytes));
-        write(&out.join(&hashed), &bytes)?;
-        let from = format!("\"./{name}\"");
-        if !loader.contains(&from) {
-            return Err(format!("wasm-split's loader does not fetch {name}"));
-        }
-        loader = loader.replace(&from, &format!("\"./{hashed}\""));
-    }
-    let loader_name = format!("{bin}-split-{:016x}.js", fnv1a(loader.as_bytes()));
-    write(&out.join(&loader_name), loader.as_bytes())?;
-    // Only the import names the file: the WebAssembly's import module stays
-    // "./__wasm_split.js", the key the bindings hand its imports under.
-    let glue = read(&bound.join(format!("{stem}.js")))?;
-    let import = "from \"./__wasm_split.js\"";
-    if !glue.contains(import) {
-        return Err(format!(
-            "{bin} has no #[wasm_split] function: build it unsplit"
-        ));
-    }
-    let glue = glue.replace(import, &format!("from \"./{loader_name}\""));
-    write(&out.join(format!("{stem}.js")), glue.as_bytes())?;
-    wasm_opt(
-        &bound.join(format!("{stem}_bg.wasm")),
-        &out.join(format!("{stem}_bg.wasm")),
-    )?;
-    // trunk names its page index.html, whatever the source's name.
-    let html = out.join("index.html");
-    let mut text = read(&html)?;
-    for file in [format!("{stem}.js"), format!("{stem}_bg.wasm")] {
-        let bytes = std::fs::read(out.join(&file)).map_err(|e| e.to_string())?;
-        text = with_integrity(&text, &file, &bytes)?;
-    }
-    write(&html, text.as_bytes())
-}
-
-/// `html` with the `integrity` of the tag that links `/<file>` set to the
-/// SHA-384 of `bytes`.
-fn with_integrity(html: &str, file: &str, bytes: &[u8]) -> Result<String> {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let href = format!("href=\"/{file}\"");
-    let at = html
-        .find(&href)
-        .ok_or(format!("the page does not link /{file}"))?;
-    let tag_end = at + html[at..].find('>').ok_or("unterminated tag")?;
-    let attr = "integrity=\"sha384-";
-    let Some(start) = html[at..tag_end].find(attr).map(|i| at + i + attr.len()) else {
-        return Ok(html.to_string());
-    };
-    let end = start + html[start..].find('"').ok_or("unterminated integrity")?;
-    let digest = base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes));
-    Ok(format!("{}{digest}{}", &html[..start], &html[end..]))
 }
 
 /// A page, the WebAssembly it loads, the catalogs its sentences come from
@@ -433,12 +289,7 @@ const BUNDLES: [Bundle; 4] = [
 /// 4.6 KB; the sign-in page's two (4.8 KB) to one of 2.7 KB.
 fn bundle_catalogs(dist: &Path, bundle: &Bundle) -> Result {
     let mut wasm = Vec::new();
-    for entry in std::fs::read_dir(dist).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+    for (name, path) in files_in(dist)? {
         // Its main module and the split ones loaded on first use.
         if name.starts_with(bundle.module) && name.ends_with(".wasm") {
             wasm.extend(std::fs::read(&path).map_err(|e| e.to_string())?);
@@ -531,7 +382,20 @@ fn extract_loader(page: &std::path::Path) -> Result {
     std::fs::write(page, html).map_err(|e| e.to_string())
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// The files directly in `dir` (not its folders), by name.
+pub(crate) fn files_in(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if let (false, Some(name)) = (path.is_dir(), path.file_name().and_then(|n| n.to_str())) {
+            files.push((name.to_string(), path.clone()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     })
@@ -539,24 +403,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_split_module_gets_the_integrity_of_its_new_bytes_and_no_other_tag_changes() {
-        let page = r#"<link rel="modulepreload" href="/a-1.js" integrity="sha384-OLDJS"><link rel="preload" href="/a-1_bg.wasm" integrity="sha384-OLDWASM" as="fetch">"#;
-        let page = super::with_integrity(page, "a-1_bg.wasm", b"abc").unwrap();
-        // SHA-384 of "abc", base64.
-        let abc = "ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn";
-        assert_eq!(
-            page,
-            format!(
-                r#"<link rel="modulepreload" href="/a-1.js" integrity="sha384-OLDJS"><link rel="preload" href="/a-1_bg.wasm" integrity="sha384-{abc}" as="fetch">"#
-            )
-        );
-        assert!(
-            super::with_integrity(&page, "b.js", b"").is_err(),
-            "a file the page does not link"
-        );
-    }
-
     #[test]
     fn a_bundle_catalog_keeps_what_the_module_or_page_asks_for() {
         let all: super::Catalog = serde_json::from_str(

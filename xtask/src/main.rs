@@ -13,6 +13,7 @@ mod contract;
 mod mutants;
 mod server;
 mod services;
+mod split;
 mod strings;
 mod table;
 

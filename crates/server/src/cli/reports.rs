@@ -158,13 +158,16 @@ pub(super) fn assets(
             .into_iter()
             .partition(|a| a.path.contains("-lazy-") && a.path.ends_with(".wasm"));
         let (mut raw, mut gz, mut br) = (0, 0, 0);
-        for a in files {
+        let asset_row = |a: &crate::http::assets::Asset| {
             row(
                 &format!("  {}", a.path),
                 a.raw.len(),
                 a.gzip.len(),
                 a.brotli.len(),
-            );
+            )
+        };
+        for a in files {
+            asset_row(a);
             raw += a.raw.len();
             gz += a.gzip.len();
             br += a.brotli.len();
@@ -174,12 +177,7 @@ pub(super) fn assets(
             println!("  loaded on first use (each alone)");
         }
         for a in later {
-            row(
-                &format!("  {}", a.path),
-                a.raw.len(),
-                a.gzip.len(),
-                a.brotli.len(),
-            );
+            asset_row(a);
         }
         match budget {
             Some(budget) if br > budget => problems.push(format!(
